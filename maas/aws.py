@@ -1,0 +1,40 @@
+"""boto3 clients with one retry policy, created once per process and service.
+
+boto3 reads ``AWS_ENDPOINT_URL`` (and ``AWS_ENDPOINT_URL_<SERVICE>``) itself, so the same
+client reaches AWS or the local runtime; nothing here knows which.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+#: Standard retry mode backs off on throttling and transient 5xx with jitter.
+RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5)
+
+
+@cache
+def client(service: str) -> Any:
+    """Return the process-wide client for ``service`` (``"sagemaker"``, ``"events"``, ...)."""
+    return boto3.client(service, config=RETRY_CONFIG)  # type: ignore[call-overload]
+
+
+def error_code(exc: Exception) -> str | None:
+    """The AWS error code of a botocore ``ClientError``, or None for anything else."""
+    response: dict[str, Any] = getattr(exc, "response", None) or {}
+    code = response.get("Error", {}).get("Code")
+    return str(code) if code else None
+
+
+def reset_clients() -> None:
+    """Forget cached clients (for example after the endpoint URL or credentials changed)."""
+    client.cache_clear()
+
+
+__all__ = ["RETRY_CONFIG", "BaseClient", "client", "error_code", "reset_clients"]

@@ -1,0 +1,121 @@
+"""Compensation for a failed deployment: delete what the deployment created, and only that.
+
+A deployment may fail at any step, so this does not know what exists; it tries each
+resource in reverse order of creation and treats "not found" as already done. The endpoint
+name was chosen by the user, so an endpoint is deleted only when its
+``maas:correlation-id`` tag shows this deployment created it: a name clash with an endpoint
+made elsewhere must not delete that endpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from maas.aws import error_code
+
+if TYPE_CHECKING:
+    from maas.endpoints.plan import DeploymentPlan
+
+CORRELATION_TAG = "maas:correlation-id"
+
+
+@dataclass
+class CleanupReport:
+    """What the compensation deleted and what it found already gone or not its own."""
+
+    deleted: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+    left_alone: list[str] = field(default_factory=list)
+    endpoint_deleting: bool = False
+
+
+def _is_missing(exc: Exception) -> bool:
+    # SageMaker reports an unknown name as ValidationException "Could not find ...";
+    # Application Auto Scaling and Scheduler have their own not-found codes.
+    code = error_code(exc)
+    if code in ("ObjectNotFoundException", "ResourceNotFoundException"):
+        return True
+    message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", ""))
+    return code == "ValidationException" and "Could not find" in message
+
+
+class DeploymentCleaner:
+    """Deletes a failed deployment's resources with the given boto3 clients."""
+
+    def __init__(self, *, sagemaker: Any, autoscaling: Any, scheduler: Any) -> None:
+        self._sagemaker = sagemaker
+        self._autoscaling = autoscaling
+        self._scheduler = scheduler
+
+    def clean(self, plan: DeploymentPlan) -> CleanupReport:
+        """Delete, newest first: schedule, scaling target, endpoint, configuration, model."""
+        report = CleanupReport()
+        if plan.schedule is not None:
+            self._attempt(
+                report,
+                f"schedule/{plan.schedule.Name}",
+                self._scheduler.delete_schedule,
+                Name=plan.schedule.Name,
+            )
+        if plan.scaling is not None:
+            self._attempt(
+                report,
+                f"scalable-target/{plan.scaling.ResourceId}",
+                self._autoscaling.deregister_scalable_target,
+                ServiceNamespace=plan.scaling.ServiceNamespace,
+                ResourceId=plan.scaling.ResourceId,
+                ScalableDimension=plan.scaling.ScalableDimension,
+            )
+        self._delete_endpoint_if_ours(report, plan)
+        self._attempt(
+            report,
+            f"endpoint-config/{plan.endpoint_config_name}",
+            self._sagemaker.delete_endpoint_config,
+            EndpointConfigName=plan.endpoint_config_name,
+        )
+        self._attempt(
+            report,
+            f"model/{plan.model_name}",
+            self._sagemaker.delete_model,
+            ModelName=plan.model_name,
+        )
+        return report
+
+    def _delete_endpoint_if_ours(self, report: CleanupReport, plan: DeploymentPlan) -> None:
+        label = f"endpoint/{plan.endpoint_name}"
+        try:
+            endpoint = self._sagemaker.describe_endpoint(EndpointName=plan.endpoint_name)
+        except Exception as exc:
+            if not _is_missing(exc):
+                raise
+            report.absent.append(label)
+            return
+        tags = self._sagemaker.list_tags(ResourceArn=endpoint["EndpointArn"]).get("Tags", [])
+        owner = next((tag["Value"] for tag in tags if tag["Key"] == CORRELATION_TAG), None)
+        if owner != plan.correlation_id:
+            report.left_alone.append(label)
+            return
+        if endpoint["EndpointStatus"] == "Deleting":
+            report.endpoint_deleting = True
+            report.deleted.append(label)
+            return
+        if self._attempt(
+            report, label, self._sagemaker.delete_endpoint, EndpointName=plan.endpoint_name
+        ):
+            report.endpoint_deleting = True
+
+    @staticmethod
+    def _attempt(report: CleanupReport, label: str, call: Any, **kwargs: Any) -> bool:
+        try:
+            call(**kwargs)
+        except Exception as exc:
+            if not _is_missing(exc):
+                raise
+            report.absent.append(label)
+            return False
+        report.deleted.append(label)
+        return True
+
+
+__all__ = ["CORRELATION_TAG", "CleanupReport", "DeploymentCleaner"]

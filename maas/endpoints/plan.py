@@ -1,0 +1,242 @@
+"""Turn a deployment request into the exact calls the ``deploy_endpoint`` workflow makes.
+
+The workflow passes these pieces straight to SageMaker, Application Auto Scaling and
+EventBridge Scheduler; the logic (names, tags, model data layout, scaling policy, TTL
+expression) lives here, where it is typed and tested.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from maas.instances import get_instance_type
+from maas.naming import run_suffix, sagemaker_name, ttl_schedule_name
+from schemas import DeploymentRequest, EndpointRecord, TeardownRequest
+
+#: Target-tracking on in-flight requests per model: the queueing signal of LLM serving.
+CONCURRENCY_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+
+
+class Polling(BaseModel):
+    """How the workflow's Wait loop checks the endpoint's status."""
+
+    interval_seconds: int = Field(ge=1)
+    max_attempts: int = Field(ge=1)
+    attempt: int = 0
+
+
+class ScalingPlan(BaseModel):
+    """RegisterScalableTarget and PutScalingPolicy arguments, PascalCase as the APIs take them."""
+
+    ServiceNamespace: str = "sagemaker"
+    ResourceId: str
+    ScalableDimension: str = SCALABLE_DIMENSION
+    MinCapacity: int
+    MaxCapacity: int
+    PolicyName: str
+    PolicyType: str = "TargetTrackingScaling"
+    TargetTrackingScalingPolicyConfiguration: dict[str, Any]
+
+
+class SchedulePlan(BaseModel):
+    """CreateSchedule arguments for the one-time teardown at ``expires_at``."""
+
+    Name: str
+    ScheduleExpression: str
+    ScheduleExpressionTimezone: str = "UTC"
+    ActionAfterCompletion: str = "DELETE"
+    FlexibleTimeWindow: dict[str, str] = Field(default_factory=lambda: {"Mode": "OFF"})
+    Input: str = Field(description="The teardown request, as JSON text.")
+
+
+class DeploymentPlan(BaseModel):
+    """Everything ``deploy_endpoint`` needs after validation, names derived once."""
+
+    request: DeploymentRequest
+    correlation_id: str
+    tenant_id: str
+    endpoint_name: str
+    model_name: str
+    endpoint_config_name: str
+    tags: list[dict[str, str]]
+    primary_container: dict[str, Any]
+    production_variants: list[dict[str, Any]]
+    scaling: ScalingPlan | None
+    schedule: SchedulePlan | None
+    polling: Polling
+
+
+class ScalableTarget(BaseModel):
+    """DeregisterScalableTarget arguments."""
+
+    ServiceNamespace: str = "sagemaker"
+    ResourceId: str
+    ScalableDimension: str = SCALABLE_DIMENSION
+
+
+class TeardownPlan(BaseModel):
+    """What ``teardown`` deletes, read from the endpoint's record."""
+
+    record: EndpointRecord
+    delete_model: bool
+    scaling_target: ScalableTarget | None
+    schedule_name: str | None
+    polling: Polling
+
+
+def plan_teardown(
+    record: EndpointRecord,
+    request: TeardownRequest,
+    *,
+    poll_interval_seconds: int,
+    max_status_checks: int,
+) -> TeardownPlan:
+    """Everything teardown deletes, from what the deployment recorded."""
+    target = None
+    if record.autoscaling is not None:
+        target = ScalableTarget(
+            ResourceId=f"endpoint/{record.endpoint_name}/variant/{record.variant_name}"
+        )
+    return TeardownPlan(
+        record=record,
+        delete_model=request.delete_model,
+        scaling_target=target,
+        schedule_name=record.schedule_name,
+        polling=Polling(interval_seconds=poll_interval_seconds, max_attempts=max_status_checks),
+    )
+
+
+def resource_tags(request: DeploymentRequest, correlation_id: str) -> list[dict[str, str]]:
+    """The tags every resource of a deployment carries; tenancy and cleanup rely on them."""
+    tags = {
+        "maas:tenant": request.tenant_id,
+        "maas:endpoint": request.endpoint_name,
+        "maas:model": request.model.model_id,
+        "maas:version": request.model.version,
+        "maas:correlation-id": correlation_id,
+    }
+    return [{"Key": key, "Value": value} for key, value in tags.items()]
+
+
+def primary_container(request: DeploymentRequest) -> dict[str, Any]:
+    """The model's container: an S3 prefix is served uncompressed, an object as model.tar.gz.
+
+    SageMaker loads large models fastest from uncompressed S3 data (``ModelDataSource``
+    with ``CompressionType: None``); a single object is the classic tarball.
+    """
+    model = request.model
+    container: dict[str, Any] = {"Image": model.image_uri, "Environment": model.environment}
+    if model.model_data_url.endswith("/"):
+        container["ModelDataSource"] = {
+            "S3DataSource": {
+                "S3Uri": model.model_data_url,
+                "S3DataType": "S3Prefix",
+                "CompressionType": "None",
+            }
+        }
+    else:
+        container["ModelDataUrl"] = model.model_data_url
+    return container
+
+
+def scaling_plan(request: DeploymentRequest) -> ScalingPlan | None:
+    """Target tracking on concurrent requests per model, or None when the count is fixed."""
+    scaling = request.autoscaling
+    if scaling is None:
+        return None
+    return ScalingPlan(
+        ResourceId=f"endpoint/{request.endpoint_name}/variant/{request.variant_name}",
+        MinCapacity=scaling.min_capacity,
+        MaxCapacity=scaling.max_capacity,
+        PolicyName=f"{request.endpoint_name}-concurrency",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": scaling.target_concurrent_requests,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": CONCURRENCY_METRIC},
+            "ScaleInCooldown": scaling.scale_in_cooldown_seconds,
+            "ScaleOutCooldown": scaling.scale_out_cooldown_seconds,
+        },
+    )
+
+
+def schedule_plan(request: DeploymentRequest) -> SchedulePlan | None:
+    """A one-time schedule that starts ``teardown`` at ``expires_at``, or None."""
+    if request.expires_at is None:
+        return None
+    teardown = TeardownRequest(tenant_id=request.tenant_id, endpoint_name=request.endpoint_name)
+    at_utc = request.expires_at.astimezone(UTC)
+    return SchedulePlan(
+        Name=ttl_schedule_name(request.tenant_id, request.endpoint_name),
+        ScheduleExpression=f"at({at_utc.strftime('%Y-%m-%dT%H:%M:%S')})",
+        Input=json.dumps(teardown.model_dump(mode="json")),
+    )
+
+
+def plan_deployment(
+    request: DeploymentRequest,
+    *,
+    correlation_id: str,
+    poll_interval_seconds: int,
+    max_status_checks: int,
+) -> DeploymentPlan:
+    """Check what the request's schema cannot (the instance catalog) and derive every name.
+
+    Examples
+    --------
+    >>> from schemas import DeploymentRequest
+    >>> request = DeploymentRequest.model_validate({
+    ...     "tenant_id": "acme", "endpoint_name": "chat", "instance_type": "ml.g5.xlarge",
+    ...     "model": {"model_id": "org/m", "version": "1",
+    ...               "image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/lmi:1",
+    ...               "model_data_url": "s3://bucket/acme/m/1/"}})
+    >>> plan = plan_deployment(request, correlation_id="deploy-1",
+    ...                        poll_interval_seconds=30, max_status_checks=120)
+    >>> plan.model_name, plan.endpoint_config_name
+    ('chat-244cf825', 'chat-244cf825')
+    """
+    get_instance_type(request.instance_type)
+    suffix = run_suffix(correlation_id)
+    model_name = sagemaker_name(request.endpoint_name, suffix)
+    return DeploymentPlan(
+        request=request,
+        correlation_id=correlation_id,
+        tenant_id=request.tenant_id,
+        endpoint_name=request.endpoint_name,
+        model_name=model_name,
+        endpoint_config_name=model_name,
+        tags=resource_tags(request, correlation_id),
+        primary_container=primary_container(request),
+        production_variants=[
+            {
+                "VariantName": request.variant_name,
+                "ModelName": model_name,
+                "InstanceType": request.instance_type,
+                "InitialInstanceCount": request.instance_count,
+                "InitialVariantWeight": 1.0,
+            }
+        ],
+        scaling=scaling_plan(request),
+        schedule=schedule_plan(request),
+        polling=Polling(interval_seconds=poll_interval_seconds, max_attempts=max_status_checks),
+    )
+
+
+__all__ = [
+    "CONCURRENCY_METRIC",
+    "DeploymentPlan",
+    "Polling",
+    "ScalableTarget",
+    "ScalingPlan",
+    "SchedulePlan",
+    "TeardownPlan",
+    "plan_deployment",
+    "plan_teardown",
+    "primary_container",
+    "resource_tags",
+    "scaling_plan",
+    "schedule_plan",
+]

@@ -1,0 +1,242 @@
+"""The endpoint registry: one DynamoDB item per tenant and endpoint, with guarded transitions.
+
+Every write is conditional, so two executions cannot both own an endpoint and a record is
+never moved backwards: a deployment only creates a record that is absent or finished, only
+the execution that owns a record moves it on, and teardown cannot start while a deployment
+is still creating.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from maas.aws import error_code
+from maas.exceptions import Conflict, NotFound
+from schemas import EndpointRecord, EndpointStatus
+
+if TYPE_CHECKING:
+    from maas.endpoints.plan import DeploymentPlan
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+#: status -> the statuses it may be entered from (None: no record yet).
+ALLOWED_TRANSITIONS: dict[EndpointStatus, frozenset[EndpointStatus | None]] = {
+    EndpointStatus.CREATING: frozenset({None, EndpointStatus.FAILED, EndpointStatus.DELETED}),
+    EndpointStatus.IN_SERVICE: frozenset({EndpointStatus.CREATING}),
+    EndpointStatus.FAILED: frozenset({EndpointStatus.CREATING, EndpointStatus.DELETING}),
+    EndpointStatus.DELETING: frozenset(
+        {EndpointStatus.IN_SERVICE, EndpointStatus.FAILED, EndpointStatus.DELETING}
+    ),
+    EndpointStatus.DELETED: frozenset({EndpointStatus.DELETING}),
+}
+
+
+def _key(tenant_id: str, endpoint_name: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"TENANT#{tenant_id}"}, "sk": {"S": f"ENDPOINT#{endpoint_name}"}}
+
+
+def _to_item(record: EndpointRecord) -> dict[str, Any]:
+    # DynamoDB has no float type: route through JSON so numbers become Decimals.
+    document = json.loads(record.model_dump_json(exclude_none=True), parse_float=Decimal)
+    item = {name: _serializer.serialize(value) for name, value in document.items()}
+    return item | _key(record.tenant_id, record.endpoint_name)
+
+
+def _from_item(item: dict[str, Any]) -> EndpointRecord:
+    document = {
+        name: _deserializer.deserialize(value)
+        for name, value in item.items()
+        if name not in ("pk", "sk")
+    }
+    return EndpointRecord.model_validate(json.loads(json.dumps(document, default=_number)))
+
+
+def _number(value: object) -> int | float:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class EndpointRegistry:
+    """Reads and guarded writes of endpoint records in one table.
+
+    Parameters
+    ----------
+    table_name
+        The DynamoDB table (partition key ``pk``, sort key ``sk``, both strings).
+    dynamodb
+        A boto3 DynamoDB client.
+    """
+
+    def __init__(self, table_name: str, dynamodb: Any) -> None:
+        self.table_name = table_name
+        self._dynamodb = dynamodb
+
+    def get(self, tenant_id: str, endpoint_name: str) -> EndpointRecord:
+        """The record, or :class:`NotFound` (also when it belongs to another tenant)."""
+        response = self._dynamodb.get_item(
+            TableName=self.table_name, Key=_key(tenant_id, endpoint_name), ConsistentRead=True
+        )
+        if "Item" not in response:
+            raise NotFound(f"endpoint_name: no endpoint {endpoint_name!r} for this tenant")
+        return _from_item(response["Item"])
+
+    def begin_deployment(self, plan: DeploymentPlan) -> EndpointRecord:
+        """Create the record as CREATING, unless a live endpoint of that name exists."""
+        request = plan.request
+        now = _now()
+        record = EndpointRecord(
+            tenant_id=plan.tenant_id,
+            endpoint_name=plan.endpoint_name,
+            status=EndpointStatus.CREATING,
+            correlation_id=plan.correlation_id,
+            model=request.model,
+            model_name=plan.model_name,
+            endpoint_config_name=plan.endpoint_config_name,
+            variant_name=request.variant_name,
+            instance_type=request.instance_type,
+            instance_count=request.instance_count,
+            autoscaling=request.autoscaling,
+            expires_at=request.expires_at,
+            schedule_name=plan.schedule.Name if plan.schedule else None,
+            created_at=now,
+            updated_at=now,
+        )
+        self._write(record, previous=ALLOWED_TRANSITIONS[EndpointStatus.CREATING], owner=None)
+        return record
+
+    def mark_in_service(
+        self, tenant_id: str, endpoint_name: str, *, correlation_id: str, endpoint_arn: str
+    ) -> EndpointRecord:
+        """CREATING -> IN_SERVICE, by the execution that is creating it."""
+        return self._transition(
+            tenant_id,
+            endpoint_name,
+            EndpointStatus.IN_SERVICE,
+            correlation_id=correlation_id,
+            changes={"endpoint_arn": endpoint_arn, "failure_reason": None},
+        )
+
+    def mark_failed(
+        self, tenant_id: str, endpoint_name: str, *, correlation_id: str, reason: str
+    ) -> EndpointRecord:
+        """CREATING or DELETING -> FAILED, by the execution that owns it."""
+        return self._transition(
+            tenant_id,
+            endpoint_name,
+            EndpointStatus.FAILED,
+            correlation_id=correlation_id,
+            changes={"failure_reason": reason[:2000]},
+        )
+
+    def begin_teardown(
+        self, tenant_id: str, endpoint_name: str, *, correlation_id: str
+    ) -> EndpointRecord:
+        """IN_SERVICE, FAILED or DELETING -> DELETING; the teardown execution takes ownership."""
+        current = self.get(tenant_id, endpoint_name)
+        if current.status is EndpointStatus.DELETED:
+            raise NotFound(f"endpoint_name: endpoint {endpoint_name!r} was already deleted")
+        return self._transition(
+            tenant_id,
+            endpoint_name,
+            EndpointStatus.DELETING,
+            correlation_id=correlation_id,
+            current=current,
+            take_ownership=True,
+        )
+
+    def mark_deleted(
+        self, tenant_id: str, endpoint_name: str, *, correlation_id: str
+    ) -> EndpointRecord:
+        """DELETING -> DELETED, by the teardown execution."""
+        return self._transition(
+            tenant_id, endpoint_name, EndpointStatus.DELETED, correlation_id=correlation_id
+        )
+
+    def _transition(
+        self,
+        tenant_id: str,
+        endpoint_name: str,
+        status: EndpointStatus,
+        *,
+        correlation_id: str,
+        changes: dict[str, Any] | None = None,
+        current: EndpointRecord | None = None,
+        take_ownership: bool = False,
+    ) -> EndpointRecord:
+        current = current or self.get(tenant_id, endpoint_name)
+        allowed = ALLOWED_TRANSITIONS[status]
+        if current.status not in allowed:
+            raise Conflict(
+                f"endpoint_name: endpoint {endpoint_name!r} is {current.status.value}; "
+                f"it cannot become {status.value}"
+            )
+        if not take_ownership and current.correlation_id != correlation_id:
+            raise Conflict(
+                f"endpoint_name: endpoint {endpoint_name!r} is owned by execution "
+                f"{current.correlation_id!r}, not {correlation_id!r}"
+            )
+        updated = current.model_copy(
+            update={
+                **(changes or {}),
+                "status": status,
+                "correlation_id": correlation_id,
+                "updated_at": _now(),
+            }
+        )
+        self._write(updated, previous=allowed, owner=None if take_ownership else correlation_id)
+        return updated
+
+    def _write(
+        self,
+        record: EndpointRecord,
+        *,
+        previous: frozenset[EndpointStatus | None],
+        owner: str | None,
+    ) -> None:
+        clauses = []
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        if None in previous:
+            clauses.append("attribute_not_exists(pk)")
+        statuses = sorted(status.value for status in previous if status is not None)
+        if statuses:
+            names["#status"] = "status"
+            placeholders = []
+            for index, status in enumerate(statuses):
+                values[f":s{index}"] = {"S": status}
+                placeholders.append(f":s{index}")
+            clauses.append(f"#status IN ({', '.join(placeholders)})")
+        condition = " OR ".join(clauses)
+        if owner is not None:
+            values[":owner"] = {"S": owner}
+            condition = f"({condition}) AND correlation_id = :owner"
+        expression: dict[str, Any] = {"ConditionExpression": condition}
+        if names:
+            expression["ExpressionAttributeNames"] = names
+        if values:
+            expression["ExpressionAttributeValues"] = values
+        try:
+            self._dynamodb.put_item(
+                TableName=self.table_name, Item=_to_item(record), **expression
+            )
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            raise Conflict(
+                f"endpoint_name: endpoint {record.endpoint_name!r} already exists "
+                f"for tenant {record.tenant_id!r} or changed concurrently"
+            ) from None
+
+
+__all__ = ["ALLOWED_TRANSITIONS", "EndpointRegistry"]

@@ -1,0 +1,95 @@
+"""Typed errors of the control plane, one root, one module.
+
+Every error a workflow must tell apart is a subclass of :class:`MaasError`. Its *error name*
+(``Maas.ValidationError``, ``Maas.NotFound``, ...) is what a state machine's ``Retry`` and
+``Catch`` match on, and what the REST API maps to a status code.
+
+Why the class ``__name__`` is rewritten: the AWS Lambda Python runtime reports a raised
+exception to Step Functions as ``errorType = type(exc).__name__``. Giving each class the
+dotted name makes a handler that raises ``ValidationError`` fail its task with
+``Maas.ValidationError`` on AWS and on the local runtime alike, with no wrapper in between.
+
+Examples
+--------
+>>> from maas.exceptions import ValidationError
+>>> ValidationError("endpoint_name: too long").error_name
+'Maas.ValidationError'
+>>> type(ValidationError("x")).__name__
+'Maas.ValidationError'
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+ERROR_PREFIX = "Maas."
+
+__all__ = [
+    "ERROR_PREFIX",
+    "Conflict",
+    "DeploymentTimedOut",
+    "EndpointFailed",
+    "EventNotPublished",
+    "MaasError",
+    "NotFound",
+    "QuotaExceeded",
+    "ValidationError",
+]
+
+
+class MaasError(Exception):
+    """Root of every error the control plane raises on purpose."""
+
+    error_name: ClassVar[str] = "Maas.Error"
+    http_status: ClassVar[int] = 500
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.error_name = f"{ERROR_PREFIX}{cls.__name__}"
+        cls.__name__ = cls.error_name
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationError(MaasError):
+    """A request is malformed or asks for something impossible; the message names the field."""
+
+    http_status = 400
+
+
+class NotFound(MaasError):
+    """The resource does not exist for this tenant (another tenant's resource is not found)."""
+
+    http_status = 404
+
+
+class Conflict(MaasError):
+    """The resource is in a state that does not allow the operation (for example it exists)."""
+
+    http_status = 409
+
+
+class QuotaExceeded(MaasError):
+    """A tenant or account limit would be exceeded."""
+
+    http_status = 429
+
+
+class EndpointFailed(MaasError):
+    """SageMaker reported the endpoint ``Failed``; the message carries its ``FailureReason``."""
+
+    http_status = 502
+
+
+class DeploymentTimedOut(MaasError):
+    """The endpoint did not reach ``InService`` within the allowed number of status checks."""
+
+    http_status = 504
+
+
+class EventNotPublished(MaasError):
+    """EventBridge did not accept an event (``FailedEntryCount`` above zero)."""
+
+    http_status = 502

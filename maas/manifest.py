@@ -1,0 +1,356 @@
+"""The one list of what the control plane is made of, read by the CDK stacks and the local runtime.
+
+Functions (handler and environment), state machines (definition file and the values of its
+``${Name}`` slots), event rules, and the tables, buckets, roles and log groups they refer to.
+Values that differ between AWS and the local runtime are :class:`Ref` s: each world resolves
+a ``Ref`` to its own ARN or name, so neither can drift from the other (a test synthesizes the
+CDK app and compares).
+
+Examples
+--------
+>>> MANIFEST.function("PlanDeployment").handler
+'functions.plan_deployment.handler'
+>>> sorted(MANIFEST.state_machine("Teardown").substitutions)
+['PlanTeardownFunctionArn', 'PublishEventFunctionArn', 'RecordEndpointStatusFunctionArn']
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: The repository root: state machine files are relative to it.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RefKind(StrEnum):
+    """What a :class:`Ref` resolves to."""
+
+    FUNCTION_ARN = "function_arn"
+    STATE_MACHINE_ARN = "state_machine_arn"
+    TABLE_NAME = "table_name"
+    BUCKET_NAME = "bucket_name"
+    EVENT_BUS_NAME = "event_bus_name"
+    ROLE_ARN = "role_arn"
+    LOG_GROUP_ARN = "log_group_arn"
+    SETTING = "setting"
+
+
+class Ref(BaseModel):
+    """A value each world resolves itself: a resource of this manifest, or a stage setting."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: RefKind
+    target: str
+
+
+def function_arn(target: str) -> Ref:
+    """The ARN of the manifest's function ``target``."""
+    return Ref(kind=RefKind.FUNCTION_ARN, target=target)
+
+
+def state_machine_arn(target: str) -> Ref:
+    """The ARN of the manifest's state machine ``target``."""
+    return Ref(kind=RefKind.STATE_MACHINE_ARN, target=target)
+
+
+def table_name(target: str) -> Ref:
+    """The name of the manifest's table ``target``."""
+    return Ref(kind=RefKind.TABLE_NAME, target=target)
+
+
+def role_arn(target: str) -> Ref:
+    """The ARN of the manifest's role ``target``."""
+    return Ref(kind=RefKind.ROLE_ARN, target=target)
+
+
+def setting(target: str) -> Ref:
+    """The value of the stage setting ``target``."""
+    return Ref(kind=RefKind.SETTING, target=target)
+
+
+EVENT_BUS = Ref(kind=RefKind.EVENT_BUS_NAME, target="EventBus")
+
+_Frozen = ConfigDict(frozen=True, extra="forbid")
+
+
+class TableSpec(BaseModel):
+    """A DynamoDB table with string keys ``pk`` and ``sk``."""
+
+    model_config = _Frozen
+    id: str
+    description: str
+
+
+class BucketSpec(BaseModel):
+    """An S3 bucket."""
+
+    model_config = _Frozen
+    id: str
+    description: str
+
+
+class RoleSpec(BaseModel):
+    """A role another AWS service assumes on the control plane's behalf."""
+
+    model_config = _Frozen
+    id: str
+    service_principal: str
+    description: str
+
+
+class LogGroupSpec(BaseModel):
+    """A CloudWatch Logs group."""
+
+    model_config = _Frozen
+    id: str
+    name: str
+    description: str
+
+
+class SettingSpec(BaseModel):
+    """A stage setting: its AWS default; the local runtime chooses its own value."""
+
+    model_config = _Frozen
+    name: str
+    default: str
+    description: str
+
+
+class FunctionSpec(BaseModel):
+    """A Lambda function: where its handler is and what its environment holds."""
+
+    model_config = _Frozen
+    id: str
+    handler: str = Field(pattern=r"^functions(\.[a-z_]+)+$")
+    description: str
+    environment: dict[str, Ref | str] = Field(default_factory=dict)
+    timeout_seconds: int = 30
+    memory_mb: int = 256
+
+
+class StateMachineSpec(BaseModel):
+    """A Standard state machine from an ASL file with ``${Name}`` slots."""
+
+    model_config = _Frozen
+    id: str
+    definition: str = Field(description="Path of the ASL file, relative to the project root.")
+    description: str
+    substitutions: dict[str, Ref]
+
+    @property
+    def definition_path(self) -> Path:
+        """The ASL file."""
+        return PROJECT_ROOT / self.definition
+
+    def definition_text(self) -> str:
+        """The ASL file's text, slots unfilled."""
+        return self.definition_path.read_text()
+
+    def slots(self) -> set[str]:
+        """The ``${Name}`` slots the file uses."""
+        return set(re.findall(r"\$\{([A-Za-z0-9]+)\}", self.definition_text()))
+
+
+class RuleSpec(BaseModel):
+    """An EventBridge rule on the control plane's bus."""
+
+    model_config = _Frozen
+    id: str
+    description: str
+    event_pattern: dict[str, Any]
+    targets: tuple[Ref, ...]
+
+
+SpecT = TypeVar("SpecT", FunctionSpec, StateMachineSpec)
+
+
+class Manifest(BaseModel):
+    """Everything that is built, by kind."""
+
+    model_config = _Frozen
+    tables: tuple[TableSpec, ...]
+    buckets: tuple[BucketSpec, ...]
+    roles: tuple[RoleSpec, ...]
+    log_groups: tuple[LogGroupSpec, ...]
+    settings: tuple[SettingSpec, ...]
+    functions: tuple[FunctionSpec, ...]
+    state_machines: tuple[StateMachineSpec, ...]
+    rules: tuple[RuleSpec, ...]
+
+    def function(self, function_id: str) -> FunctionSpec:
+        """The function with id ``function_id``."""
+        return _by_id(self.functions, function_id)
+
+    def state_machine(self, state_machine_id: str) -> StateMachineSpec:
+        """The state machine with id ``state_machine_id``."""
+        return _by_id(self.state_machines, state_machine_id)
+
+    def setting(self, name: str) -> SettingSpec:
+        """The setting called ``name``."""
+        for spec in self.settings:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+
+def _by_id(specs: tuple[SpecT, ...], spec_id: str) -> SpecT:
+    for spec in specs:
+        if spec.id == spec_id:
+            return spec
+    raise KeyError(spec_id)
+
+
+#: Every function carries these; Powertools reads them.
+COMMON_ENVIRONMENT: dict[str, Ref | str] = {
+    "POWERTOOLS_SERVICE_NAME": "maas",
+    "POWERTOOLS_METRICS_NAMESPACE": "Maas",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+}
+
+#: The Wait loops' pace, read by the functions that plan a workflow.
+POLLING_ENVIRONMENT: dict[str, Ref | str] = {
+    "ENDPOINT_POLL_SECONDS": setting("endpoint_poll_seconds"),
+    "ENDPOINT_MAX_STATUS_CHECKS": setting("endpoint_max_status_checks"),
+}
+
+MANIFEST = Manifest(
+    tables=(
+        TableSpec(id="EndpointsTable", description="Endpoint records, keyed by tenant."),
+    ),
+    buckets=(BucketSpec(id="ArtifactsBucket", description="Packaged model artifacts."),),
+    roles=(
+        RoleSpec(
+            id="SageMakerExecutionRole",
+            service_principal="sagemaker.amazonaws.com",
+            description="Assumed by SageMaker to pull the image and read model artifacts.",
+        ),
+        RoleSpec(
+            id="SchedulerRole",
+            service_principal="scheduler.amazonaws.com",
+            description="Assumed by EventBridge Scheduler to start teardown at an endpoint's TTL.",
+        ),
+    ),
+    log_groups=(
+        LogGroupSpec(
+            id="EventLog",
+            name="/maas/events",
+            description="Every event the control plane publishes, for audit and the demo.",
+        ),
+    ),
+    settings=(
+        SettingSpec(
+            name="endpoint_poll_seconds",
+            default="30",
+            description="Seconds between endpoint status checks in the Wait loops.",
+        ),
+        SettingSpec(
+            name="endpoint_max_status_checks",
+            default="120",
+            description="Status checks before a deployment is declared timed out.",
+        ),
+    ),
+    functions=(
+        FunctionSpec(
+            id="PlanDeployment",
+            handler="functions.plan_deployment.handler",
+            description="Validate a deployment request and derive every name the workflow uses.",
+            environment={**COMMON_ENVIRONMENT, **POLLING_ENVIRONMENT},
+        ),
+        FunctionSpec(
+            id="PlanTeardown",
+            handler="functions.plan_teardown.handler",
+            description="Validate a teardown request, take the endpoint's record, list what goes.",
+            environment={
+                **COMMON_ENVIRONMENT,
+                **POLLING_ENVIRONMENT,
+                "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+            },
+        ),
+        FunctionSpec(
+            id="RecordEndpointStatus",
+            handler="functions.record_endpoint_status.handler",
+            description="Move an endpoint record through its statuses with conditional writes.",
+            environment={
+                **COMMON_ENVIRONMENT,
+                "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+            },
+        ),
+        FunctionSpec(
+            id="PublishEvent",
+            handler="functions.publish_event.handler",
+            description="Check an event detail against its schema and put it on the bus.",
+            environment={**COMMON_ENVIRONMENT, "EVENT_BUS_NAME": EVENT_BUS},
+        ),
+        FunctionSpec(
+            id="CleanupDeployment",
+            handler="functions.cleanup_deployment.handler",
+            description="Delete what a failed deployment created, and only that.",
+            environment=dict(COMMON_ENVIRONMENT),
+            timeout_seconds=120,
+        ),
+    ),
+    state_machines=(
+        StateMachineSpec(
+            id="Teardown",
+            definition="state_machines/teardown.json",
+            description="Delete an endpoint and everything that belongs to it.",
+            substitutions={
+                "PlanTeardownFunctionArn": function_arn("PlanTeardown"),
+                "RecordEndpointStatusFunctionArn": function_arn("RecordEndpointStatus"),
+                "PublishEventFunctionArn": function_arn("PublishEvent"),
+            },
+        ),
+        StateMachineSpec(
+            id="DeployEndpoint",
+            definition="state_machines/deploy_endpoint.json",
+            description="Deploy a model version on a SageMaker endpoint, or leave nothing behind.",
+            substitutions={
+                "PlanDeploymentFunctionArn": function_arn("PlanDeployment"),
+                "RecordEndpointStatusFunctionArn": function_arn("RecordEndpointStatus"),
+                "PublishEventFunctionArn": function_arn("PublishEvent"),
+                "CleanupDeploymentFunctionArn": function_arn("CleanupDeployment"),
+                "SageMakerExecutionRoleArn": role_arn("SageMakerExecutionRole"),
+                "SchedulerRoleArn": role_arn("SchedulerRole"),
+                "TeardownStateMachineArn": state_machine_arn("Teardown"),
+            },
+        ),
+    ),
+    rules=(
+        RuleSpec(
+            id="EventLogRule",
+            description="Copy every maas event to the event log group.",
+            event_pattern={"source": ["maas"]},
+            targets=(Ref(kind=RefKind.LOG_GROUP_ARN, target="EventLog"),),
+        ),
+    ),
+)
+
+__all__ = [
+    "COMMON_ENVIRONMENT",
+    "EVENT_BUS",
+    "MANIFEST",
+    "POLLING_ENVIRONMENT",
+    "PROJECT_ROOT",
+    "BucketSpec",
+    "FunctionSpec",
+    "LogGroupSpec",
+    "Manifest",
+    "Ref",
+    "RefKind",
+    "RoleSpec",
+    "RuleSpec",
+    "SettingSpec",
+    "StateMachineSpec",
+    "TableSpec",
+    "function_arn",
+    "role_arn",
+    "setting",
+    "state_machine_arn",
+    "table_name",
+]

@@ -1,0 +1,130 @@
+"""Requests that start the deploy and teardown workflows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Self
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from schemas.common import REQUEST_CONFIG, EndpointName, S3Uri, TenantId
+
+InstanceType = Annotated[
+    str,
+    StringConstraints(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$"),
+    Field(description="SageMaker hosting instance type.", examples=["ml.g5.2xlarge"]),
+]
+
+
+class ModelReference(BaseModel):
+    """What to serve: the model's identity, its serving image and its artifact in S3."""
+
+    model_config = REQUEST_CONFIG
+
+    model_id: str = Field(
+        min_length=1,
+        max_length=256,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
+        description="The model's identity, for example a Hugging Face id.",
+        examples=["THUDM/glm-4-9b-chat"],
+    )
+    version: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="The registered version being deployed.",
+        examples=["1"],
+    )
+    image_uri: str = Field(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+[:@][A-Za-z0-9._:-]+$",
+        description="The serving container image (an ECR URI with a tag or digest).",
+    )
+    model_data_url: S3Uri = Field(description="The packaged artifact (an object or a prefix).")
+    environment: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Environment variables for the serving container.",
+    )
+
+
+class AutoscalingConfig(BaseModel):
+    """Bounds and target for Application Auto Scaling on the endpoint's variant."""
+
+    model_config = REQUEST_CONFIG
+
+    min_capacity: int = Field(ge=1, le=100, description="Fewest instances.")
+    max_capacity: int = Field(ge=1, le=100, description="Most instances.")
+    target_concurrent_requests: float = Field(
+        default=4.0,
+        gt=0,
+        le=1000,
+        description="Target of in-flight requests per model copy "
+        "(ConcurrentRequestsPerModel): queueing suits LLM serving better than invocation rates.",
+    )
+    scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
+    scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _bounds_are_ordered(self) -> Self:
+        if self.min_capacity > self.max_capacity:
+            raise ValueError(
+                f"min_capacity ({self.min_capacity}) is above max_capacity ({self.max_capacity})"
+            )
+        return self
+
+
+class DeploymentRequest(BaseModel):
+    """Deploy a model version on a SageMaker real-time endpoint."""
+
+    model_config = REQUEST_CONFIG
+
+    tenant_id: TenantId
+    endpoint_name: EndpointName
+    model: ModelReference
+    instance_type: InstanceType
+    instance_count: int = Field(default=1, ge=1, le=100, description="Initial instance count.")
+    variant_name: EndpointName = Field(default="AllTraffic", description="Production variant.")
+    autoscaling: AutoscalingConfig | None = Field(
+        default=None, description="Autoscaling bounds; none keeps the count fixed."
+    )
+    expires_at: AwareDatetime | None = Field(
+        default=None,
+        description="Time-to-live: when the endpoint is torn down automatically (ISO 8601 "
+        "with a zone).",
+    )
+
+    @model_validator(mode="after")
+    def _count_within_bounds(self) -> Self:
+        scaling = self.autoscaling
+        if scaling and not scaling.min_capacity <= self.instance_count <= scaling.max_capacity:
+            raise ValueError(
+                f"instance_count ({self.instance_count}) is outside the autoscaling bounds "
+                f"[{scaling.min_capacity}, {scaling.max_capacity}]"
+            )
+        return self
+
+    @field_validator("expires_at")
+    @classmethod
+    def _expiry_is_in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value <= datetime.now(UTC):
+            raise ValueError(f"must be in the future, got {value.isoformat()}")
+        return value
+
+
+class TeardownRequest(BaseModel):
+    """Tear an endpoint down: scaling, schedules, endpoint, configuration, and the model."""
+
+    model_config = REQUEST_CONFIG
+
+    tenant_id: TenantId
+    endpoint_name: EndpointName
+    delete_model: bool = Field(default=True, description="Delete the SageMaker model as well.")

@@ -1,0 +1,69 @@
+"""Details of the events the control plane publishes on its bus (source ``maas``).
+
+Each detail carries ``tenant_id`` and ``correlation_id`` (the execution name) and the ids of
+the resources it is about. Subscribers can rely on the JSON Schemas generated from these.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pydantic import BaseModel, Field
+
+from schemas.common import (
+    DOCUMENT_CONFIG,
+    CorrelationId,
+    EndpointName,
+    FailureCause,
+    TenantId,
+)
+
+EVENT_SOURCE: Final = "maas"
+
+
+class EventDetail(BaseModel):
+    """What every event detail carries."""
+
+    model_config = DOCUMENT_CONFIG
+
+    tenant_id: TenantId
+    correlation_id: CorrelationId
+
+
+class EndpointInService(EventDetail):
+    """An endpoint finished deploying and serves requests."""
+
+    endpoint_name: EndpointName
+    endpoint_arn: str
+    model_id: str
+    model_version: str
+    model_name: EndpointName
+    endpoint_config_name: EndpointName
+    instance_type: str
+    instance_count: int = Field(ge=1)
+
+
+class EndpointDeploymentFailed(EventDetail):
+    """A deployment failed; whatever it had created was deleted."""
+
+    endpoint_name: EndpointName
+    error: str = Field(description="The error name, for example Maas.EndpointFailed.")
+    cause: FailureCause
+    deleted_resources: list[str] = Field(
+        default_factory=list, description="ARNs or names of what the compensation removed."
+    )
+
+
+class EndpointDeleted(EventDetail):
+    """An endpoint and what belonged to it were deleted."""
+
+    endpoint_name: EndpointName
+    endpoint_config_name: EndpointName
+    model_name: EndpointName
+    model_deleted: bool
+
+
+#: Detail-type -> detail model. The publisher refuses a detail-type that is not here.
+EVENT_DETAIL_MODELS: Final[dict[str, type[EventDetail]]] = {
+    model.__name__: model for model in (EndpointInService, EndpointDeploymentFailed, EndpointDeleted)
+}
