@@ -1,0 +1,297 @@
+"""Lambda on the local runtime: the real handler from ``functions/``, run in this process.
+
+Why this exists: moto runs a function's code in a Docker container (there is no Docker
+here) or, without Docker, answers every invocation with a canned payload. This adapter
+answers ``Invoke`` for the functions the runtime provisioned by importing their handler and
+calling it, so Step Functions tasks, EventBridge targets and boto3 clients all run the code
+that AWS would run.
+
+What it keeps from AWS:
+
+- each function gets its own module instance (its cold start runs once, with its own
+  environment) and, per invocation, its own environment and a Lambda context object;
+- invocations may run concurrently (a ``Map`` state): environments are context-local;
+- an exception becomes ``FunctionError: Unhandled`` with the runtime's error document,
+  whose ``errorType`` is ``type(exc).__name__``, so ``Retry``/``Catch`` match it by name;
+- the function's timeout is enforced (``Sandbox.Timedout``), and what the handler writes
+  to stdout goes to its CloudWatch Logs group ``/aws/lambda/<name>``.
+
+What it does not do: isolate memory or kill a timed-out handler (its thread is abandoned),
+or apply reserved concurrency.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import sys
+import threading
+import time
+import traceback
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
+
+from moto.awslambda.models import LambdaBackend
+
+from maas.local import environ
+from maas.local.patching import replace
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from contextlib import ExitStack
+    from types import ModuleType
+
+FUNCTION_ERROR_HEADER = "x-amz-function-error"
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    """A function the runtime provisioned: where its handler is and how it runs."""
+
+    name: str
+    handler: str
+    environment: Mapping[str, str]
+    timeout_seconds: int
+    memory_mb: int
+    arn: str
+
+    @property
+    def log_group(self) -> str:
+        """The CloudWatch Logs group Lambda writes to."""
+        return f"/aws/lambda/{self.name}"
+
+
+@dataclass
+class LambdaContext:
+    """The context object the Python runtime passes to a handler."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    deadline: float = field(repr=False)
+    identity: None = None
+    client_context: None = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the function's timeout."""
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What one invocation returned: the payload and whether it is an error document."""
+
+    payload: bytes
+    function_error: str | None = None
+
+    def json(self) -> Any:
+        """The payload, decoded."""
+        return json.loads(self.payload)
+
+
+_captured: ContextVar[io.StringIO | None] = ContextVar("maas_local_stdout", default=None)
+
+
+class _RoutedStdout(io.TextIOBase):
+    """``sys.stdout`` that sends a handler's output to its invocation's buffer.
+
+    Powertools' Logger binds ``sys.stdout`` when the first logger is built, so this is put
+    in place before any handler module is loaded.
+    """
+
+    def __init__(self, fallback: TextIO) -> None:
+        self.fallback = fallback
+
+    def write(self, text: str) -> int:
+        buffer = _captured.get()
+        return (buffer or self.fallback).write(text)
+
+    def flush(self) -> None:
+        if _captured.get() is None:
+            self.fallback.flush()
+
+    def isatty(self) -> bool:
+        return self.fallback.isatty()
+
+
+class LocalLambda:
+    """The functions of this runtime and the adapter that runs them.
+
+    Parameters
+    ----------
+    write_logs
+        Called with ``(log_group, stream, lines)`` after each invocation; the runtime
+        points it at the emulated CloudWatch Logs.
+    """
+
+    def __init__(self, write_logs: Callable[[str, str, list[str]], None]) -> None:
+        self._functions: dict[str, LocalFunction] = {}
+        self._modules: dict[str, ModuleType] = {}
+        self._load_locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self._write_logs = write_logs
+
+    def register(self, function: LocalFunction) -> None:
+        """Serve invocations of ``function`` (by name or ARN) from its handler."""
+        with self._lock:
+            self._functions[function.name] = function
+            self._load_locks[function.name] = threading.Lock()
+            self._modules.pop(function.name, None)
+
+    def get(self, name_or_arn: str) -> LocalFunction | None:
+        """The registered function, given its name, ARN or qualified ARN."""
+        name = name_or_arn.split(":function:", 1)[-1].split(":", 1)[0]
+        return self._functions.get(name)
+
+    def invoke(self, name_or_arn: str, event: Any) -> Invocation:
+        """Run the function's handler on ``event`` and wait for the result."""
+        function = self.get(name_or_arn)
+        if function is None:
+            raise KeyError(f"no local function {name_or_arn!r}")
+        return self._invoke(function, event)
+
+    def install(self, stack: ExitStack) -> None:
+        """Answer moto's Lambda ``Invoke`` for registered functions, until ``stack`` closes."""
+        original: Callable[..., Any] = LambdaBackend.invoke
+        local = self
+
+        def invoke(
+            backend: LambdaBackend,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: dict[str, str],
+        ) -> bytes | str | None:
+            function = local.get(function_name)
+            if function is None:
+                return original(backend, function_name, qualifier, body, headers, response_headers)
+            invocation_type = _header(headers, "X-Amz-Invocation-Type") or "RequestResponse"
+            event = json.loads(body) if body else {}
+            if invocation_type == "DryRun":
+                return b""
+            if invocation_type == "Event":
+                threading.Thread(
+                    target=local._invoke, args=(function, event), daemon=True
+                ).start()
+                return b""
+            result = local._invoke(function, event)
+            if result.function_error:
+                response_headers[FUNCTION_ERROR_HEADER] = result.function_error
+            response_headers["Content-Length"] = str(len(result.payload))
+            return result.payload
+
+        stack.enter_context(replace(LambdaBackend, "invoke", invoke))
+        if not isinstance(sys.stdout, _RoutedStdout):
+            stack.enter_context(replace(sys, "stdout", _RoutedStdout(sys.stdout)))
+
+    def _load(self, function: LocalFunction) -> ModuleType:
+        # One module instance per function: its module scope is its cold start, run with
+        # its own environment, as each function has its own sandbox on AWS.
+        module = self._modules.get(function.name)
+        if module is not None:
+            return module
+        with self._load_locks[function.name]:
+            module = self._modules.get(function.name)
+            if module is None:
+                module_path = function.handler.rsplit(".", 1)[0]
+                found = importlib.util.find_spec(module_path)
+                if found is None or found.origin is None:
+                    raise ModuleNotFoundError(f"handler module {module_path!r} not found")
+                spec = importlib.util.spec_from_file_location(
+                    f"maas_local_lambda.{function.name}", found.origin
+                )
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                # Registered so that pydantic resolves the module's annotations by name.
+                sys.modules[spec.name] = module
+                with environ.overlay(_runtime_environment(function)):
+                    spec.loader.exec_module(module)
+                self._modules[function.name] = module
+        return module
+
+    def _invoke(self, function: LocalFunction, event: Any) -> Invocation:
+        request_id = str(uuid.uuid4())
+        outcome: dict[str, Invocation] = {}
+        buffer = io.StringIO()
+        context = LambdaContext(
+            function_name=function.name,
+            function_version="$LATEST",
+            invoked_function_arn=function.arn,
+            memory_limit_in_mb=function.memory_mb,
+            aws_request_id=request_id,
+            log_group_name=function.log_group,
+            log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{request_id.replace('-', '')}",
+            deadline=time.monotonic() + function.timeout_seconds,
+        )
+
+        def run() -> None:
+            _captured.set(buffer)
+            buffer.write(f"START RequestId: {request_id} Version: $LATEST\n")
+            try:
+                with environ.overlay(_runtime_environment(function)):
+                    handler = getattr(self._load(function), function.handler.rsplit(".", 1)[1])
+                    result = handler(event, context)
+                outcome["result"] = Invocation(json.dumps(result).encode())
+            except Exception as exc:
+                outcome["result"] = Invocation(_error_document(exc, request_id), "Unhandled")
+            finally:
+                buffer.write(f"END RequestId: {request_id}\n")
+
+        worker = threading.Thread(target=run, name=f"lambda-{function.name}", daemon=True)
+        worker.start()
+        worker.join(function.timeout_seconds)
+        if worker.is_alive():
+            message = f"Task timed out after {function.timeout_seconds:.2f} seconds"
+            buffer.write(f"{request_id} {message}\n")
+            result = Invocation(
+                json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message}).encode(),
+                "Unhandled",
+            )
+        else:
+            result = outcome["result"]
+        self._write_logs(function.log_group, context.log_stream_name, buffer.getvalue().splitlines())
+        return result
+
+
+def _runtime_environment(function: LocalFunction) -> dict[str, str]:
+    # What the Lambda service sets for every function, then the function's own variables.
+    return {
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "_HANDLER": function.handler,
+        **function.environment,
+    }
+
+
+def _error_document(exc: BaseException, request_id: str) -> bytes:
+    # The shape the Python runtime reports: Step Functions takes errorType as the error name.
+    return json.dumps(
+        {
+            "errorMessage": str(exc),
+            "errorType": type(exc).__name__,
+            "requestId": request_id,
+            "stackTrace": traceback.format_list(traceback.extract_tb(exc.__traceback__)),
+        }
+    ).encode()
+
+
+def _header(headers: Any, name: str) -> str | None:
+    for key in (name, name.lower()):
+        value = headers.get(key) if headers is not None else None
+        if value:
+            return str(value)
+    return None
+
+
+__all__ = ["FUNCTION_ERROR_HEADER", "Invocation", "LambdaContext", "LocalFunction", "LocalLambda"]

@@ -1,0 +1,139 @@
+"""AWS Batch on the local runtime: a job runs its container's command as a local process.
+
+Why this exists: moto runs a Batch job in a Docker container (there is no Docker here) or,
+in its "simple" mode, marks every job SUCCEEDED without running anything. This adapter runs
+the job definition's command (with the job's overrides and ``Ref::`` parameters) as a
+subprocess of this Python, with the job definition's environment, and lets its exit code
+decide: 0 is SUCCEEDED, anything else FAILED with the exit code in the job description.
+The process reaches the emulated AWS through ``AWS_ENDPOINT_URL``; its output goes to the
+job's CloudWatch Logs stream, as on AWS.
+
+A container image is not run: the command must exist in this checkout (the image's
+entrypoint is the same code, see ``containers/``). ``python`` and ``python3`` mean this
+interpreter.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from moto.batch.models import Job
+from moto.batch.utils import JobStatus
+
+from maas.local.patching import replace
+from maas.manifest import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from contextlib import ExitStack
+
+_PYTHON_NAMES = frozenset({"python", "python3"})
+BATCH_LOG_GROUP = "/aws/batch/job"
+
+
+def job_command(command: list[str], parameters: Mapping[str, str]) -> list[str]:
+    """The command as Batch runs it: ``Ref::name`` replaced by the job's parameter.
+
+    Examples
+    --------
+    >>> job_command(["python", "-m", "pkg", "Ref::source"], {"source": "s3://b/k"})[2:]
+    ['pkg', 's3://b/k']
+    """
+    resolved = [
+        parameters.get(part.removeprefix("Ref::"), part) if part.startswith("Ref::") else part
+        for part in command
+    ]
+    if resolved and resolved[0] in _PYTHON_NAMES:
+        resolved[0] = sys.executable
+    return resolved
+
+
+class LocalBatch:
+    """Runs jobs as subprocesses.
+
+    Parameters
+    ----------
+    aws_environment
+        Returns the variables a job needs to reach the emulated AWS (endpoint URL, region,
+        credentials); called when a job starts.
+    write_logs
+        Called with ``(log_group, stream, lines)`` when a job ends.
+    """
+
+    def __init__(
+        self,
+        aws_environment: Callable[[], Mapping[str, str]],
+        write_logs: Callable[[str, str, list[str]], None],
+    ) -> None:
+        self._aws_environment = aws_environment
+        self._write_logs = write_logs
+
+    def install(self, stack: ExitStack) -> None:
+        """Replace moto's Docker job runner until ``stack`` closes."""
+        original_details: Callable[[Job], dict[str, Any]] = Job._container_details
+        local = self
+
+        def run(job: Job) -> None:
+            local.run(job)
+
+        def container_details(job: Job) -> dict[str, Any]:
+            # moto drops the exit code from the full description; AWS reports it there.
+            details = original_details(job)
+            if job.exit_code is not None:
+                details["exitCode"] = job.exit_code
+            if job.job_stopped_reason:
+                details["reason"] = job.job_stopped_reason
+            return details
+
+        stack.enter_context(replace(Job, "run", run))
+        stack.enter_context(replace(Job, "_container_details", container_details))
+
+    def run(self, job: Job) -> None:
+        """Run ``job`` to completion and record its outcome on the moto job."""
+        job.job_started_at = datetime.now()
+        job.log_stream_name = job._stream_name
+        job.status = JobStatus.RUNNING
+        job._start_attempt()
+        try:
+            command = job_command(job._get_container_property("command", []), job.parameters)
+            environment = {
+                **os.environ,
+                **self._aws_environment(),
+                **{
+                    item["name"]: item["value"]
+                    for item in job._get_container_property("environment", [])
+                },
+                "AWS_BATCH_JOB_ID": job.job_id,
+                "AWS_BATCH_JQ_NAME": job.job_queue.name,
+            }
+            timeout = (job.timeout or {}).get("attemptDurationSeconds")
+            completed = subprocess.run(  # noqa: S603 - the job definition's own command
+                command,
+                env=environment,
+                cwd=PROJECT_ROOT,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+            job.exit_code = completed.returncode
+            output = (completed.stdout + completed.stderr).splitlines()
+            if completed.returncode != 0:
+                job.job_stopped_reason = f"Essential container in task exited ({completed.returncode})"
+        except subprocess.TimeoutExpired as exc:
+            job.exit_code = 137
+            job.job_stopped_reason = f"Job attempt duration exceeded timeout ({exc.timeout}s)"
+            output = [str(exc)]
+        except OSError as exc:
+            job.exit_code = 127
+            job.job_stopped_reason = f"CannotStartContainerError: {exc}"
+            output = [str(exc)]
+        self._write_logs(BATCH_LOG_GROUP, job._stream_name, output)
+        job._mark_stopped(success=job.exit_code == 0)
+
+
+__all__ = ["BATCH_LOG_GROUP", "LocalBatch", "job_command"]

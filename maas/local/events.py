@@ -1,0 +1,131 @@
+"""EventBridge on the local runtime: rules deliver to Step Functions and Lambda targets.
+
+Why this exists: moto matches events against rules (with its own event-pattern matcher,
+which stays the judge here) but delivers only to CloudWatch Logs, SQS, archives, other
+buses and API destinations; a rule whose target is a state machine or a function raises.
+This adapter delivers those two kinds as EventBridge does: the target's ``Input``,
+``InputPath`` or ``InputTransformer`` shapes the event, a state machine target starts an
+execution with a generated name, a function target is invoked asynchronously. Every other
+target is left to moto.
+
+Deliveries that fail are kept in :attr:`LocalEventBridge.failed_deliveries` (the dead-letter
+queues of rules arrive with the lifecycle work).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from moto.events.models import Rule
+from moto.events.utils import EventTemplateParser
+from moto.stepfunctions.responses import get_backend as stepfunctions_backend
+
+from maas.local.patching import replace
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import ExitStack
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    """An event a rule matched but could not hand to its target."""
+
+    rule: str
+    target_arn: str
+    error: str
+
+
+def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    """What EventBridge hands the target: the event, or what the target asks for instead."""
+    if "Input" in target:
+        return json.loads(target["Input"])
+    if "InputPath" in target:
+        from jsonpath_ng.ext import parse
+
+        matches = parse(target["InputPath"]).find(event)
+        return matches[0].value if matches else None
+    if "InputTransformer" in target:
+        transformer = target["InputTransformer"]
+        return EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=event,
+        )
+    return event
+
+
+def _as_delivered(event: dict[str, Any]) -> dict[str, Any]:
+    # moto keeps ``time`` as epoch seconds and an ``ingestion-time``; targets get ISO time.
+    delivered = {key: value for key, value in event.items() if key != "ingestion-time"}
+    if isinstance(delivered.get("time"), int | float):
+        delivered["time"] = datetime.fromtimestamp(delivered["time"], UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+    return delivered
+
+
+class LocalEventBridge:
+    """Delivers matched events to state machines and functions.
+
+    Parameters
+    ----------
+    invoke_function
+        Runs a function asynchronously given its ARN and the event.
+    """
+
+    def __init__(self, invoke_function: Callable[[str, Any], Any]) -> None:
+        self._invoke_function = invoke_function
+        self.failed_deliveries: list[FailedDelivery] = []
+
+    def install(self, stack: ExitStack) -> None:
+        """Route state machine and function targets here until ``stack`` closes."""
+        original: Callable[..., None] = Rule.send_to_targets
+        local = self
+
+        def send_to_targets(
+            rule: Rule, original_event: dict[str, Any], transform_input: bool = True
+        ) -> None:
+            ours = [t for t in rule.targets if _service(t["Arn"]) in ("states", "lambda")]
+            if len(ours) < len(rule.targets):
+                others = copy.copy(rule)
+                others.targets = [t for t in rule.targets if t not in ours]
+                original(others, original_event, transform_input)
+            if ours and rule.event_pattern.matches_event(original_event):
+                event = _as_delivered(original_event)
+                for target in ours:
+                    local._deliver(rule, target, event)
+
+        stack.enter_context(replace(Rule, "send_to_targets", send_to_targets))
+
+    def _deliver(self, rule: Rule, target: dict[str, Any], event: dict[str, Any]) -> None:
+        arn = target["Arn"]
+        try:
+            payload = target_input(target, event)
+            if _service(arn) == "states":
+                _, _, _, region, account, *_ = arn.split(":")
+                stepfunctions_backend(account, region).start_execution(
+                    arn, execution_input=json.dumps(payload)
+                )
+            else:
+                threading.Thread(
+                    target=self._invoke_function, args=(arn, payload), daemon=True
+                ).start()
+        except Exception as exc:
+            logger.warning("rule %s could not deliver to %s: %s", rule.name, arn, exc)
+            self.failed_deliveries.append(FailedDelivery(rule.name, arn, repr(exc)))
+
+
+def _service(arn: str) -> str:
+    return arn.split(":", 3)[2]
+
+
+__all__ = ["FailedDelivery", "LocalEventBridge", "target_input"]

@@ -1,0 +1,222 @@
+"""Create the manifest's resources in the emulated account, as the CDK stacks do on AWS.
+
+Names are derived from the manifest ids (``PlanDeployment`` -> ``maas-plan-deployment``),
+ARNs from the names, so every ``Ref`` resolves before anything exists and the order of
+creation does not matter.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from maas.local.awslambda import LocalFunction
+from maas.manifest import MANIFEST, Manifest, Ref, RefKind
+
+if TYPE_CHECKING:
+    from maas.local.awslambda import LocalLambda
+    from maas.local.settings import LocalSettings
+
+_STATE_MACHINE_ROLE = "StateMachineRole"
+_SLOT = re.compile(r"\$\{([A-Za-z0-9]+)\}")
+
+
+def kebab(identifier: str) -> str:
+    """``PlanDeployment`` -> ``plan-deployment``; ``SageMakerExecutionRole`` -> ``sagemaker-...``.
+
+    Examples
+    --------
+    >>> kebab("SageMakerExecutionRole")
+    'sagemaker-execution-role'
+    """
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", identifier.replace("SageMaker", "Sagemaker"))
+    return words.lower()
+
+
+@dataclass
+class LocalResources:
+    """Names and ARNs of what was provisioned, by manifest id."""
+
+    settings: LocalSettings
+    manifest: Manifest = MANIFEST
+    functions: dict[str, str] = field(default_factory=dict)
+    state_machines: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+    log_groups: dict[str, str] = field(default_factory=dict)
+    event_bus: str = ""
+
+    def name(self, identifier: str) -> str:
+        """The local name of the resource with manifest id ``identifier``."""
+        return f"{self.settings.name_prefix}-{kebab(identifier)}"
+
+    def arn(self, service: str, resource: str) -> str:
+        """An ARN in the local account and region."""
+        region = "" if service == "iam" else self.settings.region
+        return f"arn:aws:{service}:{region}:{self.settings.account_id}:{resource}"
+
+    def resolve(self, ref: Ref | str) -> str:
+        """The value of ``ref`` here (a literal stays as it is)."""
+        if isinstance(ref, str):
+            return ref
+        resolved: dict[RefKind, Any] = {
+            RefKind.FUNCTION_ARN: lambda: self.arn("lambda", f"function:{self.name(ref.target)}"),
+            RefKind.STATE_MACHINE_ARN: lambda: self.arn(
+                "states", f"stateMachine:{self.name(ref.target)}"
+            ),
+            RefKind.TABLE_NAME: lambda: self.name(ref.target),
+            RefKind.BUCKET_NAME: lambda: f"{self.name(ref.target)}-{self.settings.account_id}",
+            RefKind.EVENT_BUS_NAME: lambda: self.settings.name_prefix,
+            RefKind.ROLE_ARN: lambda: self.arn("iam", f"role/{self.name(ref.target)}"),
+            RefKind.LOG_GROUP_ARN: lambda: self.arn(
+                "logs", f"log-group:{self._log_group_name(ref.target)}"
+            ),
+            RefKind.SETTING: lambda: self.settings.setting_values()[ref.target],
+        }
+        return str(resolved[ref.kind]())
+
+    def _log_group_name(self, identifier: str) -> str:
+        return next(spec.name for spec in self.manifest.log_groups if spec.id == identifier)
+
+    def definition(self, state_machine_id: str) -> str:
+        """The state machine's ASL with every ``${Slot}`` filled, as Step Functions gets it."""
+        spec = self.manifest.state_machine(state_machine_id)
+        values = {slot: self.resolve(ref) for slot, ref in spec.substitutions.items()}
+        missing = spec.slots() - set(values)
+        if missing:
+            raise ValueError(f"{spec.definition}: no value for slots {sorted(missing)}")
+        return _SLOT.sub(lambda match: values[match.group(1)], spec.definition_text())
+
+
+def _trust_policy(service_principal: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service_principal},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+
+
+def _placeholder_code() -> bytes:
+    # The emulated Lambda service wants a deployment package; the handler actually run is
+    # the one in this checkout (see maas.local.awslambda).
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as package:
+        package.writestr("README.txt", "Runs from the local checkout.\n")
+    return archive.getvalue()
+
+
+def provision(
+    resources: LocalResources, clients: Any, local_lambda: LocalLambda
+) -> LocalResources:
+    """Create everything in ``resources.manifest``; ``clients(service)`` gives boto3 clients."""
+    manifest = resources.manifest
+    iam, s3, dynamodb = clients("iam"), clients("s3"), clients("dynamodb")
+    events, logs = clients("events"), clients("logs")
+    lambda_, sfn = clients("lambda"), clients("stepfunctions")
+
+    roles = [(spec.id, spec.service_principal) for spec in manifest.roles]
+    roles += [(_STATE_MACHINE_ROLE, "states.amazonaws.com"), ("FunctionRole", "lambda.amazonaws.com")]
+    for role_id, principal in roles:
+        iam.create_role(
+            RoleName=resources.name(role_id), AssumeRolePolicyDocument=_trust_policy(principal)
+        )
+        resources.roles[role_id] = resources.resolve(Ref(kind=RefKind.ROLE_ARN, target=role_id))
+
+    for bucket in manifest.buckets:
+        name = resources.resolve(Ref(kind=RefKind.BUCKET_NAME, target=bucket.id))
+        s3.create_bucket(Bucket=name)
+        resources.buckets[bucket.id] = name
+
+    for table in manifest.tables:
+        name = resources.resolve(Ref(kind=RefKind.TABLE_NAME, target=table.id))
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        resources.tables[table.id] = name
+
+    resources.event_bus = resources.settings.name_prefix
+    bus_arn = events.create_event_bus(Name=resources.event_bus)["EventBusArn"]
+    events.create_archive(ArchiveName=f"{resources.event_bus}-archive", EventSourceArn=bus_arn)
+
+    for group in manifest.log_groups:
+        logs.create_log_group(logGroupName=group.name)
+        resources.log_groups[group.id] = group.name
+
+    code = _placeholder_code()
+    for spec in manifest.functions:
+        name = resources.name(spec.id)
+        environment = {key: resources.resolve(value) for key, value in spec.environment.items()}
+        created = lambda_.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=resources.roles["FunctionRole"],
+            Handler=spec.handler,
+            Code={"ZipFile": code},
+            Timeout=spec.timeout_seconds,
+            MemorySize=spec.memory_mb,
+            Environment={"Variables": environment},
+            Description=spec.description,
+        )
+        local_lambda.register(
+            LocalFunction(
+                name=name,
+                handler=spec.handler,
+                # The X-Ray daemon is not emulated yet: keep Powertools' tracer quiet.
+                environment={**environment, "POWERTOOLS_TRACE_DISABLED": "true"},
+                timeout_seconds=spec.timeout_seconds,
+                memory_mb=spec.memory_mb,
+                arn=created["FunctionArn"],
+            )
+        )
+        resources.functions[spec.id] = created["FunctionArn"]
+
+    for machine in manifest.state_machines:
+        created = sfn.create_state_machine(
+            name=resources.name(machine.id),
+            definition=resources.definition(machine.id),
+            roleArn=resources.roles[_STATE_MACHINE_ROLE],
+            type="STANDARD",
+            tracingConfiguration={"enabled": True},
+        )
+        resources.state_machines[machine.id] = created["stateMachineArn"]
+
+    for rule in manifest.rules:
+        events.put_rule(
+            Name=resources.name(rule.id),
+            EventBusName=resources.event_bus,
+            EventPattern=json.dumps(rule.event_pattern),
+            Description=rule.description,
+        )
+        events.put_targets(
+            Rule=resources.name(rule.id),
+            EventBusName=resources.event_bus,
+            Targets=[
+                {"Id": f"target-{index}", "Arn": resources.resolve(target)}
+                for index, target in enumerate(rule.targets)
+            ],
+        )
+    return resources
+
+
+__all__ = ["LocalResources", "kebab", "provision"]

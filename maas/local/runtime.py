@@ -1,0 +1,238 @@
+"""The embedded runtime: the control plane with no AWS account.
+
+:class:`LocalRuntime` starts moto in this process, puts the adapters of this package in
+place (each says why it exists), and provisions the manifest's functions, state machines,
+rules, table, bucket and bus. The state machines then run the same definitions and the same
+Lambda handlers as on AWS. Other processes (Batch jobs, the CLI of another shell) reach the
+same emulated account over HTTP: :meth:`LocalRuntime.endpoint_url` starts moto's server on
+127.0.0.1 when first asked.
+
+One runtime at a time per process: moto's state is global.
+
+Examples
+--------
+>>> with LocalRuntime() as runtime:                               # doctest: +SKIP
+...     arn = runtime.start_execution("DeployEndpoint", request)
+...     runtime.wait_for_execution(arn)["status"]
+'SUCCEEDED'
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any, Self
+
+import boto3
+from moto import mock_aws
+from moto.logs.models import logs_backends
+
+from maas.aws import reset_clients
+from maas.local import applicationautoscaling, environ, stepfunctions
+from maas.local.awslambda import LocalLambda
+from maas.local.batch import LocalBatch
+from maas.local.events import LocalEventBridge
+from maas.local.provision import LocalResources, provision
+from maas.local.sagemaker import EndpointTiming, LocalSageMaker
+from maas.local.settings import LocalSettings
+from maas.manifest import MANIFEST, Manifest
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from moto.server import ThreadedMotoServer
+
+_running = threading.Lock()
+
+#: What a process needs to talk to the emulated account instead of AWS.
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+def _quiet_moto_interpreter(stack: ExitStack) -> None:
+    # The interpreter logs every failed state with its whole parse tree; on AWS a failure
+    # is in the execution history only, which is where the runtime's users look.
+    interpreter = logging.getLogger("moto.stepfunctions.parser")
+    level = interpreter.level
+    interpreter.setLevel(logging.CRITICAL)
+    stack.callback(interpreter.setLevel, level)
+
+
+class LocalRuntime:
+    """The emulated AWS account with the control plane provisioned in it.
+
+    Parameters
+    ----------
+    settings
+        Region, account, name prefix and the pace of emulated SageMaker.
+    manifest
+        What to provision; the product's manifest unless a test narrows it.
+    """
+
+    def __init__(self, settings: LocalSettings | None = None, manifest: Manifest = MANIFEST) -> None:
+        self.settings = settings or LocalSettings()
+        self.manifest = manifest
+        self.resources = LocalResources(settings=self.settings, manifest=manifest)
+        self.lambda_ = LocalLambda(write_logs=self.write_logs)
+        self.sagemaker = LocalSageMaker(
+            EndpointTiming(
+                create_seconds=self.settings.endpoint_create_seconds,
+                delete_seconds=self.settings.endpoint_delete_seconds,
+            )
+        )
+        self.events = LocalEventBridge(invoke_function=self.lambda_.invoke)
+        self.batch = LocalBatch(aws_environment=self.aws_environment, write_logs=self.write_logs)
+        self._stack: ExitStack | None = None
+        self._server: ThreadedMotoServer | None = None
+        self._server_lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Start the emulation, install the adapters and provision the manifest."""
+        if not _running.acquire(blocking=False):
+            raise RuntimeError("a LocalRuntime is already running in this process")
+        stack = ExitStack()
+        stack.callback(_running.release)
+        try:
+            self._set_process_environment(stack)
+            _quiet_moto_interpreter(stack)
+            mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+            mock.start()
+            stack.callback(mock.stop)
+            environ.install()
+            stack.callback(environ.uninstall)
+            stepfunctions.install(stack)
+            applicationautoscaling.install(stack)
+            for adapter in (self.lambda_, self.sagemaker, self.events, self.batch):
+                adapter.install(stack)
+            stack.callback(self._stop_server)
+            provision(self.resources, self.client, self.lambda_)
+        except BaseException:
+            stack.close()
+            raise
+        self._stack = stack
+        return self
+
+    def stop(self) -> None:
+        """Stop everything started by :meth:`start`; the emulated account is discarded."""
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _set_process_environment(self, stack: ExitStack) -> None:
+        # Region and credentials for every boto3 client of this process; an endpoint URL
+        # inherited from the shell would send in-process clients elsewhere.
+        wanted = {**_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": self.settings.region}
+        saved = {key: os.environ.get(key) for key in [*wanted, "AWS_ENDPOINT_URL", "AWS_PROFILE"]}
+        os.environ.update(wanted)
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        os.environ.pop("AWS_PROFILE", None)
+        reset_clients()
+
+        def restore() -> None:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            reset_clients()
+
+        stack.callback(restore)
+
+    # -- access ----------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the emulated account (in-process)."""
+        return boto3.client(service, region_name=self.settings.region)  # type: ignore[call-overload]
+
+    def endpoint_url(self) -> str:
+        """The emulation's HTTP address for other processes; starts the server if needed."""
+        with self._server_lock:
+            if self._server is None:
+                from moto.server import ThreadedMotoServer
+
+                server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+                server.start()
+                self._server = server
+            host, port = self._server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def serve(self, port: int) -> str:
+        """Serve the emulation on 127.0.0.1:``port`` (see :meth:`endpoint_url`)."""
+        from moto.server import ThreadedMotoServer
+
+        with self._server_lock:
+            if self._server is not None:
+                raise RuntimeError("the emulation is already being served")
+            server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+            server.start()
+            self._server = server
+        return self.endpoint_url()
+
+    def aws_environment(self) -> dict[str, str]:
+        """Environment variables that point another process at this emulation."""
+        return {
+            **_FAKE_CREDENTIALS,
+            "AWS_DEFAULT_REGION": self.settings.region,
+            "AWS_REGION": self.settings.region,
+            "AWS_ENDPOINT_URL": self.endpoint_url(),
+        }
+
+    def _stop_server(self) -> None:
+        with self._server_lock:
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
+
+    def write_logs(self, log_group: str, stream: str, lines: list[str]) -> None:
+        """Append ``lines`` to a CloudWatch Logs stream of the emulated account."""
+        backend = logs_backends[self.settings.account_id][self.settings.region]
+        if log_group not in backend.groups:
+            backend.create_log_group(log_group, {})
+        group = backend.groups[log_group]
+        if stream not in group.streams:
+            backend.create_log_stream(log_group, stream)
+        now = int(time.time() * 1000)
+        events = [{"timestamp": now, "message": line} for line in lines] or [
+            {"timestamp": now, "message": ""}
+        ]
+        backend.put_log_events(log_group, stream, events)
+
+    # -- workflows -------------------------------------------------------------------
+
+    def state_machine_arn(self, state_machine_id: str) -> str:
+        """The ARN of the manifest's state machine ``state_machine_id``."""
+        return self.resources.state_machines[state_machine_id]
+
+    def start_execution(
+        self, state_machine_id: str, execution_input: str, name: str | None = None
+    ) -> str:
+        """Start the state machine on ``execution_input`` (JSON text); return the execution ARN."""
+        kwargs = {"name": name} if name else {}
+        response = self.client("stepfunctions").start_execution(
+            stateMachineArn=self.state_machine_arn(state_machine_id),
+            input=execution_input,
+            **kwargs,
+        )
+        return str(response["executionArn"])
+
+
+__all__ = ["LocalRuntime"]

@@ -1,0 +1,221 @@
+"""SageMaker hosting on the local runtime: endpoints that take time, and can fail.
+
+Why this exists: moto creates an endpoint ``InService`` at once and deletes it at once,
+and lets a second ``CreateModel``/``CreateEndpointConfig``/``CreateEndpoint`` of the same
+name silently replace the first. A workflow tested against that never runs its wait loop,
+never sees ``Failed``, and could delete someone else's resource without noticing. This
+adapter gives moto's endpoints AWS's behaviour:
+
+- ``CreateEndpoint`` answers at once with ``Creating``; after ``create_seconds`` the
+  endpoint is ``InService``, or ``Failed`` with a ``FailureReason`` when its model data is
+  not in S3 (SageMaker cannot download it) or a failure was injected for that endpoint;
+- ``DeleteEndpoint`` leaves it ``Deleting`` for ``delete_seconds``, then it is gone;
+- creating a model, endpoint configuration or endpoint whose name exists is a
+  ``ValidationException``, as on AWS;
+- an endpoint configuration's instance type is checked against the instance types the
+  SageMaker API accepts today (botocore's model), not moto's list, which stops before the
+  ``ml.g5`` generation;
+- listeners hear when an endpoint comes into service or goes away (the local inference
+  server hooks in here).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import botocore.session
+from moto.s3.models import s3_backends
+from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
+
+from maas.local.patching import replace
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import ExitStack
+
+@dataclass(frozen=True)
+class EndpointTiming:
+    """How long endpoint operations take on the local runtime, in seconds."""
+
+    create_seconds: float = 2.0
+    delete_seconds: float = 1.0
+
+
+class LocalSageMaker:
+    """Endpoint status transitions, name uniqueness and failure injection."""
+
+    def __init__(self, timing: EndpointTiming) -> None:
+        self.timing = timing
+        self._failures: dict[str, str] = {}
+        self._timers: list[threading.Timer] = []
+        self._lock = threading.Lock()
+        self._on_in_service: list[Callable[[str, FakeEndpoint], None]] = []
+        self._on_deleted: list[Callable[[str, FakeEndpoint], None]] = []
+
+    def fail_endpoint(self, endpoint_name: str, reason: str) -> None:
+        """Make the next creation of ``endpoint_name`` end ``Failed`` with ``reason``."""
+        with self._lock:
+            self._failures[endpoint_name] = reason
+
+    def on_in_service(self, listener: Callable[[str, FakeEndpoint], None]) -> None:
+        """Call ``listener(account_id, endpoint)`` when an endpoint becomes ``InService``."""
+        self._on_in_service.append(listener)
+
+    def on_deleted(self, listener: Callable[[str, FakeEndpoint], None]) -> None:
+        """Call ``listener(account_id, endpoint)`` when an endpoint is gone."""
+        self._on_deleted.append(listener)
+
+    def install(self, stack: ExitStack) -> None:
+        """Patch moto's SageMaker backend until ``stack`` closes."""
+        originals = {
+            name: getattr(SageMakerModelBackend, name)
+            for name in ("create_model", "create_endpoint_config", "create_endpoint", "delete_endpoint")
+        }
+        local = self
+
+        def create_model(backend: SageMakerModelBackend, **kwargs: Any) -> Any:
+            _refuse_existing(backend._models, kwargs["model_name"], "model", backend)
+            return originals["create_model"](backend, **kwargs)
+
+        def create_endpoint_config(backend: SageMakerModelBackend, **kwargs: Any) -> Any:
+            name = kwargs["endpoint_config_name"]
+            _refuse_existing(backend.endpoint_configs, name, "endpoint-config", backend)
+            return originals["create_endpoint_config"](backend, **kwargs)
+
+        def create_endpoint(
+            backend: SageMakerModelBackend,
+            endpoint_name: str,
+            endpoint_config_name: str,
+            tags: list[dict[str, str]],
+        ) -> FakeEndpoint:
+            _refuse_existing(backend.endpoints, endpoint_name, "endpoint", backend)
+            endpoint: FakeEndpoint = originals["create_endpoint"](
+                backend, endpoint_name, endpoint_config_name, tags
+            )
+            endpoint.endpoint_status = "Creating"
+            local._after(local.timing.create_seconds, local._finish_creating, backend, endpoint)
+            return endpoint
+
+        def delete_endpoint(backend: SageMakerModelBackend, endpoint_name: str) -> None:
+            endpoint = backend.endpoints.get(endpoint_name)
+            if endpoint is None:
+                originals["delete_endpoint"](backend, endpoint_name)  # raises AWS's error
+                return
+            if endpoint.endpoint_status != "Deleting":
+                endpoint.endpoint_status = "Deleting"
+                endpoint.last_modified_time = _now()
+                local._after(local.timing.delete_seconds, local._finish_deleting, backend, endpoint)
+
+        stack.enter_context(
+            replace(FakeEndpointConfig, "validate_instance_type", _validate_instance_type)
+        )
+        for name, patched in (
+            ("create_model", create_model),
+            ("create_endpoint_config", create_endpoint_config),
+            ("create_endpoint", create_endpoint),
+            ("delete_endpoint", delete_endpoint),
+        ):
+            stack.enter_context(replace(SageMakerModelBackend, name, patched))
+        stack.callback(self._cancel_timers)
+
+    def _after(self, seconds: float, action: Callable[..., None], *args: Any) -> None:
+        timer = threading.Timer(seconds, action, args)
+        timer.daemon = True
+        with self._lock:
+            self._timers = [pending for pending in self._timers if pending.is_alive()]
+            self._timers.append(timer)
+        timer.start()
+
+    def _cancel_timers(self) -> None:
+        with self._lock:
+            for timer in self._timers:
+                timer.cancel()
+            self._timers.clear()
+
+    def _finish_creating(self, backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> None:
+        if backend.endpoints.get(endpoint.endpoint_name) is not endpoint:
+            return
+        if endpoint.endpoint_status != "Creating":
+            return
+        with self._lock:
+            reason = self._failures.pop(endpoint.endpoint_name, None)
+        reason = reason or _missing_model_data(backend, endpoint)
+        endpoint.last_modified_time = _now()
+        if reason:
+            endpoint.endpoint_status = "Failed"
+            endpoint.failure_reason = reason
+            return
+        endpoint.endpoint_status = "InService"
+        for listener in self._on_in_service:
+            listener(backend.account_id, endpoint)
+
+    def _finish_deleting(self, backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> None:
+        if backend.endpoints.get(endpoint.endpoint_name) is endpoint:
+            del backend.endpoints[endpoint.endpoint_name]
+            for listener in self._on_deleted:
+                listener(backend.account_id, endpoint)
+
+
+@cache
+def hosting_instance_types() -> frozenset[str]:
+    """The instance types SageMaker's API accepts for a production variant."""
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return frozenset(model.shape_for("ProductionVariantInstanceType").enum)
+
+
+def _validate_instance_type(config: FakeEndpointConfig, instance_type: str) -> None:
+    if instance_type not in hosting_instance_types():
+        raise ValidationError(
+            message=f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint: "
+            "Member must satisfy enum value set"
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _refuse_existing(
+    existing: dict[str, Any], name: str, kind: str, backend: SageMakerModelBackend
+) -> None:
+    if name in existing:
+        arn = f"arn:{backend.partition}:sagemaker:{backend.region_name}:{backend.account_id}:{kind}/{name}"
+        raise ValidationError(message=f'Cannot create already existing {kind.replace("-", " ")} "{arn}".')
+
+
+def _model_data_uris(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> list[str]:
+    config = backend.endpoint_configs.get(endpoint.endpoint_config_name)
+    uris = []
+    for variant in config.production_variants if config else []:
+        model = backend._models.get(variant.get("ModelName", ""))
+        for container in [model.primary_container, *model.containers] if model else []:
+            source = (container.get("ModelDataSource") or {}).get("S3DataSource") or {}
+            uri = container.get("ModelDataUrl") or source.get("S3Uri")
+            if uri:
+                uris.append(uri)
+    return uris
+
+
+def _missing_model_data(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> str | None:
+    """SageMaker's failure reason when a model's artifact is not in S3, else None."""
+    storage = s3_backends[backend.account_id][backend.partition]
+    for uri in _model_data_uris(backend, endpoint):
+        bucket_name, _, key = uri.removeprefix("s3://").partition("/")
+        bucket = storage.buckets.get(bucket_name)
+        keys = list(bucket.keys.keys()) if bucket else []
+        present = any(k.startswith(key) for k in keys) if key.endswith("/") else key in keys
+        if not present:
+            return (
+                f"Failed to download model data (bucket: {bucket_name}, key: {key}). "
+                "Ensure that there is an object at the URL and that the role passed to "
+                "CreateModel can read it."
+            )
+    return None
+
+
+__all__ = ["EndpointTiming", "LocalSageMaker", "hosting_instance_types"]

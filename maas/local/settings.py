@@ -1,0 +1,34 @@
+"""Settings of the local runtime: where it pretends to be and how fast its AWS moves."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+#: moto's account id; the local world has one account.
+LOCAL_ACCOUNT_ID = "123456789012"
+
+
+class LocalSettings(BaseModel):
+    """How the local runtime behaves.
+
+    Endpoint timings are short so a deployment takes seconds, yet long enough that the
+    workflows' ``Wait`` loops run more than once.
+    """
+
+    region: str = "us-east-1"
+    account_id: str = LOCAL_ACCOUNT_ID
+    name_prefix: str = Field(default="maas", pattern=r"^[a-z][a-z0-9-]{0,15}$")
+    endpoint_create_seconds: float = Field(default=2.0, ge=0)
+    endpoint_delete_seconds: float = Field(default=1.0, ge=0)
+    endpoint_poll_seconds: int = Field(default=1, ge=1)
+    endpoint_max_status_checks: int = Field(default=120, ge=1)
+
+    def setting_values(self) -> dict[str, str]:
+        """Values of the manifest's stage settings in this world."""
+        return {
+            "endpoint_poll_seconds": str(self.endpoint_poll_seconds),
+            "endpoint_max_status_checks": str(self.endpoint_max_status_checks),
+        }
+
+
+__all__ = ["LOCAL_ACCOUNT_ID", "LocalSettings"]

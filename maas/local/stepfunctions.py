@@ -1,0 +1,145 @@
+"""Step Functions on the local runtime: moto's ASL interpreter, with what it lacks filled in.
+
+moto 5.2 executes state machines (``execute_state_machine``) with an interpreter ported
+from LocalStack. Each patch below exists because that port stops short of AWS:
+
+- **Execution names.** An execution started without a name gets the ARN ``...:None``, so
+  every unnamed execution has the same ARN. AWS generates a UUID; so does this.
+- **Optimised integrations' casing.** AWS takes and returns PascalCase for ``batch:*``
+  tasks whatever the API's own casing; moto passes the PascalCase parameters to boto3's
+  camelCase Batch API unchanged (and reads ``JobId`` from a response that says ``jobId``),
+  so ``batch:submitJob.sync`` fails. This converts both ways with botocore's shapes.
+- **AWS SDK integration error names.** AWS names an error ``<Service>.<Name>`` in
+  PascalCase (``SageMaker.SageMakerException``, ``ApplicationAutoScaling.ObjectNotFoundException``);
+  moto knows the casing of two services only and writes ``sagemaker.sagemakerException``.
+  It also cannot map ``applicationautoscaling`` to boto3's ``application-autoscaling``.
+- **JSONata and variables.** moto ships without a JSONata evaluator, and variables
+  (``Assign``) are evaluated through it even in JSONPath states; this plugs in
+  ``jsonata-python``. moto also writes string variables into the expression unescaped, so
+  a value with a quote breaks the expression; this encodes them as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import botocore.session
+import jsonata
+from botocore import xform_name
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_aws_sdk as aws_sdk_module,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (  # noqa: E501
+    StateTaskService,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch import (  # noqa: E501
+    StateTaskServiceBatch,
+)
+from moto.stepfunctions.parser.asl.eval import states as states_module
+from moto.stepfunctions.parser.asl.eval import variable_store as variable_store_module
+from moto.stepfunctions.parser.asl.jsonata import jsonata as jsonata_module
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+from maas.local.patching import extend, replace
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import ExitStack
+
+    from botocore.model import OperationModel
+
+#: The PascalCase service names AWS uses in ``<Service>.<Error>`` (lower-cased key).
+SERVICE_ERROR_NAMES = {
+    "sagemaker": "SageMaker",
+    "applicationautoscaling": "ApplicationAutoScaling",
+    "scheduler": "Scheduler",
+    "s3": "S3",
+    "lambda": "Lambda",
+    "eventbridge": "EventBridge",
+    "batch": "Batch",
+    "ecr": "Ecr",
+    "cloudwatch": "CloudWatch",
+}
+
+#: Service names in ``aws-sdk:<service>:...`` whose boto3 name differs.
+BOTO_SERVICE_NAMES = {"applicationautoscaling": "application-autoscaling"}
+
+
+@cache
+def _operation(service: str, action: str) -> OperationModel:
+    model = botocore.session.get_session().get_service_model(service)
+    by_method = {xform_name(name): name for name in model.operation_names}
+    return model.operation_model(by_method[xform_name(action)])
+
+
+def _batch_normalise_parameters(
+    task: StateTaskServiceBatch,
+    parameters: dict[str, Any],
+    boto_service_name: str | None = None,
+    service_action_name: str | None = None,
+) -> None:
+    operation = _operation("batch", service_action_name or task._get_boto_service_action())
+    task._to_boto_request(parameters, operation.input_shape)
+
+
+def _batch_normalise_response(
+    task: StateTaskServiceBatch,
+    response: Any,
+    boto_service_name: str | None = None,
+    service_action_name: str | None = None,
+) -> None:
+    operation = _operation("batch", service_action_name or task._get_boto_service_action())
+    task._from_boto_response(response, operation.output_shape)
+
+
+def _evaluate_jsonata(expression: str) -> Any:
+    try:
+        return jsonata.Jsonata(expression).evaluate(None)
+    except Exception as exc:
+        raise jsonata_module.JSONataException("States.QueryEvaluationError", str(exc)) from exc
+
+
+def _encode_variables(bindings: dict[str, Any]) -> str:
+    # The same ``$name:=value;`` declarations moto writes, with every value as JSON.
+    return "".join(
+        f"{name}:={json.dumps(value, separators=(',', ':'))};" for name, value in bindings.items()
+    )
+
+
+def install(stack: ExitStack) -> None:
+    """Apply every patch above until ``stack`` closes."""
+    original_start: Callable[..., Any] = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        backend: StepFunctionsParserBackend,
+        state_machine_arn: str,
+        name: str | None = None,
+        execution_input: str | None = None,
+        trace_header: str | None = None,
+    ) -> Any:
+        return original_start(
+            backend, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
+        )
+
+    stack.enter_context(replace(StepFunctionsParserBackend, "start_execution", start_execution))
+    stack.enter_context(
+        replace(StateTaskServiceBatch, "_normalise_parameters", _batch_normalise_parameters)
+    )
+    stack.enter_context(
+        replace(StateTaskServiceBatch, "_normalise_response", _batch_normalise_response)
+    )
+    stack.enter_context(extend(aws_sdk_module._SERVICE_ERROR_NAMES, SERVICE_ERROR_NAMES))
+    stack.enter_context(
+        extend(StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES, BOTO_SERVICE_NAMES)
+    )
+    stack.enter_context(replace(jsonata_module, "_eval_jsonata", _evaluate_jsonata))
+    for module in (states_module, variable_store_module):
+        stack.enter_context(
+            replace(module, "encode_jsonata_variable_declarations", _encode_variables)
+        )
+
+
+__all__ = ["BOTO_SERVICE_NAMES", "SERVICE_ERROR_NAMES", "install"]
