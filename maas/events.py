@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from maas.exceptions import EventNotPublished, ValidationError
@@ -61,4 +62,13 @@ class EventPublisher:
         return str(entry["EventId"])
 
 
-__all__ = ["EventPublisher"]
+def read_event_log(logs: Any, log_group: str) -> list[dict[str, Any]]:
+    """Every event a rule copied to ``log_group``, oldest first (see the EventLogRule)."""
+    entries: list[dict[str, Any]] = []
+    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=log_group):
+        entries.extend(page["events"])
+    entries.sort(key=lambda entry: entry["timestamp"])
+    return [json.loads(entry["message"]) for entry in entries]
+
+
+__all__ = ["EventPublisher", "read_event_log"]

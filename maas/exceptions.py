@@ -27,6 +27,7 @@ ERROR_PREFIX = "Maas."
 __all__ = [
     "ERROR_PREFIX",
     "Conflict",
+    "DeletionTimedOut",
     "DeploymentTimedOut",
     "EndpointFailed",
     "EventNotPublished",
@@ -85,6 +86,12 @@ class EndpointFailed(MaasError):
 
 class DeploymentTimedOut(MaasError):
     """The endpoint did not reach ``InService`` within the allowed number of status checks."""
+
+    http_status = 504
+
+
+class DeletionTimedOut(MaasError):
+    """The endpoint was still being deleted after the allowed number of status checks."""
 
     http_status = 504
 

@@ -48,7 +48,7 @@ S3Uri = Annotated[
 ]
 
 #: Requests reject unknown fields so that a typo is an error, not a silent default.
-REQUEST_CONFIG = ConfigDict(extra="forbid", str_strip_whitespace=True)
+REQUEST_CONFIG = ConfigDict(extra="forbid")
 #: Records and events tolerate fields added by newer writers.
 DOCUMENT_CONFIG = ConfigDict(extra="ignore")
 

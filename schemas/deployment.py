@@ -14,12 +14,26 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.common import REQUEST_CONFIG, EndpointName, S3Uri, TenantId
+from schemas.common import (
+    REQUEST_CONFIG,
+    SAGEMAKER_NAME_MAX_LENGTH,
+    SAGEMAKER_NAME_PATTERN,
+    EndpointName,
+    S3Uri,
+    TenantId,
+)
 
 InstanceType = Annotated[
     str,
     StringConstraints(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$"),
     Field(description="SageMaker hosting instance type.", examples=["ml.g5.2xlarge"]),
+]
+
+
+VariantName = Annotated[
+    str,
+    StringConstraints(max_length=SAGEMAKER_NAME_MAX_LENGTH, pattern=SAGEMAKER_NAME_PATTERN),
+    Field(description="The endpoint's production variant.", examples=["AllTraffic"]),
 ]
 
 
@@ -92,7 +106,7 @@ class DeploymentRequest(BaseModel):
     model: ModelReference
     instance_type: InstanceType
     instance_count: int = Field(default=1, ge=1, le=100, description="Initial instance count.")
-    variant_name: EndpointName = Field(default="AllTraffic", description="Production variant.")
+    variant_name: VariantName = "AllTraffic"
     autoscaling: AutoscalingConfig | None = Field(
         default=None, description="Autoscaling bounds; none keeps the count fixed."
     )

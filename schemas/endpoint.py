@@ -13,7 +13,7 @@ from schemas.common import (
     FailureCause,
     TenantId,
 )
-from schemas.deployment import AutoscalingConfig, ModelReference
+from schemas.deployment import AutoscalingConfig, ModelReference, VariantName
 
 
 class EndpointStatus(StrEnum):
@@ -38,7 +38,7 @@ class EndpointRecord(BaseModel):
     model: ModelReference
     model_name: EndpointName = Field(description="The SageMaker model created for it.")
     endpoint_config_name: EndpointName
-    variant_name: EndpointName
+    variant_name: VariantName
     instance_type: str
     instance_count: int = Field(ge=1)
     autoscaling: AutoscalingConfig | None = None
