@@ -1,0 +1,33 @@
+"""Valid documents to start tests from; each test changes only what it is about."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+ARTIFACTS_BUCKET = "maas-artifacts-bucket-123456789012"
+IMAGE_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128"
+
+
+def deployment_request(**overrides: Any) -> dict[str, Any]:
+    """A deployment request that validates, with ``overrides`` applied at the top level."""
+    request: dict[str, Any] = {
+        "tenant_id": "acme",
+        "endpoint_name": "chat",
+        "instance_type": "ml.g5.xlarge",
+        "instance_count": 1,
+        "model": {
+            "model_id": "HuggingFaceTB/SmolLM2-135M-Instruct",
+            "version": "1",
+            "image_uri": IMAGE_URI,
+            "model_data_url": f"s3://{ARTIFACTS_BUCKET}/acme/smollm2/1/",
+        },
+    }
+    request.update(copy.deepcopy(overrides))
+    return request
+
+
+def in_one_hour() -> str:
+    """An ``expires_at`` an hour from now, ISO 8601 with a zone."""
+    return (datetime.now(UTC) + timedelta(hours=1)).isoformat()

@@ -1,0 +1,155 @@
+"""Handlers parse their task input, call maas and return plain JSON; bad input is typed."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+
+from maas.exceptions import Conflict, ValidationError
+from maas.local.awslambda import LambdaContext
+from tests.factories import deployment_request
+
+CONTEXT = LambdaContext(
+    function_name="test",
+    function_version="$LATEST",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:test",
+    memory_limit_in_mb=256,
+    aws_request_id="request-1",
+    log_group_name="/aws/lambda/test",
+    log_stream_name="stream",
+    deadline=time.monotonic() + 60,
+)
+
+
+def load(module: str, monkeypatch: pytest.MonkeyPatch, **environment: str) -> ModuleType:
+    """Import the handler module afresh under ``environment``: its cold start."""
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    return importlib.reload(importlib.import_module(f"functions.{module}"))
+
+
+def create_table() -> str:
+    boto3.client("dynamodb").create_table(
+        TableName="endpoints",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return "endpoints"
+
+
+POLLING = {"ENDPOINT_POLL_SECONDS": "1", "ENDPOINT_MAX_STATUS_CHECKS": "5"}
+
+
+def plan(monkeypatch: pytest.MonkeyPatch, **overrides: Any) -> dict[str, Any]:
+    handler = load("plan_deployment", monkeypatch, **POLLING).handler
+    event = {"request": deployment_request(**overrides), "correlation_id": "deploy-1"}
+    result: dict[str, Any] = handler(event, CONTEXT)
+    return result
+
+
+def test_plan_deployment_returns_a_json_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = plan(monkeypatch)
+    assert result["model_name"] == "chat-244cf825"
+    assert result["polling"] == {"interval_seconds": 1, "max_attempts": 5, "attempt": 0}
+    assert json.loads(json.dumps(result)) == result
+
+
+def test_plan_deployment_names_the_bad_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="^endpoint_name: String should match pattern"):
+        plan(monkeypatch, endpoint_name="chat_prod")
+
+
+def test_a_task_input_with_a_missing_key_is_a_validation_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handler = load("plan_deployment", monkeypatch, **POLLING).handler
+    with pytest.raises(ValidationError, match="correlation_id: Field required"):
+        handler({"request": deployment_request()}, CONTEXT)
+
+
+def test_a_bad_setting_fails_the_cold_start_with_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="ENDPOINT_POLL_SECONDS: expected a positive integer"):
+        load("plan_deployment", monkeypatch, ENDPOINT_POLL_SECONDS="soon", ENDPOINT_MAX_STATUS_CHECKS="5")
+
+
+def test_record_endpoint_status_applies_transitions_in_order(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = load("record_endpoint_status", monkeypatch, ENDPOINTS_TABLE_NAME=create_table())
+    deployment = plan(monkeypatch)
+    created = record.handler({"transition": "begin_deployment", "plan": deployment}, CONTEXT)
+    assert created["status"] == "CREATING"
+    in_service = record.handler(
+        {
+            "transition": "mark_in_service",
+            "tenant_id": "acme",
+            "endpoint_name": "chat",
+            "correlation_id": "deploy-1",
+            "endpoint_arn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/chat",
+        },
+        CONTEXT,
+    )
+    assert in_service["status"] == "IN_SERVICE"
+    with pytest.raises(Conflict):
+        record.handler({"transition": "begin_deployment", "plan": deployment}, CONTEXT)
+
+
+def test_a_failure_record_keeps_the_lambda_error_message_not_its_json(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = load("record_endpoint_status", monkeypatch, ENDPOINTS_TABLE_NAME=create_table())
+    record.handler({"transition": "begin_deployment", "plan": plan(monkeypatch)}, CONTEXT)
+    failed = record.handler(
+        {
+            "transition": "mark_failed",
+            "tenant_id": "acme",
+            "endpoint_name": "chat",
+            "correlation_id": "deploy-1",
+            "error": "Maas.Conflict",
+            "cause": json.dumps({"errorMessage": "it broke", "errorType": "Maas.Conflict"}),
+        },
+        CONTEXT,
+    )
+    assert failed["status"] == "FAILED"
+    assert failed["failure_reason"] == "Maas.Conflict: it broke"
+
+
+def test_an_unknown_transition_is_a_validation_error(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = load("record_endpoint_status", monkeypatch, ENDPOINTS_TABLE_NAME=create_table())
+    with pytest.raises(ValidationError, match="does not match any of the expected tags"):
+        record.handler({"transition": "resurrect", "tenant_id": "acme"}, CONTEXT)
+
+
+def test_publish_event_returns_the_event_id(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    boto3.client("events").create_event_bus(Name="maas")
+    publish = load("publish_event", monkeypatch, EVENT_BUS_NAME="maas")
+    result = publish.handler(
+        {
+            "detail_type": "EndpointDeploymentFailed",
+            "detail": {
+                "tenant_id": "acme",
+                "correlation_id": "deploy-1",
+                "endpoint_name": "chat",
+                "error": "Maas.EndpointFailed",
+                "cause": "no capacity",
+            },
+        },
+        CONTEXT,
+    )
+    assert set(result) == {"event_id"}

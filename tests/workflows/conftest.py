@@ -1,0 +1,81 @@
+"""Fixtures for workflow tests: the product provisioned on the local runtime."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from maas.events import read_event_log
+from maas.executions import ExecutionSnapshot, wait_for_execution
+from maas.local import LocalRuntime, LocalSettings
+from tests.factories import deployment_request
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+#: Endpoints come into service after one status check or two: the Wait loop really runs.
+FAST = LocalSettings(endpoint_create_seconds=1.0, endpoint_delete_seconds=0.5, endpoint_poll_seconds=1)
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[LocalRuntime]:
+    with LocalRuntime(FAST) as local:
+        yield local
+
+
+def run(runtime: LocalRuntime, state_machine: str, document: dict[str, Any]) -> ExecutionSnapshot:
+    """Start the workflow on ``document`` and wait until it stops."""
+    arn = runtime.start_execution(state_machine, json.dumps(document))
+    return wait_for_execution(runtime.client("stepfunctions"), arn, timeout_seconds=60)
+
+
+def upload_artifact(runtime: LocalRuntime, request: dict[str, Any]) -> None:
+    """Put an object under the request's model data prefix, as packaging would."""
+    bucket, _, key = request["model"]["model_data_url"].removeprefix("s3://").partition("/")
+    runtime.client("s3").put_object(Bucket=bucket, Key=f"{key}serving.properties", Body=b"x=1\n")
+
+
+@pytest.fixture
+def deploy(runtime: LocalRuntime) -> Callable[..., ExecutionSnapshot]:
+    """Deploy a request built from ``deployment_request(**overrides)`` with its artifact."""
+
+    def deploy_request(**overrides: Any) -> ExecutionSnapshot:
+        request = deployment_request(**overrides)
+        upload_artifact(runtime, request)
+        return run(runtime, "DeployEndpoint", request)
+
+    return deploy_request
+
+
+def published(runtime: LocalRuntime, detail_type: str, endpoint_name: str) -> list[dict[str, Any]]:
+    """Events of ``detail_type`` about ``endpoint_name`` that reached the event log."""
+    events = read_event_log(runtime.client("logs"), runtime.resources.log_groups["EventLog"])
+    return [
+        event
+        for event in events
+        if event["detail-type"] == detail_type and event["detail"]["endpoint_name"] == endpoint_name
+    ]
+
+
+def record(runtime: LocalRuntime, tenant_id: str, endpoint_name: str) -> dict[str, Any] | None:
+    """The endpoint's registry item, as stored."""
+    item = runtime.client("dynamodb").get_item(
+        TableName=runtime.resources.tables["EndpointsTable"],
+        Key={"pk": {"S": f"TENANT#{tenant_id}"}, "sk": {"S": f"ENDPOINT#{endpoint_name}"}},
+    )
+    return item.get("Item")
+
+
+def sagemaker_resources(runtime: LocalRuntime, name_contains: str) -> list[str]:
+    """Endpoints, configurations and models whose name contains ``name_contains``."""
+    sagemaker = runtime.client("sagemaker")
+    found = [f"endpoint/{e['EndpointName']}" for e in sagemaker.list_endpoints()["Endpoints"]]
+    found += [
+        f"endpoint-config/{c['EndpointConfigName']}"
+        for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]
+    ]
+    found += [f"model/{m['ModelName']}" for m in sagemaker.list_models()["Models"]]
+    # Filtered here: moto ignores NameContains on some of these calls.
+    return [name for name in found if name_contains in name.split("/", 1)[1]]

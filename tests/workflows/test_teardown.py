@@ -1,0 +1,119 @@
+"""teardown on the local runtime: everything that belonged to the endpoint goes, once."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from schemas import EndpointDeleted
+from tests.factories import in_one_hour
+from tests.workflows.conftest import published, record, run, sagemaker_resources
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from maas.executions import ExecutionSnapshot
+    from maas.local import LocalRuntime
+
+pytestmark = pytest.mark.xdist_group("teardown")
+
+
+def teardown(runtime: LocalRuntime, endpoint_name: str, **overrides: object) -> ExecutionSnapshot:
+    return run(
+        runtime, "Teardown", {"tenant_id": "acme", "endpoint_name": endpoint_name, **overrides}
+    )
+
+
+def test_teardown_removes_endpoint_configuration_model_scaling_and_ttl(
+    runtime: LocalRuntime, deploy: Callable[..., ExecutionSnapshot]
+) -> None:
+    deployed = deploy(
+        endpoint_name="gone",
+        autoscaling={"min_capacity": 1, "max_capacity": 2},
+        expires_at=in_one_hour(),
+    )
+    assert deployed.status == "SUCCEEDED", deployed.cause
+    snapshot = teardown(runtime, "gone")
+    assert snapshot.status == "SUCCEEDED", snapshot.cause
+    assert snapshot.output == {
+        "tenant_id": "acme",
+        "endpoint_name": "gone",
+        "model_deleted": True,
+        "status": "DELETED",
+    }
+    assert "Wait for endpoint deletion" in snapshot.path
+    assert sagemaker_resources(runtime, "gone") == []
+    assert runtime.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="sagemaker"
+    )["ScalableTargets"] == []
+    schedules = runtime.client("scheduler").list_schedules()["Schedules"]
+    assert not [s for s in schedules if s["Name"].startswith("maas-ttl-gone-")]
+    item = record(runtime, "acme", "gone")
+    assert item is not None
+    assert (item["status"]["S"], item["correlation_id"]["S"]) == ("DELETED", snapshot.name)
+    [event] = published(runtime, "EndpointDeleted", "gone")
+    assert EndpointDeleted.model_validate(event["detail"]).model_deleted is True
+
+
+def test_the_model_can_be_kept_for_a_later_deployment(
+    runtime: LocalRuntime, deploy: Callable[..., ExecutionSnapshot]
+) -> None:
+    deployed = deploy(endpoint_name="keep-model")
+    assert deployed.status == "SUCCEEDED", deployed.cause
+    snapshot = teardown(runtime, "keep-model", delete_model=False)
+    assert snapshot.status == "SUCCEEDED", snapshot.cause
+    assert "Delete model" not in snapshot.path
+    assert sagemaker_resources(runtime, "keep-model") == [f"model/{deployed.output['model_name']}"]
+
+
+def test_an_unknown_endpoint_is_not_found_and_nothing_is_deleted(runtime: LocalRuntime) -> None:
+    snapshot = teardown(runtime, "never-deployed")
+    assert snapshot.status == "FAILED"
+    assert snapshot.error == "Maas.NotFound"
+    assert snapshot.path == [
+        "Take the endpoint for teardown",
+        "Explain the rejection",
+        "Request rejected",
+    ]
+    assert snapshot.cause == "endpoint_name: no endpoint 'never-deployed' for this tenant"
+
+
+def test_another_tenants_endpoint_is_not_found_and_stays(
+    runtime: LocalRuntime, deploy: Callable[..., ExecutionSnapshot]
+) -> None:
+    deployed = deploy(endpoint_name="not-yours")
+    assert deployed.status == "SUCCEEDED", deployed.cause
+    snapshot = run(runtime, "Teardown", {"tenant_id": "globex", "endpoint_name": "not-yours"})
+    assert snapshot.error == "Maas.NotFound"
+    status = runtime.client("sagemaker").describe_endpoint(EndpointName="not-yours")["EndpointStatus"]
+    assert status == "InService"
+
+
+def test_a_second_teardown_finds_nothing_to_tear_down(
+    runtime: LocalRuntime, deploy: Callable[..., ExecutionSnapshot]
+) -> None:
+    assert deploy(endpoint_name="twice").status == "SUCCEEDED"
+    assert teardown(runtime, "twice").status == "SUCCEEDED"
+    again = teardown(runtime, "twice")
+    assert again.error == "Maas.NotFound"
+    assert "already deleted" in (again.cause or "")
+
+
+def test_an_endpoint_already_deleted_outside_the_platform_counts_as_gone(
+    runtime: LocalRuntime, deploy: Callable[..., ExecutionSnapshot]
+) -> None:
+    deployed = deploy(endpoint_name="out-of-band")
+    assert deployed.status == "SUCCEEDED", deployed.cause
+    sagemaker = runtime.client("sagemaker")
+    sagemaker.delete_endpoint(EndpointName="out-of-band")
+    sagemaker.delete_endpoint_config(EndpointConfigName=deployed.output["endpoint_config_name"])
+    snapshot = teardown(runtime, "out-of-band")
+    assert snapshot.status == "SUCCEEDED", snapshot.cause
+    assert sagemaker_resources(runtime, "out-of-band") == []
+
+
+def test_a_bad_teardown_request_names_the_field(runtime: LocalRuntime) -> None:
+    snapshot = run(runtime, "Teardown", {"tenant_id": "acme", "endpoint_name": "-x"})
+    assert snapshot.error == "Maas.ValidationError"
+    assert "endpoint_name: String should match pattern" in (snapshot.cause or "")
