@@ -38,6 +38,18 @@ class LayeredEnviron(MutableMapping[str, str]):
             return overlay[key]
         return self._base[key]
 
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        # Hot: moto and botocore read settings from the environment on every call, and the
+        # Mapping default goes through a KeyError for each missing key.
+        overlay = _overlay.get()
+        if overlay is not None and key in overlay:
+            return overlay[key]
+        return self._base.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        overlay = _overlay.get()
+        return (overlay is not None and key in overlay) or key in self._base
+
     def __setitem__(self, key: str, value: str) -> None:
         self._base[key] = value
 
