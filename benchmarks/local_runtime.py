@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from moto import mock_aws
+from moto.core.config import DefaultConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from maas.cli.demo import _artifact, deployment_request  # noqa: E402
-from maas.executions import wait_for_execution  # noqa: E402
-from maas.local import LocalRuntime, LocalSettings  # noqa: E402
-from maas.local.awslambda import LocalFunction  # noqa: E402
+from maas.cli.demo import _artifact, deployment_request
+from maas.executions import wait_for_execution
+from maas.local import LocalRuntime, LocalSettings
+from maas.local.awslambda import LocalFunction
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -92,19 +93,21 @@ def execute(sfn: Any, definition: str) -> Any:
     execution = sfn.start_execution(stateMachineArn=arn, name=f"run-{time.monotonic_ns()}")
     snapshot = wait_for_execution(sfn, execution["executionArn"], poll_seconds=0.01)
     if snapshot.status != "SUCCEEDED":
-        raise RuntimeError(f"benchmark execution {snapshot.status}: {snapshot.error} {snapshot.cause}")
+        raise RuntimeError(
+            f"benchmark execution {snapshot.status}: {snapshot.error} {snapshot.cause}"
+        )
     return snapshot
 
 
 def ms_per_transition(sfn: Any) -> float:
     snapshot = execute(sfn, loop_definition(LOOP_ITERATIONS))
-    seconds = (snapshot.stopped_at - snapshot.started_at).total_seconds()
+    seconds: float = (snapshot.stopped_at - snapshot.started_at).total_seconds()
     return 1000 * seconds / len(snapshot.visits)
 
 
 def ms_per_lambda_task(sfn: Any, function_arn: str) -> float:
     snapshot = execute(sfn, lambda_definition(function_arn, LAMBDA_TASKS))
-    return 1000 * statistics.mean(visit.seconds for visit in snapshot.visits)
+    return 1000 * statistics.mean(visit.seconds or 0.0 for visit in snapshot.visits)
 
 
 def placeholder_zip() -> bytes:
@@ -120,13 +123,16 @@ def moto_alone() -> Iterator[Any]:
     os.environ.update(
         AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
     )
-    config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-    with mock_aws(config=config):  # type: ignore[arg-type]
+    config: DefaultConfig = {
+        "stepfunctions": {"execute_state_machine": True},
+        "lambda": {"use_docker": False},
+    }
+    with mock_aws(config=config):
         yield boto3
 
 
 def median(measure: Any, *args: Any) -> float:
-    return statistics.median(measure(*args) for _ in range(REPEATS))
+    return float(statistics.median(measure(*args) for _ in range(REPEATS)))
 
 
 def measure_moto_alone() -> tuple[float, float]:
@@ -190,7 +196,10 @@ def measure_deploy_and_teardown() -> float:
         started = time.monotonic()
         for machine, document in (
             ("DeployEndpoint", request),
-            ("Teardown", {"tenant_id": request["tenant_id"], "endpoint_name": request["endpoint_name"]}),
+            (
+                "Teardown",
+                {"tenant_id": request["tenant_id"], "endpoint_name": request["endpoint_name"]},
+            ),
         ):
             snapshot = wait_for_execution(
                 sfn, runtime.start_execution(machine, json.dumps(document)), poll_seconds=0.05
@@ -208,7 +217,8 @@ def main() -> int:
         ("Pass/Choice transition (ms)", base_transition, local_transition),
         ("Lambda task (ms)", base_task, local_task),
     ]
-    print(f"{'figure':32} {'moto alone':>12} {'local runtime':>14} {'ratio':>7}  target <= {TARGET_RATIO}")
+    header = f"{'figure':32} {'moto alone':>12} {'local runtime':>14} {'ratio':>7}"
+    print(f"{header}  target <= {TARGET_RATIO}")
     missed = 0
     for label, baseline, measured in rows:
         ratio = measured / baseline

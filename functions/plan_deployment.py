@@ -45,5 +45,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         poll_interval_seconds=POLL_SECONDS,
         max_status_checks=MAX_STATUS_CHECKS,
     )
-    logger.info("deployment planned", extra={"endpoint": plan.endpoint_name, "model": plan.model_name})
+    logger.info(
+        "deployment planned", extra={"endpoint": plan.endpoint_name, "model": plan.model_name}
+    )
     return plan.model_dump(mode="json")

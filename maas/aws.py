@@ -7,13 +7,10 @@ client reaches AWS or the local runtime; nothing here knows which.
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
 from botocore.config import Config
-
-if TYPE_CHECKING:
-    from botocore.client import BaseClient
 
 #: Standard retry mode backs off on throttling and transient 5xx with jitter.
 RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5)
@@ -37,4 +34,4 @@ def reset_clients() -> None:
     client.cache_clear()
 
 
-__all__ = ["RETRY_CONFIG", "BaseClient", "client", "error_code", "reset_clients"]
+__all__ = ["RETRY_CONFIG", "client", "error_code", "reset_clients"]

@@ -101,16 +101,16 @@ def _visits(events: list[dict[str, Any]]) -> list[StateVisit]:
         kind: str = event["type"]
         current = visits[-1] if visits else None
         if kind.endswith("StateEntered"):
-            details = event["stateEnteredEventDetails"]
-            visits.append(
-                StateVisit(details["name"], kind.removesuffix("StateEntered"), event["timestamp"])
-            )
+            name = event["stateEnteredEventDetails"]["name"]
+            visits.append(StateVisit(name, kind.removesuffix("StateEntered"), event["timestamp"]))
         elif kind.endswith("StateExited") and current is not None:
             current.exited_at = event["timestamp"]
         elif kind in _RETRY_EVENTS and current is not None:
             current.attempts += 1
         elif kind in _FAILURE_EVENTS and current is not None:
-            details = next((value for key, value in event.items() if key.endswith("Details")), {})
+            details: dict[str, Any] = next(
+                (value for key, value in event.items() if key.endswith("Details")), {}
+            )
             current.error, current.cause = details.get("error"), details.get("cause")
         elif kind in ("TaskSucceeded", "LambdaFunctionSucceeded") and current is not None:
             current.error = current.cause = None

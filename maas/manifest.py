@@ -220,9 +220,7 @@ POLLING_ENVIRONMENT: dict[str, Ref | str] = {
 }
 
 MANIFEST = Manifest(
-    tables=(
-        TableSpec(id="EndpointsTable", description="Endpoint records, keyed by tenant."),
-    ),
+    tables=(TableSpec(id="EndpointsTable", description="Endpoint records, keyed by tenant."),),
     buckets=(BucketSpec(id="ArtifactsBucket", description="Packaged model artifacts."),),
     roles=(
         RoleSpec(

@@ -65,5 +65,6 @@ class EndpointDeleted(EventDetail):
 
 #: Detail-type -> detail model. The publisher refuses a detail-type that is not here.
 EVENT_DETAIL_MODELS: Final[dict[str, type[EventDetail]]] = {
-    model.__name__: model for model in (EndpointInService, EndpointDeploymentFailed, EndpointDeleted)
+    model.__name__: model
+    for model in (EndpointInService, EndpointDeploymentFailed, EndpointDeleted)
 }

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
@@ -22,12 +21,15 @@ from maas.events import read_event_log
 from maas.local import LocalRuntime, LocalSettings
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from maas.executions import ExecutionSnapshot
 
 TENANT = "demo"
 ENDPOINT = "smollm2-chat"
 MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 MODEL_VERSION = "1"
+LMI_IMAGE = "djl-inference:0.33.0-lmi15.0.0-cu128"
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def _artifact(runtime: LocalRuntime) -> str:
     # The serving configuration an LMI container reads. Packaging a real model into this
     # prefix is the packaging workflow's job; this demo deploys what is there.
     bucket = runtime.resources.buckets["ArtifactsBucket"]
-    prefix = f"{TENANT}/{MODEL_ID.split('/')[-1].lower()}/{MODEL_VERSION}/"
+    prefix = f"{TENANT}/{MODEL_ID.rsplit('/', maxsplit=1)[-1].lower()}/{MODEL_VERSION}/"
     runtime.client("s3").put_object(
         Bucket=bucket,
         Key=f"{prefix}serving.properties",
@@ -75,7 +77,7 @@ def deployment_request(runtime: LocalRuntime, model_data_url: str) -> dict[str, 
             "model_id": MODEL_ID,
             "version": MODEL_VERSION,
             # The DJL LMI serving image, as a user of the demo would name it.
-            "image_uri": f"763104351884.dkr.ecr.{region}.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128",
+            "image_uri": f"763104351884.dkr.ecr.{region}.amazonaws.com/{LMI_IMAGE}",
             "model_data_url": model_data_url,
         },
     }

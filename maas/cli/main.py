@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from typing import Annotated
@@ -41,7 +42,10 @@ def demo(
 @local_app.command("up")
 def local_up(
     port: Annotated[
-        int, typer.Option(help="Port on 127.0.0.1 for the emulated AWS endpoint.", envvar="MAAS_LOCAL_PORT")
+        int,
+        typer.Option(
+            help="Port on 127.0.0.1 for the emulated AWS endpoint.", envvar="MAAS_LOCAL_PORT"
+        ),
     ] = 5000,
 ) -> None:
     """Serve the local runtime on 127.0.0.1 so other processes reach it via AWS_ENDPOINT_URL."""
@@ -62,10 +66,8 @@ def local_up(
                 console.print(f"  [dim]{kind}[/] {arn}")
         console.print("[dim]Ctrl-C stops it; the emulated account is discarded.[/]")
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stopped.wait()
-        except KeyboardInterrupt:
-            pass
     console.print("local runtime stopped")
 
 

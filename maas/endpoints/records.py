@@ -227,9 +227,7 @@ class EndpointRegistry:
         if values:
             expression["ExpressionAttributeValues"] = values
         try:
-            self._dynamodb.put_item(
-                TableName=self.table_name, Item=_to_item(record), **expression
-            )
+            self._dynamodb.put_item(TableName=self.table_name, Item=_to_item(record), **expression)
         except Exception as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise

@@ -42,7 +42,9 @@ def install(stack: ExitStack) -> None:
         original(backend, namespace, r_id, dimension)
 
     stack.enter_context(
-        replace(ApplicationAutoscalingBackend, "deregister_scalable_target", deregister_scalable_target)
+        replace(
+            ApplicationAutoscalingBackend, "deregister_scalable_target", deregister_scalable_target
+        )
     )
 
 

@@ -75,14 +75,14 @@ def install() -> LayeredEnviron:
     if isinstance(os.environ, LayeredEnviron):
         return os.environ
     layered = LayeredEnviron(os.environ)
-    os.environ = layered  # type: ignore[assignment]
+    os.environ = layered  # type: ignore[assignment]  # noqa: B003 - replaced, not cleared
     return layered
 
 
 def uninstall() -> None:
     """Restore the real ``os.environ``."""
     if isinstance(os.environ, LayeredEnviron):
-        os.environ = os.environ.base  # type: ignore[assignment]
+        os.environ = os.environ.base  # noqa: B003 - restored
 
 
 @contextmanager

@@ -18,12 +18,14 @@ import copy
 import json
 import logging
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from jsonpath_ng.ext.parser import parse
 from moto.events.models import Rule
-from moto.events.utils import EventTemplateParser
+from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 
 from maas.local.patching import replace
@@ -49,8 +51,6 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
     if "Input" in target:
         return json.loads(target["Input"])
     if "InputPath" in target:
-        from jsonpath_ng.ext import parse
-
         matches = parse(target["InputPath"]).find(event)
         return matches[0].value if matches else None
     if "InputTransformer" in target:
@@ -58,7 +58,7 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
         return EventTemplateParser.parse(
             input_template=transformer.get("InputTemplate"),
             input_paths_map=transformer.get("InputPathsMap", {}),
-            event=event,
+            event=cast("EventMessageType", event),
         )
     return event
 
@@ -99,7 +99,9 @@ class LocalEventBridge:
                 others = copy.copy(rule)
                 others.targets = [t for t in rule.targets if t not in ours]
                 original(others, original_event, transform_input)
-            if ours and rule.event_pattern.matches_event(original_event):
+            if ours and rule.event_pattern.matches_event(
+                cast("EventMessageType", original_event)
+            ):
                 event = _as_delivered(original_event)
                 for target in ours:
                     local._deliver(rule, target, event)
@@ -112,8 +114,9 @@ class LocalEventBridge:
             payload = target_input(target, event)
             if _service(arn) == "states":
                 _, _, _, region, account, *_ = arn.split(":")
+                # EventBridge names the execution itself, with a UUID.
                 stepfunctions_backend(account, region).start_execution(
-                    arn, execution_input=json.dumps(payload)
+                    arn, name=str(uuid.uuid4()), execution_input=json.dumps(payload)
                 )
             else:
                 threading.Thread(

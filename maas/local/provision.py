@@ -117,9 +117,7 @@ def _placeholder_code() -> bytes:
     return archive.getvalue()
 
 
-def provision(
-    resources: LocalResources, clients: Any, local_lambda: LocalLambda
-) -> LocalResources:
+def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda) -> LocalResources:
     """Create everything in ``resources.manifest``; ``clients(service)`` gives boto3 clients."""
     manifest = resources.manifest
     iam, s3, dynamodb = clients("iam"), clients("s3"), clients("dynamodb")
@@ -127,7 +125,10 @@ def provision(
     lambda_, sfn = clients("lambda"), clients("stepfunctions")
 
     roles = [(spec.id, spec.service_principal) for spec in manifest.roles]
-    roles += [(_STATE_MACHINE_ROLE, "states.amazonaws.com"), ("FunctionRole", "lambda.amazonaws.com")]
+    roles += [
+        (_STATE_MACHINE_ROLE, "states.amazonaws.com"),
+        ("FunctionRole", "lambda.amazonaws.com"),
+    ]
     for role_id, principal in roles:
         iam.create_role(
             RoleName=resources.name(role_id), AssumeRolePolicyDocument=_trust_policy(principal)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Self
 import boto3
 from moto import mock_aws
 from moto.logs.models import logs_backends
+from moto.server import ThreadedMotoServer
 
 from maas.aws import reset_clients
 from maas.local import applicationautoscaling, environ, stepfunctions
@@ -42,8 +43,6 @@ from maas.manifest import MANIFEST, Manifest
 
 if TYPE_CHECKING:
     from types import TracebackType
-
-    from moto.server import ThreadedMotoServer
 
 _running = threading.Lock()
 
@@ -75,7 +74,9 @@ class LocalRuntime:
         What to provision; the product's manifest unless a test narrows it.
     """
 
-    def __init__(self, settings: LocalSettings | None = None, manifest: Manifest = MANIFEST) -> None:
+    def __init__(
+        self, settings: LocalSettings | None = None, manifest: Manifest = MANIFEST
+    ) -> None:
         self.settings = settings or LocalSettings()
         self.manifest = manifest
         self.resources = LocalResources(settings=self.settings, manifest=manifest)
@@ -167,8 +168,6 @@ class LocalRuntime:
         """The emulation's HTTP address for other processes; starts the server if needed."""
         with self._server_lock:
             if self._server is None:
-                from moto.server import ThreadedMotoServer
-
                 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
                 server.start()
                 self._server = server
@@ -177,8 +176,6 @@ class LocalRuntime:
 
     def serve(self, port: int) -> str:
         """Serve the emulation on 127.0.0.1:``port`` (see :meth:`endpoint_url`)."""
-        from moto.server import ThreadedMotoServer
-
         with self._server_lock:
             if self._server is not None:
                 raise RuntimeError("the emulation is already being served")

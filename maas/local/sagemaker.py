@@ -28,6 +28,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import botocore.session
+from botocore.model import StringShape
 from moto.s3.models import s3_backends
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
@@ -37,6 +38,7 @@ from maas.local.patching import replace
 if TYPE_CHECKING:
     from collections.abc import Callable
     from contextlib import ExitStack
+
 
 @dataclass(frozen=True)
 class EndpointTiming:
@@ -74,7 +76,12 @@ class LocalSageMaker:
         """Patch moto's SageMaker backend until ``stack`` closes."""
         originals = {
             name: getattr(SageMakerModelBackend, name)
-            for name in ("create_model", "create_endpoint_config", "create_endpoint", "delete_endpoint")
+            for name in (
+                "create_model",
+                "create_endpoint_config",
+                "create_endpoint",
+                "delete_endpoint",
+            )
         }
         local = self
 
@@ -148,7 +155,8 @@ class LocalSageMaker:
         endpoint.last_modified_time = _now()
         if reason:
             endpoint.endpoint_status = "Failed"
-            endpoint.failure_reason = reason
+            # moto types the attribute as always None; AWS fills it on failure.
+            endpoint.failure_reason = reason  # type: ignore[assignment]
             return
         endpoint.endpoint_status = "InService"
         for listener in self._on_in_service:
@@ -165,7 +173,9 @@ class LocalSageMaker:
 def hosting_instance_types() -> frozenset[str]:
     """The instance types SageMaker's API accepts for a production variant."""
     model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for("ProductionVariantInstanceType").enum)
+    shape = model.shape_for("ProductionVariantInstanceType")
+    assert isinstance(shape, StringShape)
+    return frozenset(shape.enum)
 
 
 def _validate_instance_type(config: FakeEndpointConfig, instance_type: str) -> None:
@@ -184,8 +194,11 @@ def _refuse_existing(
     existing: dict[str, Any], name: str, kind: str, backend: SageMakerModelBackend
 ) -> None:
     if name in existing:
-        arn = f"arn:{backend.partition}:sagemaker:{backend.region_name}:{backend.account_id}:{kind}/{name}"
-        raise ValidationError(message=f'Cannot create already existing {kind.replace("-", " ")} "{arn}".')
+        region, account = backend.region_name, backend.account_id
+        arn = f"arn:{backend.partition}:sagemaker:{region}:{account}:{kind}/{name}"
+        # AWS's noun for an ``endpoint-config`` is "endpoint configuration".
+        noun = "endpoint configuration" if kind == "endpoint-config" else kind
+        raise ValidationError(message=f'Cannot create already existing {noun} "{arn}".')
 
 
 def _model_data_uris(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> list[str]:

@@ -10,7 +10,8 @@ from maas.exceptions import MaasError, NotFound, ValidationError
 ERRORS = [
     name
     for name in exceptions.__all__
-    if isinstance(getattr(exceptions, name), type) and issubclass(getattr(exceptions, name), MaasError)
+    if isinstance(getattr(exceptions, name), type)
+    and issubclass(getattr(exceptions, name), MaasError)
 ]
 
 
@@ -34,4 +35,6 @@ def test_the_runtime_reports_the_dotted_name_as_the_error_type() -> None:
 def test_bad_requests_are_client_errors_and_missing_resources_are_404() -> None:
     assert ValidationError.http_status == 400
     assert NotFound.http_status == 404
-    assert all(getattr(exceptions, name).http_status != 500 for name in ERRORS if name != "MaasError")
+    assert all(
+        getattr(exceptions, name).http_status != 500 for name in ERRORS if name != "MaasError"
+    )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import time
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -14,6 +13,9 @@ import pytest
 from maas.exceptions import Conflict, ValidationError
 from maas.local.awslambda import LambdaContext
 from tests.factories import deployment_request
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 CONTEXT = LambdaContext(
     function_name="test",
@@ -69,7 +71,7 @@ def test_plan_deployment_returns_a_json_plan(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_plan_deployment_names_the_bad_field(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ValidationError, match="^endpoint_name: String should match pattern"):
+    with pytest.raises(ValidationError, match=r"^endpoint_name: String should match pattern"):
         plan(monkeypatch, endpoint_name="chat_prod")
 
 
@@ -82,8 +84,15 @@ def test_a_task_input_with_a_missing_key_is_a_validation_error(
 
 
 def test_a_bad_setting_fails_the_cold_start_with_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ValidationError, match="ENDPOINT_POLL_SECONDS: expected a positive integer"):
-        load("plan_deployment", monkeypatch, ENDPOINT_POLL_SECONDS="soon", ENDPOINT_MAX_STATUS_CHECKS="5")
+    with pytest.raises(
+        ValidationError, match=r"ENDPOINT_POLL_SECONDS: expected a positive integer"
+    ):
+        load(
+            "plan_deployment",
+            monkeypatch,
+            ENDPOINT_POLL_SECONDS="soon",
+            ENDPOINT_MAX_STATUS_CHECKS="5",
+        )
 
 
 def test_record_endpoint_status_applies_transitions_in_order(

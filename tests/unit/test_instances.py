@@ -17,7 +17,11 @@ def test_every_catalog_type_is_a_sagemaker_production_variant_type() -> None:
 
 def test_gpu_types_declare_their_accelerators() -> None:
     g5 = get_instance_type("ml.g5.12xlarge")
-    assert (g5.accelerator, g5.accelerator_count, g5.accelerator_memory_gib) == ("NVIDIA A10G", 4, 24)
+    assert (g5.accelerator, g5.accelerator_count, g5.accelerator_memory_gib) == (
+        "NVIDIA A10G",
+        4,
+        24,
+    )
 
 
 def test_an_unknown_type_names_the_field_and_the_known_families() -> None:

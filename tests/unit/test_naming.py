@@ -25,4 +25,6 @@ def test_ttl_schedule_names_keep_tenants_apart_and_fit_scheduler_limits() -> Non
     long_name = "e" * 63
     first, second = ttl_schedule_name("acme", long_name), ttl_schedule_name("globex", long_name)
     assert first != second
-    assert all(len(name) <= 64 and re.fullmatch(r"[0-9a-zA-Z-_.]+", name) for name in (first, second))
+    assert all(
+        len(name) <= 64 and re.fullmatch(r"[0-9a-zA-Z-_.]+", name) for name in (first, second)
+    )

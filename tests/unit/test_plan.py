@@ -67,7 +67,9 @@ def test_autoscaling_tracks_concurrent_requests_per_model() -> None:
     assert scaling.ResourceId == "endpoint/chat/variant/AllTraffic"
     assert (scaling.MinCapacity, scaling.MaxCapacity) == (1, 4)
     configuration = scaling.TargetTrackingScalingPolicyConfiguration
-    assert configuration["PredefinedMetricSpecification"]["PredefinedMetricType"] == CONCURRENCY_METRIC
+    assert (
+        configuration["PredefinedMetricSpecification"]["PredefinedMetricType"] == CONCURRENCY_METRIC
+    )
     assert configuration["TargetValue"] == 4.0
     assert plan().scaling is None
 
@@ -88,7 +90,9 @@ def test_a_time_to_live_becomes_a_one_time_schedule_that_starts_teardown() -> No
 
 
 def test_an_instance_type_outside_the_catalog_is_rejected_naming_the_field() -> None:
-    with pytest.raises(ValidationError, match="^instance_type: unknown instance type 'ml.x9.huge'"):
+    with pytest.raises(
+        ValidationError, match=r"^instance_type: unknown instance type 'ml\.x9\.huge'"
+    ):
         plan(instance_type="ml.x9.huge")
 
 

@@ -46,5 +46,7 @@ def test_autoscaling_bounds_must_be_ordered_and_hold_the_initial_count() -> None
     with pytest.raises(ValidationError, match=r"instance_count \(5\) is outside"):
         parse(
             DeploymentRequest,
-            deployment_request(instance_count=5, autoscaling={"min_capacity": 1, "max_capacity": 2}),
+            deployment_request(
+                instance_count=5, autoscaling={"min_capacity": 1, "max_capacity": 2}
+            ),
         )

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 #: Endpoints come into service after one status check or two: the Wait loop really runs.
-FAST = LocalSettings(endpoint_create_seconds=1.0, endpoint_delete_seconds=0.5, endpoint_poll_seconds=1)
+FAST = LocalSettings(
+    endpoint_create_seconds=1.0, endpoint_delete_seconds=0.5, endpoint_poll_seconds=1
+)
 
 
 @pytest.fixture(scope="module")

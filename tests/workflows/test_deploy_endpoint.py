@@ -36,7 +36,10 @@ def test_an_endpoint_comes_into_service_with_scaling_and_a_ttl(
     sagemaker = runtime.client("sagemaker")
     endpoint = sagemaker.describe_endpoint(EndpointName="happy")
     assert endpoint["EndpointStatus"] == "InService"
-    tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"]}
+    tags = {
+        t["Key"]: t["Value"]
+        for t in sagemaker.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"]
+    }
     assert tags["maas:tenant"] == "acme"
     assert tags["maas:correlation-id"] == snapshot.name
     [variant] = sagemaker.describe_endpoint_config(
@@ -63,7 +66,9 @@ def test_autoscaling_tracks_concurrency_within_the_requested_bounds(runtime: Loc
         ServiceNamespace="sagemaker", ResourceId="endpoint/happy/variant/AllTraffic"
     )["ScalingPolicies"]
     metric = policy["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
-    assert metric["PredefinedMetricType"] == "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+    assert (
+        metric["PredefinedMetricType"] == "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+    )
 
 
 def test_the_ttl_schedule_starts_teardown_of_this_endpoint(runtime: LocalRuntime) -> None:
@@ -123,9 +128,12 @@ def test_a_failed_endpoint_is_compensated_recorded_and_announced(
     assert expected in (snapshot.cause or "")
     assert "Clean up" in snapshot.path
     assert sagemaker_resources(runtime, name) == []
-    assert runtime.client("application-autoscaling").describe_scalable_targets(
-        ServiceNamespace="sagemaker", ResourceIds=[f"endpoint/{name}/variant/AllTraffic"]
-    )["ScalableTargets"] == []
+    assert (
+        runtime.client("application-autoscaling").describe_scalable_targets(
+            ServiceNamespace="sagemaker", ResourceIds=[f"endpoint/{name}/variant/AllTraffic"]
+        )["ScalableTargets"]
+        == []
+    )
     item = record(runtime, "acme", name)
     assert item is not None
     assert item["status"]["S"] == "FAILED"
@@ -141,7 +149,10 @@ def test_a_failed_endpoint_is_compensated_recorded_and_announced(
     [
         ({"endpoint_name": "bad_name"}, "endpoint_name: String should match pattern"),
         ({"endpoint_name": "x" * 64}, "endpoint_name: String should have at most 63 characters"),
-        ({"instance_type": "ml.g99.xlarge"}, "instance_type: unknown instance type 'ml.g99.xlarge'"),
+        (
+            {"instance_type": "ml.g99.xlarge"},
+            "instance_type: unknown instance type 'ml.g99.xlarge'",
+        ),
         ({"instance_count": 0}, "instance_count: Input should be greater than or equal to 1"),
         ({"expires_at": "2020-01-01T00:00:00Z"}, "expires_at: must be in the future"),
     ],
@@ -160,7 +171,11 @@ def test_bad_input_is_rejected_before_any_aws_call(
     assert snapshot.error == "Maas.ValidationError"
     assert snapshot.cause is not None
     assert snapshot.cause.startswith(field)
-    assert snapshot.path == ["Validate and plan deployment", "Explain the rejection", "Request rejected"]
+    assert snapshot.path == [
+        "Validate and plan deployment",
+        "Explain the rejection",
+        "Request rejected",
+    ]
     assert len(sagemaker.list_models()["Models"]) == before
     assert record(runtime, "acme", str(overrides.get("endpoint_name", "chat"))) is None
 

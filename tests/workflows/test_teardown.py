@@ -44,9 +44,12 @@ def test_teardown_removes_endpoint_configuration_model_scaling_and_ttl(
     }
     assert "Wait for endpoint deletion" in snapshot.path
     assert sagemaker_resources(runtime, "gone") == []
-    assert runtime.client("application-autoscaling").describe_scalable_targets(
-        ServiceNamespace="sagemaker"
-    )["ScalableTargets"] == []
+    assert (
+        runtime.client("application-autoscaling").describe_scalable_targets(
+            ServiceNamespace="sagemaker"
+        )["ScalableTargets"]
+        == []
+    )
     schedules = runtime.client("scheduler").list_schedules()["Schedules"]
     assert not [s for s in schedules if s["Name"].startswith("maas-ttl-gone-")]
     item = record(runtime, "acme", "gone")
@@ -86,7 +89,9 @@ def test_another_tenants_endpoint_is_not_found_and_stays(
     assert deployed.status == "SUCCEEDED", deployed.cause
     snapshot = run(runtime, "Teardown", {"tenant_id": "globex", "endpoint_name": "not-yours"})
     assert snapshot.error == "Maas.NotFound"
-    status = runtime.client("sagemaker").describe_endpoint(EndpointName="not-yours")["EndpointStatus"]
+    status = runtime.client("sagemaker").describe_endpoint(EndpointName="not-yours")[
+        "EndpointStatus"
+    ]
     assert status == "InService"
 
 
