@@ -11,12 +11,12 @@ import os
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Tracer
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 
 from functions.common import StepInput
 from maas.aws import client
 from maas.endpoints import DeploymentPlan, EndpointRegistry
-from maas.validation import parse
+from maas.validation import parse_as
 from schemas import CorrelationId, EndpointName, TenantId
 from schemas.common import FailureCause
 
@@ -67,13 +67,13 @@ class MarkDeleted(RecordTransition):
     transition: Literal["mark_deleted"]
 
 
-class Transition(StepInput):
-    """The task's input: exactly one transition."""
-
-    step: Annotated[
+#: The task's input: exactly one transition, told apart by ``transition``.
+Transition = TypeAdapter(
+    Annotated[
         BeginDeployment | MarkInService | MarkFailed | MarkDeleted,
         Field(discriminator="transition"),
     ]
+)
 
 
 def apply(step: BeginDeployment | MarkInService | MarkFailed | MarkDeleted) -> EndpointRecord:
@@ -103,7 +103,7 @@ def apply(step: BeginDeployment | MarkInService | MarkFailed | MarkDeleted) -> E
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Apply the transition in ``event`` and return the record."""
-    step = parse(Transition, {"step": event}).step
+    step = parse_as(Transition, event)
     record = apply(step)
     logger.info(
         "endpoint record moved",

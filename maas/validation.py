@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+T = TypeVar("T")
 
 
 def describe_errors(errors: list[ErrorDetails]) -> str:
@@ -39,4 +40,12 @@ def parse(model: type[ModelT], data: Any) -> ModelT:
         raise ValidationError(describe_errors(exc.errors())) from None
 
 
-__all__ = ["describe_errors", "parse"]
+def parse_as(adapter: pydantic.TypeAdapter[T], data: Any) -> T:
+    """Like :func:`parse`, for a type that is not a model (a union of models, say)."""
+    try:
+        return adapter.validate_python(data)
+    except pydantic.ValidationError as exc:
+        raise ValidationError(describe_errors(exc.errors())) from None
+
+
+__all__ = ["describe_errors", "parse", "parse_as"]
