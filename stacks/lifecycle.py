@@ -1,0 +1,289 @@
+"""The lifecycle stack: the manifest's functions, state machines, roles and rules.
+
+Everything here is built from :data:`maas.manifest.MANIFEST`: handlers and environments,
+ASL files and their substitutions, the roles services assume, the rules on the bus. What
+the manifest cannot say, the permissions, is written out below per principal, one
+statement per permission from :mod:`stacks.iam_policies`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+
+from maas.manifest import MANIFEST, PROJECT_ROOT, Ref, RefKind
+from stacks import iam_policies
+from stacks.constructs.log_group_target import LogGroupTarget
+from stacks.constructs.manifest_function import (
+    ManifestFunction,
+    function_code,
+    powertools_layer_arn,
+)
+from stacks.constructs.state_machine_from_file import StateMachineFromFile
+from stacks.foundation import bucket_name
+from stacks.nag import acknowledge_wildcards
+
+if TYPE_CHECKING:
+    from aws_cdk import Environment
+    from constructs import Construct
+
+    from maas.manifest import FunctionSpec, RoleSpec, RuleSpec, StateMachineSpec
+    from stacks.config import StageConfig
+    from stacks.foundation import FoundationStack
+    from stacks.refs import RefResolver
+
+#: Why the SageMaker execution role may read every object of the artifacts bucket.
+_ARTIFACT_OBJECTS_REASON = (
+    "Model artifacts live under <tenant>/<model>/<version>/ prefixes that each deployment "
+    "names; limited to the objects of this stage's artifacts bucket."
+)
+
+
+class LifecycleStack(Stack):
+    """Functions, state machines, service roles and event rules of one stage.
+
+    Parameters
+    ----------
+    scope, id
+        Where the stack lives.
+    config
+        The stage configuration.
+    refs
+        The register of manifest refs, already holding the foundation's resources; this
+        stack registers its roles, functions and state machines in it.
+    foundation
+        The stage's foundation stack (key, buckets, tables, bus, log groups).
+    env
+        The target account and region, or None for an environment-agnostic template.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StageConfig,
+        refs: RefResolver,
+        foundation: FoundationStack,
+        env: Environment | None = None,
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            stack_name=config.stack_name("lifecycle"),
+            description="maas control plane: lifecycle functions, workflows, roles and rules.",
+            env=env,
+        )
+        self._config = config
+        self._refs = refs
+        self._foundation = foundation
+
+        # --- Roles that AWS services assume -----------------------------------------------
+        self.roles = {spec.id: self._service_role(spec) for spec in MANIFEST.roles}
+
+        # --- Functions ------------------------------------------------------------------
+        self._code = function_code(PROJECT_ROOT)
+        self._powertools = lambda_.LayerVersion.from_layer_version_arn(
+            self, "PowertoolsLayer", powertools_layer_arn()
+        )
+        self.functions = {spec.id: self._function(spec) for spec in MANIFEST.functions}
+
+        # --- State machines (in manifest order: a machine refers only to earlier ones) ---
+        self.state_machines: dict[str, StateMachineFromFile] = {}
+        for spec in MANIFEST.state_machines:
+            self.state_machines[spec.id] = self._state_machine(spec)
+
+        # --- What the roles may do (some refer to the state machines) -------------------
+        artifact_objects = {f"{self._artifacts_bucket_arn()}/*": _ARTIFACT_OBJECTS_REASON}
+        for role_id, statements in self._role_permissions().items():
+            role = self.roles[role_id]
+            for statement in statements:
+                role.add_to_policy(statement)
+            acknowledge_wildcards(role, statements, extra_reasons=artifact_objects)
+
+        # --- Rules on the bus -------------------------------------------------------------
+        self.rules = {spec.id: self._rule(spec) for spec in MANIFEST.rules}
+
+        # --- Outputs --------------------------------------------------------------------
+        for spec in MANIFEST.state_machines:
+            CfnOutput(
+                self,
+                f"{spec.id}StateMachineArn",
+                value=self.state_machines[spec.id].state_machine_arn,
+                description=spec.description,
+            )
+
+    # --- Builders -------------------------------------------------------------------------
+
+    def _service_role(self, spec: RoleSpec) -> iam.Role:
+        role = iam.Role(
+            self,
+            spec.id,
+            assumed_by=iam.ServicePrincipal(
+                spec.service_principal,
+                conditions=iam_policies.trust_conditions(spec.service_principal),
+            ),
+            description=spec.description,
+        )
+        self._refs.register(Ref(kind=RefKind.ROLE_ARN, target=spec.id), role.role_arn)
+        return role
+
+    def _function(self, spec: FunctionSpec) -> ManifestFunction:
+        function = ManifestFunction(
+            self,
+            spec.id,
+            spec=spec,
+            code=self._code,
+            environment=self._refs.resolve_all(spec.environment),
+            layers=[self._powertools],
+            log_retention=self._config.retention,
+            encryption_key=self._foundation.key,
+            removal_policy=self._config.cdk_removal_policy,
+        )
+        statements = self._function_permissions(spec.id)
+        function.add_to_role_policy(*statements)
+        acknowledge_wildcards(function.role, statements)
+        self._refs.register(
+            Ref(kind=RefKind.FUNCTION_ARN, target=spec.id), function.function.function_arn
+        )
+        return function
+
+    def _state_machine(self, spec: StateMachineSpec) -> StateMachineFromFile:
+        statements = [
+            *self._called_by(spec),
+            *self._state_machine_permissions(spec.id),
+        ]
+        machine = StateMachineFromFile(
+            self,
+            spec.id,
+            definition_file=spec.definition_path,
+            substitutions=self._refs.resolve_all(spec.substitutions),
+            permissions=statements,
+            log_group_name=f"/aws/vendedlogs/states/maas-{self._config.name}-{spec.id}",
+            log_retention=self._config.retention,
+            encryption_key=self._foundation.key,
+            removal_policy=self._config.cdk_removal_policy,
+        )
+        acknowledge_wildcards(machine, statements)
+        self._refs.register(
+            Ref(kind=RefKind.STATE_MACHINE_ARN, target=spec.id), machine.state_machine_arn
+        )
+        return machine
+
+    def _rule(self, spec: RuleSpec) -> events.Rule:
+        rule = events.Rule(
+            self,
+            spec.id,
+            event_bus=self._foundation.event_bus,
+            description=spec.description,
+            event_pattern=events.EventPattern(**_event_pattern_fields(spec.event_pattern)),
+        )
+        for target in spec.targets:
+            if target.kind is not RefKind.LOG_GROUP_ARN:
+                raise NotImplementedError(
+                    f"rule {spec.id}: targets of kind {target.kind.value} are not built yet"
+                )
+            rule.add_target(LogGroupTarget(self._foundation.log_groups[target.target]))
+        return rule
+
+    # --- Permissions ----------------------------------------------------------------------
+
+    def _called_by(self, spec: StateMachineSpec) -> list[iam.PolicyStatement]:
+        """What a machine's substitutions imply: invoke its functions, pass its roles."""
+        function_arns = [
+            self._refs.resolve(ref)
+            for ref in spec.substitutions.values()
+            if ref.kind is RefKind.FUNCTION_ARN
+        ]
+        statements = [iam_policies.invoke_functions(function_arns)] if function_arns else []
+        for ref in spec.substitutions.values():
+            if ref.kind is RefKind.ROLE_ARN:
+                role_spec = next(role for role in MANIFEST.roles if role.id == ref.target)
+                statements.append(
+                    iam_policies.pass_role(self._refs.resolve(ref), role_spec.service_principal)
+                )
+        return statements
+
+    def _function_permissions(self, function_id: str) -> list[iam.PolicyStatement]:
+        """What each function calls, beyond its own log group and X-Ray."""
+        table = self._foundation.tables["EndpointsTable"]
+        registry = [
+            iam_policies.read_write_items(table.table_arn),
+            iam_policies.encrypt_decrypt_via(self._foundation.key.key_arn, "dynamodb"),
+        ]
+        permissions = {
+            "PlanDeployment": [],
+            "PlanTeardown": registry,
+            "RecordEndpointStatus": registry,
+            "PublishEvent": [iam_policies.put_events(self._foundation.event_bus.event_bus_arn)],
+            "CleanupDeployment": [
+                iam_policies.inspect_endpoints(),
+                iam_policies.delete_endpoints(),
+                iam_policies.delete_endpoint_configs(),
+                iam_policies.delete_models(),
+                iam_policies.deregister_endpoint_scaling(),
+                iam_policies.delete_scaling_alarms(),
+                iam_policies.delete_ttl_schedules(),
+            ],
+        }
+        return permissions[function_id]
+
+    def _state_machine_permissions(self, state_machine_id: str) -> list[iam.PolicyStatement]:
+        """The service integrations each machine's states call (``aws-sdk:*`` tasks)."""
+        permissions = {
+            "Teardown": [
+                iam_policies.deregister_endpoint_scaling(),
+                iam_policies.delete_scaling_alarms(),
+                iam_policies.delete_ttl_schedules(),
+                iam_policies.describe_endpoints(),
+                iam_policies.delete_endpoints(),
+                iam_policies.delete_endpoint_configs(),
+                iam_policies.delete_models(),
+            ],
+            "DeployEndpoint": [
+                iam_policies.create_tagged_sagemaker_resources(),
+                iam_policies.describe_endpoints(),
+                iam_policies.register_endpoint_scaling(),
+                iam_policies.scale_endpoint_variants(),
+                iam_policies.manage_scaling_alarms(),
+                iam_policies.create_autoscaling_service_linked_role(),
+                iam_policies.create_ttl_schedules(),
+            ],
+        }
+        return permissions[state_machine_id]
+
+    def _role_permissions(self) -> dict[str, list[iam.PolicyStatement]]:
+        """What each service role lets its service do."""
+        artifacts = self._artifacts_bucket_arn()
+        return {
+            "SageMakerExecutionRole": [
+                iam_policies.read_artifacts(artifacts),
+                iam_policies.decrypt_via(self._foundation.key.key_arn, "s3"),
+                iam_policies.pull_serving_images(),
+                iam_policies.get_registry_token(),
+                iam_policies.write_sagemaker_logs(),
+                iam_policies.put_sagemaker_metrics(),
+            ],
+            "SchedulerRole": [
+                iam_policies.start_execution(self.state_machines["Teardown"].state_machine_arn)
+            ],
+        }
+
+    def _artifacts_bucket_arn(self) -> str:
+        # Built from the bucket's derived name, not imported from the foundation: a
+        # cross-stack reference only takes its final form at synthesis, after the
+        # acknowledgment of the IAM5 finding for the bucket's objects has to be written.
+        name = bucket_name(self._config, "ArtifactsBucket")
+        return iam_policies.arn("s3", name, region="", account="")
+
+
+def _event_pattern_fields(pattern: dict[str, Any]) -> dict[str, Any]:
+    """An EventBridge pattern's top-level fields as ``events.EventPattern`` arguments."""
+    return {key.replace("-", "_"): value for key, value in pattern.items()}
+
+
+__all__ = ["LifecycleStack"]

@@ -1,0 +1,51 @@
+"""Reading synthesized CloudFormation templates: resources by type, policies by role."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_cdk import CfnElement, Stack
+
+if TYPE_CHECKING:
+    from constructs import IConstruct
+
+
+def logical_id_of(construct: IConstruct) -> str:
+    """The logical id of an L2 construct's CloudFormation resource in its stack."""
+    element = construct.node.default_child
+    assert isinstance(element, CfnElement), construct.node.path
+    return Stack.of(construct).get_logical_id(element)
+
+
+def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    """The properties of every resource of ``resource_type``, by logical id."""
+    return {
+        logical_id: resource.get("Properties", {})
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def function_by_handler(template: dict[str, Any], handler: str) -> tuple[str, dict[str, Any]]:
+    """The one Lambda function whose handler is ``handler``: logical id and properties."""
+    matches = [
+        (logical_id, properties)
+        for logical_id, properties in resources(template, "AWS::Lambda::Function").items()
+        if properties.get("Handler") == handler
+    ]
+    assert len(matches) == 1, f"{len(matches)} functions with handler {handler}"
+    return matches[0]
+
+
+def policy_statements(template: dict[str, Any], role_logical_id: str) -> list[dict[str, Any]]:
+    """Every statement of the identity policies attached to one role."""
+    statements: list[dict[str, Any]] = []
+    for properties in resources(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_logical_id} in properties["Roles"]:
+            statements.extend(properties["PolicyDocument"]["Statement"])
+    return statements
+
+
+def as_list(value: Any) -> list[Any]:
+    """A policy field that may be one value or a list, as a list."""
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,174 @@
+"""The foundation stack: encryption, the artifacts bucket, the registry table, the bus."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from maas.manifest import MANIFEST
+from tests.stacks.cfn_template import logical_id_of, resources
+
+if TYPE_CHECKING:
+    from aws_cdk.assertions import Template
+
+    from stacks.control_plane import ControlPlane
+
+pytestmark = [pytest.mark.stacks, pytest.mark.xdist_group("stacks")]
+
+KEY_ARN = {"Fn::GetAtt": [Match.string_like_regexp("^EncryptionKey"), "Arn"]}
+
+
+def test_key_rotates_and_lets_cloudwatch_logs_encrypt(foundation: Template) -> None:
+    foundation.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "EnableKeyRotation": True,
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Principal": {"Service": Match.any_value()},
+                                "Condition": {
+                                    "ArnLike": {
+                                        "kms:EncryptionContext:aws:logs:arn": Match.any_value()
+                                    }
+                                },
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_artifacts_bucket_is_private_versioned_and_kms_encrypted(foundation: Template) -> None:
+    foundation.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketName": Match.any_value(),
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {
+                        "BucketKeyEnabled": True,
+                        "ServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": KEY_ARN,
+                        },
+                    }
+                ]
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LoggingConfiguration": {"DestinationBucketName": {"Ref": Match.any_value()}},
+        },
+    )
+
+
+def test_every_bucket_blocks_public_access_and_refuses_plain_http(
+    foundation_json: dict[str, Any], foundation: Template
+) -> None:
+    buckets = resources(foundation_json, "AWS::S3::Bucket")
+    assert len(buckets) == 2  # the artifacts and their access logs
+    for properties in buckets.values():
+        assert all(properties["PublicAccessBlockConfiguration"].values())
+    policies = resources(foundation_json, "AWS::S3::BucketPolicy")
+    assert {policy["Bucket"]["Ref"] for policy in policies.values()} == set(buckets)
+    for policy in policies.values():
+        deny_http = {
+            "Effect": "Deny",
+            "Action": "s3:*",
+            "Principal": {"AWS": "*"},
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+        assert any(
+            deny_http.items() <= statement.items()
+            for statement in policy["PolicyDocument"]["Statement"]
+        )
+
+
+def test_bucket_name_is_derived_from_stage_account_and_region(
+    foundation_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    bucket = plane.foundation.buckets["ArtifactsBucket"]
+    properties = foundation_json["Resources"][logical_id_of(bucket)]
+    assert properties["Properties"]["BucketName"] == {
+        "Fn::Join": [
+            "",
+            [
+                f"maas-{plane.config.name}-artifacts-",
+                {"Ref": "AWS::AccountId"},
+                "-",
+                {"Ref": "AWS::Region"},
+            ],
+        ]
+    }
+
+
+def test_tables_have_string_keys_pitr_and_the_customer_managed_key(foundation: Template) -> None:
+    foundation.resource_count_is("AWS::DynamoDB::Table", len(MANIFEST.tables))
+    foundation.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": KEY_ARN},
+        },
+    )
+
+
+def test_bus_is_archived_for_replay(foundation: Template, plane: ControlPlane) -> None:
+    foundation.has_resource_properties(
+        "AWS::Events::EventBus", {"Name": f"maas-{plane.config.name}"}
+    )
+    foundation.has_resource_properties(
+        "AWS::Events::Archive",
+        {
+            "SourceArn": {"Fn::GetAtt": [Match.string_like_regexp("^EventBus"), "Arn"]},
+            "EventPattern": {"account": [{"Ref": "AWS::AccountId"}]},
+            "RetentionDays": plane.config.event_archive_retention_days,
+        },
+    )
+
+
+def test_manifest_log_groups_are_named_as_the_manifest_says_and_encrypted(
+    foundation: Template,
+) -> None:
+    for spec in MANIFEST.log_groups:
+        foundation.has_resource_properties(
+            "AWS::Logs::LogGroup",
+            {"LogGroupName": spec.name, "RetentionInDays": Match.any_value(), "KmsKeyId": KEY_ARN},
+        )
+
+
+def test_every_log_group_keeps_events_for_the_stage_retention(
+    foundation_json: dict[str, Any], lifecycle_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    assert plane.config.log_retention == "ONE_MONTH"  # the default stage of cdk.json
+    for template in (foundation_json, lifecycle_json):
+        for properties in resources(template, "AWS::Logs::LogGroup").values():
+            assert properties["RetentionInDays"] == 30
+
+
+def test_outputs_name_the_bus_bucket_and_table_with_descriptions(
+    foundation_json: dict[str, Any],
+) -> None:
+    outputs = foundation_json["Outputs"]
+    for name in ("EventBusName", "ArtifactsBucketName", "EndpointsTableName"):
+        assert outputs[name]["Description"], name

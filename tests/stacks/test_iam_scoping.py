@@ -1,0 +1,272 @@
+"""IAM: explicit actions, narrow resources, conditions where AWS supports them."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from maas.manifest import MANIFEST
+from maas.naming import ttl_schedule_name
+from stacks.iam_policies import TENANT_TAG, TTL_SCHEDULE_PREFIX
+from tests.stacks.cfn_template import (
+    as_list,
+    function_by_handler,
+    logical_id_of,
+    policy_statements,
+    resources,
+)
+
+if TYPE_CHECKING:
+    from stacks.control_plane import ControlPlane
+
+pytestmark = [pytest.mark.stacks, pytest.mark.xdist_group("stacks")]
+
+#: Actions AWS authorizes on no resource narrower than "*"; nothing else may get "*".
+ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+    "application-autoscaling:RegisterScalableTarget",
+    "application-autoscaling:PutScalingPolicy",
+    "application-autoscaling:DeregisterScalableTarget",
+    "ecr:GetAuthorizationToken",
+    "cloudwatch:PutMetricData",
+}
+#: What each function may do besides writing its logs and traces.
+FUNCTION_ACTIONS = {
+    "PlanDeployment": set(),
+    "PlanTeardown": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+    },
+    "RecordEndpointStatus": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+    },
+    "PublishEvent": {"events:PutEvents"},
+    # What maas.endpoints.cleanup.DeploymentCleaner calls, plus the alarms that
+    # deregistering a scalable target deletes.
+    "CleanupDeployment": {
+        "sagemaker:DescribeEndpoint",
+        "sagemaker:ListTags",
+        "sagemaker:DeleteEndpoint",
+        "sagemaker:DeleteEndpointConfig",
+        "sagemaker:DeleteModel",
+        "application-autoscaling:DeregisterScalableTarget",
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:DescribeAlarms",
+        "scheduler:DeleteSchedule",
+    },
+}
+BASELINE_FUNCTION_ACTIONS = {
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+}
+#: ``aws-sdk`` integration service names whose IAM prefix differs.
+IAM_PREFIXES = {"applicationautoscaling": "application-autoscaling"}
+
+
+def _identity_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = []
+    for properties in resources(template, "AWS::IAM::Policy").values():
+        statements.extend(properties["PolicyDocument"]["Statement"])
+    for properties in resources(template, "AWS::IAM::Role").values():
+        for policy in properties.get("Policies", []):
+            statements.extend(policy["PolicyDocument"]["Statement"])
+    return statements
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    return {action for statement in statements for action in as_list(statement["Action"])}
+
+
+def _role_of_state_machine(template: dict[str, Any], plane: ControlPlane, machine_id: str) -> str:
+    machine = plane.lifecycle.state_machines[machine_id].state_machine
+    properties = template["Resources"][logical_id_of(machine)]["Properties"]
+    role: str = properties["RoleArn"]["Fn::GetAtt"][0]
+    return role
+
+
+def _service_role(template: dict[str, Any], role_id: str) -> str:
+    spec = next(spec for spec in MANIFEST.roles if spec.id == role_id)
+    [logical_id] = [
+        logical_id
+        for logical_id, properties in resources(template, "AWS::IAM::Role").items()
+        if properties.get("Description") == spec.description
+    ]
+    return logical_id
+
+
+def test_no_identity_policy_allows_a_wildcard_action(
+    foundation_json: dict[str, Any], lifecycle_json: dict[str, Any]
+) -> None:
+    statements = _identity_statements(foundation_json) + _identity_statements(lifecycle_json)
+    assert statements
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, statement
+
+
+def test_only_actions_without_resource_level_permissions_get_any_resource(
+    lifecycle_json: dict[str, Any],
+) -> None:
+    on_any_resource = _actions(
+        [
+            statement
+            for statement in _identity_statements(lifecycle_json)
+            if "*" in as_list(statement["Resource"])
+        ]
+    )
+    assert on_any_resource <= ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS
+
+
+def test_pass_role_names_one_role_and_the_service_it_is_passed_to(
+    lifecycle_json: dict[str, Any],
+) -> None:
+    pass_role = [
+        statement
+        for statement in _identity_statements(lifecycle_json)
+        if "iam:PassRole" in as_list(statement["Action"])
+    ]
+    assert len(pass_role) == len(MANIFEST.roles)
+    for statement in pass_role:
+        assert statement["Action"] == "iam:PassRole"
+        role = statement["Resource"]["Fn::GetAtt"][0]
+        trusted = lifecycle_json["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]
+        service = trusted["Statement"][0]["Principal"]["Service"]
+        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": service}}
+
+
+def test_sagemaker_resources_are_created_only_with_the_tenant_tag(
+    lifecycle_json: dict[str, Any],
+) -> None:
+    creates = [
+        statement
+        for statement in _identity_statements(lifecycle_json)
+        if any(action.startswith("sagemaker:Create") for action in as_list(statement["Action"]))
+    ]
+    assert creates
+    for statement in creates:
+        assert "sagemaker:AddTags" in statement["Action"]
+        assert statement["Condition"]["Null"] == {f"aws:RequestTag/{TENANT_TAG}": "false"}
+        assert statement["Condition"]["ForAllValues:StringLike"] == {"aws:TagKeys": ["maas:*"]}
+
+
+@pytest.mark.parametrize("function_id", sorted(FUNCTION_ACTIONS))
+def test_function_may_do_what_its_handler_calls_and_no_more(
+    lifecycle_json: dict[str, Any], function_id: str
+) -> None:
+    _, properties = function_by_handler(lifecycle_json, MANIFEST.function(function_id).handler)
+    statements = policy_statements(lifecycle_json, properties["Role"]["Fn::GetAtt"][0])
+    assert _actions(statements) == BASELINE_FUNCTION_ACTIONS | FUNCTION_ACTIONS[function_id]
+    for statement in statements:
+        if any(action.startswith("kms:") for action in as_list(statement["Action"])):
+            assert "kms:ViaService" in statement["Condition"]["StringEquals"]
+
+
+def test_every_manifest_function_has_its_permissions_listed() -> None:
+    assert set(FUNCTION_ACTIONS) == {spec.id for spec in MANIFEST.functions}
+
+
+@pytest.mark.parametrize("spec", MANIFEST.state_machines, ids=lambda spec: spec.id)
+def test_state_machine_may_call_every_integration_of_its_definition(
+    lifecycle_json: dict[str, Any], plane: ControlPlane, spec: Any
+) -> None:
+    statements = policy_statements(
+        lifecycle_json, _role_of_state_machine(lifecycle_json, plane, spec.id)
+    )
+    allowed = _actions(statements)
+    definition = json.loads(spec.definition_text())
+    integrations = set(
+        re.findall(r'"arn:aws:states:::aws-sdk:([a-z]+):(\w+)"', json.dumps(definition))
+    )
+    assert integrations
+    for service, action in integrations:
+        iam_action = f"{IAM_PREFIXES.get(service, service)}:{action[0].upper()}{action[1:]}"
+        assert iam_action in allowed, iam_action
+
+
+@pytest.mark.parametrize("spec", MANIFEST.state_machines, ids=lambda spec: spec.id)
+def test_state_machine_invokes_exactly_its_substituted_functions(
+    lifecycle_json: dict[str, Any], plane: ControlPlane, spec: Any
+) -> None:
+    statements = policy_statements(
+        lifecycle_json, _role_of_state_machine(lifecycle_json, plane, spec.id)
+    )
+    [invoke] = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
+    invoked = {resource["Fn::GetAtt"][0] for resource in invoke["Resource"]}
+    substituted = {
+        function_by_handler(lifecycle_json, MANIFEST.function(ref.target).handler)[0]
+        for ref in spec.substitutions.values()
+        if ref.kind.value == "function_arn"
+    }
+    assert invoked == substituted
+
+
+def test_ttl_schedules_are_scoped_to_the_prefix_the_names_use() -> None:
+    assert ttl_schedule_name("acme", "chat").startswith(TTL_SCHEDULE_PREFIX)
+
+
+def test_schedules_are_created_and_deleted_only_under_the_ttl_prefix(
+    lifecycle_json: dict[str, Any],
+) -> None:
+    schedule_statements = [
+        statement
+        for statement in _identity_statements(lifecycle_json)
+        if any(action.startswith("scheduler:") for action in as_list(statement["Action"]))
+    ]
+    assert schedule_statements
+    for statement in schedule_statements:
+        [resource] = as_list(statement["Resource"])
+        assert resource["Fn::Join"][1][-1] == f":schedule/default/{TTL_SCHEDULE_PREFIX}*"
+
+
+def test_scheduler_role_may_only_start_teardown(
+    lifecycle_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    statements = policy_statements(lifecycle_json, _service_role(lifecycle_json, "SchedulerRole"))
+    teardown = plane.lifecycle.state_machines["Teardown"].state_machine
+    assert statements == [
+        {
+            "Action": "states:StartExecution",
+            "Effect": "Allow",
+            "Resource": {"Ref": logical_id_of(teardown)},
+        }
+    ]
+
+
+def test_sagemaker_execution_role_reads_only_the_artifacts_bucket(
+    lifecycle_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    statements = policy_statements(
+        lifecycle_json, _service_role(lifecycle_json, "SageMakerExecutionRole")
+    )
+    [read] = [s for s in statements if "s3:GetObject" in as_list(s["Action"])]
+    assert sorted(read["Action"]) == ["s3:GetObject", "s3:ListBucket"]
+    prefix = f":s3:::maas-{plane.config.name}-artifacts-"
+    for resource in read["Resource"]:
+        assert prefix in resource["Fn::Join"][1]
+    assert not any(action.startswith(("s3:Put", "s3:Delete")) for action in _actions(statements))

@@ -1,0 +1,83 @@
+"""The stage configuration and the register of manifest refs (no synthesis)."""
+
+from __future__ import annotations
+
+import pytest
+
+from maas.manifest import EVENT_BUS, MANIFEST, PROJECT_ROOT, function_arn, setting, table_name
+from stacks.config import StageConfig, StageConfigError, read_cdk_json_context
+from stacks.refs import RefResolver, UnresolvedRefError
+
+pytestmark = [pytest.mark.stacks, pytest.mark.xdist_group("stacks")]
+
+
+def test_cdk_json_describes_the_stage_it_names() -> None:
+    context = read_cdk_json_context(PROJECT_ROOT / "cdk.json")
+    config = StageConfig.resolve(context)
+    assert config.name == context["maas:stage"]
+
+
+def test_every_stage_of_cdk_json_is_valid() -> None:
+    context = read_cdk_json_context(PROJECT_ROOT / "cdk.json")
+    for name in context["maas:stages"]:
+        assert StageConfig.resolve({**context, "maas:stage": name}).name == name
+
+
+def test_unknown_stage_is_refused_with_the_stages_described() -> None:
+    with pytest.raises(StageConfigError, match=r"stage 'qa' is not under 'maas:stages'.*\['dev'\]"):
+        StageConfig.resolve({"maas:stage": "qa", "maas:stages": {"dev": {}}})
+
+
+def test_stage_defaults_to_dev() -> None:
+    assert StageConfig.resolve({"maas:stages": {"dev": {}}}).name == "dev"
+
+
+def test_unknown_setting_is_refused() -> None:
+    with pytest.raises(StageConfigError, match="unknown settings \\['poll'\\]"):
+        StageConfig.resolve(
+            {"maas:stage": "dev", "maas:stages": {"dev": {"settings": {"poll": "1"}}}}
+        )
+
+
+def test_retention_must_name_a_retention_days_member() -> None:
+    with pytest.raises(StageConfigError, match=r"'30' is not an aws_logs\.RetentionDays"):
+        StageConfig.resolve({"maas:stage": "dev", "maas:stages": {"dev": {"log_retention": "30"}}})
+
+
+def test_stage_name_must_fit_in_a_bucket_name() -> None:
+    with pytest.raises(StageConfigError, match="name"):
+        StageConfig.resolve({"maas:stage": "Production_EU", "maas:stages": {"Production_EU": {}}})
+
+
+def test_settings_fall_back_to_the_manifest_defaults() -> None:
+    config = StageConfig(name="dev", settings={"endpoint_poll_seconds": "5"})
+    assert config.setting("endpoint_poll_seconds") == "5"
+    assert config.setting("endpoint_max_status_checks") == (
+        MANIFEST.setting("endpoint_max_status_checks").default
+    )
+
+
+def test_refs_resolve_to_what_was_registered_and_settings_to_the_stage() -> None:
+    refs = RefResolver({"endpoint_poll_seconds": "5"})
+    refs.register(table_name("EndpointsTable"), "table-token")
+    refs.register(EVENT_BUS, "bus-token")
+    assert refs.resolve_all(
+        {
+            "T": table_name("EndpointsTable"),
+            "B": EVENT_BUS,
+            "P": setting("endpoint_poll_seconds"),
+            "S": "x",
+        }
+    ) == {"T": "table-token", "B": "bus-token", "P": "5", "S": "x"}
+
+
+def test_a_ref_asked_for_before_it_is_built_names_what_is_missing() -> None:
+    with pytest.raises(UnresolvedRefError, match="function_arn 'PlanDeployment' is not built yet"):
+        RefResolver({}).resolve(function_arn("PlanDeployment"))
+
+
+def test_a_ref_is_registered_once() -> None:
+    refs = RefResolver({})
+    refs.register(EVENT_BUS, "bus-token")
+    with pytest.raises(ValueError, match="already registered"):
+        refs.register(EVENT_BUS, "other")
