@@ -7,6 +7,7 @@ Output: a :class:`maas.endpoints.plan.DeploymentPlan`. A bad request raises
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -19,6 +20,7 @@ from schemas import CorrelationId, DeploymentRequest
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+ARTIFACTS_BUCKET = os.environ["ARTIFACTS_BUCKET_NAME"]
 POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
 MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
 
@@ -42,6 +44,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     plan = plan_deployment(
         request,
         correlation_id=step.correlation_id,
+        artifacts_bucket=ARTIFACTS_BUCKET,
         poll_interval_seconds=POLL_SECONDS,
         max_status_checks=MAX_STATUS_CHECKS,
     )

@@ -25,9 +25,10 @@ class EventPublisher:
 
     Examples
     --------
-    >>> publisher = EventPublisher("maas", events_client)  # doctest: +SKIP
-    >>> publisher.publish("EndpointDeleted", {...})         # doctest: +SKIP
-    '5f1b...'
+    .. code-block:: python
+
+        publisher = EventPublisher("maas", boto3.client("events"))
+        event_id = publisher.publish("EndpointDeleted", detail)
     """
 
     def __init__(self, event_bus_name: str, events: Any) -> None:

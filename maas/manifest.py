@@ -64,6 +64,11 @@ def table_name(target: str) -> Ref:
     return Ref(kind=RefKind.TABLE_NAME, target=target)
 
 
+def bucket_name(target: str) -> Ref:
+    """The name of the manifest's bucket ``target``."""
+    return Ref(kind=RefKind.BUCKET_NAME, target=target)
+
+
 def role_arn(target: str) -> Ref:
     """The ARN of the manifest's role ``target``."""
     return Ref(kind=RefKind.ROLE_ARN, target=target)
@@ -105,11 +110,14 @@ class RoleSpec(BaseModel):
 
 
 class LogGroupSpec(BaseModel):
-    """A CloudWatch Logs group."""
+    """A CloudWatch Logs group, named ``/maas/<stage>/<name>`` on AWS, ``/maas/<name>`` locally.
+
+    The stage in the name keeps two stages of one account and region apart.
+    """
 
     model_config = _Frozen
     id: str
-    name: str
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="The last segment of the name.")
     description: str
 
 
@@ -237,7 +245,7 @@ MANIFEST = Manifest(
     log_groups=(
         LogGroupSpec(
             id="EventLog",
-            name="/maas/events",
+            name="events",
             description="Every event the control plane publishes, for audit and the demo.",
         ),
     ),
@@ -258,7 +266,11 @@ MANIFEST = Manifest(
             id="PlanDeployment",
             handler="functions.plan_deployment.handler",
             description="Validate a deployment request and derive every name the workflow uses.",
-            environment={**COMMON_ENVIRONMENT, **POLLING_ENVIRONMENT},
+            environment={
+                **COMMON_ENVIRONMENT,
+                **POLLING_ENVIRONMENT,
+                "ARTIFACTS_BUCKET_NAME": bucket_name("ArtifactsBucket"),
+            },
         ),
         FunctionSpec(
             id="PlanTeardown",
@@ -346,6 +358,7 @@ __all__ = [
     "SettingSpec",
     "StateMachineSpec",
     "TableSpec",
+    "bucket_name",
     "function_arn",
     "role_arn",
     "setting",

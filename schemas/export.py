@@ -157,8 +157,11 @@ def write(directory: Path = JSON_SCHEMA_DIR) -> list[Path]:
 
     Examples
     --------
-    >>> write()  # doctest: +SKIP
-    [PosixPath('.../schemas/json/event.EndpointScaled.schema.json')]
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     written = write(Path(folder))
+    >>> sorted(path.name for path in written)[0]
+    'deployment-request.schema.json'
     """
     directory.mkdir(parents=True, exist_ok=True)
     expected = {name: render(schema) for name, schema in json_schemas().items()}

@@ -151,7 +151,7 @@ class FoundationStack(Stack):
         return logs.LogGroup(
             self,
             spec.id,
-            log_group_name=spec.name,
+            log_group_name=f"/maas/{self._config.name}/{spec.name}",
             retention=self._config.retention,
             encryption_key=self.key,
             removal_policy=self._config.cdk_removal_policy,

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from maas.exceptions import ValidationError
 from maas.instances import get_instance_type
 from maas.naming import run_suffix, sagemaker_name, ttl_schedule_name
 from schemas import DeploymentRequest, EndpointRecord, TeardownRequest
@@ -176,14 +177,30 @@ def schedule_plan(request: DeploymentRequest) -> SchedulePlan | None:
     )
 
 
+def check_model_data(request: DeploymentRequest, artifacts_bucket: str) -> None:
+    """Model data must be under the tenant's own prefix of the artifacts bucket.
+
+    SageMaker reads it with the platform's execution role, which can read that bucket only;
+    and a tenant must not serve another tenant's artifacts. Refusing here, before anything
+    is created, beats an endpoint that fails to download minutes later.
+    """
+    prefix = f"s3://{artifacts_bucket}/{request.tenant_id}/"
+    if not request.model.model_data_url.startswith(prefix):
+        raise ValidationError(
+            f"model.model_data_url: must be under {prefix} (the tenant's prefix of the "
+            f"artifacts bucket), got {request.model.model_data_url}"
+        )
+
+
 def plan_deployment(
     request: DeploymentRequest,
     *,
     correlation_id: str,
+    artifacts_bucket: str,
     poll_interval_seconds: int,
     max_status_checks: int,
 ) -> DeploymentPlan:
-    """Check what the request's schema cannot (the instance catalog) and derive every name.
+    """Check what the request's schema cannot (catalog, artifact location); derive every name.
 
     Examples
     --------
@@ -193,12 +210,13 @@ def plan_deployment(
     ...     "model": {"model_id": "org/m", "version": "1",
     ...               "image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/lmi:1",
     ...               "model_data_url": "s3://bucket/acme/m/1/"}})
-    >>> plan = plan_deployment(request, correlation_id="deploy-1",
+    >>> plan = plan_deployment(request, correlation_id="deploy-1", artifacts_bucket="bucket",
     ...                        poll_interval_seconds=30, max_status_checks=120)
     >>> plan.model_name, plan.endpoint_config_name
     ('chat-244cf825', 'chat-244cf825')
     """
     get_instance_type(request.instance_type)
+    check_model_data(request, artifacts_bucket)
     suffix = run_suffix(correlation_id)
     model_name = sagemaker_name(request.endpoint_name, suffix)
     return DeploymentPlan(
@@ -233,6 +251,7 @@ __all__ = [
     "ScalingPlan",
     "SchedulePlan",
     "TeardownPlan",
+    "check_model_data",
     "plan_deployment",
     "plan_teardown",
     "primary_container",

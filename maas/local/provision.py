@@ -74,14 +74,16 @@ class LocalResources:
             RefKind.EVENT_BUS_NAME: lambda: self.settings.name_prefix,
             RefKind.ROLE_ARN: lambda: self.arn("iam", f"role/{self.name(ref.target)}"),
             RefKind.LOG_GROUP_ARN: lambda: self.arn(
-                "logs", f"log-group:{self._log_group_name(ref.target)}"
+                "logs", f"log-group:{self.log_group_name(ref.target)}"
             ),
             RefKind.SETTING: lambda: self.settings.setting_values()[ref.target],
         }
         return str(resolved[ref.kind]())
 
-    def _log_group_name(self, identifier: str) -> str:
-        return next(spec.name for spec in self.manifest.log_groups if spec.id == identifier)
+    def log_group_name(self, identifier: str) -> str:
+        """The local name of the manifest's log group ``identifier``: ``/<prefix>/<name>``."""
+        spec = next(spec for spec in self.manifest.log_groups if spec.id == identifier)
+        return f"/{self.settings.name_prefix}/{spec.name}"
 
     def definition(self, state_machine_id: str) -> str:
         """The state machine's ASL with every ``${Slot}`` filled, as Step Functions gets it."""
@@ -161,8 +163,9 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
     events.create_archive(ArchiveName=f"{resources.event_bus}-archive", EventSourceArn=bus_arn)
 
     for group in manifest.log_groups:
-        logs.create_log_group(logGroupName=group.name)
-        resources.log_groups[group.id] = group.name
+        name = resources.log_group_name(group.id)
+        logs.create_log_group(logGroupName=name)
+        resources.log_groups[group.id] = name
 
     code = _placeholder_code()
     for spec in manifest.functions:

@@ -11,10 +11,11 @@ One runtime at a time per process: moto's state is global.
 
 Examples
 --------
->>> with LocalRuntime() as runtime:                               # doctest: +SKIP
-...     arn = runtime.start_execution("DeployEndpoint", request)
-...     runtime.wait_for_execution(arn)["status"]
-'SUCCEEDED'
+.. code-block:: python
+
+    with LocalRuntime() as runtime:
+        arn = runtime.start_execution("DeployEndpoint", json.dumps(request))
+        wait_for_execution(runtime.client("stepfunctions"), arn).status  # 'SUCCEEDED'
 """
 
 from __future__ import annotations

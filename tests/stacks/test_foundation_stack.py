@@ -147,13 +147,17 @@ def test_bus_is_archived_for_replay(foundation: Template, plane: ControlPlane) -
     )
 
 
-def test_manifest_log_groups_are_named_as_the_manifest_says_and_encrypted(
-    foundation: Template,
+def test_manifest_log_groups_are_named_per_stage_and_encrypted(
+    foundation: Template, plane: ControlPlane
 ) -> None:
     for spec in MANIFEST.log_groups:
         foundation.has_resource_properties(
             "AWS::Logs::LogGroup",
-            {"LogGroupName": spec.name, "RetentionInDays": Match.any_value(), "KmsKeyId": KEY_ARN},
+            {
+                "LogGroupName": f"/maas/{plane.config.name}/{spec.name}",
+                "RetentionInDays": Match.any_value(),
+                "KmsKeyId": KEY_ARN,
+            },
         )
 
 

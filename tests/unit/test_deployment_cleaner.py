@@ -11,7 +11,7 @@ import pytest
 from maas.endpoints import DeploymentCleaner, plan_deployment
 from maas.local import applicationautoscaling
 from schemas import DeploymentRequest
-from tests.factories import deployment_request, in_one_hour
+from tests.factories import ARTIFACTS_BUCKET, deployment_request, in_one_hour
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -43,6 +43,7 @@ def a_plan(correlation_id: str = "deploy-1") -> DeploymentPlan:
     return plan_deployment(
         DeploymentRequest.model_validate(request),
         correlation_id=correlation_id,
+        artifacts_bucket=ARTIFACTS_BUCKET,
         poll_interval_seconds=1,
         max_status_checks=5,
     )

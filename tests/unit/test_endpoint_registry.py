@@ -10,7 +10,7 @@ import pytest
 from maas.endpoints import EndpointRegistry, plan_deployment
 from maas.exceptions import Conflict, NotFound
 from schemas import DeploymentRequest, EndpointStatus
-from tests.factories import deployment_request
+from tests.factories import ARTIFACTS_BUCKET, deployment_request
 
 if TYPE_CHECKING:
     from maas.endpoints import DeploymentPlan
@@ -40,6 +40,7 @@ def a_plan(correlation_id: str = "deploy-1", **overrides: object) -> DeploymentP
     return plan_deployment(
         DeploymentRequest.model_validate(deployment_request(**overrides)),
         correlation_id=correlation_id,
+        artifacts_bucket=ARTIFACTS_BUCKET,
         poll_interval_seconds=1,
         max_status_checks=5,
     )

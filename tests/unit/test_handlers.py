@@ -12,7 +12,7 @@ import pytest
 
 from maas.exceptions import Conflict, ValidationError
 from maas.local.awslambda import LambdaContext
-from tests.factories import deployment_request
+from tests.factories import ARTIFACTS_BUCKET, deployment_request
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -53,7 +53,11 @@ def create_table() -> str:
     return "endpoints"
 
 
-POLLING = {"ENDPOINT_POLL_SECONDS": "1", "ENDPOINT_MAX_STATUS_CHECKS": "5"}
+POLLING = {
+    "ENDPOINT_POLL_SECONDS": "1",
+    "ENDPOINT_MAX_STATUS_CHECKS": "5",
+    "ARTIFACTS_BUCKET_NAME": ARTIFACTS_BUCKET,
+}
 
 
 def plan(monkeypatch: pytest.MonkeyPatch, **overrides: Any) -> dict[str, Any]:
@@ -75,6 +79,14 @@ def test_plan_deployment_names_the_bad_field(monkeypatch: pytest.MonkeyPatch) ->
         plan(monkeypatch, endpoint_name="chat_prod")
 
 
+def test_model_data_outside_the_tenants_prefix_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = deployment_request()["model"] | {
+        "model_data_url": f"s3://{ARTIFACTS_BUCKET}/globex/their-model/1/"
+    }
+    with pytest.raises(ValidationError, match=r"^model\.model_data_url: must be under s3://"):
+        plan(monkeypatch, model=model)
+
+
 def test_a_task_input_with_a_missing_key_is_a_validation_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -87,12 +99,7 @@ def test_a_bad_setting_fails_the_cold_start_with_its_name(monkeypatch: pytest.Mo
     with pytest.raises(
         ValidationError, match=r"ENDPOINT_POLL_SECONDS: expected a positive integer"
     ):
-        load(
-            "plan_deployment",
-            monkeypatch,
-            ENDPOINT_POLL_SECONDS="soon",
-            ENDPOINT_MAX_STATUS_CHECKS="5",
-        )
+        load("plan_deployment", monkeypatch, **(POLLING | {"ENDPOINT_POLL_SECONDS": "soon"}))
 
 
 def test_record_endpoint_status_applies_transitions_in_order(

@@ -10,13 +10,14 @@ from maas.endpoints import plan_deployment
 from maas.endpoints.plan import CONCURRENCY_METRIC, plan_teardown
 from maas.exceptions import ValidationError
 from schemas import DeploymentRequest, EndpointRecord, TeardownRequest
-from tests.factories import deployment_request, in_one_hour
+from tests.factories import ARTIFACTS_BUCKET, deployment_request, in_one_hour
 
 
 def plan(**overrides: object) -> object:
     return plan_deployment(
         DeploymentRequest.model_validate(deployment_request(**overrides)),
         correlation_id="deploy-1",
+        artifacts_bucket=ARTIFACTS_BUCKET,
         poll_interval_seconds=30,
         max_status_checks=120,
     )
@@ -55,9 +56,10 @@ def test_an_s3_prefix_is_served_uncompressed_and_an_object_as_a_tarball() -> Non
         "CompressionType": "None",
     }
     assert "ModelDataUrl" not in prefix
-    model = deployment_request()["model"] | {"model_data_url": "s3://bucket/acme/model.tar.gz"}
+    tarball_url = f"s3://{ARTIFACTS_BUCKET}/acme/model.tar.gz"
+    model = deployment_request()["model"] | {"model_data_url": tarball_url}
     tarball = plan(model=model).primary_container
-    assert tarball["ModelDataUrl"] == "s3://bucket/acme/model.tar.gz"
+    assert tarball["ModelDataUrl"] == tarball_url
     assert "ModelDataSource" not in tarball
 
 
@@ -94,6 +96,13 @@ def test_an_instance_type_outside_the_catalog_is_rejected_naming_the_field() -> 
         ValidationError, match=r"^instance_type: unknown instance type 'ml\.x9\.huge'"
     ):
         plan(instance_type="ml.x9.huge")
+
+
+def test_model_data_in_another_bucket_or_tenant_prefix_is_rejected() -> None:
+    for url in ("s3://elsewhere/acme/m/1/", f"s3://{ARTIFACTS_BUCKET}/globex/m/1/"):
+        model = deployment_request()["model"] | {"model_data_url": url}
+        with pytest.raises(ValidationError, match=r"^model\.model_data_url: must be under s3://"):
+            plan(model=model)
 
 
 def test_teardown_deletes_the_scaling_target_and_schedule_the_record_names() -> None:

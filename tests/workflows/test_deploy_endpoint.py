@@ -8,8 +8,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from schemas import EndpointDeploymentFailed, EndpointInService
-from tests.factories import in_one_hour
-from tests.workflows.conftest import published, record, run, sagemaker_resources
+from tests.factories import deployment_request, in_one_hour
+from tests.workflows.conftest import (
+    published,
+    record,
+    run,
+    sagemaker_resources,
+    upload_artifact,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -20,16 +26,23 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.xdist_group("deploy_endpoint")
 
 
-def test_an_endpoint_comes_into_service_with_scaling_and_a_ttl(
-    runtime: LocalRuntime, deploy: Callable[..., ExecutionSnapshot]
-) -> None:
-    expires_at = in_one_hour()
-    snapshot = deploy(
+@pytest.fixture(scope="module")
+def in_service(runtime: LocalRuntime) -> ExecutionSnapshot:
+    """One deployment with two instances, autoscaling and a TTL, shared by the tests below."""
+    request = deployment_request(
         endpoint_name="happy",
         instance_count=2,
         autoscaling={"min_capacity": 1, "max_capacity": 3},
-        expires_at=expires_at,
+        expires_at=in_one_hour(),
     )
+    upload_artifact(runtime, request)
+    return run(runtime, "DeployEndpoint", request)
+
+
+def test_an_endpoint_comes_into_service_after_the_wait_loop(
+    runtime: LocalRuntime, in_service: ExecutionSnapshot
+) -> None:
+    snapshot = in_service
     assert snapshot.status == "SUCCEEDED", snapshot.cause
     assert snapshot.output["status"] == "IN_SERVICE"
     assert snapshot.path.count("Wait for endpoint") >= 1
@@ -37,8 +50,8 @@ def test_an_endpoint_comes_into_service_with_scaling_and_a_ttl(
     endpoint = sagemaker.describe_endpoint(EndpointName="happy")
     assert endpoint["EndpointStatus"] == "InService"
     tags = {
-        t["Key"]: t["Value"]
-        for t in sagemaker.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"]
+        tag["Key"]: tag["Value"]
+        for tag in sagemaker.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"]
     }
     assert tags["maas:tenant"] == "acme"
     assert tags["maas:correlation-id"] == snapshot.name
@@ -48,7 +61,9 @@ def test_an_endpoint_comes_into_service_with_scaling_and_a_ttl(
     assert (variant["InstanceType"], variant["InitialInstanceCount"]) == ("ml.g5.xlarge", 2)
 
 
-def test_the_record_says_in_service_and_names_what_was_created(runtime: LocalRuntime) -> None:
+def test_the_record_says_in_service_and_names_what_was_created(
+    runtime: LocalRuntime, in_service: ExecutionSnapshot
+) -> None:
     item = record(runtime, "acme", "happy")
     assert item is not None
     assert item["status"]["S"] == "IN_SERVICE"
@@ -56,7 +71,9 @@ def test_the_record_says_in_service_and_names_what_was_created(runtime: LocalRun
     assert item["model_name"]["S"].startswith("happy-")
 
 
-def test_autoscaling_tracks_concurrency_within_the_requested_bounds(runtime: LocalRuntime) -> None:
+def test_autoscaling_tracks_concurrency_within_the_requested_bounds(
+    runtime: LocalRuntime, in_service: ExecutionSnapshot
+) -> None:
     autoscaling = runtime.client("application-autoscaling")
     [target] = autoscaling.describe_scalable_targets(
         ServiceNamespace="sagemaker", ResourceIds=["endpoint/happy/variant/AllTraffic"]
@@ -71,7 +88,9 @@ def test_autoscaling_tracks_concurrency_within_the_requested_bounds(runtime: Loc
     )
 
 
-def test_the_ttl_schedule_starts_teardown_of_this_endpoint(runtime: LocalRuntime) -> None:
+def test_the_ttl_schedule_starts_teardown_of_this_endpoint(
+    runtime: LocalRuntime, in_service: ExecutionSnapshot
+) -> None:
     [summary] = [
         s
         for s in runtime.client("scheduler").list_schedules()["Schedules"]
@@ -83,7 +102,9 @@ def test_the_ttl_schedule_starts_teardown_of_this_endpoint(runtime: LocalRuntime
     assert json.loads(schedule["Target"]["Input"])["endpoint_name"] == "happy"
 
 
-def test_endpoint_in_service_is_published_with_a_schema_valid_detail(runtime: LocalRuntime) -> None:
+def test_endpoint_in_service_is_published_with_a_schema_valid_detail(
+    runtime: LocalRuntime, in_service: ExecutionSnapshot
+) -> None:
     [event] = published(runtime, "EndpointInService", "happy")
     detail = EndpointInService.model_validate(event["detail"])
     assert detail.tenant_id == "acme"
@@ -155,18 +176,21 @@ def test_a_failed_endpoint_is_compensated_recorded_and_announced(
         ),
         ({"instance_count": 0}, "instance_count: Input should be greater than or equal to 1"),
         ({"expires_at": "2020-01-01T00:00:00Z"}, "expires_at: must be in the future"),
+        (
+            {"model": deployment_request()["model"] | {"model_data_url": "s3://elsewhere/acme/m/"}},
+            "model.model_data_url: must be under s3://maas-artifacts-bucket-123456789012/acme/",
+        ),
     ],
-    ids=["name-pattern", "name-length", "instance-type", "count", "ttl-in-past"],
+    ids=["name-pattern", "name-length", "instance-type", "count", "ttl-in-past", "foreign-data"],
 )
 def test_bad_input_is_rejected_before_any_aws_call(
     runtime: LocalRuntime,
-    deploy: Callable[..., ExecutionSnapshot],
     overrides: dict[str, object],
     field: str,
 ) -> None:
     sagemaker = runtime.client("sagemaker")
     before = len(sagemaker.list_models()["Models"])
-    snapshot = deploy(**overrides)
+    snapshot = run(runtime, "DeployEndpoint", deployment_request(**overrides))
     assert snapshot.status == "FAILED"
     assert snapshot.error == "Maas.ValidationError"
     assert snapshot.cause is not None
