@@ -162,7 +162,7 @@ class LocalLambda:
         original: Callable[..., Any] = LambdaBackend.invoke
         local = self
 
-        def invoke(
+        def invoke(  # noqa: PLR0917 - moto's own signature
             backend: LambdaBackend,
             function_name: str,
             qualifier: str | None,
@@ -178,9 +178,7 @@ class LocalLambda:
             if invocation_type == "DryRun":
                 return b""
             if invocation_type == "Event":
-                threading.Thread(
-                    target=local._invoke, args=(function, event), daemon=True
-                ).start()
+                threading.Thread(target=local._invoke, args=(function, event), daemon=True).start()
                 return b""
             result = local._invoke(function, event)
             if result.function_error:
@@ -218,6 +216,7 @@ class LocalLambda:
         return module
 
     def _invoke(self, function: LocalFunction, event: Any) -> Invocation:
+        _route_stdout()
         request_id = str(uuid.uuid4())
         outcome: dict[str, Invocation] = {}
         buffer = io.StringIO()
@@ -257,8 +256,18 @@ class LocalLambda:
             )
         else:
             result = outcome["result"]
-        self._write_logs(function.log_group, context.log_stream_name, buffer.getvalue().splitlines())
+        self._write_logs(
+            function.log_group, context.log_stream_name, buffer.getvalue().splitlines()
+        )
         return result
+
+
+def _route_stdout() -> None:
+    # Whatever put its own ``sys.stdout`` in place since install (pytest's capture swaps it
+    # around every test phase; ``contextlib.redirect_stdout`` and rich's ``Live`` do too)
+    # would get the handler's output, which then misses its log group: route it again.
+    if not isinstance(sys.stdout, _RoutedStdout):
+        sys.stdout = _RoutedStdout(sys.stdout)
 
 
 def _runtime_environment(function: LocalFunction) -> dict[str, str]:

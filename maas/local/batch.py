@@ -6,7 +6,9 @@ the job definition's command (with the job's overrides and ``Ref::`` parameters)
 subprocess of this Python, with the job definition's environment, and lets its exit code
 decide: 0 is SUCCEEDED, anything else FAILED with the exit code in the job description.
 The process reaches the emulated AWS through ``AWS_ENDPOINT_URL``; its output goes to the
-job's CloudWatch Logs stream, as on AWS.
+job's CloudWatch Logs stream, as on AWS. The job's description lists each environment
+variable once (moto's adds another copy at every ``DescribeJobs``). A job with
+``dependsOn`` waits for those jobs, as moto's own runner did.
 
 A container image is not run: the command must exist in this checkout (the image's
 entrypoint is the same code, see ``containers/``). ``python`` and ``python3`` mean this
@@ -75,6 +77,7 @@ class LocalBatch:
     def install(self, stack: ExitStack) -> None:
         """Replace moto's Docker job runner until ``stack`` closes."""
         original_details: Callable[[Job], dict[str, Any]] = Job._container_details
+        original_property: Callable[[Job, str, Any], Any] = Job._get_container_property
         local = self
 
         def run(job: Job) -> None:
@@ -89,11 +92,31 @@ class LocalBatch:
                 details["reason"] = job.job_stopped_reason
             return details
 
+        def container_property(job: Job, name: str, default: Any) -> Any:
+            if name != "environment":
+                return original_property(job, name, default)
+            # moto appends the definition's variables and AWS_BATCH_JOB_ID to the override's
+            # own list, so each DescribeJobs (a ``.sync`` task polls it) lists them once more.
+            overrides = [dict(item) for item in job.container_overrides.get(name, [])]
+            overridden = {item["name"] for item in overrides}
+            defined = (job.job_definition.container_properties or {}).get(name, [])
+            return [
+                *overrides,
+                *(dict(item) for item in defined if item["name"] not in overridden),
+                {"name": "AWS_BATCH_JOB_ID", "value": job.job_id},
+            ]
+
         stack.enter_context(replace(Job, "run", run))
+        stack.enter_context(replace(Job, "_get_container_property", container_property))
         stack.enter_context(replace(Job, "_container_details", container_details))
 
     def run(self, job: Job) -> None:
         """Run ``job`` to completion and record its outcome on the moto job."""
+        # moto's own runner, replaced here, is what waited for the jobs in ``dependsOn``: a
+        # job starts once they all succeed, and fails without running when one fails.
+        if job.depends_on and not job._wait_for_dependencies():
+            job.job_stopped_reason = "Dependent Job failed"
+            return
         job.job_started_at = datetime.now()
         job.log_stream_name = job._stream_name
         job.status = JobStatus.RUNNING
@@ -111,7 +134,7 @@ class LocalBatch:
                 "AWS_BATCH_JQ_NAME": job.job_queue.name,
             }
             timeout = (job.timeout or {}).get("attemptDurationSeconds")
-            completed = subprocess.run(  # noqa: S603 - the job definition's own command
+            completed = subprocess.run(
                 command,
                 env=environment,
                 cwd=PROJECT_ROOT,
@@ -123,7 +146,9 @@ class LocalBatch:
             job.exit_code = completed.returncode
             output = (completed.stdout + completed.stderr).splitlines()
             if completed.returncode != 0:
-                job.job_stopped_reason = f"Essential container in task exited ({completed.returncode})"
+                job.job_stopped_reason = (
+                    f"Essential container in task exited ({completed.returncode})"
+                )
         except subprocess.TimeoutExpired as exc:
             job.exit_code = 137
             job.job_stopped_reason = f"Job attempt duration exceeded timeout ({exc.timeout}s)"

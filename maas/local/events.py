@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from jsonpath_ng.ext.parser import parse
 from moto.events.models import Rule
-from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 
 from maas.local.patching import replace
@@ -33,6 +33,8 @@ from maas.local.patching import replace
 if TYPE_CHECKING:
     from collections.abc import Callable
     from contextlib import ExitStack
+
+    from moto.events.utils import EventMessageType
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +56,61 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
         matches = parse(target["InputPath"]).find(event)
         return matches[0].value if matches else None
     if "InputTransformer" in target:
+        # Not moto's EventTemplateParser: it reads the ``ingestion-time`` that targets do not
+        # get, and pastes a string outside quotes as bare text, which is not JSON.
         transformer = target["InputTransformer"]
-        return EventTemplateParser.parse(
-            input_template=transformer.get("InputTemplate"),
-            input_paths_map=transformer.get("InputPathsMap", {}),
-            event=cast("EventMessageType", event),
-        )
+        values: dict[str, Any] = {
+            "aws.events.event": {key: value for key, value in event.items() if key != "detail"},
+            "aws.events.event.json": event,
+            # Delivery here is immediate: the event's time stands for its ingestion time.
+            "aws.events.event.ingestion-time": event.get("time"),
+        }
+        for name, path in transformer.get("InputPathsMap", {}).items():
+            matches = parse(path).find(event)
+            values[name] = matches[0].value if matches else None
+        filled = _fill_template(transformer["InputTemplate"], values)
+        try:
+            return json.loads(filled)
+        except ValueError:
+            return filled  # a plain-text template: the target gets the text
     return event
+
+
+_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.-]+)>")
+
+
+def _fill_template(template: str, values: dict[str, Any]) -> str:
+    """``template`` with each ``<name>`` filled as EventBridge does.
+
+    Outside a JSON string a placeholder becomes its value as JSON (``{"id": <id>}`` gives
+    ``{"id": "i-1"}``); inside one, or in a plain-text template, it becomes the value's text
+    (``"<id> is <state>"`` gives ``"i-1 is running"``).
+    """
+    json_template = template.lstrip().startswith(("{", "[", '"'))
+    filled: list[str] = []
+    in_string = escaped = False
+    index = 0
+    while index < len(template):
+        char = template[index]
+        match = _PLACEHOLDER.match(template, index) if char == "<" else None
+        if match and match.group(1) in values:
+            value = values[match.group(1)]
+            if json_template and not in_string:
+                filled.append(json.dumps(value))
+            else:
+                text = value if isinstance(value, str) else json.dumps(value)
+                filled.append(json.dumps(text)[1:-1] if json_template else text)
+            index = match.end()
+            continue
+        if escaped:
+            escaped = False
+        elif in_string and char == "\\":
+            escaped = True
+        elif json_template and char == '"':
+            in_string = not in_string
+        filled.append(char)
+        index += 1
+    return "".join(filled)
 
 
 def _as_delivered(event: dict[str, Any]) -> dict[str, Any]:
@@ -99,9 +149,7 @@ class LocalEventBridge:
                 others = copy.copy(rule)
                 others.targets = [t for t in rule.targets if t not in ours]
                 original(others, original_event, transform_input)
-            if ours and rule.event_pattern.matches_event(
-                cast("EventMessageType", original_event)
-            ):
+            if ours and rule.event_pattern.matches_event(cast("EventMessageType", original_event)):
                 event = _as_delivered(original_event)
                 for target in ours:
                     local._deliver(rule, target, event)

@@ -5,6 +5,9 @@ from LocalStack. Each patch below exists because that port stops short of AWS:
 
 - **Execution names.** An execution started without a name gets the ARN ``...:None``, so
   every unnamed execution has the same ARN. AWS generates a UUID; so does this.
+- **Execution output.** ``DescribeExecution`` answers the output as JSON text. moto passes
+  a result that is a string through as if it were JSON text already (``a`` for ``"a"``)
+  and leaves a ``null`` result out; this encodes every result when the execution ends.
 - **Optimised integrations' casing.** AWS takes and returns PascalCase for ``batch:*``
   tasks whatever the API's own casing; moto passes the PascalCase parameters to boto3's
   camelCase Batch API unchanged (and reads ``JobId`` from a response that says ``jobId``),
@@ -16,7 +19,9 @@ from LocalStack. Each patch below exists because that port stops short of AWS:
 - **JSONata and variables.** moto ships without a JSONata evaluator, and variables
   (``Assign``) are evaluated through it even in JSONPath states; this plugs in
   ``jsonata-python``. moto also writes string variables into the expression unescaped, so
-  a value with a quote breaks the expression; this encodes them as JSON.
+  a value with a quote breaks the expression; this encodes them as JSON. And moto keeps the
+  JSON escapes of a string literal in ``Assign`` (``"say \\"hi\\""`` assigns ``say \\"hi\\"``,
+  which that encoding then escapes again); this decodes the literal as AWS does.
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ from typing import TYPE_CHECKING, Any
 import botocore.session
 import jsonata
 from botocore import xform_name
+from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.asl.component.common.assign.assign_template_value_terminal import (
+    AssignTemplateValueTerminalLit,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk as aws_sdk_module,
 )
@@ -41,6 +50,12 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.eval import states as states_module
 from moto.stepfunctions.parser.asl.eval import variable_store as variable_store_module
 from moto.stepfunctions.parser.asl.jsonata import jsonata as jsonata_module
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+from moto.stepfunctions.parser.backend.execution import (
+    BaseExecutionWorkerCommunication,
+    Execution,
+)
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from maas.local.patching import extend, replace
@@ -109,6 +124,12 @@ def _encode_variables(bindings: dict[str, Any]) -> str:
     )
 
 
+def _assign_string_literal(preprocessor: Preprocessor, ctx: Any) -> AssignTemplateValueTerminalLit:
+    # The token is the JSON string as written in the definition: its value is what it decodes to.
+    text: str = ctx.string_literal().getText()
+    return AssignTemplateValueTerminalLit(value=json.loads(text) if text.startswith('"') else text)
+
+
 def install(stack: ExitStack) -> None:
     """Apply every patch above until ``stack`` closes."""
     original_start: Callable[..., Any] = StepFunctionsParserBackend.start_execution
@@ -125,6 +146,23 @@ def install(stack: ExitStack) -> None:
         )
 
     stack.enter_context(replace(StepFunctionsParserBackend, "start_execution", start_execution))
+
+    original_reflect: Callable[..., None] = (
+        BaseExecutionWorkerCommunication._reflect_execution_status
+    )
+
+    def reflect_execution_status(communication: BaseExecutionWorkerCommunication) -> None:
+        original_reflect(communication)
+        execution = communication.execution
+        # Only a Standard execution: the others (sync, TestState) encode their own output.
+        if type(execution) is Execution and execution.exec_status == ExecutionStatus.SUCCEEDED:
+            execution.output = to_json_str(execution.output)  # type: ignore[assignment]
+
+    stack.enter_context(
+        replace(
+            BaseExecutionWorkerCommunication, "_reflect_execution_status", reflect_execution_status
+        )
+    )
     stack.enter_context(
         replace(StateTaskServiceBatch, "_normalise_parameters", _batch_normalise_parameters)
     )
@@ -136,6 +174,13 @@ def install(stack: ExitStack) -> None:
         extend(StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES, BOTO_SERVICE_NAMES)
     )
     stack.enter_context(replace(jsonata_module, "_eval_jsonata", _evaluate_jsonata))
+    stack.enter_context(
+        replace(
+            Preprocessor,
+            "visitAssign_template_value_terminal_string_literal",
+            _assign_string_literal,
+        )
+    )
     for module in (states_module, variable_store_module):
         stack.enter_context(
             replace(module, "encode_jsonata_variable_declarations", _encode_variables)

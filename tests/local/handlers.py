@@ -1,0 +1,76 @@
+"""Lambda handlers for the local runtime's tests, each doing the one thing a test needs.
+
+The runtime loads this file once per function (its own module instance, as each function
+has its own sandbox on AWS), so module-level state here is per function. What concurrent
+invocations must share (:data:`RENDEZVOUS`) is reached through the module as Python
+imports it, ``tests.local.handlers``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from maas.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    import threading
+
+#: The process environment as this function's module scope (its cold start) saw it.
+COLD_START_ENVIRONMENT = dict(os.environ)
+
+#: Barriers that concurrent invocations meet at, by name; a test puts them here.
+RENDEZVOUS: dict[str, threading.Barrier] = {}
+
+
+def _meet(name: str) -> None:
+    shared = importlib.import_module("tests.local.handlers")
+    shared.RENDEZVOUS[name].wait(timeout=5)
+
+
+def echo(event: Any, context: Any) -> Any:
+    """Return the event and the function's name."""
+    return {"event": event, "function_name": context.function_name}
+
+
+def environment(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The variables named in ``event["names"]`` at cold start and in this invocation.
+
+    With ``event["rendezvous"]``, first wait there for the other invocations.
+    """
+    if "rendezvous" in event:
+        _meet(event["rendezvous"])
+    names = event["names"]
+    return {
+        "input": event.get("input"),
+        "cold_start": {name: COLD_START_ENVIRONMENT.get(name) for name in names},
+        "invocation": {name: os.environ.get(name) for name in names},
+    }
+
+
+def raise_validation_error(event: dict[str, Any], context: Any) -> None:
+    """Fail as a handler does on a bad request."""
+    raise ValidationError(event.get("message", "endpoint_name: too long"))
+
+
+def raise_value_error(event: dict[str, Any], context: Any) -> None:
+    """Fail with a plain Python error."""
+    raise ValueError(event.get("message", "not a number"))
+
+
+def sleep(event: dict[str, Any], context: Any) -> dict[str, float]:
+    """Sleep ``event["seconds"]``, longer than the function's timeout when a test wants."""
+    time.sleep(event["seconds"])
+    return {"slept": event["seconds"]}
+
+
+def print_event(event: Any, context: Any) -> dict[str, str]:
+    """Print the event as one JSON line, after meeting the test if it (or its detail) asks to."""
+    rendezvous = event.get("rendezvous") or event.get("detail", {}).get("rendezvous")
+    if rendezvous:
+        _meet(rendezvous)
+    print(json.dumps({"received": event}, sort_keys=True))
+    return {"printed": context.aws_request_id}
