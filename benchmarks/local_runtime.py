@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from moto import mock_aws
-from moto.core.config import DefaultConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,6 +38,8 @@ from maas.local.awslambda import LocalFunction
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from moto.core.config import DefaultConfig
 
 REPEATS = 3
 LOOP_ITERATIONS = 100

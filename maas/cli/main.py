@@ -57,13 +57,13 @@ def local_up(
         console.print(f"[bold green]local runtime up[/] at [bold]{url}[/]")
         console.print("point boto3, the AWS CLI or the SDK at it:")
         for key, value in runtime.aws_environment().items():
-            console.print(f"  export {key}={value}")
+            console.print(f"  export {key}={value}", soft_wrap=True, highlight=False)
         for kind, items in (
             ("state machine", runtime.resources.state_machines),
             ("function", runtime.resources.functions),
         ):
             for arn in items.values():
-                console.print(f"  [dim]{kind}[/] {arn}")
+                console.print(f"  [dim]{kind}[/] {arn}", soft_wrap=True, highlight=False)
         console.print("[dim]Ctrl-C stops it; the emulated account is discarded.[/]")
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())
         with contextlib.suppress(KeyboardInterrupt):

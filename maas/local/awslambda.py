@@ -32,7 +32,7 @@ import traceback
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from moto.awslambda.models import LambdaBackend
 
@@ -172,7 +172,10 @@ class LocalLambda:
         ) -> bytes | str | None:
             function = local.get(function_name)
             if function is None:
-                return original(backend, function_name, qualifier, body, headers, response_headers)
+                answer: bytes | str | None = original(
+                    backend, function_name, qualifier, body, headers, response_headers
+                )
+                return answer
             invocation_type = _header(headers, "X-Amz-Invocation-Type") or "RequestResponse"
             event = json.loads(body) if body else {}
             if invocation_type == "DryRun":
@@ -202,7 +205,10 @@ class LocalLambda:
                 module_path = function.handler.rsplit(".", 1)[0]
                 found = importlib.util.find_spec(module_path)
                 if found is None or found.origin is None:
-                    raise ModuleNotFoundError(f"handler module {module_path!r} not found")
+                    raise RuntimeFault(
+                        "Runtime.ImportModuleError",
+                        f"Unable to import module '{module_path}': No module named '{module_path}'",
+                    )
                 spec = importlib.util.spec_from_file_location(
                     f"maas_local_lambda.{function.name}", found.origin
                 )
@@ -210,8 +216,16 @@ class LocalLambda:
                 module = importlib.util.module_from_spec(spec)
                 # Registered so that pydantic resolves the module's annotations by name.
                 sys.modules[spec.name] = module
-                with environ.overlay(_runtime_environment(function)):
-                    spec.loader.exec_module(module)
+                try:
+                    with environ.overlay(_runtime_environment(function)):
+                        spec.loader.exec_module(module)
+                except Exception as exc:
+                    # A failed cold start is retried by the next invocation, as on AWS.
+                    del sys.modules[spec.name]
+                    raise RuntimeFault(
+                        "Runtime.ImportModuleError",
+                        f"Unable to import module '{module_path}': {exc}",
+                    ) from exc
                 self._modules[function.name] = module
         return module
 
@@ -236,9 +250,9 @@ class LocalLambda:
             buffer.write(f"START RequestId: {request_id} Version: $LATEST\n")
             try:
                 with environ.overlay(_runtime_environment(function)):
-                    handler = getattr(self._load(function), function.handler.rsplit(".", 1)[1])
+                    handler = _handler(self._load(function), function.handler)
                     result = handler(event, context)
-                outcome["result"] = Invocation(json.dumps(result).encode())
+                outcome["result"] = Invocation(_marshal(result))
             except Exception as exc:
                 outcome["result"] = Invocation(_error_document(exc, request_id), "Unhandled")
             finally:
@@ -270,6 +284,31 @@ def _route_stdout() -> None:
         sys.stdout = _RoutedStdout(sys.stdout)
 
 
+class RuntimeFault(Exception):
+    """A failure of the Lambda runtime itself, reported under the runtime's error type."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
+def _handler(module: ModuleType, handler: str) -> Callable[[Any, LambdaContext], Any]:
+    module_path, name = handler.rsplit(".", 1)
+    function = getattr(module, name, None)
+    if not callable(function):
+        raise RuntimeFault(
+            "Runtime.HandlerNotFound", f"Handler '{name}' missing on module '{module_path}'"
+        )
+    return cast("Callable[[Any, LambdaContext], Any]", function)
+
+
+def _marshal(result: Any) -> bytes:
+    try:
+        return json.dumps(result).encode()
+    except (TypeError, ValueError) as exc:
+        raise RuntimeFault("Runtime.MarshalError", f"Unable to marshal response: {exc}") from exc
+
+
 def _runtime_environment(function: LocalFunction) -> dict[str, str]:
     # What the Lambda service sets for every function, then the function's own variables.
     return {
@@ -288,7 +327,7 @@ def _error_document(exc: BaseException, request_id: str) -> bytes:
     return json.dumps(
         {
             "errorMessage": str(exc),
-            "errorType": type(exc).__name__,
+            "errorType": getattr(exc, "error_type", type(exc).__name__),
             "requestId": request_id,
             "stackTrace": traceback.format_list(traceback.extract_tb(exc.__traceback__)),
         }

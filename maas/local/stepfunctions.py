@@ -96,8 +96,9 @@ def _batch_normalise_parameters(
     boto_service_name: str | None = None,
     service_action_name: str | None = None,
 ) -> None:
-    operation = _operation("batch", service_action_name or task._get_boto_service_action())
-    task._to_boto_request(parameters, operation.input_shape)
+    shape = _operation("batch", service_action_name or task._get_boto_service_action()).input_shape
+    if shape is not None:
+        task._to_boto_request(parameters, shape)
 
 
 def _batch_normalise_response(
@@ -106,8 +107,9 @@ def _batch_normalise_response(
     boto_service_name: str | None = None,
     service_action_name: str | None = None,
 ) -> None:
-    operation = _operation("batch", service_action_name or task._get_boto_service_action())
-    task._from_boto_response(response, operation.output_shape)
+    shape = _operation("batch", service_action_name or task._get_boto_service_action()).output_shape
+    if shape is not None:
+        task._from_boto_response(response, shape)
 
 
 def _evaluate_jsonata(expression: str) -> Any:

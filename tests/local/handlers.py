@@ -74,3 +74,8 @@ def print_event(event: Any, context: Any) -> dict[str, str]:
         _meet(rendezvous)
     print(json.dumps({"received": event}, sort_keys=True))
     return {"printed": context.aws_request_id}
+
+
+def return_a_set(event: Any, context: Any) -> set[int]:
+    """Answer with something JSON cannot encode."""
+    return {1, 2}

@@ -8,6 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from maas.local.awslambda import LocalFunction
 from tests.local import handlers
 from tests.local.support import unique, wait_until
 
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from maas.local import LocalRuntime
-    from maas.local.awslambda import LocalFunction
 
 
 def invoke(runtime: LocalRuntime, function: LocalFunction, event: Any) -> dict[str, Any]:
@@ -189,3 +189,60 @@ def test_a_dry_run_invocation_answers_204_and_runs_nothing(
 
     assert response["StatusCode"] == 204
     assert log_messages(function.log_group) == []
+
+
+def test_a_handler_missing_from_its_module_is_runtime_handler_not_found(
+    runtime: LocalRuntime, deploy_function: Callable[..., LocalFunction]
+) -> None:
+    function = deploy_function("no_such_handler")
+
+    response = invoke(runtime, function, {})
+
+    assert response["FunctionError"] == "Unhandled"
+    assert response["Payload"]["errorType"] == "Runtime.HandlerNotFound"
+    assert response["Payload"]["errorMessage"] == (
+        "Handler 'no_such_handler' missing on module 'tests.local.handlers'"
+    )
+
+
+def test_a_module_that_fails_to_import_is_runtime_import_module_error(
+    runtime: LocalRuntime,
+) -> None:
+    name = unique("broken")
+    created = runtime.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=runtime.resources.roles["FunctionRole"],
+        Handler="tests.local.no_such_module.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+    )
+    runtime.lambda_.register(
+        LocalFunction(
+            name=name,
+            handler="tests.local.no_such_module.handler",
+            environment={},
+            timeout_seconds=5,
+            memory_mb=128,
+            arn=created["FunctionArn"],
+        )
+    )
+
+    function = runtime.lambda_.get(name)
+    assert function is not None
+    response = invoke(runtime, function, {})
+
+    assert response["Payload"]["errorType"] == "Runtime.ImportModuleError"
+    assert response["Payload"]["errorMessage"].startswith(
+        "Unable to import module 'tests.local.no_such_module'"
+    )
+
+
+def test_a_result_that_is_not_json_is_runtime_marshal_error(
+    runtime: LocalRuntime, deploy_function: Callable[..., LocalFunction]
+) -> None:
+    function = deploy_function("return_a_set")
+
+    response = invoke(runtime, function, {})
+
+    assert response["Payload"]["errorType"] == "Runtime.MarshalError"
+    assert "is not JSON serializable" in response["Payload"]["errorMessage"]
