@@ -51,7 +51,8 @@ class DemoResult:
         )
 
 
-def _artifact(runtime: LocalRuntime) -> str:
+def upload_artifact(runtime: LocalRuntime) -> str:
+    """Put the demo model's serving configuration in the artifacts bucket; return its prefix."""
     # The serving configuration an LMI container reads. Packaging a real model into this
     # prefix is the packaging workflow's job; this demo deploys what is there.
     bucket = runtime.resources.buckets["ArtifactsBucket"]
@@ -125,7 +126,7 @@ def run_demo(console: Console, settings: LocalSettings | None = None) -> DemoRes
             f"machines, bus [cyan]{resources.event_bus}[/], table "
             f"[cyan]{resources.tables['EndpointsTable']}[/]"
         )
-        request = deployment_request(runtime, _artifact(runtime))
+        request = deployment_request(runtime, upload_artifact(runtime))
         console.print(
             f"deploying [bold]{MODEL_ID}[/] v{MODEL_VERSION} on [bold]{request['instance_type']}"
             f"[/] as endpoint [bold]{ENDPOINT}[/] for tenant [bold]{TENANT}[/]"
@@ -168,4 +169,4 @@ def run_demo(console: Console, settings: LocalSettings | None = None) -> DemoRes
     return DemoResult(deployment, teardown, events, leftovers)
 
 
-__all__ = ["DemoResult", "deployment_request", "run_demo"]
+__all__ = ["DemoResult", "deployment_request", "run_demo", "upload_artifact"]
