@@ -105,6 +105,7 @@ def test_function_environment_values_resolve_the_manifest_refs(
     plane = synthesized.plane
     foundation_resources: dict[RefKind, Mapping[str, IConstruct]] = {
         RefKind.TABLE_NAME: plane.foundation.tables,
+        RefKind.BUCKET_NAME: plane.foundation.buckets,
         RefKind.EVENT_BUS_NAME: {"EventBus": plane.foundation.event_bus},
     }
     for name, value in spec.environment.items():
