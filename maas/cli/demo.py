@@ -17,6 +17,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from maas.cli.progress import follow
+from maas.endpoints.inventory import sagemaker_resources
 from maas.events import read_event_log
 from maas.local import LocalRuntime, LocalSettings
 
@@ -102,17 +103,6 @@ def _print_events(console: Console, events: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def _leftovers(runtime: LocalRuntime) -> list[str]:
-    sagemaker = runtime.client("sagemaker")
-    found = [f"endpoint {e['EndpointName']}" for e in sagemaker.list_endpoints()["Endpoints"]]
-    found += [
-        f"endpoint config {c['EndpointConfigName']}"
-        for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]
-    ]
-    found += [f"model {m['ModelName']}" for m in sagemaker.list_models()["Models"]]
-    return found
-
-
 def run_demo(console: Console, settings: LocalSettings | None = None) -> DemoResult:
     """Deploy, tear down and report; return what happened."""
     started = time.monotonic()
@@ -158,7 +148,7 @@ def run_demo(console: Console, settings: LocalSettings | None = None) -> DemoRes
         _print_path(console, teardown)
         events = read_event_log(runtime.client("logs"), resources.log_groups["EventLog"])
         _print_events(console, events)
-        leftovers = _leftovers(runtime)
+        leftovers = sagemaker_resources(runtime.client("sagemaker"))
         if leftovers:
             console.print(f"[red]left behind:[/] {', '.join(leftovers)}")
         else:

@@ -37,6 +37,22 @@ ALLOWED_TRANSITIONS: dict[EndpointStatus, frozenset[EndpointStatus | None]] = {
 }
 
 
+def table_arguments(table_name: str) -> dict[str, Any]:
+    """``CreateTable`` arguments of a registry table: string keys ``pk`` and ``sk``, on demand."""
+    return {
+        "TableName": table_name,
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
 def _key(tenant_id: str, endpoint_name: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": f"TENANT#{tenant_id}"}, "sk": {"S": f"ENDPOINT#{endpoint_name}"}}
 
@@ -237,4 +253,4 @@ class EndpointRegistry:
             ) from None
 
 
-__all__ = ["ALLOWED_TRANSITIONS", "EndpointRegistry"]
+__all__ = ["ALLOWED_TRANSITIONS", "EndpointRegistry", "table_arguments"]

@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from maas.endpoints.records import table_arguments
 from maas.local.awslambda import LocalFunction
 from maas.manifest import MANIFEST, Manifest, Ref, RefKind
 
@@ -144,18 +145,7 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
 
     for table in manifest.tables:
         name = resources.resolve(Ref(kind=RefKind.TABLE_NAME, target=table.id))
-        dynamodb.create_table(
-            TableName=name,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        dynamodb.create_table(**table_arguments(name))
         resources.tables[table.id] = name
 
     resources.event_bus = resources.settings.name_prefix

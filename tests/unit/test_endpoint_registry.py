@@ -8,6 +8,7 @@ import boto3
 import pytest
 
 from maas.endpoints import EndpointRegistry, plan_deployment
+from maas.endpoints.records import table_arguments
 from maas.exceptions import Conflict, NotFound
 from schemas import DeploymentRequest, EndpointStatus
 from tests.factories import ARTIFACTS_BUCKET, deployment_request
@@ -21,18 +22,7 @@ TABLE = "endpoints"
 @pytest.fixture
 def registry(aws: None) -> EndpointRegistry:
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb.create_table(**table_arguments(TABLE))
     return EndpointRegistry(TABLE, dynamodb)
 
 

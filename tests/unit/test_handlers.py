@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
+from maas.endpoints.records import table_arguments
 from maas.exceptions import Conflict, ValidationError
 from maas.local.awslambda import LambdaContext
 from tests.factories import ARTIFACTS_BUCKET, deployment_request
@@ -38,18 +39,7 @@ def load(module: str, monkeypatch: pytest.MonkeyPatch, **environment: str) -> Mo
 
 
 def create_table() -> str:
-    boto3.client("dynamodb").create_table(
-        TableName="endpoints",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    boto3.client("dynamodb").create_table(**table_arguments("endpoints"))
     return "endpoints"
 
 

@@ -68,16 +68,3 @@ def record(runtime: LocalRuntime, tenant_id: str, endpoint_name: str) -> dict[st
         Key={"pk": {"S": f"TENANT#{tenant_id}"}, "sk": {"S": f"ENDPOINT#{endpoint_name}"}},
     )
     return item.get("Item")
-
-
-def sagemaker_resources(runtime: LocalRuntime, name_contains: str) -> list[str]:
-    """Endpoints, configurations and models whose name contains ``name_contains``."""
-    sagemaker = runtime.client("sagemaker")
-    found = [f"endpoint/{e['EndpointName']}" for e in sagemaker.list_endpoints()["Endpoints"]]
-    found += [
-        f"endpoint-config/{c['EndpointConfigName']}"
-        for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]
-    ]
-    found += [f"model/{m['ModelName']}" for m in sagemaker.list_models()["Models"]]
-    # Filtered here: moto ignores NameContains on some of these calls.
-    return [name for name in found if name_contains in name.split("/", 1)[1]]

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from maas.endpoints.inventory import sagemaker_resources
 from schemas import EndpointDeploymentFailed, EndpointInService
 from tests.factories import deployment_request, in_one_hour
 from tests.workflows.conftest import (
     published,
     record,
     run,
-    sagemaker_resources,
     upload_artifact,
 )
 
@@ -148,7 +148,7 @@ def test_a_failed_endpoint_is_compensated_recorded_and_announced(
     expected = fault or "Failed to download model data (bucket: maas-artifacts-bucket-123456789012"
     assert expected in (snapshot.cause or "")
     assert "Clean up" in snapshot.path
-    assert sagemaker_resources(runtime, name) == []
+    assert sagemaker_resources(runtime.client("sagemaker"), name) == []
     assert (
         runtime.client("application-autoscaling").describe_scalable_targets(
             ServiceNamespace="sagemaker", ResourceIds=[f"endpoint/{name}/variant/AllTraffic"]

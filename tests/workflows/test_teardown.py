@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from maas.endpoints.inventory import sagemaker_resources
 from schemas import EndpointDeleted
 from tests.factories import in_one_hour
-from tests.workflows.conftest import published, record, run, sagemaker_resources
+from tests.workflows.conftest import published, record, run
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,7 +44,7 @@ def test_teardown_removes_endpoint_configuration_model_scaling_and_ttl(
         "status": "DELETED",
     }
     assert "Wait for endpoint deletion" in snapshot.path
-    assert sagemaker_resources(runtime, "gone") == []
+    assert sagemaker_resources(runtime.client("sagemaker"), "gone") == []
     assert (
         runtime.client("application-autoscaling").describe_scalable_targets(
             ServiceNamespace="sagemaker"
@@ -67,7 +68,9 @@ def test_the_model_can_be_kept_for_a_later_deployment(
     snapshot = teardown(runtime, "keep-model", delete_model=False)
     assert snapshot.status == "SUCCEEDED", snapshot.cause
     assert "Delete model" not in snapshot.path
-    assert sagemaker_resources(runtime, "keep-model") == [f"model/{deployed.output['model_name']}"]
+    assert sagemaker_resources(runtime.client("sagemaker"), "keep-model") == [
+        f"model/{deployed.output['model_name']}"
+    ]
 
 
 def test_an_unknown_endpoint_is_not_found_and_nothing_is_deleted(runtime: LocalRuntime) -> None:
@@ -115,7 +118,7 @@ def test_an_endpoint_already_deleted_outside_the_platform_counts_as_gone(
     sagemaker.delete_endpoint_config(EndpointConfigName=deployed.output["endpoint_config_name"])
     snapshot = teardown(runtime, "out-of-band")
     assert snapshot.status == "SUCCEEDED", snapshot.cause
-    assert sagemaker_resources(runtime, "out-of-band") == []
+    assert sagemaker_resources(runtime.client("sagemaker"), "out-of-band") == []
 
 
 def test_a_bad_teardown_request_names_the_field(runtime: LocalRuntime) -> None:
