@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import ast
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from maas.manifest import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: Top-level packages the Lambda runtime or the Powertools layer provide.
 PROVIDED = {
