@@ -137,6 +137,7 @@ class LocalLambda:
         self._load_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._write_logs = write_logs
+        self._streams: dict[str, str] = {}
 
     def register(self, function: LocalFunction) -> None:
         """Serve invocations of ``function`` (by name or ARN) from its handler."""
@@ -144,6 +145,7 @@ class LocalLambda:
             self._functions[function.name] = function
             self._load_locks[function.name] = threading.Lock()
             self._modules.pop(function.name, None)
+            self._streams.pop(function.name, None)
 
     def get(self, name_or_arn: str) -> LocalFunction | None:
         """The registered function, given its name, ARN or qualified ARN."""
@@ -193,6 +195,16 @@ class LocalLambda:
         if not isinstance(sys.stdout, _RoutedStdout):
             stack.enter_context(replace(sys, "stdout", _RoutedStdout(sys.stdout)))
 
+    def _log_stream(self, function: LocalFunction) -> str:
+        # Lambda writes one stream per execution environment, not per invocation; here a
+        # function has one environment, so one stream from its first invocation on.
+        with self._lock:
+            stream = self._streams.get(function.name)
+            if stream is None:
+                stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
+                self._streams[function.name] = stream
+        return stream
+
     def _load(self, function: LocalFunction) -> ModuleType:
         # One module instance per function: its module scope is its cold start, run with
         # its own environment, as each function has its own sandbox on AWS.
@@ -241,7 +253,7 @@ class LocalLambda:
             memory_limit_in_mb=function.memory_mb,
             aws_request_id=request_id,
             log_group_name=function.log_group,
-            log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{request_id.replace('-', '')}",
+            log_stream_name=self._log_stream(function),
             deadline=time.monotonic() + function.timeout_seconds,
         )
 
