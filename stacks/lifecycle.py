@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 
 from maas.manifest import MANIFEST, PROJECT_ROOT, Ref, RefKind
 from stacks import iam_policies
@@ -25,7 +27,7 @@ from stacks.constructs.manifest_function import (
 )
 from stacks.constructs.state_machine_from_file import StateMachineFromFile
 from stacks.foundation import bucket_name
-from stacks.nag import acknowledge_wildcards
+from stacks.nag import acknowledge, acknowledge_wildcards
 
 if TYPE_CHECKING:
     from aws_cdk import Environment
@@ -41,6 +43,11 @@ _ARTIFACT_OBJECTS_REASON = (
     "Model artifacts live under <tenant>/<model>/<version>/ prefixes that each deployment "
     "names; limited to the objects of this stage's artifacts bucket."
 )
+
+
+#: How EventBridge retries a state machine or function target before dead-lettering.
+_DELIVERY_RETRIES = 8
+_DELIVERY_MAX_AGE = Duration.hours(24)
 
 
 class LifecycleStack(Stack):
@@ -106,6 +113,7 @@ class LifecycleStack(Stack):
             acknowledge_wildcards(role, statements, extra_reasons=artifact_objects)
 
         # --- Rules on the bus -------------------------------------------------------------
+        self._dead_letter_queue: sqs.Queue | None = None
         self.rules = {spec.id: self._rule(spec) for spec in MANIFEST.rules}
 
         # --- Outputs --------------------------------------------------------------------
@@ -183,12 +191,46 @@ class LifecycleStack(Stack):
             event_pattern=events.EventPattern(**_event_pattern_fields(spec.event_pattern)),
         )
         for target in spec.targets:
-            if target.kind is not RefKind.LOG_GROUP_ARN:
-                raise NotImplementedError(
-                    f"rule {spec.id}: targets of kind {target.kind.value} are not built yet"
-                )
-            rule.add_target(LogGroupTarget(self._foundation.log_groups[target.target]))
+            rule.add_target(self._rule_target(spec, target))
         return rule
+
+    def _rule_target(self, rule: RuleSpec, target: Ref) -> events.IRuleTarget:
+        if target.kind is RefKind.LOG_GROUP_ARN:
+            return LogGroupTarget(self._foundation.log_groups[target.target])
+        # A workflow or function that cannot be reached gets the event in the dead-letter
+        # queue after EventBridge's retries, instead of losing it.
+        delivery: dict[str, Any] = {
+            "dead_letter_queue": self._dead_letters(),
+            "retry_attempts": _DELIVERY_RETRIES,
+            "max_event_age": _DELIVERY_MAX_AGE,
+        }
+        if target.kind is RefKind.STATE_MACHINE_ARN:
+            machine = self.state_machines[target.target].state_machine
+            return targets.SfnStateMachine(machine, **delivery)
+        if target.kind is RefKind.FUNCTION_ARN:
+            return targets.LambdaFunction(self.functions[target.target].function, **delivery)
+        raise ValueError(
+            f"rule {rule.id}: a {target.kind.value} cannot receive events; targets are log "
+            "groups, state machines and functions"
+        )
+
+    def _dead_letters(self) -> sqs.Queue:
+        """The queue of events a rule could not deliver, made when a rule first needs it."""
+        if self._dead_letter_queue is None:
+            self._dead_letter_queue = sqs.Queue(
+                self,
+                "UndeliveredEvents",
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                retention_period=Duration.days(14),
+            )
+            acknowledge(
+                self._dead_letter_queue,
+                "AwsSolutions-SQS3",
+                "This queue is the dead-letter queue of the bus's rule targets; a queue of "
+                "undelivered events has nowhere further to send them.",
+            )
+        return self._dead_letter_queue
 
     # --- Permissions ----------------------------------------------------------------------
 
