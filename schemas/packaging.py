@@ -1,0 +1,266 @@
+"""Packaging a model into a registered version: the request, the job, and what it produced.
+
+A :class:`PackagingRequest` starts the ``package_model`` workflow. The workflow allocates a
+version and hands the Batch job a :class:`PackagingJob`; the job writes the serving files
+and a :class:`PackageManifest` under the version's prefix, and the workflow registers that
+manifest as a :class:`ModelVersionRecord`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from schemas.common import (
+    DOCUMENT_CONFIG,
+    REQUEST_CONFIG,
+    CorrelationId,
+    S3Uri,
+    TenantId,
+)
+from schemas.deployment import InstanceType
+
+ModelName = Annotated[
+    str,
+    StringConstraints(max_length=48, pattern=r"^[a-z0-9](-*[a-z0-9]){0,47}$"),
+    Field(
+        description="The registry's name of a model: lower-case letters, digits and hyphens, "
+        "1 to 48 characters. Derived from the source when omitted.",
+        examples=["glm-4-9b-chat"],
+    ),
+]
+
+HuggingFaceModelId = Annotated[
+    str,
+    StringConstraints(
+        max_length=96, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$"
+    ),
+    Field(description="A Hugging Face model id, owner/name.", examples=["THUDM/glm-4-9b-chat"]),
+]
+
+
+class HuggingFaceSource(BaseModel):
+    """A model on the Hugging Face Hub, at a branch, tag or commit."""
+
+    model_config = REQUEST_CONFIG
+
+    kind: Literal["huggingface"] = "huggingface"
+    model_id: HuggingFaceModelId
+    revision: str = Field(
+        default="main",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
+        description="Branch, tag or commit; the job pins it to the commit it resolves to.",
+    )
+    token_secret_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$",
+        description="A Secrets Manager secret holding a Hub token, for gated models.",
+    )
+
+
+class S3Source(BaseModel):
+    """A model already in S3: a prefix with a Hugging Face folder, or one GGUF object."""
+
+    model_config = REQUEST_CONFIG
+
+    kind: Literal["s3"] = "s3"
+    uri: S3Uri
+
+
+class LocalSource(BaseModel):
+    """A directory or a GGUF file on the packaging machine, for offline use."""
+
+    model_config = REQUEST_CONFIG
+
+    kind: Literal["local"] = "local"
+    path: str = Field(min_length=1, max_length=4096, pattern=r"^/", description="Absolute path.")
+
+
+ModelSource = Annotated[HuggingFaceSource | S3Source | LocalSource, Field(discriminator="kind")]
+
+
+class ServingPreferences(BaseModel):
+    """What the serving-size advisor optimises the package's serving configuration for."""
+
+    model_config = REQUEST_CONFIG
+
+    context_tokens: int = Field(default=4096, ge=128, le=1_048_576)
+    prompt_tokens: int = Field(default=512, ge=1, le=1_048_576)
+    concurrent_requests: int = Field(default=8, ge=1, le=4096)
+    preference: Literal["cost", "latency"] = "cost"
+    instance_types: list[InstanceType] | None = Field(
+        default=None, description="Consider only these instance types."
+    )
+
+
+class ApprovalStatus(StrEnum):
+    """A model package's approval, as SageMaker names it: only approved versions deploy."""
+
+    APPROVED = "Approved"
+    PENDING = "PendingManualApproval"
+    REJECTED = "Rejected"
+
+
+class PackagingRequest(BaseModel):
+    """Package a model for SageMaker and register it as a new version."""
+
+    model_config = REQUEST_CONFIG
+
+    tenant_id: TenantId
+    model_name: ModelName | None = None
+    source: ModelSource
+    serving: ServingPreferences = Field(default_factory=ServingPreferences)
+    approval_status: Literal[ApprovalStatus.APPROVED, ApprovalStatus.PENDING] = (
+        ApprovalStatus.PENDING
+    )
+    description: str | None = Field(default=None, max_length=1024)
+
+
+def default_model_name(source: HuggingFaceSource | S3Source | LocalSource) -> str:
+    """The registry name a source gets when the request names none.
+
+    Examples
+    --------
+    >>> default_model_name(HuggingFaceSource(model_id="THUDM/glm-4-9b-chat"))
+    'glm-4-9b-chat'
+    >>> default_model_name(LocalSource(path="/models/SmolLM2-135M-Instruct.Q4_1.gguf"))
+    'smollm2-135m-instruct-q4-1'
+    """
+    if isinstance(source, HuggingFaceSource):
+        tail = source.model_id.rsplit("/", 1)[-1]
+    elif isinstance(source, S3Source):
+        tail = source.uri.rstrip("/").rsplit("/", 1)[-1]
+    else:
+        tail = source.path.rstrip("/").rsplit("/", 1)[-1]
+    tail = re.sub(r"\.(gguf|safetensors)$", "", tail, flags=re.IGNORECASE)
+    slug = re.sub(r"[^a-z0-9]+", "-", tail.lower()).strip("-")[:48].rstrip("-")
+    return slug or "model"
+
+
+class PackagingJob(BaseModel):
+    """What the packaging Batch job is asked to do (environment variable ``MAAS_PACKAGING_JOB``)."""
+
+    model_config = REQUEST_CONFIG
+
+    tenant_id: TenantId
+    model_name: ModelName
+    version: int = Field(ge=1)
+    correlation_id: CorrelationId
+    source: ModelSource
+    serving: ServingPreferences
+    artifact_uri: S3Uri = Field(description="The version's prefix, ending in '/'.")
+
+
+class PackagedFile(BaseModel):
+    """One file of a package, as uploaded."""
+
+    model_config = DOCUMENT_CONFIG
+
+    path: str = Field(description="Relative to the package's prefix.")
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+#: Where a package's manifest lies, relative to its prefix.
+MANIFEST_FILE = "maas-manifest.json"
+
+
+class PackageManifest(BaseModel):
+    """What a packaging job produced; written last, so its presence means the upload is whole."""
+
+    model_config = DOCUMENT_CONFIG
+
+    tenant_id: TenantId
+    model_name: ModelName
+    version: int = Field(ge=1)
+    correlation_id: CorrelationId
+    source: ModelSource
+    resolved_revision: str | None = Field(
+        default=None, description="The commit the source's revision resolved to (Hub sources)."
+    )
+    architecture: str = Field(description="The config's model_type, for example 'llama'.")
+    licence: str | None = Field(default=None, description="From the model card, when it says.")
+    artifact_uri: S3Uri
+    files: list[PackagedFile]
+    total_bytes: int = Field(ge=0)
+    image_uri: str = Field(description="The serving image, from the SageMaker SDK's lookup.")
+    instance_type: InstanceType = Field(description="The advisor's recommendation.")
+    environment: dict[str, str] = Field(
+        default_factory=dict, description="Environment the serving container needs."
+    )
+    serving_properties: str = Field(description="The LMI serving.properties text.")
+    advisor_report: dict[str, Any] = Field(description="The serving-size advisor's report.")
+    created_at: datetime
+
+
+class VersionStatus(StrEnum):
+    """Where a model version is in its life."""
+
+    PACKAGING = "PACKAGING"
+    REGISTERED = "REGISTERED"
+    FAILED = "FAILED"
+
+
+class VersionProgress(BaseModel):
+    """What the packaging job is doing now, for people watching a long download."""
+
+    model_config = DOCUMENT_CONFIG
+
+    stage: str = Field(examples=["downloading", "converting", "uploading"])
+    done_bytes: int = Field(default=0, ge=0)
+    total_bytes: int | None = Field(default=None, ge=0)
+    message: str | None = None
+
+
+class ModelVersionRecord(BaseModel):
+    """The platform's record of one model version (DynamoDB); immutable once REGISTERED."""
+
+    model_config = DOCUMENT_CONFIG
+
+    tenant_id: TenantId
+    model_name: ModelName
+    version: int = Field(ge=1)
+    status: VersionStatus
+    source: ModelSource
+    serving: ServingPreferences
+    correlation_id: CorrelationId = Field(description="The execution that made this version.")
+    execution_arn: str | None = None
+    artifact_uri: S3Uri
+    progress: VersionProgress | None = None
+    resolved_revision: str | None = None
+    image_uri: str | None = None
+    instance_type: str | None = None
+    environment: dict[str, str] = Field(default_factory=dict)
+    advisor_report: dict[str, Any] | None = None
+    model_package_arn: str | None = None
+    approval_status: ApprovalStatus | None = None
+    error: str | None = None
+    cause: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+__all__ = [
+    "MANIFEST_FILE",
+    "ApprovalStatus",
+    "HuggingFaceSource",
+    "LocalSource",
+    "ModelName",
+    "ModelSource",
+    "ModelVersionRecord",
+    "PackageManifest",
+    "PackagedFile",
+    "PackagingJob",
+    "PackagingRequest",
+    "S3Source",
+    "ServingPreferences",
+    "VersionProgress",
+    "VersionStatus",
+    "default_model_name",
+]
