@@ -1,8 +1,10 @@
 """``deploy_endpoint`` step *Validate and plan deployment*: check the request, derive names.
 
 Input: ``{"request": <DeploymentRequest>, "correlation_id": <execution name>}``.
-Output: a :class:`maas.endpoints.plan.DeploymentPlan`. A bad request raises
-``Maas.ValidationError`` naming the field, before anything is created.
+Output: a :class:`maas.endpoints.plan.DeploymentPlan`, a registered version resolved to its
+image, artifact and instance type. A bad request raises ``Maas.ValidationError`` naming the
+field, an unknown version ``Maas.NotFound``, an unapproved one ``Maas.Conflict``: all before
+anything is created.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput, int_setting
+from maas.aws import client
 from maas.endpoints import plan_deployment
+from maas.endpoints.plan import resolve_model
+from maas.registry import ModelRegistry
 from maas.validation import parse
 from schemas import CorrelationId, DeploymentRequest
 
@@ -23,6 +28,7 @@ if TYPE_CHECKING:
 ARTIFACTS_BUCKET = os.environ["ARTIFACTS_BUCKET_NAME"]
 POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
 MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
+registry = ModelRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
 
 logger = Logger()
 tracer = Tracer()
@@ -40,7 +46,7 @@ class PlanDeploymentInput(StepInput):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Validate the request and return the deployment plan."""
     step = parse(PlanDeploymentInput, event)
-    request = parse(DeploymentRequest, step.request)
+    request = resolve_model(parse(DeploymentRequest, step.request), registry)
     plan = plan_deployment(
         request,
         correlation_id=step.correlation_id,

@@ -37,6 +37,8 @@ class RefKind(StrEnum):
     EVENT_BUS_NAME = "event_bus_name"
     ROLE_ARN = "role_arn"
     LOG_GROUP_ARN = "log_group_arn"
+    JOB_QUEUE_ARN = "job_queue_arn"
+    JOB_DEFINITION_ARN = "job_definition_arn"
     SETTING = "setting"
 
 
@@ -72,6 +74,16 @@ def bucket_name(target: str) -> Ref:
 def role_arn(target: str) -> Ref:
     """The ARN of the manifest's role ``target``."""
     return Ref(kind=RefKind.ROLE_ARN, target=target)
+
+
+def job_queue_arn(target: str) -> Ref:
+    """The ARN of the job queue of the manifest's Batch job ``target``."""
+    return Ref(kind=RefKind.JOB_QUEUE_ARN, target=target)
+
+
+def job_definition_arn(target: str) -> Ref:
+    """The ARN of the job definition of the manifest's Batch job ``target``."""
+    return Ref(kind=RefKind.JOB_DEFINITION_ARN, target=target)
 
 
 def setting(target: str) -> Ref:
@@ -142,6 +154,29 @@ class FunctionSpec(BaseModel):
     memory_mb: int = 256
 
 
+class JobSpec(BaseModel):
+    """An AWS Batch job kind: its container, command, environment and queue.
+
+    On AWS the image is built from ``dockerfile`` (context: the repository root) and the
+    job runs on the stage's compute environment; locally the command runs as a subprocess
+    of the checkout (see :mod:`maas.local.batch`).
+    """
+
+    model_config = _Frozen
+    id: str
+    description: str
+    dockerfile: str = Field(description="Path of the Dockerfile, relative to the project root.")
+    command: tuple[str, ...]
+    environment: dict[str, Ref | str] = Field(default_factory=dict)
+    vcpus: float = Field(gt=0)
+    memory_mib: int = Field(ge=512)
+    ephemeral_storage_gib: int = Field(
+        default=21, ge=21, le=200, description="Fargate task storage: the model is staged here."
+    )
+    timeout_seconds: int = Field(ge=60)
+    attempts: int = Field(default=1, ge=1, le=10)
+
+
 class StateMachineSpec(BaseModel):
     """A Standard state machine from an ASL file with ``${Name}`` slots."""
 
@@ -175,7 +210,7 @@ class RuleSpec(BaseModel):
     targets: tuple[Ref, ...]
 
 
-SpecT = TypeVar("SpecT", FunctionSpec, StateMachineSpec)
+SpecT = TypeVar("SpecT", FunctionSpec, JobSpec, StateMachineSpec)
 
 
 class Manifest(BaseModel):
@@ -188,12 +223,17 @@ class Manifest(BaseModel):
     log_groups: tuple[LogGroupSpec, ...]
     settings: tuple[SettingSpec, ...]
     functions: tuple[FunctionSpec, ...]
+    jobs: tuple[JobSpec, ...]
     state_machines: tuple[StateMachineSpec, ...]
     rules: tuple[RuleSpec, ...]
 
     def function(self, function_id: str) -> FunctionSpec:
         """The function with id ``function_id``."""
         return _by_id(self.functions, function_id)
+
+    def job(self, job_id: str) -> JobSpec:
+        """The Batch job with id ``job_id``."""
+        return _by_id(self.jobs, job_id)
 
     def state_machine(self, state_machine_id: str) -> StateMachineSpec:
         """The state machine with id ``state_machine_id``."""
@@ -227,8 +267,17 @@ POLLING_ENVIRONMENT: dict[str, Ref | str] = {
     "ENDPOINT_MAX_STATUS_CHECKS": setting("endpoint_max_status_checks"),
 }
 
+#: Where model versions are recorded and packaged.
+MODEL_REGISTRY_ENVIRONMENT: dict[str, Ref | str] = {
+    "MODELS_TABLE_NAME": table_name("ModelsTable"),
+    "ARTIFACTS_BUCKET_NAME": bucket_name("ArtifactsBucket"),
+}
+
 MANIFEST = Manifest(
-    tables=(TableSpec(id="EndpointsTable", description="Endpoint records, keyed by tenant."),),
+    tables=(
+        TableSpec(id="EndpointsTable", description="Endpoint records, keyed by tenant."),
+        TableSpec(id="ModelsTable", description="Model versions, keyed by tenant and model."),
+    ),
     buckets=(BucketSpec(id="ArtifactsBucket", description="Packaged model artifacts."),),
     roles=(
         RoleSpec(
@@ -270,6 +319,7 @@ MANIFEST = Manifest(
                 **COMMON_ENVIRONMENT,
                 **POLLING_ENVIRONMENT,
                 "ARTIFACTS_BUCKET_NAME": bucket_name("ArtifactsBucket"),
+                "MODELS_TABLE_NAME": table_name("ModelsTable"),
             },
         ),
         FunctionSpec(
@@ -304,6 +354,39 @@ MANIFEST = Manifest(
             environment=dict(COMMON_ENVIRONMENT),
             timeout_seconds=120,
         ),
+        FunctionSpec(
+            id="PlanPackaging",
+            handler="functions.plan_packaging.handler",
+            description="Validate a packaging request and open the next version of the model.",
+            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+        ),
+        FunctionSpec(
+            id="RegisterModelVersion",
+            handler="functions.register_model_version.handler",
+            description="Register a packaged version: model package and registry record.",
+            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+            timeout_seconds=60,
+        ),
+        FunctionSpec(
+            id="FailModelVersion",
+            handler="functions.fail_model_version.handler",
+            description="Remove what a failed packaging left in S3 and mark the version FAILED.",
+            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+            timeout_seconds=120,
+        ),
+    ),
+    jobs=(
+        JobSpec(
+            id="Packager",
+            description="Download, convert, size and upload a model as a serving package.",
+            dockerfile="containers/packager/Dockerfile",
+            command=("python", "-m", "containers.packager.entrypoint"),
+            environment={**MODEL_REGISTRY_ENVIRONMENT},
+            vcpus=4,
+            memory_mib=16384,
+            ephemeral_storage_gib=200,
+            timeout_seconds=4 * 3600,
+        ),
     ),
     state_machines=(
         StateMachineSpec(
@@ -330,6 +413,19 @@ MANIFEST = Manifest(
                 "TeardownStateMachineArn": state_machine_arn("Teardown"),
             },
         ),
+        StateMachineSpec(
+            id="PackageModel",
+            definition="state_machines/package_model.json",
+            description="Package a model for SageMaker and register it as a new version.",
+            substitutions={
+                "PlanPackagingFunctionArn": function_arn("PlanPackaging"),
+                "RegisterModelVersionFunctionArn": function_arn("RegisterModelVersion"),
+                "FailModelVersionFunctionArn": function_arn("FailModelVersion"),
+                "PublishEventFunctionArn": function_arn("PublishEvent"),
+                "PackagerJobQueueArn": job_queue_arn("Packager"),
+                "PackagerJobDefinitionArn": job_definition_arn("Packager"),
+            },
+        ),
     ),
     rules=(
         RuleSpec(
@@ -345,10 +441,12 @@ __all__ = [
     "COMMON_ENVIRONMENT",
     "EVENT_BUS",
     "MANIFEST",
+    "MODEL_REGISTRY_ENVIRONMENT",
     "POLLING_ENVIRONMENT",
     "PROJECT_ROOT",
     "BucketSpec",
     "FunctionSpec",
+    "JobSpec",
     "LogGroupSpec",
     "Manifest",
     "Ref",
@@ -360,6 +458,8 @@ __all__ = [
     "TableSpec",
     "bucket_name",
     "function_arn",
+    "job_definition_arn",
+    "job_queue_arn",
     "role_arn",
     "setting",
     "state_machine_arn",

@@ -19,6 +19,14 @@ from schemas.events import (
     EndpointDeploymentFailed,
     EndpointInService,
     EventDetail,
+    ModelPackaged,
+    ModelPackagingFailed,
+)
+from schemas.packaging import (
+    ModelVersionRecord,
+    PackageManifest,
+    PackagingJob,
+    PackagingRequest,
 )
 
 __all__ = [
@@ -34,7 +42,13 @@ __all__ = [
     "EndpointRecord",
     "EndpointStatus",
     "EventDetail",
+    "ModelPackaged",
+    "ModelPackagingFailed",
     "ModelReference",
+    "ModelVersionRecord",
+    "PackageManifest",
+    "PackagingJob",
+    "PackagingRequest",
     "S3Uri",
     "TeardownRequest",
     "TenantId",

@@ -31,6 +31,16 @@ TenantId = Annotated[
     ),
 ]
 
+ModelName = Annotated[
+    str,
+    StringConstraints(max_length=48, pattern=r"^[a-z0-9](-*[a-z0-9]){0,47}$"),
+    Field(
+        description="The registry's name of a model: lower-case letters, digits and hyphens, "
+        "1 to 48 characters. Derived from the source when omitted.",
+        examples=["glm-4-9b-chat"],
+    ),
+]
+
 CorrelationId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$"),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -19,6 +21,7 @@ from schemas.common import (
     SAGEMAKER_NAME_MAX_LENGTH,
     SAGEMAKER_NAME_PATTERN,
     EndpointName,
+    ModelName,
     S3Uri,
     TenantId,
 )
@@ -70,6 +73,31 @@ class ModelReference(BaseModel):
     )
 
 
+class RegisteredModel(BaseModel):
+    """A version from the model registry: its artifact, image and serving configuration."""
+
+    model_config = REQUEST_CONFIG
+
+    model_name: ModelName
+    version: int = Field(ge=1, description="The registered version; it must be Approved.")
+
+
+def _model_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "registered" if "model_name" in value else "explicit"
+    return "registered" if isinstance(value, RegisteredModel) else "explicit"
+
+
+ModelSelection = Annotated[
+    Annotated[ModelReference, Tag("explicit")] | Annotated[RegisteredModel, Tag("registered")],
+    Discriminator(_model_kind),
+    Field(
+        description="A registered version ({model_name, version}), or an explicit image and "
+        "artifact."
+    ),
+]
+
+
 class AutoscalingConfig(BaseModel):
     """Bounds and target for Application Auto Scaling on the endpoint's variant."""
 
@@ -103,8 +131,12 @@ class DeploymentRequest(BaseModel):
 
     tenant_id: TenantId
     endpoint_name: EndpointName
-    model: ModelReference
-    instance_type: InstanceType
+    model: ModelSelection
+    instance_type: InstanceType | None = Field(
+        default=None,
+        description="Defaults to the registered version's recommended instance type; "
+        "required with an explicit model.",
+    )
     instance_count: int = Field(default=1, ge=1, le=100, description="Initial instance count.")
     variant_name: VariantName = "AllTraffic"
     autoscaling: AutoscalingConfig | None = Field(

@@ -63,8 +63,38 @@ class EndpointDeleted(EventDetail):
     model_deleted: bool
 
 
+class ModelPackaged(EventDetail):
+    """A model version was packaged, uploaded and registered."""
+
+    model_name: str
+    version: int = Field(ge=1)
+    model_package_arn: str
+    artifact_uri: str
+    image_uri: str
+    instance_type: str = Field(description="The serving-size advisor's recommendation.")
+    resolved_revision: str | None = Field(
+        default=None, description="The source commit the version was packaged from."
+    )
+    approval_status: str
+
+
+class ModelPackagingFailed(EventDetail):
+    """Packaging a model version failed; nothing of it is left in S3 or the model registry."""
+
+    model_name: str
+    version: int = Field(ge=1)
+    error: str = Field(description="The error name, for example Maas.SourceNotFound.")
+    cause: FailureCause
+
+
 #: Detail-type -> detail model. The publisher refuses a detail-type that is not here.
 EVENT_DETAIL_MODELS: Final[dict[str, type[EventDetail]]] = {
     model.__name__: model
-    for model in (EndpointInService, EndpointDeploymentFailed, EndpointDeleted)
+    for model in (
+        EndpointInService,
+        EndpointDeploymentFailed,
+        EndpointDeleted,
+        ModelPackaged,
+        ModelPackagingFailed,
+    )
 }

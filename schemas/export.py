@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from schemas.deployment import DeploymentRequest, TeardownRequest
 from schemas.endpoint import EndpointRecord
 from schemas.events import EVENT_DETAIL_MODELS
+from schemas.packaging import ModelVersionRecord, PackageManifest, PackagingRequest
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -79,7 +80,12 @@ def exported_models() -> list[ExportedModel]:
     return [
         ExportedModel("deployment-request", "DeploymentRequest", DeploymentRequest, "validation"),
         ExportedModel("teardown-request", "TeardownRequest", TeardownRequest, "validation"),
+        ExportedModel("packaging-request", "PackagingRequest", PackagingRequest, "validation"),
         ExportedModel("endpoint-record", "EndpointRecord", EndpointRecord, "serialization"),
+        ExportedModel(
+            "model-version-record", "ModelVersionRecord", ModelVersionRecord, "serialization"
+        ),
+        ExportedModel("package-manifest", "PackageManifest", PackageManifest, "serialization"),
         *(
             ExportedModel(f"event.{detail_type}", detail_type, model, "serialization")
             for detail_type, model in EVENT_DETAIL_MODELS.items()

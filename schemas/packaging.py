@@ -19,20 +19,11 @@ from schemas.common import (
     DOCUMENT_CONFIG,
     REQUEST_CONFIG,
     CorrelationId,
+    ModelName,
     S3Uri,
     TenantId,
 )
 from schemas.deployment import InstanceType
-
-ModelName = Annotated[
-    str,
-    StringConstraints(max_length=48, pattern=r"^[a-z0-9](-*[a-z0-9]){0,47}$"),
-    Field(
-        description="The registry's name of a model: lower-case letters, digits and hyphens, "
-        "1 to 48 characters. Derived from the source when omitted.",
-        examples=["glm-4-9b-chat"],
-    ),
-]
 
 HuggingFaceModelId = Annotated[
     str,
@@ -251,7 +242,6 @@ __all__ = [
     "ApprovalStatus",
     "HuggingFaceSource",
     "LocalSource",
-    "ModelName",
     "ModelSource",
     "ModelVersionRecord",
     "PackageManifest",

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from maas.exceptions import ValidationError
+from maas.exceptions import Conflict, ValidationError
 from maas.instances import get_instance_type
 from maas.naming import run_suffix, sagemaker_name, ttl_schedule_name
-from schemas import DeploymentRequest, EndpointRecord, TeardownRequest
+from schemas import DeploymentRequest, EndpointRecord, ModelReference, TeardownRequest
+from schemas.packaging import ApprovalStatus, VersionStatus
+
+if TYPE_CHECKING:
+    from maas.registry import ModelRegistry
 
 #: Target-tracking on in-flight requests per model: the queueing signal of LLM serving.
 CONCURRENCY_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
@@ -112,13 +116,50 @@ def plan_teardown(
     )
 
 
+def resolve_model(request: DeploymentRequest, registry: ModelRegistry) -> DeploymentRequest:
+    """The request with a registered version replaced by its image, artifact and instance type.
+
+    Only a REGISTERED, Approved version of the tenant's own models deploys.
+    """
+    selection = request.model
+    if isinstance(selection, ModelReference):
+        return request
+    record = registry.get(request.tenant_id, selection.model_name, selection.version)
+    described = f"version {record.version} of model {record.model_name!r}"
+    if record.status is not VersionStatus.REGISTERED:
+        raise Conflict(f"model.version: {described} is {record.status.value}, not REGISTERED")
+    if record.approval_status is not ApprovalStatus.APPROVED:
+        status = record.approval_status.value if record.approval_status else "not approved"
+        raise Conflict(f"model.version: {described} is {status}; only Approved versions deploy")
+    if record.image_uri is None or record.instance_type is None:
+        raise Conflict(f"model.version: {described} has no serving configuration")
+    reference = ModelReference(
+        model_id=record.model_name,
+        version=str(record.version),
+        image_uri=record.image_uri,
+        model_data_url=record.artifact_uri,
+        environment=record.environment,
+    )
+    return request.model_copy(
+        update={"model": reference, "instance_type": request.instance_type or record.instance_type}
+    )
+
+
+def explicit_model(request: DeploymentRequest) -> ModelReference:
+    """The request's model as an image and artifact (a registered version resolved first)."""
+    if not isinstance(request.model, ModelReference):
+        raise ValidationError("model: a registered version must be resolved before planning")
+    return request.model
+
+
 def resource_tags(request: DeploymentRequest, correlation_id: str) -> list[dict[str, str]]:
     """The tags every resource of a deployment carries; tenancy and cleanup rely on them."""
+    model = explicit_model(request)
     tags = {
         "maas:tenant": request.tenant_id,
         "maas:endpoint": request.endpoint_name,
-        "maas:model": request.model.model_id,
-        "maas:version": request.model.version,
+        "maas:model": model.model_id,
+        "maas:version": model.version,
         "maas:correlation-id": correlation_id,
     }
     return [{"Key": key, "Value": value} for key, value in tags.items()]
@@ -130,7 +171,7 @@ def primary_container(request: DeploymentRequest) -> dict[str, Any]:
     SageMaker loads large models fastest from uncompressed S3 data (``ModelDataSource``
     with ``CompressionType: None``); a single object is the classic tarball.
     """
-    model = request.model
+    model = explicit_model(request)
     container: dict[str, Any] = {"Image": model.image_uri, "Environment": model.environment}
     if model.model_data_url.endswith("/"):
         container["ModelDataSource"] = {
@@ -185,10 +226,11 @@ def check_model_data(request: DeploymentRequest, artifacts_bucket: str) -> None:
     is created, beats an endpoint that fails to download minutes later.
     """
     prefix = f"s3://{artifacts_bucket}/{request.tenant_id}/"
-    if not request.model.model_data_url.startswith(prefix):
+    model_data_url = explicit_model(request).model_data_url
+    if not model_data_url.startswith(prefix):
         raise ValidationError(
             f"model.model_data_url: must be under {prefix} (the tenant's prefix of the "
-            f"artifacts bucket), got {request.model.model_data_url}"
+            f"artifacts bucket), got {model_data_url}"
         )
 
 
@@ -215,6 +257,8 @@ def plan_deployment(
     >>> plan.model_name, plan.endpoint_config_name
     ('chat-244cf825', 'chat-244cf825')
     """
+    if request.instance_type is None:
+        raise ValidationError("instance_type: required unless the model is a registered version")
     get_instance_type(request.instance_type)
     check_model_data(request, artifacts_bucket)
     suffix = run_suffix(correlation_id)
@@ -252,9 +296,11 @@ __all__ = [
     "SchedulePlan",
     "TeardownPlan",
     "check_model_data",
+    "explicit_model",
     "plan_deployment",
     "plan_teardown",
     "primary_container",
+    "resolve_model",
     "resource_tags",
     "scaling_plan",
     "schedule_plan",

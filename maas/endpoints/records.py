@@ -8,22 +8,16 @@ is still creating.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
 from maas.aws import error_code
+from maas.dynamodb import from_item, key, to_item
 from maas.exceptions import Conflict, NotFound
 from schemas import EndpointRecord, EndpointStatus
 
 if TYPE_CHECKING:
     from maas.endpoints.plan import DeploymentPlan
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 #: status -> the statuses it may be entered from (None: no record yet).
 ALLOWED_TRANSITIONS: dict[EndpointStatus, frozenset[EndpointStatus | None]] = {
@@ -53,30 +47,12 @@ def table_arguments(table_name: str) -> dict[str, Any]:
     }
 
 
+def _key_values(tenant_id: str, endpoint_name: str) -> dict[str, str]:
+    return {"pk": f"TENANT#{tenant_id}", "sk": f"ENDPOINT#{endpoint_name}"}
+
+
 def _key(tenant_id: str, endpoint_name: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"TENANT#{tenant_id}"}, "sk": {"S": f"ENDPOINT#{endpoint_name}"}}
-
-
-def _to_item(record: EndpointRecord) -> dict[str, Any]:
-    # DynamoDB has no float type: route through JSON so numbers become Decimals.
-    document = json.loads(record.model_dump_json(exclude_none=True), parse_float=Decimal)
-    item = {name: _serializer.serialize(value) for name, value in document.items()}
-    return item | _key(record.tenant_id, record.endpoint_name)
-
-
-def _from_item(item: dict[str, Any]) -> EndpointRecord:
-    document = {
-        name: _deserializer.deserialize(value)
-        for name, value in item.items()
-        if name not in ("pk", "sk")
-    }
-    return EndpointRecord.model_validate(json.loads(json.dumps(document, default=_number)))
-
-
-def _number(value: object) -> int | float:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
+    return key(**_key_values(tenant_id, endpoint_name))
 
 
 def _now() -> datetime:
@@ -105,7 +81,7 @@ class EndpointRegistry:
         )
         if "Item" not in response:
             raise NotFound(f"endpoint_name: no endpoint {endpoint_name!r} for this tenant")
-        return _from_item(response["Item"])
+        return from_item(response["Item"], EndpointRecord)
 
     def begin_deployment(self, plan: DeploymentPlan) -> EndpointRecord:
         """Create the record as CREATING, unless a live endpoint of that name exists."""
@@ -243,7 +219,8 @@ class EndpointRegistry:
         if values:
             expression["ExpressionAttributeValues"] = values
         try:
-            self._dynamodb.put_item(TableName=self.table_name, Item=_to_item(record), **expression)
+            item = to_item(record, _key_values(record.tenant_id, record.endpoint_name))
+            self._dynamodb.put_item(TableName=self.table_name, Item=item, **expression)
         except Exception as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise

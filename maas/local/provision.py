@@ -50,6 +50,8 @@ class LocalResources:
     buckets: dict[str, str] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)
     log_groups: dict[str, str] = field(default_factory=dict)
+    job_queues: dict[str, str] = field(default_factory=dict)
+    job_definitions: dict[str, str] = field(default_factory=dict)
     event_bus: str = ""
 
     def name(self, identifier: str) -> str:
@@ -76,6 +78,13 @@ class LocalResources:
             RefKind.ROLE_ARN: lambda: self.arn("iam", f"role/{self.name(ref.target)}"),
             RefKind.LOG_GROUP_ARN: lambda: self.arn(
                 "logs", f"log-group:{self.log_group_name(ref.target)}"
+            ),
+            RefKind.JOB_QUEUE_ARN: lambda: self.arn(
+                "batch", f"job-queue/{self.name(f'{ref.target}Queue')}"
+            ),
+            # The first revision: the local account registers each definition once.
+            RefKind.JOB_DEFINITION_ARN: lambda: self.arn(
+                "batch", f"job-definition/{self.name(ref.target)}:1"
             ),
             RefKind.SETTING: lambda: self.settings.setting_values()[ref.target],
         }
@@ -185,6 +194,9 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
         )
         resources.functions[spec.id] = created["FunctionArn"]
 
+    if manifest.jobs:
+        _provision_jobs(resources, clients("batch"))
+
     for machine in manifest.state_machines:
         created = sfn.create_state_machine(
             name=resources.name(machine.id),
@@ -211,6 +223,46 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
             ],
         )
     return resources
+
+
+def _provision_jobs(resources: LocalResources, batch: Any) -> None:
+    # Jobs run as subprocesses here (maas.local.batch), so one unmanaged environment serves
+    # every queue; AWS gets Fargate and EC2 environments from the packaging stack.
+    environment = batch.create_compute_environment(
+        computeEnvironmentName=resources.name("ComputeEnvironment"),
+        type="UNMANAGED",
+        state="ENABLED",
+        serviceRole=resources.roles[_STATE_MACHINE_ROLE],
+    )
+    for job in resources.manifest.jobs:
+        queue = batch.create_job_queue(
+            jobQueueName=resources.name(f"{job.id}Queue"),
+            state="ENABLED",
+            priority=1,
+            computeEnvironmentOrder=[
+                {"order": 1, "computeEnvironment": environment["computeEnvironmentArn"]}
+            ],
+        )
+        definition = batch.register_job_definition(
+            jobDefinitionName=resources.name(job.id),
+            type="container",
+            containerProperties={
+                "image": f"{resources.name(job.id)}:local",
+                "command": list(job.command),
+                "environment": [
+                    {"name": key, "value": resources.resolve(value)}
+                    for key, value in job.environment.items()
+                ],
+                "resourceRequirements": [
+                    {"type": "VCPU", "value": f"{job.vcpus:g}"},
+                    {"type": "MEMORY", "value": str(job.memory_mib)},
+                ],
+            },
+            timeout={"attemptDurationSeconds": job.timeout_seconds},
+            retryStrategy={"attempts": job.attempts},
+        )
+        resources.job_queues[job.id] = queue["jobQueueArn"]
+        resources.job_definitions[job.id] = definition["jobDefinitionArn"]
 
 
 __all__ = ["LocalResources", "kebab", "provision"]

@@ -40,9 +40,12 @@ CODE_EXCLUDES = (
     "!/functions/",
     "!/maas/",
     "!/schemas/",
-    # The local runtime and the CLI import moto and typer, which a function never needs.
+    # The local runtime and the CLI import moto and typer, the packaging job and the serving
+    # container torch and transformers: they run elsewhere, and a function never needs them.
     "/maas/local/",
     "/maas/cli/",
+    "/maas/packaging/",
+    "/maas/serving/",
     "__pycache__/",
     "*.pyc",
 )

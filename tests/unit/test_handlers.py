@@ -47,6 +47,7 @@ POLLING = {
     "ENDPOINT_POLL_SECONDS": "1",
     "ENDPOINT_MAX_STATUS_CHECKS": "5",
     "ARTIFACTS_BUCKET_NAME": ARTIFACTS_BUCKET,
+    "MODELS_TABLE_NAME": "models",
 }
 
 
@@ -57,19 +58,21 @@ def plan(monkeypatch: pytest.MonkeyPatch, **overrides: Any) -> dict[str, Any]:
     return result
 
 
-def test_plan_deployment_returns_a_json_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plan_deployment_returns_a_json_plan(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     result = plan(monkeypatch)
     assert result["model_name"] == "chat-244cf825"
     assert result["polling"] == {"interval_seconds": 1, "max_attempts": 5, "attempt": 0}
     assert json.loads(json.dumps(result)) == result
 
 
-def test_plan_deployment_names_the_bad_field(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plan_deployment_names_the_bad_field(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValidationError, match=r"^endpoint_name: String should match pattern"):
         plan(monkeypatch, endpoint_name="chat_prod")
 
 
-def test_model_data_outside_the_tenants_prefix_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_model_data_outside_the_tenants_prefix_is_refused(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = deployment_request()["model"] | {
         "model_data_url": f"s3://{ARTIFACTS_BUCKET}/globex/their-model/1/"
     }
@@ -78,7 +81,7 @@ def test_model_data_outside_the_tenants_prefix_is_refused(monkeypatch: pytest.Mo
 
 
 def test_a_task_input_with_a_missing_key_is_a_validation_error(
-    monkeypatch: pytest.MonkeyPatch,
+    aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler = load("plan_deployment", monkeypatch, **POLLING).handler
     with pytest.raises(ValidationError, match="correlation_id: Field required"):

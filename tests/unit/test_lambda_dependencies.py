@@ -1,6 +1,7 @@
 """What the Lambda code asset imports exists in the Lambda runtime and the Powertools layer.
 
-The functions ship ``functions/``, ``maas/`` (without the local runtime and the CLI) and
+The functions ship ``functions/``, ``maas/`` (without the local runtime, the CLI and the
+container code: packaging and serving) and
 ``schemas/`` as plain source; their dependencies come from the Python runtime (boto3) and
 the Powertools layer (powertools, pydantic, the X-Ray SDK). An import of anything else would
 pass every local test and fail on AWS at cold start.
@@ -32,7 +33,7 @@ PROVIDED = {
 #: The asset's own packages.
 SHIPPED = {"functions", "maas", "schemas"}
 #: Parts of the repository the asset leaves out (see stacks/constructs/manifest_function.py).
-LEFT_OUT = ("maas/local/", "maas/cli/")
+LEFT_OUT = ("maas/local/", "maas/cli/", "maas/packaging/", "maas/serving/")
 
 
 def asset_modules() -> list[Path]:

@@ -32,6 +32,7 @@ def test_every_slot_of_a_definition_has_exactly_one_substitution(spec: StateMach
 def all_refs() -> list[Ref]:
     refs = [value for spec in MANIFEST.functions for value in spec.environment.values()]
     refs += [ref for spec in MANIFEST.state_machines for ref in spec.substitutions.values()]
+    refs += [value for spec in MANIFEST.jobs for value in spec.environment.values()]
     refs += [target for rule in MANIFEST.rules for target in rule.targets]
     return [ref for ref in refs if isinstance(ref, Ref)]
 
@@ -47,6 +48,8 @@ def test_every_ref_names_something_the_manifest_declares(ref: Ref) -> None:
         RefKind.LOG_GROUP_ARN: {spec.id for spec in MANIFEST.log_groups},
         RefKind.SETTING: {spec.name for spec in MANIFEST.settings},
         RefKind.EVENT_BUS_NAME: {"EventBus"},
+        RefKind.JOB_QUEUE_ARN: {spec.id for spec in MANIFEST.jobs},
+        RefKind.JOB_DEFINITION_ARN: {spec.id for spec in MANIFEST.jobs},
     }
     assert ref.target in declared[ref.kind]
 

@@ -35,6 +35,8 @@ DUMMY_VALUE_FORMATS: dict[RefKind, str] = {
     RefKind.TABLE_NAME: "{name}",
     RefKind.BUCKET_NAME: "{name}",
     RefKind.EVENT_BUS_NAME: "{name}",
+    RefKind.JOB_QUEUE_ARN: f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/{{name}}",
+    RefKind.JOB_DEFINITION_ARN: f"arn:aws:batch:{REGION}:{ACCOUNT}:job-definition/{{name}}:1",
 }
 
 

@@ -24,7 +24,7 @@ def test_each_bad_field_is_named_with_its_dotted_path() -> None:
     message = raised.value.message
     assert "endpoint_name: String should match pattern" in message
     assert "instance_count: Input should be greater than or equal to 1" in message
-    assert "model.version: Field required" in message
+    assert "model.explicit.version: Field required" in message
 
 
 def test_an_unknown_field_is_an_error_not_a_silent_default() -> None:

@@ -1,0 +1,52 @@
+"""``package_model`` step *Mark the version failed*: clear its S3 prefix, record FAILED.
+
+Input: ``{"plan": <PackagingPlan>, "correlation_id": ..., "failure": {"Error", "Cause"}}``.
+Output: ``{"error", "cause", "deleted_objects"}``: the failure as the job itself reported
+it when it did (the workflow only sees a non-zero exit), for the failure event.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Tracer
+
+from functions.common import StepInput
+from maas.aws import client
+from maas.registry import ModelRegistry
+from maas.registry.packaging_steps import PackagingPlan, StepFailure, fail_version
+from maas.validation import parse
+from schemas import CorrelationId
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+registry = ModelRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
+s3 = client("s3")
+
+logger = Logger()
+tracer = Tracer()
+
+
+class FailModelVersionInput(StepInput):
+    """The task's input."""
+
+    plan: PackagingPlan
+    correlation_id: CorrelationId
+    failure: StepFailure
+
+
+@logger.inject_lambda_context(correlation_id_path="correlation_id")
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Clean up and mark the version FAILED; return the failure to announce."""
+    step = parse(FailModelVersionInput, event)
+    record, deleted = fail_version(
+        step.plan, step.failure, registry, s3, correlation_id=step.correlation_id
+    )
+    logger.info(
+        "version failed",
+        extra={"model": record.model_name, "version": record.version, "error": record.error},
+    )
+    return {"error": record.error, "cause": record.cause, "deleted_objects": deleted}

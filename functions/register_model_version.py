@@ -1,0 +1,47 @@
+"""``package_model`` step *Register the version*: model package, then the REGISTERED record.
+
+Input: ``{"plan": <PackagingPlan>}``. Output: the version's record. A package whose
+manifest is missing or disagrees with S3 raises ``Maas.IntegrityError``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Tracer
+
+from functions.common import StepInput
+from maas.aws import client
+from maas.registry import ModelPackages, ModelRegistry
+from maas.registry.packaging_steps import PackagingPlan, register_version
+from maas.validation import parse
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+registry = ModelRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
+packages = ModelPackages(client("sagemaker"))
+s3 = client("s3")
+
+logger = Logger()
+tracer = Tracer()
+
+
+class RegisterModelVersionInput(StepInput):
+    """The task's input."""
+
+    plan: PackagingPlan
+
+
+@logger.inject_lambda_context(correlation_id_path="plan.job.correlation_id")
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Register the packaged version and return its record."""
+    step = parse(RegisterModelVersionInput, event)
+    record = register_version(step.plan, registry, packages, s3)
+    logger.info(
+        "version registered",
+        extra={"model": record.model_name, "version": record.version},
+    )
+    return record.model_dump(mode="json")

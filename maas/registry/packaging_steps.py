@@ -1,0 +1,244 @@
+"""The ``package_model`` workflow's logic: open a version, register it, or fail it cleanly.
+
+Each function is one step's work; the handlers in ``functions/`` only parse and call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from maas.exceptions import IntegrityError
+from schemas.common import FailureCause
+from schemas.packaging import (
+    MANIFEST_FILE,
+    ApprovalStatus,
+    PackageManifest,
+    PackagingJob,
+    PackagingRequest,
+    default_model_name,
+)
+
+if TYPE_CHECKING:
+    from maas.registry.packages import ModelPackages
+    from maas.registry.versions import ModelRegistry
+    from schemas.packaging import ModelVersionRecord
+
+#: The environment variable that carries the job to the packaging container.
+JOB_ENVIRONMENT_VARIABLE = "MAAS_PACKAGING_JOB"
+
+
+class PackagingPlan(BaseModel):
+    """What the workflow needs after the version is open: the job and how to submit it."""
+
+    tenant_id: str
+    model_name: str
+    version: int
+    approval_status: ApprovalStatus
+    description: str
+    job: PackagingJob
+    job_name: str
+    container_overrides: dict[str, Any]
+
+
+def plan_packaging(
+    request: PackagingRequest,
+    registry: ModelRegistry,
+    *,
+    correlation_id: str,
+    execution_arn: str | None,
+    artifacts_bucket: str,
+) -> PackagingPlan:
+    """Open the model's next version and describe the Batch job that packages it."""
+    model_name = request.model_name or default_model_name(request.source)
+    record = registry.open_version(
+        request,
+        model_name=model_name,
+        correlation_id=correlation_id,
+        execution_arn=execution_arn,
+        artifacts_bucket=artifacts_bucket,
+    )
+    job = PackagingJob(
+        tenant_id=record.tenant_id,
+        model_name=record.model_name,
+        version=record.version,
+        correlation_id=correlation_id,
+        source=request.source,
+        serving=request.serving,
+        artifact_uri=record.artifact_uri,
+    )
+    return PackagingPlan(
+        tenant_id=record.tenant_id,
+        model_name=record.model_name,
+        version=record.version,
+        approval_status=request.approval_status,
+        description=request.description or f"{model_name} version {record.version}",
+        job=job,
+        job_name=_job_name(record.tenant_id, record.model_name, record.version),
+        container_overrides={
+            "Environment": [{"Name": JOB_ENVIRONMENT_VARIABLE, "Value": job.model_dump_json()}]
+        },
+    )
+
+
+def _job_name(tenant_id: str, model_name: str, version: int) -> str:
+    """A Batch job name (128 characters of letters, digits, - and _).
+
+    Examples
+    --------
+    >>> _job_name("acme", "glm-4-9b-chat", 3)
+    'package-acme-glm-4-9b-chat-3'
+    """
+    return f"package-{tenant_id}-{model_name}-{version}"[:128]
+
+
+def _split_uri(uri: str) -> tuple[str, str]:
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    return bucket, prefix
+
+
+def read_manifest(job: PackagingJob, s3: Any) -> PackageManifest:
+    """The manifest the job wrote, checked against the job and against what is in S3.
+
+    The manifest is written last; its files must all be there with the sizes it lists.
+    """
+    bucket, prefix = _split_uri(job.artifact_uri)
+    try:
+        body = s3.get_object(Bucket=bucket, Key=f"{prefix}{MANIFEST_FILE}")["Body"].read()
+    except Exception as exc:
+        raise IntegrityError(
+            f"the packaging job finished but wrote no manifest at {job.artifact_uri}"
+            f"{MANIFEST_FILE}: {exc}"
+        ) from None
+    manifest = PackageManifest.model_validate_json(body)
+    expected = (job.tenant_id, job.model_name, job.version, job.correlation_id, job.artifact_uri)
+    found = (
+        manifest.tenant_id,
+        manifest.model_name,
+        manifest.version,
+        manifest.correlation_id,
+        manifest.artifact_uri,
+    )
+    if found != expected:
+        raise IntegrityError(f"the manifest at {job.artifact_uri} is for {found}, not {expected}")
+    stored = _object_sizes(s3, bucket, prefix)
+    for packaged in manifest.files:
+        size = stored.get(f"{prefix}{packaged.path}")
+        if size != packaged.size:
+            raise IntegrityError(
+                f"{packaged.path}: the manifest lists {packaged.size} bytes, S3 holds "
+                f"{'nothing' if size is None else f'{size} bytes'}"
+            )
+    return manifest
+
+
+def _object_sizes(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        sizes.update({item["Key"]: item["Size"] for item in page.get("Contents", [])})
+    return sizes
+
+
+def register_version(
+    plan: PackagingPlan, registry: ModelRegistry, packages: ModelPackages, s3: Any
+) -> ModelVersionRecord:
+    """Register the packaged version: a model package in SageMaker, then the record."""
+    manifest = read_manifest(plan.job, s3)
+    arn = packages.register(
+        manifest, approval_status=plan.approval_status, description=plan.description
+    )
+    return registry.mark_registered(
+        manifest, model_package_arn=arn, approval_status=plan.approval_status
+    )
+
+
+class StepFailure(BaseModel):
+    """A caught error as Step Functions hands it to the next state."""
+
+    Error: str
+    Cause: FailureCause = ""
+
+
+def describe_failure(failure: StepFailure) -> str:
+    """A person's reading of a caught error's cause.
+
+    A failed ``batch:submitJob.sync`` carries the whole job description as its cause;
+    what matters in it is the status reason and the exit code.
+
+    Examples
+    --------
+    >>> cause = json.dumps({"JobId": "1", "Status": "FAILED",
+    ...                     "StatusReason": "Essential container in task exited",
+    ...                     "Container": {"ExitCode": 1}})
+    >>> describe_failure(StepFailure(Error="States.TaskFailed", Cause=cause))
+    'Batch job 1 FAILED: Essential container in task exited (exit code 1)'
+    >>> describe_failure(StepFailure(Error="Maas.Conflict", Cause="version 2 is REGISTERED"))
+    'version 2 is REGISTERED'
+    """
+    try:
+        document = json.loads(failure.Cause)
+    except ValueError:
+        return failure.Cause
+    if not isinstance(document, dict) or "JobId" not in document:
+        return failure.Cause
+    reason = document.get("StatusReason") or "no reason given"
+    exit_code = (document.get("Container") or {}).get("ExitCode")
+    suffix = f" (exit code {exit_code})" if exit_code is not None else ""
+    return f"Batch job {document['JobId']} {document.get('Status', 'FAILED')}: {reason}{suffix}"
+
+
+def fail_version(
+    plan: PackagingPlan,
+    failure: StepFailure,
+    registry: ModelRegistry,
+    s3: Any,
+    *,
+    correlation_id: str,
+) -> tuple[ModelVersionRecord, int]:
+    """Delete whatever the version left under its prefix, then mark it FAILED.
+
+    Returns the record (its error is the job's own when the job reported one) and the
+    number of objects deleted.
+    """
+    bucket, prefix = _split_uri(plan.job.artifact_uri)
+    deleted = delete_prefix(s3, bucket, prefix)
+    record = registry.mark_failed(
+        plan.tenant_id,
+        plan.model_name,
+        plan.version,
+        correlation_id=correlation_id,
+        error=failure.Error,
+        cause=describe_failure(failure),
+    )
+    return record, deleted
+
+
+def delete_prefix(s3: Any, bucket: str, prefix: str) -> int:
+    """Delete every object under ``prefix``; return how many there were."""
+    if not re.fullmatch(r"[^/]+/[^/]+/[0-9]+/", prefix):
+        # Only ever a version's own prefix: never a tenant's or the bucket's.
+        raise ValueError(f"refusing to delete under {prefix!r}: not a version prefix")
+    keys = list(_object_sizes(s3, bucket, prefix))
+    for start in range(0, len(keys), 1000):
+        batch = [{"Key": name} for name in keys[start : start + 1000]]
+        response = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        if response.get("Errors"):
+            first = response["Errors"][0]
+            raise RuntimeError(f"could not delete {first['Key']}: {first['Message']}")
+    return len(keys)
+
+
+__all__ = [
+    "JOB_ENVIRONMENT_VARIABLE",
+    "PackagingPlan",
+    "StepFailure",
+    "delete_prefix",
+    "describe_failure",
+    "fail_version",
+    "plan_packaging",
+    "read_manifest",
+    "register_version",
+]
