@@ -31,3 +31,15 @@ def deployment_request(**overrides: Any) -> dict[str, Any]:
 def in_one_hour() -> str:
     """An ``expires_at`` an hour from now, ISO 8601 with a zone."""
     return (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+
+
+def packaging_request(**overrides: Any) -> dict[str, Any]:
+    """A packaging request of a local GGUF file, with ``overrides`` applied at the top level."""
+    request: dict[str, Any] = {
+        "tenant_id": "acme",
+        "model_name": "smollm2",
+        "source": {"kind": "local", "path": "/models/SmolLM2-135M-Instruct.Q4_1.gguf"},
+        "approval_status": "Approved",
+    }
+    request.update(copy.deepcopy(overrides))
+    return request
