@@ -146,9 +146,8 @@ class LocalBatch:
             job.exit_code = completed.returncode
             output = (completed.stdout + completed.stderr).splitlines()
             if completed.returncode != 0:
-                job.job_stopped_reason = (
-                    f"Essential container in task exited ({completed.returncode})"
-                )
+                # AWS's words; the exit code is the container's ``exitCode``.
+                job.job_stopped_reason = "Essential container in task exited"
         except subprocess.TimeoutExpired as exc:
             job.exit_code = 137
             job.job_stopped_reason = f"Job attempt duration exceeded timeout ({exc.timeout}s)"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from maas.exceptions import IntegrityError
+from maas.exceptions import IntegrityError, PackagingFailed
 from schemas.common import FailureCause
 from schemas.packaging import (
     MANIFEST_FILE,
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from maas.registry.packages import ModelPackages
     from maas.registry.versions import ModelRegistry
     from schemas.packaging import ModelVersionRecord
+
+STATES_PREFIX = "States."
 
 #: The environment variable that carries the job to the packaging container.
 JOB_ENVIRONMENT_VARIABLE = "MAAS_PACKAGING_JOB"
@@ -205,13 +207,18 @@ def fail_version(
     """
     bucket, prefix = _split_uri(plan.job.artifact_uri)
     deleted = delete_prefix(s3, bucket, prefix)
+    error, cause = failure.Error, describe_failure(failure)
+    if error.startswith(STATES_PREFIX):
+        # Step Functions' own names (States.TaskFailed, States.Timeout) say how the step
+        # ended, not what went wrong; a Fail state may not raise them as its error either.
+        error, cause = PackagingFailed.error_name, f"{failure.Error}: {cause}"
     record = registry.mark_failed(
         plan.tenant_id,
         plan.model_name,
         plan.version,
         correlation_id=correlation_id,
-        error=failure.Error,
-        cause=describe_failure(failure),
+        error=error,
+        cause=cause,
     )
     return record, deleted
 

@@ -130,9 +130,10 @@ def test_a_failed_version_leaves_nothing_in_s3(world: dict[str, Any]) -> None:
     assert deleted == 3
     listed = world["s3"].list_objects_v2(Bucket=ARTIFACTS_BUCKET, Prefix="acme/")
     assert listed["KeyCount"] == 0
-    assert (record.status, record.cause) == (
+    assert (record.status, record.error, record.cause) == (
         VersionStatus.FAILED,
-        "Batch job j-1 FAILED: OOM (exit code 137)",
+        "Maas.PackagingFailed",
+        "States.TaskFailed: Batch job j-1 FAILED: OOM (exit code 137)",
     )
 
 
