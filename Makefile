@@ -57,8 +57,9 @@ cfn-lint: synth  ## cfn-lint the synthesized templates
 schemas: $(ALL)  ## regenerate the JSON Schema files from the pydantic models
 	$(BIN)/python -m schemas.export
 
-bench: $(LOCAL)  ## print the local runtime's speed figures
+bench: $(LOCAL)  ## print the local runtime's and the serving-size advisor's speed figures
 	$(BIN)/python benchmarks/local_runtime.py
+	$(BIN)/python benchmarks/advisor.py
 
 up: $(LOCAL)  ## serve the AWS emulation on 127.0.0.1 for other processes
 	$(BIN)/maas local up

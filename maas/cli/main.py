@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from typing import Annotated
+from pathlib import Path  # noqa: TC003 - typer reads the annotations when the app is built
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -37,6 +38,71 @@ def demo(
     result = run_demo(console, LocalSettings(endpoint_create_seconds=create_seconds))
     if not result.succeeded:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def recommend(
+    *,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="The model's config.json, or a checkpoint directory (its *.safetensors "
+            "headers are read too)."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="A Hugging Face model id, read from the Hub (needs huggingface_hub)."),
+    ] = None,
+    revision: Annotated[
+        str | None, typer.Option(help="The Hub revision of --model (a branch, tag or commit).")
+    ] = None,
+    batch: Annotated[
+        int, typer.Option(min=1, help="Concurrent requests to hold (the rolling batch).")
+    ] = 1,
+    prompt_tokens: Annotated[
+        int, typer.Option(min=1, help="Typical prompt length, for the prefill memory peak.")
+    ] = 512,
+    context_tokens: Annotated[
+        int, typer.Option(min=1, help="Longest sequence, prompt plus output (max_model_len).")
+    ] = 4096,
+    preference: Annotated[
+        Literal["cost", "latency"],
+        typer.Option(help="Rank by cost per million tokens or by per-token latency."),
+    ] = "cost",
+    instance_type: Annotated[
+        list[str] | None,
+        typer.Option(help="Consider only this instance type (repeat the option for more)."),
+    ] = None,
+    quantization: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Allow only this quantization: none, fp8 or awq (repeat for more; default: all)."
+        ),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the report as one JSON object.")
+    ] = False,
+) -> None:
+    """Size a model from its config and recommend a SageMaker instance, TP degree, engine,
+    quantization and batch, with the reasons and the runners-up."""
+    from maas.cli.recommend import run_recommend
+
+    run_recommend(
+        console,
+        config_path=config,
+        model=model,
+        revision=revision,
+        request_fields={
+            "concurrent_requests": batch,
+            "prompt_tokens": prompt_tokens,
+            "context_tokens": context_tokens,
+            "preference": preference,
+            "instance_types": tuple(instance_type) if instance_type else None,
+            "quantizations": tuple(quantization) if quantization else None,
+        },
+        as_json=json_output,
+    )
 
 
 @local_app.command("up")

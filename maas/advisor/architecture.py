@@ -1,0 +1,467 @@
+"""A decoder-only model's shape, read from its Hugging Face ``config.json``.
+
+Every family names its sizes its own way (``num_layers`` and ``kv_channels`` in the original
+GLM-4 config, ``text_config`` in the multimodal Gemma 3 one, ``kv_lora_rank`` for DeepSeek's
+latent attention). :meth:`ModelArchitecture.from_config` reads them into one shape that the
+sizing functions need not know the family of.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from maas.exceptions import UnsupportedArchitecture, ValidationError
+
+Family = Literal[
+    "llama",
+    "mistral",
+    "qwen2",
+    "qwen3",
+    "chatglm",
+    "glm",
+    "glm4",
+    "gemma",
+    "gemma2",
+    "gemma3",
+    "deepseek_v2",
+    "deepseek_v3",
+]
+
+#: ``model_type`` values and the family each belongs to.
+MODEL_TYPES: dict[str, Family] = {
+    "llama": "llama",
+    "mistral": "mistral",
+    "qwen2": "qwen2",
+    "qwen3": "qwen3",
+    "chatglm": "chatglm",
+    "glm": "glm",
+    "glm4": "glm4",
+    "gemma": "gemma",
+    "gemma2": "gemma2",
+    "gemma3": "gemma3",
+    "gemma3_text": "gemma3",
+    "deepseek_v2": "deepseek_v2",
+    "deepseek_v3": "deepseek_v3",
+}
+
+#: ``architectures`` entries, for configs whose ``model_type`` is missing or custom.
+ARCHITECTURES: dict[str, Family] = {
+    "LlamaForCausalLM": "llama",
+    "MistralForCausalLM": "mistral",
+    "Qwen2ForCausalLM": "qwen2",
+    "Qwen3ForCausalLM": "qwen3",
+    "ChatGLMModel": "chatglm",
+    "ChatGLMForConditionalGeneration": "chatglm",
+    "GlmForCausalLM": "glm",
+    "Glm4ForCausalLM": "glm4",
+    "GemmaForCausalLM": "gemma",
+    "Gemma2ForCausalLM": "gemma2",
+    "Gemma3ForCausalLM": "gemma3",
+    "Gemma3ForConditionalGeneration": "gemma3",
+    "DeepseekV2ForCausalLM": "deepseek_v2",
+    "DeepseekV3ForCausalLM": "deepseek_v3",
+}
+
+#: How the families read to a person, for error messages.
+SUPPORTED = (
+    "Llama (llama), Mistral (mistral), Qwen2 (qwen2), Qwen3 (qwen3), "
+    "GLM-4 (chatglm, glm, glm4), Gemma 1/2/3 (gemma, gemma2, gemma3, gemma3_text), "
+    "DeepSeek-V2/V3 (deepseek_v2, deepseek_v3)"
+)
+
+#: Quantization methods of pre-quantized checkpoints the advisor can size.
+CHECKPOINT_QUANTIZATIONS = ("awq", "gptq", "fp8")
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class LatentAttention(BaseModel):
+    """DeepSeek's multi-head latent attention (MLA): keys and values through a low-rank latent."""
+
+    model_config = _FROZEN
+
+    q_lora_rank: int | None = Field(description="Rank of the query's low-rank path; None: direct.")
+    kv_lora_rank: int = Field(gt=0, description="Width of the cached key-value latent.")
+    qk_nope_head_dim: int = Field(gt=0)
+    qk_rope_head_dim: int = Field(gt=0, description="Rotary part of each key, cached as is.")
+    v_head_dim: int = Field(gt=0)
+
+
+class MixtureOfExperts(BaseModel):
+    """DeepSeek-style mixture of experts: routed experts, shared experts, dense first layers."""
+
+    model_config = _FROZEN
+
+    routed_experts: int = Field(gt=0)
+    shared_experts: int = Field(ge=0)
+    experts_per_token: int = Field(gt=0)
+    expert_intermediate_size: int = Field(gt=0)
+    first_dense_layers: int = Field(ge=0, description="``first_k_dense_replace``.")
+    layer_frequency: int = Field(default=1, gt=0, description="``moe_layer_freq``.")
+    router_bias: bool = Field(
+        default=False, description="DeepSeek-V3's ``e_score_correction_bias`` per MoE layer."
+    )
+
+    def is_moe_layer(self, index: int) -> bool:
+        """Whether decoder layer ``index`` (from 0) has experts rather than a dense MLP."""
+        return index >= self.first_dense_layers and index % self.layer_frequency == 0
+
+
+class CheckpointQuantization(BaseModel):
+    """The ``quantization_config`` of a checkpoint that is already quantized."""
+
+    model_config = _FROZEN
+
+    method: Literal["awq", "gptq", "fp8"]
+    bits: int = 4
+    group_size: int = 128
+    weight_block_size: tuple[int, int] | None = None
+
+
+class ModelArchitecture(BaseModel):
+    """The sizes of a decoder-only transformer that memory and bandwidth depend on.
+
+    Examples
+    --------
+    >>> arch = ModelArchitecture.from_config({
+    ...     "model_type": "llama", "hidden_size": 576, "num_hidden_layers": 30,
+    ...     "num_attention_heads": 9, "num_key_value_heads": 3, "intermediate_size": 1536,
+    ...     "vocab_size": 49152, "tie_word_embeddings": True,
+    ... })
+    >>> arch.family, arch.head_dim, arch.num_kv_heads
+    ('llama', 64, 3)
+    """
+
+    model_config = _FROZEN
+
+    family: Family
+    model_type: str
+    architectures: tuple[str, ...] = ()
+    hidden_size: int = Field(gt=0)
+    num_layers: int = Field(gt=0)
+    num_attention_heads: int = Field(gt=0)
+    num_kv_heads: int = Field(gt=0)
+    head_dim: int = Field(gt=0)
+    intermediate_size: int = Field(gt=0, description="Width of the dense MLP.")
+    vocab_size: int = Field(gt=0)
+    tie_word_embeddings: bool
+    qkv_bias: bool = False
+    o_bias: bool = False
+    mlp_bias: bool = False
+    mlp_matrices: int = Field(default=3, description="3 for a gated MLP (gate, up, down).")
+    norms_per_layer: int = Field(default=2, description="Gemma 2/3 and GLM-4-0414 have four.")
+    norm_bias: bool = Field(default=False, description="LayerNorm rather than RMSNorm.")
+    qk_norm: bool = Field(
+        default=False, description="Per-head RMSNorm of q and k (Qwen3, Gemma 3)."
+    )
+    final_norm: bool = True
+    layer_windows: tuple[int | None, ...] = Field(
+        description="Per layer: its sliding window in tokens, or None for full attention."
+    )
+    max_position_embeddings: int | None = None
+    latent_attention: LatentAttention | None = None
+    experts: MixtureOfExperts | None = None
+    checkpoint_quantization: CheckpointQuantization | None = None
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ModelArchitecture:
+        """Read a Hugging Face ``config.json`` (as a mapping).
+
+        Raises
+        ------
+        UnsupportedArchitecture
+            When neither ``model_type`` nor ``architectures`` names a supported family.
+        ValidationError
+            When a size the family needs is missing or not a positive integer.
+        """
+        if not isinstance(config, Mapping):
+            raise ValidationError("config: expected a JSON object")
+        family = detect_family(config)
+        return _READERS[family](family, config)
+
+    @property
+    def sliding_window_layers(self) -> int:
+        """How many layers attend over a sliding window rather than the whole context."""
+        return sum(window is not None for window in self.layer_windows)
+
+
+def detect_family(config: Mapping[str, Any]) -> Family:
+    """The family from ``model_type``, else from ``architectures``.
+
+    Examples
+    --------
+    >>> detect_family({"model_type": "chatglm", "architectures": ["ChatGLMModel"]})
+    'chatglm'
+    >>> try:
+    ...     detect_family({"model_type": "mixtral"})
+    ... except UnsupportedArchitecture as error:
+    ...     print(error.message[:56])
+    config: model_type 'mixtral' is not supported; supported
+    """
+    model_type = config.get("model_type")
+    if isinstance(model_type, str) and model_type in MODEL_TYPES:
+        return MODEL_TYPES[model_type]
+    architectures = config.get("architectures") or []
+    for name in architectures if isinstance(architectures, list) else []:
+        if name in ARCHITECTURES:
+            return ARCHITECTURES[name]
+    described = f"model_type {model_type!r}" if model_type else "no model_type"
+    if architectures:
+        described += f" (architectures {', '.join(map(str, architectures))})"
+    raise UnsupportedArchitecture(f"config: {described} is not supported; supported: {SUPPORTED}")
+
+
+def _int(config: Mapping[str, Any], *names: str, default: int | None = None) -> int:
+    for name in names:
+        value = config.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValidationError(f"config: {name} must be a positive integer, not {value!r}")
+        return value
+    if default is not None:
+        return default
+    raise ValidationError(f"config: {names[0]} is missing")
+
+
+def _optional_int(config: Mapping[str, Any], name: str) -> int | None:
+    return _int(config, name) if config.get(name) is not None else None
+
+
+def _flag(config: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = config.get(name)
+    return default if value is None else bool(value)
+
+
+def _architectures(config: Mapping[str, Any]) -> tuple[str, ...]:
+    names = config.get("architectures") or []
+    return tuple(str(name) for name in names) if isinstance(names, list) else ()
+
+
+def _windows(
+    config: Mapping[str, Any], layers: int, sliding: list[bool], window: int | None
+) -> tuple[int | None, ...]:
+    """Per-layer windows; an explicit ``layer_types`` list (newer configs) wins."""
+    layer_types = config.get("layer_types")
+    if isinstance(layer_types, list) and len(layer_types) == layers:
+        sliding = [kind == "sliding_attention" for kind in layer_types]
+    if window is None:
+        return (None,) * layers
+    return tuple(window if is_sliding else None for is_sliding in sliding)
+
+
+def _quantization(config: Mapping[str, Any]) -> CheckpointQuantization | None:
+    settings = config.get("quantization_config")
+    if not isinstance(settings, Mapping):
+        return None
+    method = str(settings.get("quant_method", "")).lower()
+    if method not in CHECKPOINT_QUANTIZATIONS:
+        raise ValidationError(
+            f"config: quantization_config.quant_method {method!r} is not one the advisor "
+            f"sizes; supported: {', '.join(CHECKPOINT_QUANTIZATIONS)} (or an unquantized "
+            "checkpoint)"
+        )
+    if method == "fp8":
+        block = settings.get("weight_block_size")
+        return CheckpointQuantization(
+            method="fp8",
+            bits=8,
+            weight_block_size=(int(block[0]), int(block[1]))
+            if isinstance(block, list) and len(block) == 2
+            else None,
+        )
+    return CheckpointQuantization(
+        method="awq" if method == "awq" else "gptq",
+        bits=int(settings.get("bits", settings.get("w_bit", 4))),
+        group_size=int(settings.get("group_size", settings.get("q_group_size", 128))),
+    )
+
+
+def _standard(family: Family, config: Mapping[str, Any]) -> ModelArchitecture:
+    """Llama, Mistral, Qwen2/3, the Hugging Face GLM ports and Gemma 1/2/3."""
+    notes: list[str] = []
+    architectures = _architectures(config)
+    if family == "gemma3" and isinstance(config.get("text_config"), Mapping):
+        # The multimodal checkpoint: the language model's sizes are under text_config and
+        # leave out what equals Gemma3TextConfig's defaults.
+        notes.append(
+            "multimodal Gemma 3: only the language model is sized from config.json; the vision "
+            "tower is counted only when safetensors headers are given"
+        )
+        config = {**_GEMMA3_TEXT_DEFAULTS, **config["text_config"]}
+    hidden = _int(config, "hidden_size")
+    layers = _int(config, "num_hidden_layers")
+    heads = _int(config, "num_attention_heads")
+    kv_heads = _int(config, "num_key_value_heads", default=heads)
+    head_dim = _int(config, "head_dim", default=hidden // heads)
+    attention_bias = _flag(config, "attention_bias", False)
+    window = _optional_int(config, "sliding_window")
+    sliding = [True] * layers
+    if family in ("qwen2", "qwen3"):
+        # Qwen2/3 slide only from max_window_layers up, and only with use_sliding_window.
+        first = _int(config, "max_window_layers", default=layers)
+        window = window if _flag(config, "use_sliding_window", False) else None
+        sliding = [index >= first for index in range(layers)]
+    elif family == "gemma2":
+        sliding = [index % 2 == 0 for index in range(layers)]
+    elif family == "gemma3":
+        pattern = _int(config, "sliding_window_pattern", default=6)
+        sliding = [(index + 1) % pattern != 0 for index in range(layers)]
+    elif family not in ("mistral",):
+        window = None if "layer_types" not in config else window
+    gemma = family in ("gemma", "gemma2", "gemma3")
+    return ModelArchitecture(
+        family=family,
+        model_type=str(config.get("model_type", family)),
+        architectures=architectures,
+        hidden_size=hidden,
+        num_layers=layers,
+        num_attention_heads=heads,
+        num_kv_heads=kv_heads,
+        head_dim=head_dim,
+        intermediate_size=_int(config, "intermediate_size"),
+        vocab_size=_int(config, "vocab_size"),
+        tie_word_embeddings=_flag(config, "tie_word_embeddings", gemma),
+        qkv_bias=family == "qwen2" or attention_bias,
+        # Llama's attention_bias covers o_proj too; Qwen's and GLM's cover q, k and v only.
+        o_bias=family == "llama" and attention_bias,
+        mlp_bias=_flag(config, "mlp_bias", False),
+        norms_per_layer=4 if family in ("gemma2", "gemma3", "glm4") else 2,
+        qk_norm=family in ("qwen3", "gemma3"),
+        layer_windows=_windows(config, layers, sliding, window),
+        max_position_embeddings=_optional_int(config, "max_position_embeddings"),
+        checkpoint_quantization=_quantization(config),
+        notes=tuple(notes),
+    )
+
+
+def _chatglm(family: Family, config: Mapping[str, Any]) -> ModelArchitecture:
+    """The original GLM-4 (and ChatGLM3) config of the ``trust_remote_code`` model."""
+    heads = _int(config, "num_attention_heads")
+    kv_heads = (
+        _int(config, "multi_query_group_num")
+        if _flag(config, "multi_query_attention", False)
+        else heads
+    )
+    layers = _int(config, "num_layers", "num_hidden_layers")
+    linear_bias = _flag(config, "add_bias_linear", False)
+    return ModelArchitecture(
+        family=family,
+        model_type=str(config.get("model_type", family)),
+        architectures=_architectures(config),
+        hidden_size=_int(config, "hidden_size"),
+        num_layers=layers,
+        num_attention_heads=heads,
+        num_kv_heads=kv_heads,
+        head_dim=_int(config, "kv_channels"),
+        # dense_h_to_4h is one fused matrix of 2 x ffn_hidden_size (gate and up): same count.
+        intermediate_size=_int(config, "ffn_hidden_size"),
+        vocab_size=_int(config, "padded_vocab_size", "vocab_size"),
+        tie_word_embeddings=_flag(config, "tie_word_embeddings", False),
+        qkv_bias=_flag(config, "add_qkv_bias", False) or linear_bias,
+        o_bias=linear_bias,
+        mlp_bias=linear_bias,
+        norm_bias=not _flag(config, "rmsnorm", True),
+        final_norm=_flag(config, "post_layer_norm", True),
+        layer_windows=(None,) * layers,
+        max_position_embeddings=_optional_int(config, "seq_length"),
+        checkpoint_quantization=_quantization(config),
+    )
+
+
+def _deepseek(family: Family, config: Mapping[str, Any]) -> ModelArchitecture:
+    """DeepSeek-V2/V3: latent attention and routed plus shared experts."""
+    layers = _int(config, "num_hidden_layers")
+    heads = _int(config, "num_attention_heads")
+    latent = LatentAttention(
+        q_lora_rank=_optional_int(config, "q_lora_rank"),
+        kv_lora_rank=_int(config, "kv_lora_rank"),
+        qk_nope_head_dim=_int(config, "qk_nope_head_dim"),
+        qk_rope_head_dim=_int(config, "qk_rope_head_dim"),
+        v_head_dim=_int(config, "v_head_dim"),
+    )
+    experts = None
+    if config.get("n_routed_experts"):
+        experts = MixtureOfExperts(
+            routed_experts=_int(config, "n_routed_experts"),
+            shared_experts=int(config.get("n_shared_experts") or 0),
+            experts_per_token=_int(config, "num_experts_per_tok"),
+            expert_intermediate_size=_int(config, "moe_intermediate_size"),
+            first_dense_layers=int(config.get("first_k_dense_replace") or 0),
+            layer_frequency=_int(config, "moe_layer_freq", default=1),
+            router_bias=config.get("topk_method") == "noaux_tc",
+        )
+    notes = []
+    if config.get("num_nextn_predict_layers"):
+        notes.append(
+            "the multi-token-prediction layer(s) (num_nextn_predict_layers) are not counted: "
+            "serving loads them only for speculative decoding"
+        )
+    return ModelArchitecture(
+        family=family,
+        model_type=str(config.get("model_type", family)),
+        architectures=_architectures(config),
+        hidden_size=_int(config, "hidden_size"),
+        num_layers=layers,
+        num_attention_heads=heads,
+        num_kv_heads=_int(config, "num_key_value_heads", default=heads),
+        head_dim=latent.qk_nope_head_dim + latent.qk_rope_head_dim,
+        intermediate_size=_int(config, "intermediate_size"),
+        vocab_size=_int(config, "vocab_size"),
+        tie_word_embeddings=_flag(config, "tie_word_embeddings", False),
+        o_bias=False,
+        layer_windows=(None,) * layers,
+        max_position_embeddings=_optional_int(config, "max_position_embeddings"),
+        latent_attention=latent,
+        experts=experts,
+        checkpoint_quantization=_quantization(config),
+        notes=tuple(notes),
+    )
+
+
+# Gemma3TextConfig's defaults, which the multimodal checkpoints' text_config leaves out.
+_GEMMA3_TEXT_DEFAULTS: dict[str, Any] = {
+    "model_type": "gemma3_text",
+    "vocab_size": 262208,
+    "hidden_size": 2304,
+    "intermediate_size": 9216,
+    "num_hidden_layers": 26,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 4,
+    "head_dim": 256,
+    "sliding_window": 4096,
+    "sliding_window_pattern": 6,
+    "max_position_embeddings": 131072,
+    "tie_word_embeddings": True,
+}
+
+_READERS = {
+    "llama": _standard,
+    "mistral": _standard,
+    "qwen2": _standard,
+    "qwen3": _standard,
+    "glm": _standard,
+    "glm4": _standard,
+    "gemma": _standard,
+    "gemma2": _standard,
+    "gemma3": _standard,
+    "chatglm": _chatglm,
+    "deepseek_v2": _deepseek,
+    "deepseek_v3": _deepseek,
+}
+
+__all__ = [
+    "ARCHITECTURES",
+    "MODEL_TYPES",
+    "SUPPORTED",
+    "CheckpointQuantization",
+    "Family",
+    "LatentAttention",
+    "MixtureOfExperts",
+    "ModelArchitecture",
+    "detect_family",
+]

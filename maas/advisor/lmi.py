@@ -1,0 +1,67 @@
+"""An LMI container's ``serving.properties`` for a recommendation.
+
+The SageMaker Large Model Inference (LMI) container reads ``serving.properties`` next to the
+model: ``engine=Python`` with a rolling-batch back end (``vllm``, ``lmi-dist`` or ``trtllm``)
+and its ``option.*`` settings.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from maas.advisor.recommend import Recommendation
+
+
+def serving_properties(
+    recommendation: Recommendation,
+    *,
+    revision: str | None = None,
+    model_id: str | None = None,
+) -> str:
+    """The ``serving.properties`` text that serves ``recommendation``.
+
+    ``revision`` pins the Hub revision (a commit hash, for a reproducible deployment);
+    ``model_id`` sets ``option.model_id`` when the weights are fetched at start-up rather
+    than packaged next to the file.
+
+    Examples
+    --------
+    >>> from maas.advisor import ServingRequest, advise
+    >>> config = {
+    ...     "model_type": "llama", "hidden_size": 576, "num_hidden_layers": 30,
+    ...     "num_attention_heads": 9, "num_key_value_heads": 3, "intermediate_size": 1536,
+    ...     "vocab_size": 49152, "tie_word_embeddings": True,
+    ... }
+    >>> request = ServingRequest(
+    ...     context_tokens=2048, concurrent_requests=4, quantizations=("none",)
+    ... )
+    >>> report = advise(config, request)
+    >>> print(serving_properties(report.recommendation, revision="12fd25f7"))
+    engine=Python
+    option.rolling_batch=vllm
+    option.tensor_parallel_degree=1
+    option.max_rolling_batch_size=256
+    option.max_model_len=2048
+    option.dtype=bf16
+    option.revision=12fd25f7
+    <BLANKLINE>
+    """
+    lines = ["engine=Python"]
+    if model_id is not None:
+        lines.append(f"option.model_id={model_id}")
+    lines += [
+        f"option.rolling_batch={recommendation.engine}",
+        f"option.tensor_parallel_degree={recommendation.tensor_parallel_degree}",
+        f"option.max_rolling_batch_size={recommendation.max_rolling_batch_size}",
+        f"option.max_model_len={recommendation.max_model_len}",
+        "option.dtype=bf16",
+    ]
+    if recommendation.quantization != "none":
+        lines.append(f"option.quantize={recommendation.quantization}")
+    if revision is not None:
+        lines.append(f"option.revision={revision}")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["serving_properties"]

@@ -1,0 +1,642 @@
+"""Which instance, tensor-parallel degree, engine, quantization and batch serve a model best.
+
+Every GPU instance type in the catalog is tried with every tensor-parallel degree its GPUs
+allow and every quantization its GPUs run. A candidate's memory per GPU is sized the way vLLM
+sizes it; its speed is the decode roofline (each step reads the weights and the KV cache of
+the batch from HBM once), plus a floor for the all-reduces of tensor parallelism. Candidates
+that hold the requested concurrency at the requested context are ranked by cost per million
+tokens at that bound, or by per-sequence decode latency.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from maas.advisor.request import Quantization
+from maas.advisor.sizing import (
+    RUNTIME_WORKSPACE_BYTES,
+    WeightFormat,
+    activation_bytes_per_token,
+    kv_bytes_per_sequence,
+    kv_heads_per_rank,
+    routed_fraction_read,
+)
+from maas.exceptions import NoInstanceFits, ValidationError
+from maas.instances import InstanceType, get_instance_type, instance_catalog, price_date
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from maas.advisor.architecture import ModelArchitecture
+    from maas.advisor.request import ServingRequest
+
+Engine = Literal["vllm", "lmi-dist", "trtllm"]
+
+#: vLLM's default ``gpu_memory_utilization``: the share of each GPU the engine may use.
+GPU_MEMORY_UTILIZATION = 0.90
+#: Tokens one engine step prefills with chunked prefill (vLLM's ``max_num_batched_tokens``).
+PREFILL_CHUNK_TOKENS = 8192
+#: Memory kept for CUDA graphs and communication buffers per GPU (an allowance, not measured).
+CUDA_GRAPH_BYTES = 2**30
+#: vLLM's default ``max_num_seqs``: the rolling batch is capped here.
+MAX_ROLLING_BATCH = 256
+#: Latency floor of one small all-reduce, per interconnect (assumed, not measured here).
+ALLREDUCE_SECONDS: dict[str, float] = {"nvlink": 10e-6, "pcie": 25e-6}
+#: All-reduces per layer per decode step under tensor parallelism (after attention, after MLP).
+ALLREDUCES_PER_LAYER = 2
+#: Tensor-parallel degrees tried, where an instance has that many GPUs.
+TENSOR_PARALLEL_DEGREES = (1, 2, 4, 8)
+#: Decode steps this much slower than the fastest still count as fastest (then cost decides).
+LATENCY_TOLERANCE = 0.10
+#: How many runners-up a report lists.
+RUNNERS_UP = 3
+#: Families LMI's TensorRT-LLM back end builds engines for.
+TRTLLM_FAMILIES = frozenset({"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2"})
+#: GPUs where TensorRT-LLM is chosen for latency (Hopper).
+TRTLLM_ACCELERATORS = frozenset({"NVIDIA H100", "NVIDIA H200"})
+
+#: The weight format each quantization stores.
+QUANTIZATION_FORMATS: dict[Quantization, WeightFormat] = {
+    "none": "bf16",
+    "fp8": "fp8",
+    "awq": "int4",
+    "gptq": "int4",
+}
+
+_GB = 1e9
+
+
+class Recommendation(BaseModel):
+    """One way to serve the model, with its sizes, its bound and the reason for each choice."""
+
+    model_config = ConfigDict(frozen=True)
+
+    instance_type: str
+    accelerator: str
+    gpus: int = Field(description="GPUs on the instance.")
+    tensor_parallel_degree: int
+    workers: int = Field(description="Model copies on the instance: GPUs / TP.")
+    engine: Engine
+    quantization: Quantization
+    max_rolling_batch_size: int = Field(description="Per worker.")
+    max_model_len: int
+    max_concurrent_sequences: int = Field(
+        description="Sequences of max_model_len tokens the instance's KV cache holds."
+    )
+    weight_bytes_per_gpu: int
+    kv_cache_bytes_per_gpu: int
+    kv_bytes_per_sequence_per_gpu: int
+    decode_step_ms: float = Field(
+        description="Lower bound of one decode step at the requested concurrency: the time "
+        "per output token of each sequence."
+    )
+    decode_tokens_per_s: float = Field(
+        description="Upper bound of output tokens per second at the requested concurrency."
+    )
+    price_per_hour_usd: float
+    price_is_estimate: bool = False
+    cost_per_million_tokens_usd: float
+    reasons: dict[str, str] = Field(
+        description="Why: keys instance_type, tensor_parallel_degree, engine, quantization, "
+        "max_rolling_batch_size."
+    )
+
+
+class Rejection(BaseModel):
+    """A candidate that cannot serve the request, and the most it can hold."""
+
+    model_config = ConfigDict(frozen=True)
+
+    instance_type: str
+    tensor_parallel_degree: int
+    quantization: Quantization
+    max_concurrent_sequences: int
+    reason: str
+
+
+class Ranking(BaseModel):
+    """The best candidate, the runners-up, and what was turned down."""
+
+    model_config = ConfigDict(frozen=True)
+
+    recommendation: Recommendation
+    runners_up: list[Recommendation]
+    rejected: list[Rejection] = Field(
+        description="The rejected candidates that came closest (held the most sequences)."
+    )
+    candidates_considered: int
+    candidates_fitting: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    instance: InstanceType
+    tensor_parallel: int
+    quantization: Quantization
+    weight_bytes_per_gpu: float
+    kv_cache_bytes_per_gpu: float
+    kv_bytes_per_sequence: int
+    sequences_per_worker: int
+    rejection: str | None = None
+    batch_per_worker: int = 0
+    step_seconds: float = math.inf
+    tokens_per_second: float = 0.0
+    cost_per_million: float = math.inf
+
+    @property
+    def workers(self) -> int:
+        return self.instance.accelerator_count // self.tensor_parallel
+
+    @property
+    def capacity(self) -> int:
+        return self.sequences_per_worker * self.workers
+
+    @property
+    def price(self) -> float:
+        return self.instance.price_per_hour_usd or math.inf
+
+    def describe(self) -> str:
+        tp = f"TP {self.tensor_parallel}"
+        quantized = "" if self.quantization == "none" else f", {self.quantization}"
+        return f"{self.instance.instance_type} ({tp}{quantized})"
+
+
+def gpu_instances() -> list[InstanceType]:
+    """The catalog's GPU types the advisor can size: those with bandwidth and a price."""
+    return [
+        row
+        for row in instance_catalog().values()
+        if row.accelerator is not None
+        and row.accelerator.startswith("NVIDIA")
+        and row.accelerator_memory_bandwidth_gbps
+        and row.accelerator_memory_mib
+        and row.price_per_hour_usd
+    ]
+
+
+def recommend(
+    arch: ModelArchitecture,
+    request: ServingRequest,
+    weights: Mapping[Quantization, tuple[int, int]],
+) -> Ranking:
+    """Rank every candidate for ``request``.
+
+    ``weights`` maps each quantization the checkpoint can be served in to its weight bytes
+    outside and inside the routed experts (one entry for an already quantized checkpoint).
+
+    Raises
+    ------
+    NoInstanceFits
+        When no candidate in scope holds the requested concurrency; the message says what
+        would: another instance type, a quantization, or nothing in the catalog.
+    """
+    allowed = _allowed_quantizations(request, weights)
+    scope = _instance_scope(request)
+    plans = [
+        _evaluate(
+            arch,
+            request,
+            instance=instance,
+            tensor_parallel=tensor_parallel,
+            quantization=quantization,
+            weights=weights[quantization],
+        )
+        for instance in gpu_instances()
+        for tensor_parallel in TENSOR_PARALLEL_DEGREES
+        if tensor_parallel <= instance.accelerator_count
+        for quantization in weights
+    ]
+    in_scope = [
+        plan
+        for plan in plans
+        if plan.instance.instance_type in scope and plan.quantization in allowed
+    ]
+    fitting = [plan for plan in in_scope if plan.rejection is None]
+    if not fitting:
+        raise NoInstanceFits(
+            _no_fit_message(
+                request,
+                plans=plans,
+                in_scope=in_scope,
+                scope=scope,
+                allowed=allowed,
+                weights=weights,
+            )
+        )
+    ranked = _rank(fitting, request)
+    best = ranked[0]
+    # Runners-up on other instance types: a smaller variant of the same choice says little.
+    runners_up: list[tuple[int, _Plan]] = []
+    seen = {best.instance.instance_type}
+    for rank, plan in enumerate(ranked[1:], start=2):
+        if len(runners_up) == RUNNERS_UP:
+            break
+        if plan.instance.instance_type not in seen:
+            seen.add(plan.instance.instance_type)
+            runners_up.append((rank, plan))
+    rejected = sorted(
+        (plan for plan in in_scope if plan.rejection is not None and plan.capacity > 0),
+        key=lambda plan: (-plan.capacity, plan.price),
+    )
+    context = _RankingContext(arch, request, len(fitting), weights)
+    return Ranking(
+        recommendation=_recommendation(best, 1, context),
+        runners_up=[_recommendation(plan, rank, context) for rank, plan in runners_up],
+        rejected=[
+            Rejection(
+                instance_type=plan.instance.instance_type,
+                tensor_parallel_degree=plan.tensor_parallel,
+                quantization=plan.quantization,
+                max_concurrent_sequences=plan.capacity,
+                reason=plan.rejection or "",
+            )
+            for plan in rejected[:RUNNERS_UP]
+        ],
+        candidates_considered=len(in_scope),
+        candidates_fitting=len(fitting),
+    )
+
+
+def _allowed_quantizations(
+    request: ServingRequest, weights: Mapping[Quantization, tuple[int, int]]
+) -> set[Quantization]:
+    if request.quantizations is None:
+        return set(weights)
+    asked = set(request.quantizations)
+    allowed = asked & set(weights)
+    if not allowed:
+        raise ValidationError(
+            f"quantizations: the checkpoint can be served as {', '.join(weights)} only, "
+            f"not {', '.join(sorted(asked))}"
+        )
+    return allowed
+
+
+def _instance_scope(request: ServingRequest) -> set[str]:
+    gpu_types = {row.instance_type for row in gpu_instances()}
+    if request.instance_types is None:
+        return gpu_types
+    for name in request.instance_types:
+        get_instance_type(name, field="instance_types")
+        if name not in gpu_types:
+            raise ValidationError(
+                f"instance_types: {name} is not a GPU instance type the advisor sizes; "
+                f"families it sizes: {', '.join(sorted({t.split('.')[1] for t in gpu_types}))}"
+            )
+    return set(request.instance_types)
+
+
+def _incompatibility(
+    arch: ModelArchitecture,
+    instance: InstanceType,
+    tensor_parallel: int,
+    quantization: Quantization,
+) -> str | None:
+    heads, kv_heads = arch.num_attention_heads, arch.num_kv_heads
+    if heads % tensor_parallel:
+        return f"TP {tensor_parallel} does not divide the {heads} attention heads"
+    if arch.latent_attention is None and kv_heads % tensor_parallel and tensor_parallel % kv_heads:
+        return f"TP {tensor_parallel} neither divides nor is a multiple of the {kv_heads} KV heads"
+    if quantization == "fp8" and not instance.accelerator_supports_fp8:
+        return f"{instance.accelerator} has no FP8 support"
+    if quantization in ("awq", "gptq"):
+        group = (
+            128 if arch.checkpoint_quantization is None else arch.checkpoint_quantization.group_size
+        )
+        widths = [arch.num_attention_heads * arch.head_dim, arch.intermediate_size]
+        if arch.experts is not None:
+            widths.append(arch.experts.expert_intermediate_size)
+        # A row-parallel layer's input is split across ranks; each split must hold whole groups.
+        if any((width // tensor_parallel) % group for width in widths):
+            return (
+                f"TP {tensor_parallel} splits a layer's input into parts that are not whole "
+                f"{group}-groups"
+            )
+    return None
+
+
+def _evaluate(
+    arch: ModelArchitecture,
+    request: ServingRequest,
+    *,
+    instance: InstanceType,
+    tensor_parallel: int,
+    quantization: Quantization,
+    weights: tuple[int, int],
+) -> _Plan:
+    dense, routed = weights
+    weight_per_gpu = (dense + routed) / tensor_parallel
+    memory = (instance.accelerator_memory_mib or 0) * 2**20
+    overhead = (
+        PREFILL_CHUNK_TOKENS * activation_bytes_per_token(arch, tensor_parallel=tensor_parallel)
+        + RUNTIME_WORKSPACE_BYTES
+        + CUDA_GRAPH_BYTES
+    )
+    kv_cache = memory * GPU_MEMORY_UTILIZATION - weight_per_gpu - overhead
+    per_sequence = kv_bytes_per_sequence(
+        arch, request.context_tokens, tensor_parallel=tensor_parallel
+    )
+    sequences = max(0, math.floor(kv_cache / per_sequence))
+    plan = _Plan(
+        instance=instance,
+        tensor_parallel=tensor_parallel,
+        quantization=quantization,
+        weight_bytes_per_gpu=weight_per_gpu,
+        kv_cache_bytes_per_gpu=max(kv_cache, 0.0),
+        kv_bytes_per_sequence=per_sequence,
+        sequences_per_worker=sequences,
+    )
+    reason = _incompatibility(arch, instance, tensor_parallel, quantization)
+    if reason is not None:
+        # It cannot run at all: it holds nothing, whatever its memory would allow.
+        return replace(plan, sequences_per_worker=0, rejection=reason)
+    if kv_cache <= 0:
+        reason = (
+            f"the weights ({weight_per_gpu / _GB:.1f} GB per GPU) and the runtime overhead "
+            f"({overhead / _GB:.1f} GB) exceed the {memory * GPU_MEMORY_UTILIZATION / _GB:.1f} GB "
+            "usable on each GPU"
+        )
+    elif sequences == 0:
+        reason = f"no room for one sequence of {request.context_tokens} tokens"
+    elif plan.capacity < request.concurrent_requests:
+        reason = (
+            f"holds {plan.capacity} sequences of {request.context_tokens} tokens, "
+            f"fewer than the {request.concurrent_requests} requested"
+        )
+    if reason is not None:
+        return replace(plan, rejection=reason)
+    batch = math.ceil(request.concurrent_requests / plan.workers)
+    read = (dense + routed * routed_fraction_read(arch, batch)) / tensor_parallel
+    bandwidth = (instance.accelerator_memory_bandwidth_gbps or 0) * _GB
+    step = (read + batch * per_sequence) / bandwidth
+    if tensor_parallel > 1:
+        latency = ALLREDUCE_SECONDS.get(instance.accelerator_interconnect or "pcie", 25e-6)
+        step += ALLREDUCES_PER_LAYER * arch.num_layers * latency
+    tokens_per_second = request.concurrent_requests / step
+    return replace(
+        plan,
+        batch_per_worker=batch,
+        step_seconds=step,
+        tokens_per_second=tokens_per_second,
+        cost_per_million=plan.price / (tokens_per_second * 3600) * 1e6,
+    )
+
+
+def _rank(fitting: list[_Plan], request: ServingRequest) -> list[_Plan]:
+    if request.preference != "cost" and any(plan.quantization == "none" for plan in fitting):
+        # Full precision whenever it fits, unless the caller asked for the lowest cost.
+        fitting = [plan for plan in fitting if plan.quantization == "none"]
+    if request.preference == "latency":
+        # Steps within a few percent of the fastest are as good as equal: among them, the
+        # cheapest per token wins, then the rest follow by step time.
+        fastest = min(plan.step_seconds for plan in fitting)
+        limit = fastest * (1 + LATENCY_TOLERANCE)
+        return sorted(
+            fitting,
+            key=lambda p: (
+                p.step_seconds > limit,
+                p.cost_per_million if p.step_seconds <= limit else p.step_seconds,
+                p.price,
+            ),
+        )
+    return sorted(
+        fitting,
+        key=lambda p: (p.cost_per_million, p.step_seconds, p.price, p.tensor_parallel),
+    )
+
+
+def _cheapest(plans: Iterable[_Plan]) -> _Plan | None:
+    return min(
+        plans,
+        key=lambda p: (p.price, p.instance.accelerator_count, p.cost_per_million),
+        default=None,
+    )
+
+
+def _no_fit_message(
+    request: ServingRequest,
+    *,
+    plans: list[_Plan],
+    in_scope: list[_Plan],
+    scope: set[str],
+    allowed: set[Quantization],
+    weights: Mapping[Quantization, tuple[int, int]],
+) -> str:
+    load = f"{request.concurrent_requests} sequence(s) of {request.context_tokens} tokens"
+    closest = max(in_scope, key=lambda p: (p.capacity, -p.price), default=None)
+    why = f" ({closest.describe()}: {closest.rejection})" if closest and closest.capacity else ""
+    elsewhere = _cheapest(
+        p
+        for p in plans
+        if p.rejection is None
+        and p.quantization in allowed
+        and p.instance.instance_type not in scope
+    )
+    if request.instance_types is not None and elsewhere is not None:
+        asked = ", ".join(request.instance_types)
+        return (
+            f"none of {asked} can serve {load}{why}; the cheapest instance that can is "
+            f"{elsewhere.describe()}"
+        )
+    quantized = _cheapest(p for p in plans if p.rejection is None and p.quantization not in allowed)
+    if quantized is not None:
+        allowed_text = (
+            "without quantization" if allowed == {"none"} else f"as {'/'.join(sorted(allowed))}"
+        )
+        return (
+            f"no instance serves {load} {allowed_text}{why}; with {quantized.quantization} it "
+            f"fits on {quantized.describe()}"
+        )
+    largest = max(plans, key=lambda p: (p.capacity, -p.price), default=None)
+    if largest is not None and largest.capacity > 0:
+        return (
+            f"no instance in the catalog holds {load}; the most is {largest.capacity} on "
+            f"{largest.describe()}"
+        )
+    biggest = max(
+        gpu_instances(), key=lambda i: (i.accelerator_memory_mib or 0) * i.accelerator_count
+    )
+    total = (biggest.accelerator_memory_mib or 0) * 2**20 * biggest.accelerator_count
+    smallest_weights = min(sum(pair) for pair in weights.values())
+    return (
+        f"nothing in the catalog can hold it: its weights take {smallest_weights / _GB:.0f} GB "
+        f"even in the smallest format, and the largest instance, {biggest.instance_type}, has "
+        f"{total * GPU_MEMORY_UTILIZATION / _GB:.0f} GB usable"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _RankingContext:
+    arch: ModelArchitecture
+    request: ServingRequest
+    fitting: int
+    weights: Mapping[Quantization, tuple[int, int]]
+
+
+def _engine(arch: ModelArchitecture, plan: _Plan, request: ServingRequest) -> Engine:
+    if (
+        request.preference == "latency"
+        and plan.instance.accelerator in TRTLLM_ACCELERATORS
+        and arch.family in TRTLLM_FAMILIES
+    ):
+        return "trtllm"
+    return "vllm"
+
+
+def _recommendation(plan: _Plan, rank: int, context: _RankingContext) -> Recommendation:
+    arch, request = context.arch, context.request
+    engine = _engine(arch, plan, request)
+    rolling = max(min(plan.sequences_per_worker, MAX_ROLLING_BATCH), plan.batch_per_worker)
+    return Recommendation(
+        instance_type=plan.instance.instance_type,
+        accelerator=plan.instance.accelerator or "",
+        gpus=plan.instance.accelerator_count,
+        tensor_parallel_degree=plan.tensor_parallel,
+        workers=plan.workers,
+        engine=engine,
+        quantization=plan.quantization,
+        max_rolling_batch_size=rolling,
+        max_model_len=request.context_tokens,
+        max_concurrent_sequences=plan.capacity,
+        weight_bytes_per_gpu=round(plan.weight_bytes_per_gpu),
+        kv_cache_bytes_per_gpu=round(plan.kv_cache_bytes_per_gpu),
+        kv_bytes_per_sequence_per_gpu=plan.kv_bytes_per_sequence,
+        decode_step_ms=round(plan.step_seconds * 1000, 4),
+        decode_tokens_per_s=round(plan.tokens_per_second, 1),
+        price_per_hour_usd=plan.price,
+        price_is_estimate=plan.instance.price_is_estimate,
+        cost_per_million_tokens_usd=round(plan.cost_per_million, 4),
+        reasons={
+            "instance_type": _instance_reason(plan, rank, context),
+            "tensor_parallel_degree": _tensor_parallel_reason(arch, plan),
+            "engine": _engine_reason(engine, plan),
+            "quantization": _quantization_reason(plan, context),
+            "max_rolling_batch_size": _batch_reason(plan, rolling, request),
+        },
+    )
+
+
+def _instance_reason(plan: _Plan, rank: int, context: _RankingContext) -> str:
+    instance, request = plan.instance, context.request
+    gpu = (
+        f"{instance.accelerator_count} x {instance.accelerator} "
+        f"({(instance.accelerator_memory_mib or 0) / 1024:.1f} GiB, "
+        f"{instance.accelerator_memory_bandwidth_gbps:.0f} GB/s each)"
+    )
+    estimate = ", an estimate" if instance.price_is_estimate else ""
+    price = f"{plan.price:.3f} USD/h (us-east-1 on-demand, {price_date()}{estimate})"
+    measure = (
+        f"{plan.cost_per_million:.3f} USD per million output tokens at the bandwidth bound"
+        if request.preference == "cost"
+        else f"a decode step of {plan.step_seconds * 1000:.2f} ms per token at the bound"
+    )
+    order = "the lowest cost" if request.preference == "cost" else "the lowest latency"
+    return (
+        f"{instance.instance_type}: {measure}; rank {rank} by {order} of the "
+        f"{context.fitting} configurations that hold {request.concurrent_requests} "
+        f"sequence(s) of {request.context_tokens} tokens; {gpu} at {price}"
+    )
+
+
+def _tensor_parallel_reason(arch: ModelArchitecture, plan: _Plan) -> str:
+    tp, gpus = plan.tensor_parallel, plan.instance.accelerator_count
+    weights = f"{plan.weight_bytes_per_gpu / _GB:.1f} GB of weights per GPU"
+    if arch.latent_attention is not None:
+        kv = "each rank holds the whole latent KV cache (MLA does not split it by heads)"
+    else:
+        per_rank = kv_heads_per_rank(arch, tp)
+        replicated = " (replicated, as TP exceeds them)" if tp > arch.num_kv_heads else ""
+        kv = f"each rank holds {per_rank} of the {arch.num_kv_heads} KV heads{replicated}"
+    workers = (
+        f"; LMI runs {plan.workers} model workers, one per {tp} GPU(s)" if plan.workers > 1 else ""
+    )
+    why = (
+        "one GPU holds the weights and the KV cache"
+        if tp == 1
+        else f"the model is split over {tp} GPUs"
+    )
+    return f"TP {tp} of {gpus} GPU(s): {why}: {weights}, {kv}{workers}"
+
+
+def _engine_reason(engine: Engine, plan: _Plan) -> str:
+    if engine == "trtllm":
+        return (
+            "TensorRT-LLM (option.rolling_batch=trtllm): the lowest per-token latency on "
+            f"{plan.instance.accelerator} (Hopper); LMI compiles the engine when the endpoint "
+            "starts, or ahead of time"
+        )
+    return (
+        "LMI with vLLM (option.rolling_batch=vllm): continuous batching, paged KV cache and "
+        "CUDA graphs, for every family and GPU here; lmi-dist is LMI's equivalent back end on "
+        "older images"
+    )
+
+
+def _quantization_reason(plan: _Plan, context: _RankingContext) -> str:
+    arch, request = context.arch, context.request
+    bytes_total = sum(context.weights[plan.quantization]) / _GB
+    if arch.checkpoint_quantization is not None:
+        return (
+            f"{plan.quantization}: the checkpoint is already quantized "
+            f"({arch.checkpoint_quantization.method}, {bytes_total:.1f} GB of weights)"
+        )
+    if plan.quantization == "none":
+        if request.preference == "cost":
+            return (
+                f"none (bf16, {bytes_total:.1f} GB): full precision was also the cheapest per "
+                "token here"
+            )
+        return (
+            f"none (bf16, {bytes_total:.1f} GB): it fits at full precision, which is kept "
+            "unless the preference is cost"
+        )
+    reduction = (
+        1 - bytes_total / (sum(context.weights["none"]) / _GB) if "none" in context.weights else 0.0
+    )
+    if plan.quantization == "fp8":
+        detail = (
+            f"FP8 weights ({bytes_total:.1f} GB, {reduction:.0%} less to read per step) on "
+            f"{plan.instance.accelerator}, which runs FP8 natively; LMI quantizes on load"
+        )
+    else:
+        detail = (
+            f"AWQ int4, group size 128 ({bytes_total:.1f} GB, {reduction:.0%} less; embeddings "
+            "and lm_head stay 16-bit); needs an AWQ checkpoint (quantize one first or use a "
+            "published -AWQ repository)"
+        )
+    why = "the cheapest per token" if request.preference == "cost" else "the only way it fits"
+    return f"{plan.quantization}: {detail}; {why}; expect a small loss of quality"
+
+
+def _batch_reason(plan: _Plan, rolling: int, request: ServingRequest) -> str:
+    capped = (
+        f", capped at vLLM's default max_num_seqs of {MAX_ROLLING_BATCH}"
+        if plan.sequences_per_worker > MAX_ROLLING_BATCH
+        else ""
+    )
+    return (
+        f"{rolling}: the KV cache ({plan.kv_cache_bytes_per_gpu / _GB:.1f} GB per GPU) holds "
+        f"{plan.sequences_per_worker} sequences of {request.context_tokens} tokens per worker"
+        f"{capped}; the request needs {plan.batch_per_worker} per worker"
+    )
+
+
+__all__ = [
+    "ALLREDUCE_SECONDS",
+    "CUDA_GRAPH_BYTES",
+    "GPU_MEMORY_UTILIZATION",
+    "LATENCY_TOLERANCE",
+    "MAX_ROLLING_BATCH",
+    "PREFILL_CHUNK_TOKENS",
+    "QUANTIZATION_FORMATS",
+    "Engine",
+    "Ranking",
+    "Recommendation",
+    "Rejection",
+    "gpu_instances",
+    "recommend",
+]
