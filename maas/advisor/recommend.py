@@ -48,6 +48,10 @@ MAX_ROLLING_BATCH = 256
 ALLREDUCE_SECONDS: dict[str, float] = {"nvlink": 10e-6, "pcie": 25e-6}
 #: All-reduces per layer per decode step under tensor parallelism (after attention, after MLP).
 ALLREDUCES_PER_LAYER = 2
+#: Shortest decode step per layer whatever the bandwidth (assumed, not measured here): a
+#: layer runs about a dozen kernels per step and even a CUDA-graph replay costs microseconds
+#: each. It keeps a tiny model from "needing" a faster GPU than the cheapest that holds it.
+LAYER_STEP_FLOOR_SECONDS = 20e-6
 #: Tensor-parallel degrees tried, where an instance has that many GPUs.
 TENSOR_PARALLEL_DEGREES = (1, 2, 4, 8)
 #: Decode steps this much slower than the fastest still count as fastest (then cost decides).
@@ -372,7 +376,9 @@ def _evaluate(
     batch = math.ceil(request.concurrent_requests / plan.workers)
     read = (dense + routed * routed_fraction_read(arch, batch)) / tensor_parallel
     bandwidth = (instance.accelerator_memory_bandwidth_gbps or 0) * _GB
-    step = (read + batch * per_sequence) / bandwidth
+    step = max(
+        (read + batch * per_sequence) / bandwidth, arch.num_layers * LAYER_STEP_FLOOR_SECONDS
+    )
     if tensor_parallel > 1:
         latency = ALLREDUCE_SECONDS.get(instance.accelerator_interconnect or "pcie", 25e-6)
         step += ALLREDUCES_PER_LAYER * arch.num_layers * latency
@@ -405,7 +411,14 @@ def _rank(fitting: list[_Plan], request: ServingRequest) -> list[_Plan]:
         )
     return sorted(
         fitting,
-        key=lambda p: (p.cost_per_million, p.step_seconds, p.price, p.tensor_parallel),
+        key=lambda p: (
+            p.cost_per_million,
+            p.step_seconds,
+            p.price,
+            p.tensor_parallel,
+            # At equal cost, the weights closest to the checkpoint's own.
+            list(QUANTIZATION_FORMATS).index(p.quantization),
+        ),
     )
 
 

@@ -113,6 +113,12 @@ def test_the_instance_filter_limits_the_candidates() -> None:
     assert {o.instance_type for o in options} <= {"ml.g6e.xlarge", "ml.g6e.12xlarge"}
 
 
+def test_a_tiny_model_goes_on_the_cheapest_gpu_that_holds_it() -> None:
+    # At the bandwidth bound alone an H100 would "win"; the per-layer step floor says no.
+    best = advise(config("smollm2-135m-instruct"), request()).recommendation
+    assert (best.instance_type, best.quantization) == ("ml.g5.xlarge", "none")
+
+
 def test_tensor_parallelism_must_divide_the_attention_heads() -> None:
     # SmolLM2 has 9 heads: on four GPUs only TP 1 works, as four model workers.
     best = advise(
@@ -123,7 +129,10 @@ def test_tensor_parallelism_must_divide_the_attention_heads() -> None:
 
 
 def test_the_rolling_batch_is_what_the_kv_cache_holds_capped_at_vllms_default() -> None:
-    best = advise(config("smollm2-135m-instruct"), request()).recommendation
+    # An L40S's 48 GB hold about 430 of SmolLM2's 4096-token sequences.
+    best = advise(
+        config("smollm2-135m-instruct"), request(instance_types=("ml.g6e.xlarge",))
+    ).recommendation
     assert best.max_rolling_batch_size == MAX_ROLLING_BATCH
     assert "capped at vLLM's default max_num_seqs of 256" in best.reasons["max_rolling_batch_size"]
 
