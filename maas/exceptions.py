@@ -36,6 +36,7 @@ __all__ = [
     "MaasError",
     "NoInstanceFits",
     "NotFound",
+    "PackagingFailed",
     "QuotaExceeded",
     "SourceAccessDenied",
     "SourceNotFound",
@@ -150,3 +151,12 @@ class InsufficientStorage(MaasError):
     """The packaging job ran out of disk; the message says how much it needed and had."""
 
     http_status = 507
+
+
+class PackagingFailed(MaasError):
+    """The packaging job failed for a reason no more specific error names.
+
+    The message is the underlying exception's type and message.
+    """
+
+    http_status = 502
