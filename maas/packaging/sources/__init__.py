@@ -1,0 +1,47 @@
+"""Model sources: bring a request's model onto the packaging machine's disk.
+
+One module per kind of source (:mod:`~maas.packaging.sources.huggingface`,
+:mod:`~maas.packaging.sources.s3`, :mod:`~maas.packaging.sources.local`); each leaves a
+:class:`FetchedSource`, a Hugging Face-style folder or one GGUF file, and raises the typed
+errors of :mod:`maas.exceptions` when the source is missing, refused, unreachable or corrupt.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from maas.packaging.reporting import Stage
+from maas.packaging.sources.fetched import FetchedSource
+from maas.packaging.sources.huggingface import RetryPolicy, fetch_huggingface, hub_token
+from maas.packaging.sources.local import fetch_local
+from maas.packaging.sources.s3 import fetch_s3
+from schemas.packaging import HuggingFaceSource, S3Source
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from maas.packaging.reporting import Progress
+    from schemas.packaging import LocalSource
+
+
+def fetch_source(
+    source: HuggingFaceSource | S3Source | LocalSource, workdir: Path, progress: Progress
+) -> FetchedSource:
+    """Bring ``source`` onto local disk; downloads go to ``workdir / "source"``."""
+    if isinstance(source, HuggingFaceSource):
+        return fetch_huggingface(source, workdir / "source", progress)
+    if isinstance(source, S3Source):
+        return fetch_s3(source, workdir / "source", progress)
+    progress.stage(Stage.RESOLVING, message=source.path)
+    return fetch_local(source)
+
+
+__all__ = [
+    "FetchedSource",
+    "RetryPolicy",
+    "fetch_huggingface",
+    "fetch_local",
+    "fetch_s3",
+    "fetch_source",
+    "hub_token",
+]
