@@ -1,0 +1,1 @@
+"""AWS Batch job images: each subpackage is one image's entrypoint (see ``README.md``)."""

@@ -1,0 +1,1 @@
+"""The packaging job's image: ``python -m containers.packager.entrypoint``."""
