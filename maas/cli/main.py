@@ -113,12 +113,20 @@ def local_up(
             help="Port on 127.0.0.1 for the emulated AWS endpoint.", envvar="MAAS_LOCAL_PORT"
         ),
     ] = 5000,
+    serve_models: Annotated[
+        bool,
+        typer.Option(
+            help="Start a local inference server behind every endpoint that comes into "
+            "service; off, endpoints can be deployed from placeholder artifacts but not invoked.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the local runtime on 127.0.0.1 so other processes reach it via AWS_ENDPOINT_URL."""
-    from maas.local import LocalRuntime
+    from maas.local import LocalRuntime, LocalSettings
 
     stopped = threading.Event()
-    with console.status("starting the local runtime"), LocalRuntime() as runtime:
+    settings = LocalSettings(serve_models=serve_models)
+    with console.status("starting the local runtime"), LocalRuntime(settings) as runtime:
         url = runtime.serve(port)
         console.print(f"[bold green]local runtime up[/] at [bold]{url}[/]")
         console.print("point boto3, the AWS CLI or the SDK at it:")

@@ -37,6 +37,7 @@ from maas.local import applicationautoscaling, environ, stepfunctions
 from maas.local.awslambda import LocalLambda
 from maas.local.batch import LocalBatch
 from maas.local.events import LocalEventBridge
+from maas.local.inference import LocalInference
 from maas.local.provision import LocalResources, provision
 from maas.local.sagemaker import EndpointTiming, LocalSageMaker
 from maas.local.settings import LocalSettings
@@ -70,7 +71,8 @@ class LocalRuntime:
     Parameters
     ----------
     settings
-        Region, account, name prefix and the pace of emulated SageMaker.
+        Region, account, name prefix, the pace of emulated SageMaker and whether its
+        endpoints serve models.
     manifest
         What to provision; the product's manifest unless a test narrows it.
     """
@@ -88,6 +90,9 @@ class LocalRuntime:
                 delete_seconds=self.settings.endpoint_delete_seconds,
             )
         )
+        self.inference = LocalInference(self.settings, write_logs=self.write_logs)
+        self.sagemaker.before_in_service(self.inference.start_server)
+        self.sagemaker.on_deleted(self.inference.stop_server)
         self.events = LocalEventBridge(invoke_function=self.lambda_.invoke)
         self.batch = LocalBatch(aws_environment=self.aws_environment, write_logs=self.write_logs)
         self._stack: ExitStack | None = None
@@ -112,7 +117,8 @@ class LocalRuntime:
             stack.callback(environ.uninstall)
             stepfunctions.install(stack)
             applicationautoscaling.install(stack)
-            for adapter in (self.lambda_, self.sagemaker, self.events, self.batch):
+            adapters = (self.lambda_, self.sagemaker, self.inference, self.events, self.batch)
+            for adapter in adapters:
                 adapter.install(stack)
             stack.callback(self._stop_server)
             provision(self.resources, self.client, self.lambda_)

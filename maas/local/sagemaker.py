@@ -15,13 +15,16 @@ adapter gives moto's endpoints AWS's behaviour:
 - an endpoint configuration's instance type is checked against the instance types the
   SageMaker API accepts today (botocore's model), not moto's list, which stops before the
   ``ml.g5`` generation;
-- listeners hear when an endpoint comes into service or goes away (the local inference
-  server hooks in here).
+- checks run while an endpoint is created, as SageMaker starts the model's container and
+  waits for its health check; a check that returns a reason fails the endpoint with it (the
+  local inference server, :mod:`maas.local.inference`, starts here);
+- listeners hear when an endpoint comes into service or goes away.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -29,15 +32,20 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.session
 from botocore.model import StringShape
-from moto.s3.models import s3_backends
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
 
+from maas.local.modeldata import missing_model_data, model_data_location
 from maas.local.patching import replace
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from contextlib import ExitStack
+    from typing import TypeAlias
+
+    #: Runs while an endpoint is created: None when it may come into service, else the
+    #: reason it fails (its ``FailureReason``).
+    CreationCheck: TypeAlias = Callable[[SageMakerModelBackend, FakeEndpoint], str | None]
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,8 @@ class LocalSageMaker:
         self._failures: dict[str, str] = {}
         self._timers: list[threading.Timer] = []
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._checks: list[CreationCheck] = []
         self._on_in_service: list[Callable[[str, FakeEndpoint], None]] = []
         self._on_deleted: list[Callable[[str, FakeEndpoint], None]] = []
 
@@ -63,6 +73,17 @@ class LocalSageMaker:
         """Make the next creation of ``endpoint_name`` end ``Failed`` with ``reason``."""
         with self._lock:
             self._failures[endpoint_name] = reason
+
+    def before_in_service(self, check: CreationCheck) -> None:
+        """Run ``check(backend, endpoint)`` while an endpoint is created.
+
+        Checks run one after the other as soon as creation starts, alongside the creation
+        delay: the endpoint is ``InService`` once the delay is over and every check returned
+        None. A check that returns a reason fails the endpoint with it as ``FailureReason``
+        (the later checks do not run). An endpoint whose model data is missing, or with an
+        injected failure, fails without running them.
+        """
+        self._checks.append(check)
 
     def on_in_service(self, listener: Callable[[str, FakeEndpoint], None]) -> None:
         """Call ``listener(account_id, endpoint)`` when an endpoint becomes ``InService``."""
@@ -105,7 +126,12 @@ class LocalSageMaker:
                 backend, endpoint_name, endpoint_config_name, tags
             )
             endpoint.endpoint_status = "Creating"
-            local._after(local.timing.create_seconds, local._finish_creating, backend, endpoint)
+            threading.Thread(
+                target=local._create,
+                args=(backend, endpoint),
+                name=f"create-{endpoint_name}",
+                daemon=True,
+            ).start()
             return endpoint
 
         def delete_endpoint(backend: SageMakerModelBackend, endpoint_name: str) -> None:
@@ -128,7 +154,8 @@ class LocalSageMaker:
             ("delete_endpoint", delete_endpoint),
         ):
             stack.enter_context(replace(SageMakerModelBackend, name, patched))
-        stack.callback(self._cancel_timers)
+        self._stopping.clear()
+        stack.callback(self._stop_pending)
 
     def _after(self, seconds: float, action: Callable[..., None], *args: Any) -> None:
         timer = threading.Timer(seconds, action, args)
@@ -138,20 +165,28 @@ class LocalSageMaker:
             self._timers.append(timer)
         timer.start()
 
-    def _cancel_timers(self) -> None:
+    def _stop_pending(self) -> None:
+        self._stopping.set()
         with self._lock:
             for timer in self._timers:
                 timer.cancel()
             self._timers.clear()
 
-    def _finish_creating(self, backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> None:
+    def _create(self, backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> None:
+        ready_at = time.monotonic() + self.timing.create_seconds
+        with self._lock:
+            reason = self._failures.pop(endpoint.endpoint_name, None)
+        reason = reason or _missing_model_data(backend, endpoint)
+        for check in self._checks:
+            if reason:
+                break
+            reason = check(backend, endpoint)
+        if self._stopping.wait(ready_at - time.monotonic()):
+            return
         if backend.endpoints.get(endpoint.endpoint_name) is not endpoint:
             return
         if endpoint.endpoint_status != "Creating":
             return
-        with self._lock:
-            reason = self._failures.pop(endpoint.endpoint_name, None)
-        reason = reason or _missing_model_data(backend, endpoint)
         endpoint.last_modified_time = _now()
         if reason:
             endpoint.endpoint_status = "Failed"
@@ -201,34 +236,28 @@ def _refuse_existing(
         raise ValidationError(message=f'Cannot create already existing {noun} "{arn}".')
 
 
-def _model_data_uris(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> list[str]:
+def variant_containers(
+    backend: SageMakerModelBackend, endpoint: FakeEndpoint
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each production variant of the endpoint with each container of its model, in order."""
     config = backend.endpoint_configs.get(endpoint.endpoint_config_name)
-    uris = []
+    pairs = []
     for variant in config.production_variants if config else []:
         model = backend._models.get(variant.get("ModelName", ""))
         for container in [model.primary_container, *model.containers] if model else []:
-            source = (container.get("ModelDataSource") or {}).get("S3DataSource") or {}
-            uri = container.get("ModelDataUrl") or source.get("S3Uri")
-            if uri:
-                uris.append(uri)
-    return uris
+            if container:
+                pairs.append((variant, container))
+    return pairs
 
 
 def _missing_model_data(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> str | None:
     """SageMaker's failure reason when a model's artifact is not in S3, else None."""
-    storage = s3_backends[backend.account_id][backend.partition]
-    for uri in _model_data_uris(backend, endpoint):
-        bucket_name, _, key = uri.removeprefix("s3://").partition("/")
-        bucket = storage.buckets.get(bucket_name)
-        keys = list(bucket.keys.keys()) if bucket else []
-        present = any(k.startswith(key) for k in keys) if key.endswith("/") else key in keys
-        if not present:
-            return (
-                f"Failed to download model data (bucket: {bucket_name}, key: {key}). "
-                "Ensure that there is an object at the URL and that the role passed to "
-                "CreateModel can read it."
-            )
+    for _, container in variant_containers(backend, endpoint):
+        location = model_data_location(container)
+        reason = location and missing_model_data(location, backend.account_id, backend.partition)
+        if reason:
+            return reason
     return None
 
 
-__all__ = ["EndpointTiming", "LocalSageMaker", "hosting_instance_types"]
+__all__ = ["EndpointTiming", "LocalSageMaker", "hosting_instance_types", "variant_containers"]

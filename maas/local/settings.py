@@ -13,6 +13,16 @@ class LocalSettings(BaseModel):
 
     Endpoint timings are short so a deployment takes seconds, yet long enough that the
     workflows' ``Wait`` loops run more than once.
+
+    ``serve_models`` puts a local inference server behind every endpoint that comes into
+    service (see :mod:`maas.local.inference`): the endpoint's model data must then be a real
+    packaged model, and ``InvokeEndpoint`` answers with generated text. Turn it off to deploy
+    placeholder artifacts (the workflow tests do); ``InvokeEndpoint`` then answers that no
+    inference server runs. ``model_server_startup_seconds`` bounds how long a server may take
+    to pass its health check (a production variant's
+    ``ContainerStartupHealthCheckTimeoutInSeconds`` overrides it), and
+    ``invocation_timeout_seconds`` how long one ``InvokeEndpoint`` waits for it, as
+    SageMaker's 60 seconds do.
     """
 
     region: str = "us-east-1"
@@ -22,6 +32,9 @@ class LocalSettings(BaseModel):
     endpoint_delete_seconds: float = Field(default=1.0, ge=0)
     endpoint_poll_seconds: int = Field(default=1, ge=1)
     endpoint_max_status_checks: int = Field(default=120, ge=1)
+    serve_models: bool = True
+    model_server_startup_seconds: float = Field(default=300.0, gt=0)
+    invocation_timeout_seconds: float = Field(default=60.0, gt=0)
 
     def setting_values(self) -> dict[str, str]:
         """Values of the manifest's stage settings in this world."""

@@ -39,9 +39,16 @@ def _package() -> bytes:
 
 @pytest.fixture(scope="module")
 def settings() -> LocalSettings:
-    """The runtime's settings: endpoints that take a moment, not seconds."""
+    """The runtime's settings: endpoints that take a moment, not seconds.
+
+    Endpoints are deployed from placeholder artifacts, so no model is served; the inference
+    tests turn ``serve_models`` back on.
+    """
     return LocalSettings(
-        endpoint_create_seconds=0.3, endpoint_delete_seconds=0.2, endpoint_poll_seconds=1
+        endpoint_create_seconds=0.3,
+        endpoint_delete_seconds=0.2,
+        endpoint_poll_seconds=1,
+        serve_models=False,
     )
 
 

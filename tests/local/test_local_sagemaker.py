@@ -466,3 +466,26 @@ def test_deleted_listeners_hear_the_endpoint_go(
 
     wait_until(lambda: name in heard)
     assert status_of(name) is None
+
+
+# InvokeEndpoint without model serving (this module's runtime does not serve models)
+
+
+def test_invoking_an_endpoint_says_no_local_inference_server_runs(
+    runtime: LocalRuntime,
+    sagemaker: Any,
+    servable_config: Callable[[], str],
+    status_of: Callable[[str], str | None],
+) -> None:
+    name = unique("chat")
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=servable_config())
+    wait_for_status(status_of, name, "InService")
+
+    with pytest.raises(ClientError) as raised:
+        runtime.client("sagemaker-runtime").invoke_endpoint(EndpointName=name, Body=b"{}")
+
+    assert error_of(raised) == (
+        "ValidationError",
+        f"Endpoint {name} is InService but no local inference server runs behind it: "
+        "the local runtime was started with serve_models=False.",
+    )

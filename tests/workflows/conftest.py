@@ -16,8 +16,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 #: Endpoints come into service after one status check or two: the Wait loop really runs.
+#: The workflows deploy placeholder artifacts (``upload_artifact``): no model is served.
 FAST = LocalSettings(
-    endpoint_create_seconds=1.0, endpoint_delete_seconds=0.5, endpoint_poll_seconds=1
+    endpoint_create_seconds=1.0,
+    endpoint_delete_seconds=0.5,
+    endpoint_poll_seconds=1,
+    serve_models=False,
 )
 
 

@@ -1,0 +1,312 @@
+"""SageMaker hosting on the local runtime: an inference server behind every endpoint.
+
+Why this exists: moto runs nothing behind an endpoint, and its ``InvokeEndpoint`` answers
+any endpoint name, existing or not, with the same canned body. With this adapter:
+
+- while an endpoint is created (a :meth:`LocalSageMaker.before_in_service` check), its first
+  production variant's model data is laid out in a folder (:mod:`maas.local.modeldata`) and
+  a server started on it (:mod:`maas.local.modelserver`). The endpoint comes into service
+  once ``/ping`` answers 200, and ends ``Failed`` with SageMaker's health-check reason when
+  the server exits first or does not answer within the variant's
+  ``ContainerStartupHealthCheckTimeoutInSeconds`` (else
+  ``LocalSettings.model_server_startup_seconds``);
+- the server's output goes to the endpoint's log group, ``/aws/sagemaker/Endpoints/<name>``,
+  in a stream ``<variant>/<instance id>``, as SageMaker writes a container's output;
+- ``InvokeEndpoint`` forwards the body, ``ContentType``, ``Accept`` and ``CustomAttributes``
+  to the server's ``/invocations``: a 2xx answer is the response, any other is SageMaker's
+  ``ModelError`` (424, with ``OriginalStatusCode``, ``OriginalMessage`` and
+  ``LogStreamArn``); an endpoint that does not exist or is not ``InService`` is AWS's
+  ``ValidationError``, "Endpoint <name> of account <account> not found.";
+- deleting the endpoint stops its server and removes its folder; stopping the runtime stops
+  every server.
+
+With ``LocalSettings.serve_models`` off nothing is started, and ``InvokeEndpoint`` on an
+``InService`` endpoint is a ``ValidationError`` saying that no local inference server runs.
+
+Not emulated: one server stands for all of a variant's instances, only the first production
+variant is served, and ``TargetVariant`` is ignored.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from moto.core.exceptions import ServiceException
+from moto.sagemaker.models import sagemaker_backends
+from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+
+from maas.local.modeldata import ModelDataError, download_model_data, model_data_location
+from maas.local.modelserver import ModelServer
+from maas.local.patching import replace
+from maas.local.sagemaker import variant_containers
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from contextlib import ExitStack
+
+    from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
+
+    from maas.local.settings import LocalSettings
+
+LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
+#: The name SageMaker gives a model's only container in its messages.
+CONTAINER = "primary"
+_CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
+
+
+def health_check_failure(variant: str) -> str:
+    """SageMaker's ``FailureReason`` for a container that never answered ``/ping``.
+
+    Examples
+    --------
+    >>> health_check_failure("AllTraffic").split(". ")[0]
+    'The primary container for production variant AllTraffic did not pass the ping health check'
+    """
+    return (
+        f"The primary container for production variant {variant} did not pass the ping "
+        "health check. Please check CloudWatch logs for this endpoint."
+    )
+
+
+class EndpointNotAvailable(ServiceException):
+    """sagemaker-runtime's ``ValidationError``: no endpoint of that name can be invoked."""
+
+    code = "ValidationError"
+
+
+class ModelError(ServiceException):
+    """sagemaker-runtime's ``ModelError`` (HTTP 424): the container answered with an error."""
+
+    code = "ModelError"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        log_stream_arn: str,
+        original_status_code: int | None = None,
+        original_message: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        # moto serializes these attributes as the error shape's members.
+        self.log_stream_arn = log_stream_arn
+        if original_status_code is not None:
+            self.original_status_code = original_status_code
+            self.original_message = original_message
+
+
+@dataclass(frozen=True)
+class _Served:
+    endpoint: FakeEndpoint
+    variant: str
+    server: ModelServer
+
+
+class LocalInference:
+    """Starts, answers through and stops one inference server per endpoint.
+
+    Parameters
+    ----------
+    settings
+        ``serve_models``, the startup and invocation timeouts.
+    write_logs
+        Called with ``(log_group, stream, lines)`` for each line a server writes.
+    """
+
+    def __init__(
+        self, settings: LocalSettings, write_logs: Callable[[str, str, list[str]], None]
+    ) -> None:
+        self.settings = settings
+        self._write_logs = write_logs
+        self._served: dict[str, _Served] = {}
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._root: Path | None = None
+
+    def install(self, stack: ExitStack) -> None:
+        """Answer ``InvokeEndpoint`` from the servers until ``stack`` closes, then stop them."""
+        local = self
+
+        def invoke_endpoint(response: SageMakerRuntimeResponse) -> Any:
+            return local.invoke(
+                account_id=response.current_account,
+                region=response.region,
+                endpoint_name=unquote(response.path.split("/")[2]),
+                body=response.raw_body or b"",
+                headers=response.headers,
+            )
+
+        self._root = Path(tempfile.mkdtemp(prefix="maas-inference-"))
+        self._closing.clear()
+        # A body is bytes (an image, say): moto would decode it as UTF-8 first.
+        stack.enter_context(replace(SageMakerRuntimeResponse, "use_raw_body", True))
+        stack.enter_context(replace(SageMakerRuntimeResponse, "invoke_endpoint", invoke_endpoint))
+        stack.callback(self.close)
+
+    def server(self, endpoint_name: str) -> ModelServer | None:
+        """The server behind the endpoint ``endpoint_name``, if one runs."""
+        with self._lock:
+            return next(
+                (
+                    served.server
+                    for served in self._served.values()
+                    if served.endpoint.endpoint_name == endpoint_name
+                ),
+                None,
+            )
+
+    # -- endpoint lifecycle ----------------------------------------------------------
+
+    def start_server(self, backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> str | None:
+        """Start the endpoint's server and wait for its health check (a creation check).
+
+        Returns None once ``/ping`` answers 200, else the endpoint's ``FailureReason``.
+        """
+        containers = variant_containers(backend, endpoint)
+        if not self.settings.serve_models or not containers or self._root is None:
+            return None
+        variant, container = containers[0]
+        variant_name = str(variant.get("VariantName", "AllTraffic"))
+        log_group = LOG_GROUP_PREFIX + endpoint.endpoint_name
+        stream = f"{variant_name}/i-{uuid.uuid4().hex[:17]}"
+
+        def log(line: str) -> None:
+            self._write_logs(log_group, stream, [line])
+
+        workdir = Path(tempfile.mkdtemp(prefix=f"{endpoint.endpoint_name}-", dir=self._root))
+        model_dir = workdir / "model"
+        location = model_data_location(container)
+        try:
+            if location:
+                download_model_data(location, backend.account_id, backend.partition, model_dir)
+            else:
+                model_dir.mkdir()
+        except ModelDataError as error:
+            shutil.rmtree(workdir, ignore_errors=True)
+            return str(error)
+        with self._lock:
+            if self._closing.is_set():
+                shutil.rmtree(workdir, ignore_errors=True)
+                return health_check_failure(variant_name)
+            server = ModelServer(model_dir, workdir, container.get("Environment") or {}, log)
+            self._served[endpoint.arn] = _Served(endpoint, variant_name, server)
+        timeout = variant.get("ContainerStartupHealthCheckTimeoutInSeconds")
+        problem = server.wait_until_healthy(
+            float(timeout or self.settings.model_server_startup_seconds), self._closing
+        )
+        if problem is None and backend.endpoints.get(endpoint.endpoint_name) is endpoint:
+            return None
+        self.stop_server(backend.account_id, endpoint)
+        if problem:
+            log(f"The container did not pass the ping health check: {problem}.")
+        return health_check_failure(variant_name)
+
+    def stop_server(self, account_id: str, endpoint: FakeEndpoint) -> None:
+        """Stop the endpoint's server, if it runs (an endpoint-deleted listener)."""
+        with self._lock:
+            served = self._served.get(endpoint.arn)
+            if served is None or served.endpoint is not endpoint:
+                return
+            del self._served[endpoint.arn]
+        served.server.stop()
+
+    def close(self) -> None:
+        """Stop every server and remove their folders."""
+        with self._lock:
+            self._closing.set()
+            served = list(self._served.values())
+            self._served.clear()
+        for each in served:
+            each.server.stop()
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+
+    # -- InvokeEndpoint --------------------------------------------------------------
+
+    def invoke(
+        self,
+        *,
+        account_id: str,
+        region: str,
+        endpoint_name: str,
+        body: bytes,
+        headers: Mapping[str, str],
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Answer ``InvokeEndpoint`` from the endpoint's server, as SageMaker does."""
+        backend = sagemaker_backends[account_id][region]
+        endpoint = backend.endpoints.get(endpoint_name)
+        if endpoint is None or endpoint.endpoint_status != "InService":
+            raise EndpointNotAvailable(
+                f"Endpoint {endpoint_name} of account {account_id} not found."
+            )
+        with self._lock:
+            served = self._served.get(endpoint.arn)
+        if served is None:
+            raise EndpointNotAvailable(
+                f"Endpoint {endpoint_name} is InService but no local inference server runs "
+                "behind it: the local runtime was started with serve_models=False."
+            )
+        forwarded = {
+            "Content-Type": headers.get("Content-Type") or "application/octet-stream",
+            "Accept": headers.get("Accept") or "*/*",
+        }
+        if headers.get(_CUSTOM_ATTRIBUTES):
+            forwarded[_CUSTOM_ATTRIBUTES] = headers[_CUSTOM_ATTRIBUTES]
+        log_group = LOG_GROUP_PREFIX + endpoint_name
+        log_arn = f"arn:{backend.partition}:logs:{region}:{account_id}:log-group:{log_group}"
+        see_logs = (
+            f"See https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+            f"#logEventViewer:group={log_group} in account {account_id} for more information."
+        )
+        try:
+            status, answer_headers, answer = served.server.invoke(
+                body, forwarded, self.settings.invocation_timeout_seconds
+            )
+        except TimeoutError:
+            raise ModelError(
+                f'Received server error (0) from {CONTAINER} with message "Your invocation '
+                f"timed out while waiting for a response from container {CONTAINER}. Review "
+                "the latency metrics for each container in Amazon CloudWatch, resolve the "
+                f'issue, and try again.". {see_logs}',
+                log_stream_arn=log_arn,
+            ) from None
+        except OSError as error:
+            raise ModelError(
+                f'Received server error (0) from {CONTAINER} with message "{error}". {see_logs}',
+                log_stream_arn=log_arn,
+            ) from None
+        if not 200 <= status < 300:
+            message = answer.decode("utf-8", errors="replace")
+            kind = "client" if 400 <= status < 500 else "server"
+            raise ModelError(
+                f'Received {kind} error ({status}) from {CONTAINER} with message "{message}". '
+                f"{see_logs}",
+                log_stream_arn=log_arn,
+                original_status_code=status,
+                original_message=message,
+            )
+        response_headers = {
+            "Content-Type": answer_headers.get("content-type", "application/json"),
+            "x-Amzn-Invoked-Production-Variant": served.variant,
+        }
+        if answer_headers.get(_CUSTOM_ATTRIBUTES.lower()):
+            response_headers[_CUSTOM_ATTRIBUTES] = answer_headers[_CUSTOM_ATTRIBUTES.lower()]
+        return status, response_headers, answer
+
+
+__all__ = [
+    "CONTAINER",
+    "LOG_GROUP_PREFIX",
+    "EndpointNotAvailable",
+    "LocalInference",
+    "ModelError",
+    "health_check_failure",
+]

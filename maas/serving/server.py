@@ -1,0 +1,155 @@
+"""The SageMaker hosting container contract over HTTP: ``GET /ping``, ``POST /invocations``.
+
+SageMaker sends a container's health checks to ``/ping`` and requests to ``/invocations`` on
+port 8080 (or ``SAGEMAKER_BIND_TO_PORT``). This server listens at once and answers
+``/ping`` with 503 while the model loads, 200 once it can serve; a request it cannot serve
+is a 4xx whose JSON body says why (``{"code": 400, "type": "BadRequest", "message": ...}``),
+never a 500. Each answer carries its token counts in ``X-Maas-Input-Tokens`` and
+``X-Maas-Output-Tokens``, and each invocation is one log line with the same counts.
+
+The standard library's threading server is enough: requests wait on the batcher, which
+generates one batch at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+from maas.serving.exceptions import ServingError
+from maas.serving.model import ServedModel
+from maas.serving.service import InferenceService
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+INPUT_TOKENS_HEADER = "X-Maas-Input-Tokens"
+OUTPUT_TOKENS_HEADER = "X-Maas-Output-Tokens"
+
+
+class InferenceServer:
+    """An HTTP server for one model directory.
+
+    Parameters
+    ----------
+    model_dir
+        The packaged model (SageMaker's ``/opt/ml/model``).
+    host, port
+        Where to listen; port 0 picks a free one (see :attr:`port`).
+
+    Examples
+    --------
+    .. code-block:: python
+
+        server = InferenceServer(Path("/opt/ml/model"), port=8080)
+        threading.Thread(target=server.load).start()  # /ping is 503 until it returns
+        server.serve_forever()
+    """
+
+    def __init__(self, model_dir: Path, host: str = "0.0.0.0", port: int = 8080) -> None:
+        self.model_dir = model_dir
+        self.service: InferenceService | None = None
+        self._http = _HTTPServer((host, port), _Handler)
+        self._http.inference = self
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return int(self._http.server_address[1])
+
+    def load(self) -> None:
+        """Load the model; ``/ping`` answers 200 from then on."""
+        started = time.monotonic()
+        self.service = InferenceService(ServedModel.load(self.model_dir))
+        logger.info("model loaded in %.1fs; ready", time.monotonic() - started)
+
+    def serve_forever(self) -> None:
+        """Answer requests until :meth:`shutdown`."""
+        self._http.serve_forever(poll_interval=0.1)
+
+    def shutdown(self) -> None:
+        """Stop :meth:`serve_forever` (from another thread) and close the socket."""
+        self._http.shutdown()
+        self._http.server_close()
+        if self.service is not None:
+            self.service.close()
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    inference: InferenceServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    server_version = "maas-serving"
+
+    def do_GET(self) -> None:
+        if self.path != "/ping":
+            self._send(404, {"code": 404, "type": "NotFound", "message": f"no {self.path}"})
+        elif self.server.inference.service is None:
+            self._send(503, {"status": "Loading"})
+        else:
+            self._send(200, {"status": "Healthy"})
+
+    def do_POST(self) -> None:
+        if self.path != "/invocations":
+            self._send(404, {"code": 404, "type": "NotFound", "message": f"no {self.path}"})
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        service = self.server.inference.service
+        if service is None:
+            self._send(503, {"code": 503, "type": "ServiceUnavailable", "message": "loading"})
+            return
+        started = time.monotonic()
+        try:
+            invocation = service.invoke(body, self.headers.get("Content-Type"))
+        except ServingError as error:
+            logger.info("invocation refused (%d): %s", error.status, error.message)
+            self._send(
+                error.status,
+                {"code": error.status, "type": type(error).__name__, "message": error.message},
+            )
+            return
+        except Exception:
+            logger.exception("invocation failed")
+            self._send(500, {"code": 500, "type": "InternalError", "message": "see the log"})
+            return
+        logger.info(
+            "invocation %s: sequences=%d input_tokens=%d output_tokens=%d seconds=%.3f",
+            invocation.kind,
+            invocation.sequences,
+            invocation.input_tokens,
+            invocation.output_tokens,
+            time.monotonic() - started,
+        )
+        self._send(
+            200,
+            invocation.payload,
+            {
+                INPUT_TOKENS_HEADER: str(invocation.input_tokens),
+                OUTPUT_TOKENS_HEADER: str(invocation.output_tokens),
+            },
+        )
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The access log would repeat every health check; invocations log their own line.
+        logger.debug(format, *args)
+
+
+__all__ = ["INPUT_TOKENS_HEADER", "OUTPUT_TOKENS_HEADER", "InferenceServer"]
