@@ -6,7 +6,8 @@ Prints, each measured in this run and each the median of several repeats:
   on the local runtime;
 - milliseconds per Lambda task (Task state entered to exited), on moto alone (its canned
   "simple" Lambda, which runs no code) and on the local runtime (the real handler in-process);
-- the wall time of one deploy + teardown with the demo's request.
+- the wall time of one deploy + teardown of a placeholder artifact (no model served: the
+  workflows' own cost, not a model's loading).
 
 Target: the adapters add no more than 10% to moto's own figures. The two setups cannot
 share a process at once, so they alternate over several rounds; while an execution runs,
@@ -34,7 +35,6 @@ from moto import mock_aws
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from maas.cli.demo import deployment_request, upload_artifact
 from maas.executions import read_execution, wait_for_execution
 from maas.local import LocalRuntime, LocalSettings
 from maas.local.awslambda import LocalFunction
@@ -197,9 +197,28 @@ def measure_local_runtime() -> tuple[list[float], list[float]]:
         )
 
 
+def placeholder_deployment(runtime: LocalRuntime) -> dict[str, Any]:
+    """A deployment of an artifact that is only a serving.properties, as packaging lays out."""
+    bucket, prefix = runtime.resources.buckets["ArtifactsBucket"], "bench/placeholder/1/"
+    runtime.client("s3").put_object(
+        Bucket=bucket, Key=f"{prefix}serving.properties", Body=b"engine=Python\n"
+    )
+    return {
+        "tenant_id": "bench",
+        "endpoint_name": "bench-endpoint",
+        "instance_type": "ml.g5.xlarge",
+        "model": {
+            "model_id": "placeholder",
+            "version": "1",
+            "image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/placeholder:1",
+            "model_data_url": f"s3://{bucket}/{prefix}",
+        },
+    }
+
+
 def measure_deploy_and_teardown() -> float:
-    with LocalRuntime(LocalSettings()) as runtime:
-        request = deployment_request(runtime, upload_artifact(runtime))
+    with LocalRuntime(LocalSettings(serve_models=False)) as runtime:
+        request = placeholder_deployment(runtime)
         sfn = runtime.client("stepfunctions")
         started = time.monotonic()
         for machine, document in (
