@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from aws_cdk import RemovalPolicy
@@ -41,8 +42,86 @@ def read_cdk_json_context(cdk_json: Path) -> dict[str, Any]:
     return context
 
 
+def kebab(identifier: str) -> str:
+    """``PackagerQueue`` -> ``packager-queue``; ``SageMakerExecutionRole`` -> ``sagemaker-...``.
+
+    Examples
+    --------
+    >>> kebab("SageMakerExecutionRole")
+    'sagemaker-execution-role'
+    """
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", identifier.replace("SageMaker", "Sagemaker"))
+    return words.lower()
+
+
 class StageConfigError(ValueError):
     """The stage configuration in the CDK context is missing or invalid."""
+
+
+#: Instance families with GPUs, Inferentia, Trainium, FPGAs or media accelerators: the
+#: packager converts and sizes models on CPUs, so an accelerator would only cost money.
+_ACCELERATED_FAMILIES = re.compile(r"^(p|g|gr|inf|trn|dl|f|vt)\d")
+#: An EC2 instance type: family (class, generation, attributes), a dot, a size.
+_INSTANCE_TYPE = re.compile(r"^(?P<family>[a-z][a-z0-9-]*\d[a-z0-9-]*)\.(?P<size>[a-z0-9]+)$")
+#: Graviton families (a ``g`` right after the generation, and ``a1``): the image is x86_64.
+_ARM_FAMILY = re.compile(r"^([a-z]+\d+g|a1$)")
+
+
+class PackagingConfig(BaseModel):
+    """Where the stage's Batch jobs (the packager) run.
+
+    Parameters
+    ----------
+    compute
+        ``fargate`` (the default): serverless, up to the Fargate limits (16 vCPU, 120 GiB of
+        memory, 200 GiB of task storage), enough for models up to about 30B parameters in
+        16-bit weights. ``ec2``: a managed EC2 compute environment of ``instance_types``
+        whose instances boot with a ``root_volume_gib`` gp3 root volume, for bigger models.
+    instance_types
+        With ``ec2``: the instance types Batch may launch. x86_64 and without accelerators
+        (the packager image is built for linux/amd64 and converts on CPUs); each must hold
+        the largest job's vCPUs and memory.
+    root_volume_gib
+        With ``ec2``: the size of each instance's encrypted gp3 root volume, where the job
+        stages the model it downloads and converts.
+    max_vcpus
+        The most vCPUs the compute environment runs at once (both kinds): the number of
+        concurrent packaging jobs is about this divided by a job's vCPUs.
+    nat_gateways
+        NAT gateways of the packaging VPC (jobs download from the Hugging Face Hub): one is
+        cheapest, one per availability zone (2) survives the loss of a zone.
+
+    Examples
+    --------
+    >>> PackagingConfig(compute="ec2", instance_types=("r6i.4xlarge",)).root_volume_gib
+    500
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    compute: Literal["fargate", "ec2"] = "fargate"
+    instance_types: tuple[str, ...] = Field(
+        default=("m6i.2xlarge", "r6i.2xlarge", "r6i.4xlarge"), min_length=1
+    )
+    root_volume_gib: int = Field(default=500, ge=30, le=16384)
+    max_vcpus: int = Field(default=64, ge=1, le=10000)
+    nat_gateways: int = Field(default=1, ge=1, le=2)
+
+    @field_validator("instance_types")
+    @classmethod
+    def _cpu_instance_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for instance_type in value:
+            match = _INSTANCE_TYPE.fullmatch(instance_type)
+            if match is None:
+                raise ValueError(f"{instance_type!r} is not an EC2 instance type (m6i.2xlarge)")
+            family = match.group("family")
+            if _ACCELERATED_FAMILIES.match(family):
+                raise ValueError(f"{instance_type!r} has accelerators; the packager runs on CPUs")
+            if _ARM_FAMILY.match(family):
+                raise ValueError(
+                    f"{instance_type!r} is a Graviton (arm64) type; the packager image is x86_64"
+                )
+        return value
 
 
 class StageConfig(BaseModel):
@@ -65,6 +144,9 @@ class StageConfig(BaseModel):
         ``destroy`` is for throw-away stages: a bucket that still holds objects stays.
     tags
         Tags put on every resource, for example for cost allocation.
+    packaging
+        Where packaging jobs run: Fargate (default) or EC2 for big models, and the VPC's
+        NAT gateways (see :class:`PackagingConfig`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -75,6 +157,7 @@ class StageConfig(BaseModel):
     event_archive_retention_days: int = Field(default=365, ge=0)
     removal_policy: Literal["retain", "destroy"] = "retain"
     tags: dict[str, str] = Field(default_factory=dict)
+    packaging: PackagingConfig = Field(default_factory=PackagingConfig)
 
     @field_validator("settings")
     @classmethod
@@ -126,6 +209,19 @@ class StageConfig(BaseModel):
         """The CloudFormation name of this stage's stack for ``concern``."""
         return f"maas-{self.name}-{concern}"
 
+    def resource_name(self, identifier: str) -> str:
+        """The name of this stage's resource for the manifest id ``identifier``.
+
+        The local runtime derives its names the same way, with its own prefix
+        (``maas.local.provision``).
+
+        Examples
+        --------
+        >>> StageConfig(name="dev").resource_name("PackagerQueue")
+        'maas-dev-packager-queue'
+        """
+        return f"maas-{self.name}-{kebab(identifier)}"
+
     @property
     def retention(self) -> logs.RetentionDays:
         """Log retention as the CDK enum."""
@@ -141,7 +237,9 @@ __all__ = [
     "DEFAULT_STAGE",
     "STAGES_CONTEXT_KEY",
     "STAGE_CONTEXT_KEY",
+    "PackagingConfig",
     "StageConfig",
     "StageConfigError",
+    "kebab",
     "read_cdk_json_context",
 ]

@@ -17,6 +17,7 @@ from stacks.aspects import ObservabilityChecks
 from stacks.config import STAGE_CONTEXT_KEY, STAGES_CONTEXT_KEY, StageConfig
 from stacks.foundation import FoundationStack
 from stacks.lifecycle import LifecycleStack
+from stacks.packaging import PackagingStack
 from stacks.refs import RefResolver
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class ControlPlane:
 
     config: StageConfig
     foundation: FoundationStack
+    packaging: PackagingStack
     lifecycle: LifecycleStack
 
 
@@ -62,6 +64,14 @@ def build(app: App, *, env: Environment | None = None) -> ControlPlane:
     foundation = FoundationStack(
         app, config.stack_name("foundation"), config=config, refs=refs, env=env
     )
+    packaging = PackagingStack(
+        app,
+        config.stack_name("packaging"),
+        config=config,
+        refs=refs,
+        foundation=foundation,
+        env=env,
+    )
     lifecycle = LifecycleStack(
         app,
         config.stack_name("lifecycle"),
@@ -70,6 +80,9 @@ def build(app: App, *, env: Environment | None = None) -> ControlPlane:
         foundation=foundation,
         env=env,
     )
+    lifecycle.add_stack_dependency(
+        packaging, "The workflows name the job queues and definitions by ARN, not by reference."
+    )
 
     Tags.of(app).add(STAGE_TAG, config.name)
     for key, value in config.tags.items():
@@ -77,7 +90,9 @@ def build(app: App, *, env: Environment | None = None) -> ControlPlane:
     Aspects.of(app).add(ObservabilityChecks())
     # cdk-nag 3 runs as a policy-validation plugin: an unacknowledged finding fails synthesis.
     Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
-    return ControlPlane(config=config, foundation=foundation, lifecycle=lifecycle)
+    return ControlPlane(
+        config=config, foundation=foundation, packaging=packaging, lifecycle=lifecycle
+    )
 
 
 __all__ = ["STAGE_TAG", "ControlPlane", "build"]

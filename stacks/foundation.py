@@ -16,6 +16,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_logs as logs
 
 from maas.manifest import EVENT_BUS, MANIFEST, Ref, RefKind
+from stacks import iam_policies
 from stacks.constructs.encryption_key import EncryptionKey
 from stacks.constructs.secure_bucket import SecureBucket
 
@@ -169,4 +170,14 @@ def bucket_name(config: StageConfig, bucket_id: str) -> str:
     return f"maas-{config.name}-{concern}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
 
 
-__all__ = ["FoundationStack", "bucket_name"]
+def bucket_arn(config: StageConfig, bucket_id: str) -> str:
+    """The ARN of the manifest's bucket ``bucket_id`` in a stage, built from its name.
+
+    Other stacks use it instead of a cross-stack reference: an IAM5 acknowledgment for the
+    bucket's objects is written while the stack is built, when a reference to another stack
+    has not yet taken its final form.
+    """
+    return iam_policies.arn("s3", bucket_name(config, bucket_id), region="", account="")
+
+
+__all__ = ["FoundationStack", "bucket_arn", "bucket_name"]

@@ -66,6 +66,23 @@ SAGEMAKER_AUTOSCALING_ROLE = arn(
     "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
     region="",
 )
+#: SageMaker model package groups: one per tenant's model, ``<tenant>-<model>``
+#: (``maas.registry.model_package_group_name``).
+SAGEMAKER_MODEL_PACKAGE_GROUPS = arn("sagemaker", "model-package-group/*")
+#: Versioned model packages, ``model-package/<group>/<version>``.
+SAGEMAKER_MODEL_PACKAGES = arn("sagemaker", "model-package/*")
+#: Batch jobs of this account and region; a job's id is assigned when it is submitted.
+BATCH_JOBS = arn("batch", "job/*")
+#: The managed rule through which Step Functions learns that a Batch job it runs ended.
+BATCH_JOB_EVENTS_RULE = arn("events", "rule/StepFunctionsGetEventsForBatchJobsRule")
+#: Secrets Manager secrets of this account and region (a tag condition picks the readable).
+SECRETS = arn("secretsmanager", "secret:*")
+#: The tag, and its value, that make a secret a Hugging Face Hub token the packager may read.
+HUB_TOKEN_TAG = "maas:purpose"
+HUB_TOKEN_PURPOSE = "hub-token"
+#: The ECS clusters and container instances AWS Batch makes for a managed EC2 environment.
+ECS_CLUSTERS = arn("ecs", "cluster/*")
+ECS_CONTAINER_INSTANCES = arn("ecs", "container-instance/*")
 #: Resource for actions that support no resource-level permissions.
 ANY_RESOURCE = "*"
 
@@ -104,6 +121,35 @@ PATTERN_REASONS: dict[str, str] = {
         "sagemaker SDK's image lookup picks per request; limited to repositories in this "
         "region and to the three image-pull actions."
     ),
+    SAGEMAKER_MODEL_PACKAGE_GROUPS: (
+        "Model package groups are named per tenant and model (<tenant>-<model>, "
+        "maas.registry.model_package_group_name) as versions are registered; limited to this "
+        "account and region, and creation requires the maas:tenant request tag."
+    ),
+    SAGEMAKER_MODEL_PACKAGES: (
+        "SageMaker numbers a group's model packages itself (model-package/<group>/<n>); "
+        "limited to this account and region, and creation requires the maas:tenant request "
+        "tag."
+    ),
+    BATCH_JOBS: (
+        "A Batch job's id is assigned when the job is submitted, so the jobs a workflow "
+        "terminates or tags cannot be named in advance; limited to jobs of this account and "
+        "region."
+    ),
+    SECRETS: (
+        "Hub token secrets are created by the platform team under names of their choosing; "
+        "only secrets tagged maas:purpose=hub-token may be read (aws:ResourceTag condition), "
+        "in this account and region."
+    ),
+    ECS_CLUSTERS: (
+        "AWS Batch creates the ECS cluster of a managed EC2 compute environment under a "
+        "generated name; the ECS agent on its instances registers with it. Limited to this "
+        "account and region."
+    ),
+    ECS_CONTAINER_INSTANCES: (
+        "Container instance ARNs are assigned when the ECS agent registers an instance that "
+        "AWS Batch launched; limited to this account and region."
+    ),
 }
 #: Why each action that is granted on ``*`` needs it (cdk-nag IAM5 ``Resource::*``).
 ANY_RESOURCE_REASONS: dict[str, str] = {
@@ -126,7 +172,45 @@ ANY_RESOURCE_REASONS: dict[str, str] = {
         "cloudwatch:PutMetricData supports no resource-level permissions; it is limited to "
         "the /aws/sagemaker/ namespaces by the cloudwatch:namespace condition."
     ),
+    "sagemaker:ListModelPackages": (
+        "sagemaker:ListModelPackages supports no resource-level permissions."
+    ),
+    "batch:DescribeJobs": ("batch:DescribeJobs supports no resource-level permissions."),
+    "ecs:DiscoverPollEndpoint": (
+        "ecs:DiscoverPollEndpoint, which the ECS agent calls to find its endpoint, supports "
+        "no resource-level permissions."
+    ),
 }
+
+#: Why a role may touch every object of a bucket (``<bucket arn>/*``), by what it does there.
+BUCKET_OBJECTS_REASON = (
+    "Model artifacts live under <tenant>/<model>/<version>/ prefixes that each deployment "
+    "names; limited to the objects of this stage's artifacts bucket."
+)
+#: Why a role may touch the objects under any version prefix (``<bucket arn>/*/*/*/*``).
+VERSION_OBJECTS_REASON = (
+    "A version's package is written under <tenant>/<model>/<version>/ "
+    "(maas.registry.versions); the pattern admits only keys at least three folders deep in "
+    "this stage's artifacts bucket, never a top-level object."
+)
+
+
+def bucket_objects(bucket_arn: str) -> str:
+    """Every object of a bucket."""
+    return f"{bucket_arn}/*"
+
+
+def version_objects(bucket_arn: str) -> str:
+    """The objects under the version prefixes ``<tenant>/<model>/<version>/`` of a bucket."""
+    return f"{bucket_arn}/*/*/*/*"
+
+
+def artifact_object_reasons(bucket_arn: str) -> dict[str, str]:
+    """IAM5 reasons for the object patterns of ``bucket_arn`` (see ``acknowledge_wildcards``)."""
+    return {
+        bucket_objects(bucket_arn): BUCKET_OBJECTS_REASON,
+        version_objects(bucket_arn): VERSION_OBJECTS_REASON,
+    }
 
 
 # --- Lambda functions and state machines -------------------------------------------------
@@ -151,6 +235,21 @@ def read_write_items(table_arn: str) -> iam.PolicyStatement:
         actions=["dynamodb:GetItem", "dynamodb:PutItem"],
         resources=[table_arn],
     )
+
+
+def read_items(table_arn: str) -> iam.PolicyStatement:
+    """Get single items of one table."""
+    return iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[table_arn])
+
+
+def update_items(table_arn: str) -> iam.PolicyStatement:
+    """Update attributes of single items of one table (the registry's counters and progress)."""
+    return iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[table_arn])
+
+
+def query_items(table_arn: str) -> iam.PolicyStatement:
+    """Query one table (not its indexes): a model's versions, in order."""
+    return iam.PolicyStatement(actions=["dynamodb:Query"], resources=[table_arn])
 
 
 def encrypt_decrypt_via(key_arn: str, service: str) -> iam.PolicyStatement:
@@ -374,6 +473,167 @@ def delete_ttl_schedules() -> iam.PolicyStatement:
     return iam.PolicyStatement(actions=["scheduler:DeleteSchedule"], resources=[TTL_SCHEDULES])
 
 
+# --- The model registry ------------------------------------------------------------------
+
+
+def create_tagged_model_packages() -> iam.PolicyStatement:
+    """Create model package groups and versioned model packages, only with the tenant tag.
+
+    As for endpoints, the request must carry ``maas:tenant`` and only ``maas:`` tag keys, and
+    ``AddTags`` is what SageMaker authorizes the creation tags as.
+    """
+    return iam.PolicyStatement(
+        actions=[
+            "sagemaker:AddTags",
+            "sagemaker:CreateModelPackage",
+            "sagemaker:CreateModelPackageGroup",
+        ],
+        resources=[SAGEMAKER_MODEL_PACKAGE_GROUPS, SAGEMAKER_MODEL_PACKAGES],
+        conditions={
+            "Null": {f"aws:RequestTag/{TENANT_TAG}": "false"},
+            "ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]},
+        },
+    )
+
+
+def describe_model_packages() -> iam.PolicyStatement:
+    """Read model package groups and model packages (a retry finds the package it made)."""
+    return iam.PolicyStatement(
+        actions=["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
+        resources=[SAGEMAKER_MODEL_PACKAGE_GROUPS, SAGEMAKER_MODEL_PACKAGES],
+    )
+
+
+def list_model_packages() -> iam.PolicyStatement:
+    """List a group's model packages (an action with no resource-level permissions)."""
+    return iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=[ANY_RESOURCE])
+
+
+def read_version_objects(bucket_arn: str) -> iam.PolicyStatement:
+    """Read the objects under a bucket's version prefixes (a package's manifest)."""
+    return iam.PolicyStatement(actions=["s3:GetObject"], resources=[version_objects(bucket_arn)])
+
+
+def list_version_prefixes(bucket_arn: str) -> iam.PolicyStatement:
+    """List a bucket, only under a version prefix ``<tenant>/<model>/<version>/``."""
+    return iam.PolicyStatement(
+        actions=["s3:ListBucket"],
+        resources=[bucket_arn],
+        conditions={"StringLike": {"s3:prefix": "*/*/*/"}},
+    )
+
+
+def delete_version_objects(bucket_arn: str) -> iam.PolicyStatement:
+    """Delete the objects under a bucket's version prefixes (what a failed packaging left)."""
+    return iam.PolicyStatement(actions=["s3:DeleteObject"], resources=[version_objects(bucket_arn)])
+
+
+# --- Batch jobs ---------------------------------------------------------------------------
+
+
+def job_definition_revisions(job_definition_arn: str) -> str:
+    """Every revision of a job definition, given its ARN without a revision."""
+    return f"{job_definition_arn}:*"
+
+
+def submit_batch_jobs(job_queue_arn: str, job_definition_arn: str) -> iam.PolicyStatement:
+    """Submit jobs of one definition (any revision) to one queue.
+
+    ``job_definition_arn`` is the definition's ARN without a revision, which Batch reads as
+    the latest active one; the statement also names each revision (``<arn>:<n>``).
+    """
+    return iam.PolicyStatement(
+        actions=["batch:SubmitJob"],
+        resources=[job_queue_arn, job_definition_arn, job_definition_revisions(job_definition_arn)],
+    )
+
+
+def tag_batch_jobs() -> iam.PolicyStatement:
+    """Tag the jobs a workflow submits, only with ``maas:`` tag keys."""
+    return iam.PolicyStatement(
+        actions=["batch:TagResource"],
+        resources=[BATCH_JOBS],
+        conditions={"ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]}},
+    )
+
+
+def describe_batch_jobs() -> iam.PolicyStatement:
+    """Read jobs' status (an action with no resource-level permissions)."""
+    return iam.PolicyStatement(actions=["batch:DescribeJobs"], resources=[ANY_RESOURCE])
+
+
+def terminate_batch_jobs() -> iam.PolicyStatement:
+    """Terminate jobs (Step Functions does when a ``.sync`` task is stopped)."""
+    return iam.PolicyStatement(actions=["batch:TerminateJob"], resources=[BATCH_JOBS])
+
+
+def manage_batch_job_events_rule() -> iam.PolicyStatement:
+    """Keep the managed rule through which ``batch:submitJob.sync`` learns a job ended."""
+    return iam.PolicyStatement(
+        actions=["events:DescribeRule", "events:PutRule", "events:PutTargets"],
+        resources=[BATCH_JOB_EVENTS_RULE],
+    )
+
+
+# --- The packaging job ----------------------------------------------------------------------
+
+
+def read_artifact_objects(bucket_arn: str) -> iam.PolicyStatement:
+    """Read every object of the artifacts bucket (model sources may be anywhere in it)."""
+    return iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket_objects(bucket_arn)])
+
+
+def list_artifact_folders(bucket_arn: str) -> iam.PolicyStatement:
+    """List the artifacts bucket under a folder, never from its root."""
+    return iam.PolicyStatement(
+        actions=["s3:ListBucket"],
+        resources=[bucket_arn],
+        conditions={"StringLike": {"s3:prefix": "?*/*"}},
+    )
+
+
+def write_version_objects(bucket_arn: str) -> iam.PolicyStatement:
+    """Upload (in parts) and delete objects, only under a bucket's version prefixes."""
+    return iam.PolicyStatement(
+        actions=["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"],
+        resources=[version_objects(bucket_arn)],
+    )
+
+
+def read_hub_tokens() -> iam.PolicyStatement:
+    """Read the secrets tagged ``maas:purpose=hub-token`` (Hugging Face tokens), no other."""
+    return iam.PolicyStatement(
+        actions=["secretsmanager:GetSecretValue"],
+        resources=[SECRETS],
+        conditions={"StringEquals": {f"aws:ResourceTag/{HUB_TOKEN_TAG}": HUB_TOKEN_PURPOSE}},
+    )
+
+
+# --- The ECS agent on EC2 compute ----------------------------------------------------------
+
+
+def run_ecs_container_instances() -> iam.PolicyStatement:
+    """What the ECS agent on a Batch instance does with its cluster and its own instance."""
+    return iam.PolicyStatement(
+        actions=[
+            "ecs:DeregisterContainerInstance",
+            "ecs:Poll",
+            "ecs:RegisterContainerInstance",
+            "ecs:StartTelemetrySession",
+            "ecs:SubmitAttachmentStateChanges",
+            "ecs:SubmitContainerStateChange",
+            "ecs:SubmitTaskStateChange",
+            "ecs:UpdateContainerInstancesState",
+        ],
+        resources=[ECS_CLUSTERS, ECS_CONTAINER_INSTANCES],
+    )
+
+
+def discover_ecs_endpoints() -> iam.PolicyStatement:
+    """Find the ECS agent's endpoint (an action with no resource-level permissions)."""
+    return iam.PolicyStatement(actions=["ecs:DiscoverPollEndpoint"], resources=[ANY_RESOURCE])
+
+
 # --- The SageMaker execution role --------------------------------------------------------
 
 
@@ -427,7 +687,14 @@ def put_sagemaker_metrics() -> iam.PolicyStatement:
 __all__ = [
     "ANY_RESOURCE",
     "ANY_RESOURCE_REASONS",
+    "BATCH_JOBS",
+    "BATCH_JOB_EVENTS_RULE",
+    "BUCKET_OBJECTS_REASON",
     "ECR_REPOSITORIES_IN_REGION",
+    "ECS_CLUSTERS",
+    "ECS_CONTAINER_INSTANCES",
+    "HUB_TOKEN_PURPOSE",
+    "HUB_TOKEN_TAG",
     "PATTERN_REASONS",
     "SAGEMAKER_AUTOSCALING_ROLE",
     "SAGEMAKER_AUTOSCALING_SERVICE",
@@ -435,12 +702,19 @@ __all__ = [
     "SAGEMAKER_ENDPOINT_CONFIGS",
     "SAGEMAKER_LOG_GROUPS",
     "SAGEMAKER_MODELS",
+    "SAGEMAKER_MODEL_PACKAGES",
+    "SAGEMAKER_MODEL_PACKAGE_GROUPS",
+    "SECRETS",
     "TARGET_TRACKING_ALARMS",
     "TENANT_TAG",
     "TTL_SCHEDULES",
     "TTL_SCHEDULE_PREFIX",
+    "VERSION_OBJECTS_REASON",
     "arn",
+    "artifact_object_reasons",
+    "bucket_objects",
     "create_autoscaling_service_linked_role",
+    "create_tagged_model_packages",
     "create_tagged_sagemaker_resources",
     "create_ttl_schedules",
     "decrypt_via",
@@ -449,24 +723,46 @@ __all__ = [
     "delete_models",
     "delete_scaling_alarms",
     "delete_ttl_schedules",
+    "delete_version_objects",
     "deregister_endpoint_scaling",
+    "describe_batch_jobs",
     "describe_endpoints",
+    "describe_model_packages",
+    "discover_ecs_endpoints",
     "encrypt_decrypt_via",
     "get_registry_token",
     "inspect_endpoints",
     "invoke_functions",
+    "job_definition_revisions",
+    "list_artifact_folders",
+    "list_model_packages",
+    "list_version_prefixes",
     "logs_use_key",
+    "manage_batch_job_events_rule",
     "manage_scaling_alarms",
     "pass_role",
     "pull_serving_images",
     "put_events",
     "put_sagemaker_metrics",
+    "query_items",
+    "read_artifact_objects",
     "read_artifacts",
+    "read_hub_tokens",
+    "read_items",
+    "read_version_objects",
     "read_write_items",
     "register_endpoint_scaling",
     "rule_writes_logs",
+    "run_ecs_container_instances",
     "scale_endpoint_variants",
     "start_execution",
+    "submit_batch_jobs",
+    "tag_batch_jobs",
+    "terminate_batch_jobs",
     "trust_conditions",
+    "update_items",
+    "version_objects",
     "write_logs",
+    "write_sagemaker_logs",
+    "write_version_objects",
 ]

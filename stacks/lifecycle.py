@@ -17,7 +17,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 
-from maas.manifest import MANIFEST, PROJECT_ROOT, Ref, RefKind
+from maas.manifest import MANIFEST, PROJECT_ROOT, Ref, RefKind, job_definition_arn, job_queue_arn
 from stacks import iam_policies
 from stacks.constructs.log_group_target import LogGroupTarget
 from stacks.constructs.manifest_function import (
@@ -26,7 +26,7 @@ from stacks.constructs.manifest_function import (
     powertools_layer_arn,
 )
 from stacks.constructs.state_machine_from_file import StateMachineFromFile
-from stacks.foundation import bucket_name
+from stacks.foundation import bucket_arn
 from stacks.nag import acknowledge, acknowledge_wildcards
 
 if TYPE_CHECKING:
@@ -37,13 +37,6 @@ if TYPE_CHECKING:
     from stacks.config import StageConfig
     from stacks.foundation import FoundationStack
     from stacks.refs import RefResolver
-
-#: Why the SageMaker execution role may read every object of the artifacts bucket.
-_ARTIFACT_OBJECTS_REASON = (
-    "Model artifacts live under <tenant>/<model>/<version>/ prefixes that each deployment "
-    "names; limited to the objects of this stage's artifacts bucket."
-)
-
 
 #: How EventBridge retries a state machine or function target before dead-lettering.
 _DELIVERY_RETRIES = 8
@@ -60,8 +53,8 @@ class LifecycleStack(Stack):
     config
         The stage configuration.
     refs
-        The register of manifest refs, already holding the foundation's resources; this
-        stack registers its roles, functions and state machines in it.
+        The register of manifest refs, already holding the foundation's and the packaging
+        stack's resources; this stack registers its roles, functions and state machines in it.
     foundation
         The stage's foundation stack (key, buckets, tables, bus, log groups).
     env
@@ -105,12 +98,11 @@ class LifecycleStack(Stack):
             self.state_machines[spec.id] = self._state_machine(spec)
 
         # --- What the roles may do (some refer to the state machines) -------------------
-        artifact_objects = {f"{self._artifacts_bucket_arn()}/*": _ARTIFACT_OBJECTS_REASON}
         for role_id, statements in self._role_permissions().items():
             role = self.roles[role_id]
             for statement in statements:
                 role.add_to_policy(statement)
-            acknowledge_wildcards(role, statements, extra_reasons=artifact_objects)
+            acknowledge_wildcards(role, statements, extra_reasons=self._wildcard_reasons())
 
         # --- Rules on the bus -------------------------------------------------------------
         self._dead_letter_queue: sqs.Queue | None = None
@@ -154,7 +146,7 @@ class LifecycleStack(Stack):
         )
         statements = self._function_permissions(spec.id)
         function.add_to_role_policy(*statements)
-        acknowledge_wildcards(function.role, statements)
+        acknowledge_wildcards(function.role, statements, extra_reasons=self._wildcard_reasons())
         self._refs.register(
             Ref(kind=RefKind.FUNCTION_ARN, target=spec.id), function.function.function_arn
         )
@@ -176,7 +168,7 @@ class LifecycleStack(Stack):
             encryption_key=self._foundation.key,
             removal_policy=self._config.cdk_removal_policy,
         )
-        acknowledge_wildcards(machine, statements)
+        acknowledge_wildcards(machine, statements, extra_reasons=self._wildcard_reasons())
         self._refs.register(
             Ref(kind=RefKind.STATE_MACHINE_ARN, target=spec.id), machine.state_machine_arn
         )
@@ -252,15 +244,27 @@ class LifecycleStack(Stack):
 
     def _function_permissions(self, function_id: str) -> list[iam.PolicyStatement]:
         """What each function calls, beyond its own log group and X-Ray."""
-        table = self._foundation.tables["EndpointsTable"]
-        registry = [
-            iam_policies.read_write_items(table.table_arn),
-            iam_policies.encrypt_decrypt_via(self._foundation.key.key_arn, "dynamodb"),
+        key = self._foundation.key.key_arn
+        endpoints = self._foundation.tables["EndpointsTable"].table_arn
+        models = self._foundation.tables["ModelsTable"].table_arn
+        artifacts = self._artifacts_bucket_arn()
+        endpoint_records = [
+            iam_policies.read_write_items(endpoints),
+            iam_policies.encrypt_decrypt_via(key, "dynamodb"),
+        ]
+        # maas.registry.ModelRegistry: guarded puts of version records; the model's counter
+        # is an update, and opening a version queries the model's versions first.
+        version_records = [
+            iam_policies.read_write_items(models),
+            iam_policies.encrypt_decrypt_via(key, "dynamodb"),
         ]
         permissions = {
-            "PlanDeployment": [],
-            "PlanTeardown": registry,
-            "RecordEndpointStatus": registry,
+            "PlanDeployment": [
+                iam_policies.read_items(models),
+                iam_policies.decrypt_via(key, "dynamodb"),
+            ],
+            "PlanTeardown": endpoint_records,
+            "RecordEndpointStatus": endpoint_records,
             "PublishEvent": [iam_policies.put_events(self._foundation.event_bus.event_bus_arn)],
             "CleanupDeployment": [
                 iam_policies.inspect_endpoints(),
@@ -270,6 +274,28 @@ class LifecycleStack(Stack):
                 iam_policies.deregister_endpoint_scaling(),
                 iam_policies.delete_scaling_alarms(),
                 iam_policies.delete_ttl_schedules(),
+            ],
+            "PlanPackaging": [
+                *version_records,
+                iam_policies.update_items(models),
+                iam_policies.query_items(models),
+            ],
+            # maas.registry.packaging_steps.register_version: read the job's manifest and
+            # list what it uploaded, then the model package and the REGISTERED record.
+            "RegisterModelVersion": [
+                *version_records,
+                iam_policies.read_version_objects(artifacts),
+                iam_policies.list_version_prefixes(artifacts),
+                iam_policies.decrypt_via(key, "s3"),
+                iam_policies.create_tagged_model_packages(),
+                iam_policies.describe_model_packages(),
+                iam_policies.list_model_packages(),
+            ],
+            # maas.registry.packaging_steps.fail_version: clear the version's prefix.
+            "FailModelVersion": [
+                *version_records,
+                iam_policies.list_version_prefixes(artifacts),
+                iam_policies.delete_version_objects(artifacts),
             ],
         }
         return permissions[function_id]
@@ -295,6 +321,18 @@ class LifecycleStack(Stack):
                 iam_policies.create_autoscaling_service_linked_role(),
                 iam_policies.create_ttl_schedules(),
             ],
+            # batch:submitJob.sync: submit (with the workflow's maas: tags), follow the job
+            # through the managed events rule and DescribeJobs, terminate it when stopped.
+            "PackageModel": [
+                iam_policies.submit_batch_jobs(
+                    self._refs.resolve(job_queue_arn("Packager")),
+                    self._refs.resolve(job_definition_arn("Packager")),
+                ),
+                iam_policies.tag_batch_jobs(),
+                iam_policies.describe_batch_jobs(),
+                iam_policies.terminate_batch_jobs(),
+                iam_policies.manage_batch_job_events_rule(),
+            ],
         }
         return permissions[state_machine_id]
 
@@ -319,8 +357,18 @@ class LifecycleStack(Stack):
         # Built from the bucket's derived name, not imported from the foundation: a
         # cross-stack reference only takes its final form at synthesis, after the
         # acknowledgment of the IAM5 finding for the bucket's objects has to be written.
-        name = bucket_name(self._config, "ArtifactsBucket")
-        return iam_policies.arn("s3", name, region="", account="")
+        return bucket_arn(self._config, "ArtifactsBucket")
+
+    def _wildcard_reasons(self) -> dict[str, str]:
+        """IAM5 reasons for the wildcard resources that depend on this stage's names."""
+        reasons = iam_policies.artifact_object_reasons(self._artifacts_bucket_arn())
+        for spec in MANIFEST.jobs:
+            definition = self._refs.resolve(job_definition_arn(spec.id))
+            reasons[iam_policies.job_definition_revisions(definition)] = (
+                f"Every revision of the {spec.id} job definition: a new image is a new "
+                "revision, and the workflow submits to the latest active one."
+            )
+        return reasons
 
 
 def _event_pattern_fields(pattern: dict[str, Any]) -> dict[str, Any]:

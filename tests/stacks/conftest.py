@@ -51,6 +51,12 @@ def foundation_json(synthesized: Synthesized) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
+def packaging_json(synthesized: Synthesized) -> dict[str, Any]:
+    """The packaging stack's template."""
+    return synthesized.template_dict(synthesized.plane.packaging)
+
+
+@pytest.fixture(scope="session")
 def lifecycle_json(synthesized: Synthesized) -> dict[str, Any]:
     """The lifecycle stack's template."""
     return synthesized.template_dict(synthesized.plane.lifecycle)
@@ -60,6 +66,12 @@ def lifecycle_json(synthesized: Synthesized) -> dict[str, Any]:
 def foundation(foundation_json: dict[str, Any]) -> Template:
     """The foundation stack's template, for assertions."""
     return Template.from_json(foundation_json)
+
+
+@pytest.fixture(scope="session")
+def packaging(packaging_json: dict[str, Any]) -> Template:
+    """The packaging stack's template, for assertions."""
+    return Template.from_json(packaging_json)
 
 
 @pytest.fixture(scope="session")

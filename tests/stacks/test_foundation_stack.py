@@ -133,6 +133,19 @@ def test_tables_have_string_keys_pitr_and_the_customer_managed_key(foundation: T
     )
 
 
+def test_every_manifest_table_is_built_alike(
+    foundation_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    built = {
+        spec.id: foundation_json["Resources"][logical_id_of(plane.foundation.tables[spec.id])]
+        for spec in MANIFEST.tables
+    }
+    assert {"EndpointsTable", "ModelsTable"} <= set(built)
+    first, *others = built.values()
+    for table in others:
+        assert table == first
+
+
 def test_bus_is_archived_for_replay(foundation: Template, plane: ControlPlane) -> None:
     foundation.has_resource_properties(
         "AWS::Events::EventBus", {"Name": f"maas-{plane.config.name}"}
@@ -162,10 +175,13 @@ def test_manifest_log_groups_are_named_per_stage_and_encrypted(
 
 
 def test_every_log_group_keeps_events_for_the_stage_retention(
-    foundation_json: dict[str, Any], lifecycle_json: dict[str, Any], plane: ControlPlane
+    foundation_json: dict[str, Any],
+    packaging_json: dict[str, Any],
+    lifecycle_json: dict[str, Any],
+    plane: ControlPlane,
 ) -> None:
     assert plane.config.log_retention == "ONE_MONTH"  # the default stage of cdk.json
-    for template in (foundation_json, lifecycle_json):
+    for template in (foundation_json, packaging_json, lifecycle_json):
         for properties in resources(template, "AWS::Logs::LogGroup").values():
             assert properties["RetentionInDays"] == 30
 
@@ -174,5 +190,6 @@ def test_outputs_name_the_bus_bucket_and_table_with_descriptions(
     foundation_json: dict[str, Any],
 ) -> None:
     outputs = foundation_json["Outputs"]
-    for name in ("EventBusName", "ArtifactsBucketName", "EndpointsTableName"):
+    names = ("EventBusName", "ArtifactsBucketName", *(f"{t.id}Name" for t in MANIFEST.tables))
+    for name in names:
         assert outputs[name]["Description"], name

@@ -43,10 +43,23 @@ ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
     "application-autoscaling:DeregisterScalableTarget",
     "ecr:GetAuthorizationToken",
     "cloudwatch:PutMetricData",
+    "sagemaker:ListModelPackages",
+    "batch:DescribeJobs",
+    "ecs:DiscoverPollEndpoint",
+}
+#: Keys of a model version's record and of the KMS key through DynamoDB.
+_VERSION_RECORDS = {
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
 }
 #: What each function may do besides writing its logs and traces.
 FUNCTION_ACTIONS = {
-    "PlanDeployment": set(),
+    # maas.endpoints.plan.resolve_model: a registered version's record.
+    "PlanDeployment": {"dynamodb:GetItem", "kms:Decrypt", "kms:DescribeKey"},
     "PlanTeardown": {
         "dynamodb:GetItem",
         "dynamodb:PutItem",
@@ -77,6 +90,22 @@ FUNCTION_ACTIONS = {
         "cloudwatch:DescribeAlarms",
         "scheduler:DeleteSchedule",
     },
+    # maas.registry.ModelRegistry.open_version: query the versions, count, put the record.
+    "PlanPackaging": _VERSION_RECORDS | {"dynamodb:Query", "dynamodb:UpdateItem"},
+    # maas.registry.packaging_steps.register_version and maas.registry.ModelPackages.
+    "RegisterModelVersion": _VERSION_RECORDS
+    | {
+        "s3:GetObject",
+        "s3:ListBucket",
+        "sagemaker:AddTags",
+        "sagemaker:CreateModelPackage",
+        "sagemaker:CreateModelPackageGroup",
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:DescribeModelPackageGroup",
+        "sagemaker:ListModelPackages",
+    },
+    # maas.registry.packaging_steps.fail_version: delete_prefix, then the FAILED record.
+    "FailModelVersion": _VERSION_RECORDS | {"s3:ListBucket", "s3:DeleteObject"},
 }
 BASELINE_FUNCTION_ACTIONS = {
     "logs:CreateLogStream",
@@ -86,6 +115,20 @@ BASELINE_FUNCTION_ACTIONS = {
 }
 #: ``aws-sdk`` integration service names whose IAM prefix differs.
 IAM_PREFIXES = {"applicationautoscaling": "application-autoscaling"}
+#: Optimized integrations: the IAM actions a task resource calls.
+OPTIMIZED_ACTIONS = {
+    "lambda:invoke": {"lambda:InvokeFunction"},
+    "batch:submitJob": {"batch:SubmitJob"},
+    # .sync follows the job: the managed rule, polling, and terminating a stopped task's job.
+    "batch:submitJob.sync": {
+        "batch:SubmitJob",
+        "batch:DescribeJobs",
+        "batch:TerminateJob",
+        "events:PutTargets",
+        "events:PutRule",
+        "events:DescribeRule",
+    },
+}
 
 
 def _identity_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
@@ -120,9 +163,15 @@ def _service_role(template: dict[str, Any], role_id: str) -> str:
 
 
 def test_no_identity_policy_allows_a_wildcard_action(
-    foundation_json: dict[str, Any], lifecycle_json: dict[str, Any]
+    foundation_json: dict[str, Any],
+    packaging_json: dict[str, Any],
+    lifecycle_json: dict[str, Any],
 ) -> None:
-    statements = _identity_statements(foundation_json) + _identity_statements(lifecycle_json)
+    statements = [
+        *_identity_statements(foundation_json),
+        *_identity_statements(packaging_json),
+        *_identity_statements(lifecycle_json),
+    ]
     assert statements
     for statement in statements:
         assert statement["Effect"] == "Allow"
@@ -131,12 +180,13 @@ def test_no_identity_policy_allows_a_wildcard_action(
 
 
 def test_only_actions_without_resource_level_permissions_get_any_resource(
-    lifecycle_json: dict[str, Any],
+    packaging_json: dict[str, Any], lifecycle_json: dict[str, Any]
 ) -> None:
     on_any_resource = _actions(
         [
             statement
             for statement in _identity_statements(lifecycle_json)
+            + _identity_statements(packaging_json)
             if "*" in as_list(statement["Resource"])
         ]
     )
@@ -199,14 +249,15 @@ def test_state_machine_may_call_every_integration_of_its_definition(
         lifecycle_json, _role_of_state_machine(lifecycle_json, plane, spec.id)
     )
     allowed = _actions(statements)
-    definition = json.loads(spec.definition_text())
-    integrations = set(
-        re.findall(r'"arn:aws:states:::aws-sdk:([a-z]+):(\w+)"', json.dumps(definition))
-    )
-    assert integrations
+    definition = json.dumps(json.loads(spec.definition_text()))
+    integrations = set(re.findall(r'"arn:aws:states:::aws-sdk:([a-z]+):(\w+)"', definition))
+    optimized = set(re.findall(r'"arn:aws:states:::([a-z]+:[A-Za-z0-9.:]+)"', definition))
+    assert integrations or optimized
     for service, action in integrations:
         iam_action = f"{IAM_PREFIXES.get(service, service)}:{action[0].upper()}{action[1:]}"
         assert iam_action in allowed, iam_action
+    for resource in optimized:
+        assert OPTIMIZED_ACTIONS[resource] <= allowed, resource
 
 
 @pytest.mark.parametrize("spec", MANIFEST.state_machines, ids=lambda spec: spec.id)
@@ -270,3 +321,38 @@ def test_sagemaker_execution_role_reads_only_the_artifacts_bucket(
     for resource in read["Resource"]:
         assert prefix in resource["Fn::Join"][1]
     assert not any(action.startswith(("s3:Put", "s3:Delete")) for action in _actions(statements))
+
+
+def test_package_model_submits_only_to_the_packager_queue_and_definition(
+    lifecycle_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    statements = policy_statements(
+        lifecycle_json, _role_of_state_machine(lifecycle_json, plane, "PackageModel")
+    )
+    [submit] = [s for s in statements if "batch:SubmitJob" in as_list(s["Action"])]
+    assert submit["Action"] == "batch:SubmitJob"
+    tails = sorted(resource["Fn::Join"][1][-1] for resource in submit["Resource"])
+    name = plane.config.resource_name("Packager")
+    assert tails == [
+        f":job-definition/{name}",
+        f":job-definition/{name}:*",
+        f":job-queue/{plane.config.resource_name('PackagerQueue')}",
+    ]
+    [tag] = [s for s in statements if "batch:TagResource" in as_list(s["Action"])]
+    assert tag["Condition"] == {"ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]}}
+    [rule] = [s for s in statements if "events:PutRule" in as_list(s["Action"])]
+    assert rule["Resource"]["Fn::Join"][1][-1] == ":rule/StepFunctionsGetEventsForBatchJobsRule"
+
+
+def test_registry_functions_list_only_version_prefixes_and_delete_only_under_them(
+    lifecycle_json: dict[str, Any],
+) -> None:
+    for function_id in ("RegisterModelVersion", "FailModelVersion"):
+        _, properties = function_by_handler(lifecycle_json, MANIFEST.function(function_id).handler)
+        for statement in policy_statements(lifecycle_json, properties["Role"]["Fn::GetAtt"][0]):
+            actions = as_list(statement["Action"])
+            if "s3:ListBucket" in actions:
+                assert statement["Condition"] == {"StringLike": {"s3:prefix": "*/*/*/"}}
+            if any(action.startswith(("s3:GetObject", "s3:Delete")) for action in actions):
+                [resource] = as_list(statement["Resource"])
+                assert resource["Fn::Join"][1][-1].endswith("/*/*/*/*"), function_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from maas.manifest import EVENT_BUS, MANIFEST, PROJECT_ROOT, function_arn, setting, table_name
-from stacks.config import StageConfig, StageConfigError, read_cdk_json_context
+from stacks.config import PackagingConfig, StageConfig, StageConfigError, read_cdk_json_context
 from stacks.refs import RefResolver, UnresolvedRefError
 
 pytestmark = [pytest.mark.stacks, pytest.mark.xdist_group("stacks")]
@@ -47,6 +47,40 @@ def test_retention_must_name_a_retention_days_member() -> None:
 def test_stage_name_must_fit_in_a_bucket_name() -> None:
     with pytest.raises(StageConfigError, match="name"):
         StageConfig.resolve({"maas:stage": "Production_EU", "maas:stages": {"Production_EU": {}}})
+
+
+def test_packaging_runs_on_fargate_unless_the_stage_says_ec2() -> None:
+    assert StageConfig(name="dev").packaging.compute == "fargate"
+    config = StageConfig.resolve(
+        {"maas:stages": {"dev": {"packaging": {"compute": "ec2", "root_volume_gib": 1000}}}}
+    )
+    assert (config.packaging.compute, config.packaging.root_volume_gib) == ("ec2", 1000)
+
+
+@pytest.mark.parametrize(
+    ("packaging", "message"),
+    [
+        ({"compute": "gpu"}, "packaging.compute"),
+        ({"instance_types": ["g5.2xlarge"]}, "'g5.2xlarge' has accelerators"),
+        ({"instance_types": ["inf2.xlarge"]}, "'inf2.xlarge' has accelerators"),
+        ({"instance_types": ["m7g.4xlarge"]}, "'m7g.4xlarge' is a Graviton"),
+        ({"instance_types": ["large"]}, "'large' is not an EC2 instance type"),
+        ({"instance_types": []}, "packaging.instance_types"),
+        ({"root_volume_gib": 10}, "packaging.root_volume_gib"),
+        ({"nat_gateways": 0}, "packaging.nat_gateways"),
+        ({"vpc_id": "vpc-1"}, "packaging.vpc_id"),
+    ],
+)
+def test_invalid_packaging_configuration_is_refused(
+    packaging: dict[str, object], message: str
+) -> None:
+    with pytest.raises(StageConfigError, match=message):
+        StageConfig.resolve({"maas:stages": {"dev": {"packaging": packaging}}})
+
+
+def test_x86_instance_types_without_accelerators_are_accepted() -> None:
+    types = ("m6i.2xlarge", "r6i.4xlarge", "c7i.8xlarge", "m7i-flex.4xlarge", "x2iedn.8xlarge")
+    assert PackagingConfig(compute="ec2", instance_types=types).instance_types == types
 
 
 def test_settings_fall_back_to_the_manifest_defaults() -> None:

@@ -1,0 +1,205 @@
+"""The packaging stack: where the manifest's Batch jobs run, and where serving images live.
+
+A small VPC (private subnets, NAT for the Hugging Face Hub, endpoints, flow logs); one
+compute environment, Fargate or EC2 as the stage configures; per manifest job a queue, a
+job definition with its image built from the job's Dockerfile, and the roles the job runs
+with; an ECR repository for custom (bring-your-own-container) serving images.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_ecr as ecr
+
+from maas.manifest import MANIFEST, PROJECT_ROOT, job_definition_arn, job_queue_arn
+from stacks import iam_policies
+from stacks.config import kebab
+from stacks.constructs.batch_compute import BatchCompute
+from stacks.constructs.manifest_job import ManifestJob
+from stacks.constructs.packaging_network import PackagingNetwork
+from stacks.foundation import bucket_arn
+from stacks.nag import acknowledge_wildcards
+
+if TYPE_CHECKING:
+    from aws_cdk import Environment
+    from aws_cdk import aws_iam as iam
+    from constructs import Construct
+
+    from maas.manifest import JobSpec
+    from stacks.config import StageConfig
+    from stacks.foundation import FoundationStack
+    from stacks.refs import RefResolver
+
+#: How long an untagged image (a failed push, a replaced manifest list) stays in the
+#: serving repository. Tagged images stay: registered versions point at them.
+UNTAGGED_IMAGE_DAYS = 14
+
+
+class PackagingStack(Stack):
+    """Network, compute, the manifest's Batch jobs and the serving image repository.
+
+    Parameters
+    ----------
+    scope, id
+        Where the stack lives.
+    config
+        The stage configuration (its ``packaging`` part chooses the compute).
+    refs
+        The register of manifest refs, already holding the foundation's resources; this
+        stack registers each job's queue and definition in it.
+    foundation
+        The stage's foundation stack (key, buckets, tables).
+    env
+        The target account and region, or None for an environment-agnostic template.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StageConfig,
+        refs: RefResolver,
+        foundation: FoundationStack,
+        env: Environment | None = None,
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            stack_name=config.stack_name("packaging"),
+            description="maas control plane: packaging jobs on AWS Batch, serving images.",
+            env=env,
+        )
+        self._config = config
+        self._refs = refs
+        self._foundation = foundation
+
+        # --- Network --------------------------------------------------------------------
+        self.network = PackagingNetwork(
+            self,
+            "Network",
+            nat_gateways=config.packaging.nat_gateways,
+            log_retention=config.retention,
+            encryption_key=foundation.key,
+            removal_policy=config.cdk_removal_policy,
+        )
+
+        # --- Compute --------------------------------------------------------------------
+        self.compute = BatchCompute(
+            self,
+            "Compute",
+            config=config.packaging,
+            vpc=self.network.vpc,
+            subnets=self.network.job_subnets,
+            security_group=self.network.job_security_group,
+        )
+
+        # --- Jobs -----------------------------------------------------------------------
+        self.jobs = {spec.id: self._job(spec) for spec in MANIFEST.jobs}
+
+        # --- Serving images -------------------------------------------------------------
+        self.serving_repository = ecr.Repository(
+            self,
+            "ServingImages",
+            repository_name=f"maas-{config.name}/serving",
+            image_scan_on_push=True,
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+            encryption=ecr.RepositoryEncryption.KMS,
+            encryption_key=foundation.key,
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    description="Expire untagged images; tagged ones are what versions use.",
+                    tag_status=ecr.TagStatus.UNTAGGED,
+                    max_image_age=Duration.days(UNTAGGED_IMAGE_DAYS),
+                )
+            ],
+            removal_policy=config.cdk_removal_policy,
+        )
+
+        # --- Outputs --------------------------------------------------------------------
+        for spec in MANIFEST.jobs:
+            job = self.jobs[spec.id]
+            CfnOutput(
+                self,
+                f"{spec.id}JobQueueName",
+                value=job.queue.job_queue_name,
+                description=f"The job queue of the {spec.id} job: {spec.description}",
+            )
+            CfnOutput(
+                self,
+                f"{spec.id}JobDefinitionName",
+                value=job.definition.job_definition_name,
+                description=f"The job definition of the {spec.id} job (latest revision).",
+            )
+        CfnOutput(
+            self,
+            "ServingImagesRepositoryUri",
+            value=self.serving_repository.repository_uri,
+            description="Push custom (bring-your-own-container) serving images here.",
+        )
+
+    # --- Builders -------------------------------------------------------------------------
+
+    def _job(self, spec: JobSpec) -> ManifestJob:
+        job_name = self._config.resource_name(spec.id)
+        queue_name = self._config.resource_name(f"{spec.id}Queue")
+        job = ManifestJob(
+            self,
+            spec.id,
+            spec=spec,
+            project_root=PROJECT_ROOT,
+            job_name=job_name,
+            queue_name=queue_name,
+            environment=self._refs.resolve_all(spec.environment),
+            compute=self.compute,
+            log_group_name=f"/maas/{self._config.name}/jobs/{kebab(spec.id)}",
+            log_retention=self._config.retention,
+            encryption_key=self._foundation.key,
+            removal_policy=self._config.cdk_removal_policy,
+        )
+        statements = self._job_permissions(spec.id)
+        job.add_to_job_role(*statements)
+        artifacts = bucket_arn(self._config, "ArtifactsBucket")
+        acknowledge_wildcards(
+            job.job_role,
+            statements,
+            extra_reasons=iam_policies.artifact_object_reasons(artifacts),
+        )
+        # ARNs from the names, not the resources: a job definition's ARN changes with every
+        # revision (a new image is one), while the ARN without a revision always means the
+        # latest active one; and a name needs no cross-stack reference.
+        self._refs.register(
+            job_queue_arn(spec.id), iam_policies.arn("batch", f"job-queue/{queue_name}")
+        )
+        self._refs.register(
+            job_definition_arn(spec.id), iam_policies.arn("batch", f"job-definition/{job_name}")
+        )
+        return job
+
+    # --- Permissions ----------------------------------------------------------------------
+
+    def _job_permissions(self, job_id: str) -> list[iam.PolicyStatement]:
+        """What each job's container calls."""
+        artifacts = bucket_arn(self._config, "ArtifactsBucket")
+        key = self._foundation.key.key_arn
+        models = self._foundation.tables["ModelsTable"].table_arn
+        permissions = {
+            # maas.packaging: read a source in the artifacts bucket or a gated model's Hub
+            # token, upload the package under the version's prefix, report on the version.
+            "Packager": [
+                iam_policies.read_artifact_objects(artifacts),
+                iam_policies.list_artifact_folders(artifacts),
+                iam_policies.write_version_objects(artifacts),
+                iam_policies.encrypt_decrypt_via(key, "s3"),
+                iam_policies.read_items(models),
+                iam_policies.update_items(models),
+                iam_policies.encrypt_decrypt_via(key, "dynamodb"),
+                iam_policies.read_hub_tokens(),
+            ],
+        }
+        return permissions[job_id]
+
+
+__all__ = ["UNTAGGED_IMAGE_DAYS", "PackagingStack"]
