@@ -23,7 +23,7 @@ from maas.packaging.licence import licence_of
 from maas.packaging.manifest import packaged_files
 from maas.packaging.reporting import LogReporter, Progress, Reporter, Stage
 from maas.packaging.series import series_of
-from maas.packaging.sizing import plan_serving
+from maas.packaging.sizing import check_servable, plan_serving
 from maas.packaging.sources import fetch_source
 from maas.packaging.transfers import split_s3_uri
 from maas.packaging.upload import upload_package
@@ -85,7 +85,12 @@ def package_model(
         (``InsufficientStorage``), the model (``UnsupportedArchitecture``, ``NoInstanceFits``,
         ``ValidationError``).
     """
-    fetched = fetch_source(job.source, workdir, progress)
+    fetched = fetch_source(
+        job.source,
+        workdir,
+        progress,
+        before_weights=lambda folder: check_servable(folder, job.serving),
+    )
     series = series_of(fetched.path)
     folder = series.prepare(fetched, workdir / "model", progress)
     source = job.source

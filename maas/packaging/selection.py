@@ -52,6 +52,17 @@ _SAFETENSORS = re.compile(r"^[^/]+\.safetensors(\.index\.json)?$")
 _PYTORCH = re.compile(r"^pytorch_model[^/]*\.bin(\.index\.json)?$")
 
 
+def is_weights(name: str) -> bool:
+    """Whether ``name`` is a weights file (or a weights index) rather than a small file.
+
+    Examples
+    --------
+    >>> is_weights("model-00001-of-00002.safetensors"), is_weights("tokenizer.json")
+    (True, False)
+    """
+    return bool(_SAFETENSORS.match(name) or _PYTORCH.match(name))
+
+
 def _wanted(name: str) -> bool:
     return name in SUPPORT_FILES or bool(_LICENCE.match(name) or _PATTERNS.match(name))
 
@@ -65,4 +76,4 @@ def serving_files(names: Iterable[str]) -> list[str]:
     return sorted({*weights, *(name for name in top if _wanted(name))})
 
 
-__all__ = ["SUPPORT_FILES", "serving_files"]
+__all__ = ["SUPPORT_FILES", "is_weights", "serving_files"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,8 @@ from maas.exceptions import ValidationError
 from maas.packaging.images import image_uri
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from maas.advisor import AdvisorReport
     from maas.packaging.series import ModelFolder
     from schemas.packaging import ServingPreferences
@@ -51,6 +54,21 @@ def serving_request(preferences: ServingPreferences) -> ServingRequest:
         raise ValidationError(f"serving: {problems}") from None
 
 
+def check_servable(folder: Path, preferences: ServingPreferences) -> None:
+    """Size the model from ``folder``'s ``config.json`` alone, before its weights are fetched.
+
+    Does nothing when there is no ``config.json`` (a GGUF file carries its config inside).
+
+    Raises
+    ------
+    UnsupportedArchitecture, NoInstanceFits, ValidationError
+        As :func:`maas.advisor.advise` raises them.
+    """
+    config = folder / "config.json"
+    if config.is_file():
+        advise(json.loads(config.read_text()), serving_request(preferences))
+
+
 def plan_serving(
     folder: ModelFolder,
     preferences: ServingPreferences,
@@ -84,4 +102,4 @@ def plan_serving(
     )
 
 
-__all__ = ["ServingPlan", "plan_serving", "serving_request"]
+__all__ = ["ServingPlan", "check_servable", "plan_serving", "serving_request"]

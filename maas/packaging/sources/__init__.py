@@ -18,6 +18,7 @@ from maas.packaging.sources.s3 import fetch_s3
 from schemas.packaging import HuggingFaceSource, S3Source
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from maas.packaging.reporting import Progress
@@ -25,15 +26,29 @@ if TYPE_CHECKING:
 
 
 def fetch_source(
-    source: HuggingFaceSource | S3Source | LocalSource, workdir: Path, progress: Progress
+    source: HuggingFaceSource | S3Source | LocalSource,
+    workdir: Path,
+    progress: Progress,
+    *,
+    before_weights: Callable[[Path], None] | None = None,
 ) -> FetchedSource:
-    """Bring ``source`` onto local disk; downloads go to ``workdir / "source"``."""
+    """Bring ``source`` onto local disk; downloads go to ``workdir / "source"``.
+
+    ``before_weights`` is called with the folder once its small files (``config.json``, the
+    tokenizer) are there and before any weights are fetched, so that a model that cannot be
+    served fails before gigabytes move. A GGUF source has no such moment.
+    """
     if isinstance(source, HuggingFaceSource):
-        return fetch_huggingface(source, workdir / "source", progress)
+        return fetch_huggingface(
+            source, workdir / "source", progress, before_weights=before_weights
+        )
     if isinstance(source, S3Source):
-        return fetch_s3(source, workdir / "source", progress)
+        return fetch_s3(source, workdir / "source", progress, before_weights=before_weights)
     progress.stage(Stage.RESOLVING, message=source.path)
-    return fetch_local(source)
+    fetched = fetch_local(source)
+    if before_weights is not None and fetched.path.is_dir():
+        before_weights(fetched.path)
+    return fetched
 
 
 __all__ = [

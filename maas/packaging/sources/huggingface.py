@@ -55,7 +55,7 @@ from maas.packaging.files import (
     format_size,
 )
 from maas.packaging.reporting import Stage
-from maas.packaging.selection import serving_files
+from maas.packaging.selection import is_weights, serving_files
 from maas.packaging.sources.fetched import FetchedSource
 
 if TYPE_CHECKING:
@@ -261,8 +261,11 @@ def fetch_huggingface(
     *,
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    before_weights: Callable[[Path], None] | None = None,
 ) -> FetchedSource:
     """Download what serving needs of a Hub model into ``destination``, pinned and checked.
+
+    Small files come first; ``before_weights(destination)`` is called before the weights.
 
     Raises
     ------
@@ -294,7 +297,9 @@ def fetch_huggingface(
     if commit is None:
         raise SourceUnavailable(f"the Hub named no commit for {source.model_id}")
     siblings = {sibling.rfilename: sibling for sibling in info.siblings or []}
-    wanted = [siblings[name] for name in serving_files(siblings)]
+    # Small files first: the model can be sized from its config before its weights move.
+    names = sorted(serving_files(siblings), key=is_weights)
+    wanted = [siblings[name] for name in names]
     if not any(name.rfilename.endswith((".safetensors", ".bin")) for name in wanted):
         raise ValidationError(
             f"source: {source.model_id} at {commit} has no safetensors or PyTorch weights "
@@ -310,8 +315,13 @@ def fetch_huggingface(
     )
     digests: dict[str, str] = {}
     done = 0
+    weights_started = False
     for sibling in wanted:
         name = sibling.rfilename
+        if is_weights(name) and not weights_started:
+            weights_started = True
+            if before_weights is not None:
+                before_weights(destination)
         download = partial(
             huggingface_hub.hf_hub_download,
             source.model_id,

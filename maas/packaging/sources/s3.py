@@ -21,11 +21,12 @@ from maas.packaging.files import (
     sha256_file,
 )
 from maas.packaging.reporting import Stage
-from maas.packaging.selection import serving_files
+from maas.packaging.selection import is_weights, serving_files
 from maas.packaging.sources.fetched import FetchedSource
 from maas.packaging.transfers import TransferSettings, source_error, split_s3_uri
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from maas.packaging.reporting import Progress
@@ -63,7 +64,8 @@ def _objects(s3: Any, bucket: str, key: str, uri: str) -> dict[str, _Object]:
         )
     if not listed:
         raise SourceNotFound(f"{uri}: no objects under this prefix")
-    names = serving_files(listed)
+    # Small files first: the model can be sized from its config before its weights move.
+    names = sorted(serving_files(listed), key=is_weights)
     if not any(name.endswith((".safetensors", ".bin")) for name in names):
         raise ValidationError(
             f"source.uri: {uri} holds no safetensors or PyTorch weights at its top level "
@@ -78,10 +80,12 @@ def fetch_s3(
     progress: Progress,
     *,
     settings: TransferSettings | None = None,
+    before_weights: Callable[[Path], None] | None = None,
 ) -> FetchedSource:
     """Download the source's objects into ``destination``.
 
-    Returns the folder, or the GGUF file, as a :class:`FetchedSource`.
+    Returns the folder, or the GGUF file, as a :class:`FetchedSource`. A folder's small
+    files come first; ``before_weights(destination)`` is called before its weights.
     """
     settings = settings or TransferSettings()
     bucket, key = split_s3_uri(source.uri)
@@ -97,7 +101,12 @@ def fetch_s3(
         )
         digests: dict[str, str] = {}
         with disk_full_as_insufficient_storage(destination, total):
+            weights_started = False
             for name, item in objects.items():
+                if is_weights(name) and not weights_started:
+                    weights_started = True
+                    if before_weights is not None:
+                        before_weights(destination)
                 target = destination / name
                 s3.download_file(
                     bucket,

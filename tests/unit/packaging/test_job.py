@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -211,3 +212,43 @@ def test_without_a_readable_job_main_exits_2_and_says_why(
     assert main() == 2
 
     assert capsys.readouterr().out.startswith("failed  Maas.ValidationError: MAAS_PACKAGING_JOB: ")
+
+
+GIANT_LLAMA = {
+    "model_type": "llama",
+    "architectures": ["LlamaForCausalLM"],
+    "hidden_size": 32768,
+    "intermediate_size": 131072,
+    "num_hidden_layers": 160,
+    "num_attention_heads": 256,
+    "num_key_value_heads": 16,
+    "vocab_size": 128256,
+    "max_position_embeddings": 8192,
+}
+
+
+def test_a_hub_model_no_instance_can_hold_fails_before_its_weights_are_downloaded(
+    s3: Any, hub: FakeHub, reporter: RecordingReporter
+) -> None:
+    hub.files["config.json"] = json.dumps(GIANT_LLAMA).encode()
+    job = job_for(HuggingFaceSource(model_id="acme/giant").model_dump())
+
+    assert run(job, Progress(reporter)) == 1
+
+    assert reporter.failures[0][0] == "Maas.NoInstanceFits"
+    downloaded = [call["filename"] for call in hub.downloads]
+    assert "config.json" in downloaded
+    assert "model.safetensors" not in downloaded
+
+
+def test_an_architecture_the_advisor_cannot_size_fails_before_anything_is_converted(
+    s3: Any, tmp_path: Path, reporter: RecordingReporter
+) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "mamba"}))
+    job = job_for({"kind": "local", "path": str(tmp_path)})
+
+    assert run(job, Progress(reporter)) == 1
+
+    error, cause = reporter.failures[0]
+    assert error == "Maas.UnsupportedArchitecture"
+    assert "llama" in cause
