@@ -60,6 +60,7 @@ schemas: $(ALL)  ## regenerate the JSON Schema files from the pydantic models
 bench: $(LOCAL)  ## print the local runtime's and the serving-size advisor's speed figures
 	$(BIN)/python benchmarks/local_runtime.py
 	$(BIN)/python benchmarks/advisor.py
+	$(BIN)/python benchmarks/packaging_upload.py
 
 up: $(LOCAL)  ## serve the AWS emulation on 127.0.0.1 for other processes
 	$(BIN)/maas local up
