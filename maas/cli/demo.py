@@ -1,18 +1,21 @@
-"""``maas demo``: deploy a SageMaker endpoint and tear it down, on the local runtime.
+"""``maas demo``: package a real model, deploy it, ask it a question, tear it down, locally.
 
-The demo runs the product's own ``deploy_endpoint`` and ``teardown`` state machines with
-their real Lambda handlers on the embedded runtime, shows each state as it happens, then
-prints the path each execution took, the events they published, and proof that nothing
-was left behind.
+The demo runs the product's own ``package_model``, ``deploy_endpoint`` and ``teardown`` state
+machines with their real Lambda handlers and the real packaging job on the embedded runtime:
+SmolLM2-135M-Instruct is converted from GGUF to safetensors, sized by the advisor, uploaded
+and registered; the endpoint's local inference server loads that package and answers
+``InvokeEndpoint``. Each state is shown as it happens; then the path each execution took,
+the events published, and proof that nothing was left behind. No network is used.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
 from rich.panel import Panel
 from rich.table import Table
 
@@ -20,75 +23,154 @@ from maas.cli.progress import follow
 from maas.endpoints.inventory import sagemaker_resources
 from maas.events import read_event_log
 from maas.local import LocalRuntime, LocalSettings
+from maas.local.demo_model import ORIGIN, demo_model_path
+from maas.registry import ModelRegistry
+from schemas.packaging import ModelVersionRecord
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
     from maas.executions import ExecutionSnapshot
 
 TENANT = "demo"
+MODEL_NAME = "smollm2-135m-instruct"
 ENDPOINT = "smollm2-chat"
-MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
-MODEL_VERSION = "1"
-LMI_IMAGE = "djl-inference:0.33.0-lmi15.0.0-cu128"
+#: A completion (LMI's ``inputs`` form) and a chat question (its ``messages`` form).
+PROMPT = "The capital of France is"
+QUESTION = "What is the capital of France? Answer in one sentence."
+#: How long the packaging job may take: converting the GGUF file is most of it.
+PACKAGING_TIMEOUT_SECONDS = 900
 
 
-@dataclass(frozen=True)
+@dataclass
 class DemoResult:
     """What the demo did, for its exit code and its tests."""
 
-    deployment: ExecutionSnapshot
-    teardown: ExecutionSnapshot
-    events: list[dict[str, Any]]
-    leftovers: list[str]
+    packaging: ExecutionSnapshot
+    deployment: ExecutionSnapshot | None = None
+    answer: str | None = None
+    chat_answer: str | None = None
+    teardown: ExecutionSnapshot | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    leftovers: list[str] = field(default_factory=list)
 
     @property
     def succeeded(self) -> bool:
-        """Both executions succeeded and nothing is left in SageMaker."""
+        """Every execution succeeded, the model answered, and nothing is left in SageMaker."""
+        executions = (self.packaging, self.deployment, self.teardown)
         return (
-            self.deployment.status == "SUCCEEDED"
-            and self.teardown.status == "SUCCEEDED"
+            all(
+                execution is not None and execution.status == "SUCCEEDED"
+                for execution in executions
+            )
+            and bool(self.answer)
             and not self.leftovers
         )
 
 
-def upload_artifact(runtime: LocalRuntime) -> str:
-    """Put the demo model's serving configuration in the artifacts bucket; return its prefix."""
-    # The serving configuration an LMI container reads. Packaging a real model into this
-    # prefix is the packaging workflow's job; this demo deploys what is there.
-    bucket = runtime.resources.buckets["ArtifactsBucket"]
-    prefix = f"{TENANT}/{MODEL_ID.rsplit('/', maxsplit=1)[-1].lower()}/{MODEL_VERSION}/"
-    runtime.client("s3").put_object(
-        Bucket=bucket,
-        Key=f"{prefix}serving.properties",
-        Body=f"engine=Python\noption.model_id={MODEL_ID}\noption.rolling_batch=disable\n".encode(),
-    )
-    return f"s3://{bucket}/{prefix}"
+def packaging_request() -> dict[str, Any]:
+    """Package the demo's GGUF file, sized for a few short chats, approved for deployment."""
+    return {
+        "tenant_id": TENANT,
+        "model_name": MODEL_NAME,
+        "source": {"kind": "local", "path": str(demo_model_path())},
+        "serving": {"context_tokens": 2048, "prompt_tokens": 256, "concurrent_requests": 4},
+        "approval_status": "Approved",
+        "description": f"{ORIGIN}, packaged by the demo",
+    }
 
 
-def deployment_request(runtime: LocalRuntime, model_data_url: str) -> dict[str, Any]:
-    """The request a user would send: a small chat model on one GPU instance."""
-    region = runtime.settings.region
+def deployment_request(version: int) -> dict[str, Any]:
+    """Deploy the registered version on the instance type the advisor recommended."""
     return {
         "tenant_id": TENANT,
         "endpoint_name": ENDPOINT,
-        "instance_type": "ml.g5.xlarge",
+        "model": {"model_name": MODEL_NAME, "version": version},
         "instance_count": 1,
         "autoscaling": {"min_capacity": 1, "max_capacity": 2, "target_concurrent_requests": 4},
-        "model": {
-            "model_id": MODEL_ID,
-            "version": MODEL_VERSION,
-            # The DJL LMI serving image, as a user of the demo would name it.
-            "image_uri": f"763104351884.dkr.ecr.{region}.amazonaws.com/{LMI_IMAGE}",
-            "model_data_url": model_data_url,
-        },
     }
+
+
+def invoke(runtime: LocalRuntime, body: dict[str, Any]) -> Any:
+    """Send one request to the endpoint; return its JSON answer."""
+    response = runtime.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName=ENDPOINT,
+        ContentType="application/json",
+        Accept="application/json",
+        Body=json.dumps(body),
+    )
+    return json.loads(response["Body"].read())
+
+
+def complete(runtime: LocalRuntime, prompt: str) -> str:
+    """Continue ``prompt`` greedily, in LMI's request format; return the generated text."""
+    parameters = {"max_new_tokens": 24, "do_sample": False, "stop": ["\n"]}
+    answer = invoke(runtime, {"inputs": prompt, "parameters": parameters})
+    return str(answer["generated_text"]).strip()
+
+
+def chat(runtime: LocalRuntime, question: str) -> str:
+    """Ask ``question`` in LMI's chat format (the model's chat template applies)."""
+    messages = [{"role": "user", "content": question}]
+    answer = invoke(runtime, {"messages": messages, "max_tokens": 48, "temperature": 0})
+    return str(answer["choices"][0]["message"]["content"]).strip()
+
+
+def _progress_line(registry: ModelRegistry) -> Callable[[], str | None]:
+    """The packaging job's latest report, read from the version record at most twice a second."""
+    cache: dict[str, Any] = {"at": 0.0, "line": None}
+
+    def line() -> str | None:
+        if time.monotonic() - cache["at"] > 0.5:
+            cache["at"] = time.monotonic()
+            versions = registry.list_versions(TENANT, MODEL_NAME)
+            progress = versions[-1].progress if versions else None
+            if progress is not None:
+                done = f" {progress.done_bytes / 1e6:.0f}" if progress.done_bytes else ""
+                total = f"/{progress.total_bytes / 1e6:.0f} MB" if progress.total_bytes else ""
+                message = f": {progress.message}" if progress.message else ""
+                cache["line"] = f"packaging job: {progress.stage}{done}{total}{message}"
+        return cache["line"]  # type: ignore[no-any-return]
+
+    return line
 
 
 def _print_path(console: Console, snapshot: ExecutionSnapshot) -> None:
     console.print(
         Panel(" → ".join(snapshot.path), title=f"path taken ({len(snapshot.path)} states)")
     )
+
+
+def _print_version(console: Console, record: ModelVersionRecord) -> None:
+    report = record.advisor_report or {}
+    recommendation = report.get("recommendation") or {}
+    table = Table(title=f"{record.model_name} version {record.version}", title_justify="left")
+    table.add_column("field", style="dim")
+    table.add_column("value", overflow="fold")
+    rows = {
+        "status": record.status.value,
+        "artifact": record.artifact_uri,
+        "serving image": record.image_uri,
+        "weights (bf16)": f"{report.get('weight_bytes', 0) / 1e6:.0f} MB",
+        "KV cache per token": f"{report.get('kv_bytes_per_token', 0) / 1e3:.1f} kB",
+        "recommended": ", ".join(
+            f"{key}={recommendation[key]}"
+            for key in (
+                "instance_type",
+                "engine",
+                "tensor_parallel_degree",
+                "quantization",
+                "max_rolling_batch_size",
+            )
+            if key in recommendation
+        ),
+        "model package": record.model_package_arn,
+    }
+    for name, value in rows.items():
+        table.add_row(name, str(value))
+    console.print(table)
 
 
 def _print_events(console: Console, events: list[dict[str, Any]]) -> None:
@@ -104,8 +186,9 @@ def _print_events(console: Console, events: list[dict[str, Any]]) -> None:
 
 
 def run_demo(console: Console, settings: LocalSettings | None = None) -> DemoResult:
-    """Deploy, tear down and report; return what happened."""
+    """Package, deploy, invoke, tear down and report; return what happened."""
     started = time.monotonic()
+    request = packaging_request()
     with console.status("starting the local runtime (moto, adapters, provisioning)"):
         runtime = LocalRuntime(settings).start()
     try:
@@ -113,50 +196,102 @@ def run_demo(console: Console, settings: LocalSettings | None = None) -> DemoRes
         console.print(
             f"[bold]local runtime up[/] in {time.monotonic() - started:.1f}s: "
             f"{len(resources.functions)} functions, {len(resources.state_machines)} state "
-            f"machines, bus [cyan]{resources.event_bus}[/], table "
-            f"[cyan]{resources.tables['EndpointsTable']}[/]"
+            f"machines, bus [cyan]{resources.event_bus}[/]"
         )
-        request = deployment_request(runtime, upload_artifact(runtime))
-        console.print(
-            f"deploying [bold]{MODEL_ID}[/] v{MODEL_VERSION} on [bold]{request['instance_type']}"
-            f"[/] as endpoint [bold]{ENDPOINT}[/] for tenant [bold]{TENANT}[/]"
-        )
-        stepfunctions = runtime.client("stepfunctions")
-        deployment = follow(
-            console,
-            stepfunctions,
-            runtime.start_execution("DeployEndpoint", json.dumps(request)),
-            "deploy_endpoint",
-        )
-        _print_path(console, deployment)
-        if deployment.status == "SUCCEEDED":
-            endpoint = runtime.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
-            console.print(
-                f"endpoint [bold]{ENDPOINT}[/] is [green]{endpoint['EndpointStatus']}[/] "
-                f"({endpoint['EndpointArn']})"
-            )
-        else:
-            console.print(f"[red]deployment failed:[/] {deployment.error}: {deployment.cause}")
-        teardown = follow(
-            console,
-            stepfunctions,
-            runtime.start_execution(
-                "Teardown", json.dumps({"tenant_id": TENANT, "endpoint_name": ENDPOINT})
-            ),
-            "teardown",
-        )
-        _print_path(console, teardown)
-        events = read_event_log(runtime.client("logs"), resources.log_groups["EventLog"])
-        _print_events(console, events)
-        leftovers = sagemaker_resources(runtime.client("sagemaker"))
-        if leftovers:
-            console.print(f"[red]left behind:[/] {', '.join(leftovers)}")
+        result = _run(console, runtime, request)
+        result.events = read_event_log(runtime.client("logs"), resources.log_groups["EventLog"])
+        _print_events(console, result.events)
+        result.leftovers = sagemaker_resources(runtime.client("sagemaker"))
+        if result.leftovers:
+            console.print(f"[red]left behind:[/] {', '.join(result.leftovers)}")
         else:
             console.print("[green]nothing left behind[/]: no endpoint, configuration or model")
     finally:
         runtime.stop()
     console.print(f"[dim]demo finished in {time.monotonic() - started:.1f}s[/]")
-    return DemoResult(deployment, teardown, events, leftovers)
+    return result
 
 
-__all__ = ["DemoResult", "deployment_request", "run_demo", "upload_artifact"]
+def _run(console: Console, runtime: LocalRuntime, request: dict[str, Any]) -> DemoResult:
+    stepfunctions = runtime.client("stepfunctions")
+    registry = ModelRegistry(runtime.resources.tables["ModelsTable"], runtime.client("dynamodb"))
+    console.print(
+        f"packaging [bold]{ORIGIN}[/] as [bold]{MODEL_NAME}[/] for tenant [bold]{TENANT}[/]"
+    )
+    packaging = follow(
+        console,
+        stepfunctions,
+        runtime.start_execution("PackageModel", json.dumps(request)),
+        "package_model",
+        timeout_seconds=PACKAGING_TIMEOUT_SECONDS,
+        detail=_progress_line(registry),
+    )
+    _print_path(console, packaging)
+    result = DemoResult(packaging=packaging)
+    if packaging.status != "SUCCEEDED":
+        console.print(f"[red]packaging failed:[/] {packaging.error}: {packaging.cause}")
+        return result
+    record = ModelVersionRecord.model_validate(packaging.output)
+    _print_version(console, record)
+
+    deployment = follow(
+        console,
+        stepfunctions,
+        runtime.start_execution("DeployEndpoint", json.dumps(deployment_request(record.version))),
+        "deploy_endpoint",
+    )
+    result.deployment = deployment
+    _print_path(console, deployment)
+    if deployment.status == "SUCCEEDED":
+        endpoint = runtime.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+        console.print(
+            f"endpoint [bold]{ENDPOINT}[/] is [green]{endpoint['EndpointStatus']}[/] "
+            f"({endpoint['EndpointArn']})"
+        )
+        try:
+            with console.status(f"asking {ENDPOINT} to continue: {PROMPT}"):
+                result.answer = complete(runtime, PROMPT)
+            console.print(
+                Panel(
+                    f"[bold]{PROMPT}[/] {result.answer}",
+                    title='InvokeEndpoint {"inputs": ...} -> generated_text',
+                    title_align="left",
+                )
+            )
+            with console.status(f"asking {ENDPOINT}: {QUESTION}"):
+                result.chat_answer = chat(runtime, QUESTION)
+            console.print(
+                Panel(
+                    result.chat_answer,
+                    title=f'InvokeEndpoint {{"messages": ...}}: [bold]{QUESTION}[/]',
+                    title_align="left",
+                )
+            )
+        except ClientError as exc:
+            # The endpoint is still torn down below: nothing may outlive the demo.
+            console.print(f"[red]the endpoint did not answer:[/] {exc}")
+    else:
+        console.print(f"[red]deployment failed:[/] {deployment.error}: {deployment.cause}")
+        return result
+
+    result.teardown = follow(
+        console,
+        stepfunctions,
+        runtime.start_execution(
+            "Teardown", json.dumps({"tenant_id": TENANT, "endpoint_name": ENDPOINT})
+        ),
+        "teardown",
+    )
+    _print_path(console, result.teardown)
+    return result
+
+
+__all__ = [
+    "DemoResult",
+    "chat",
+    "complete",
+    "deployment_request",
+    "invoke",
+    "packaging_request",
+    "run_demo",
+]

@@ -14,6 +14,8 @@ from rich.text import Text
 from maas.executions import ExecutionSnapshot, VisitStatus, wait_for_execution
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console, RenderableType
 
 _MARKS = {
@@ -48,14 +50,17 @@ def render(snapshot: ExecutionSnapshot, title: str) -> RenderableType:
 class _LiveView:
     """Re-rendered by Rich on every refresh, so running states' clocks keep moving."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, detail: Callable[[], str | None] | None) -> None:
         self.title = title
         self.snapshot: ExecutionSnapshot | None = None
+        self._detail = detail
 
     def __rich__(self) -> RenderableType:
         if self.snapshot is None:
             return Spinner("dots", text=f"{self.title}: starting")
-        return render(self.snapshot, self.title)
+        table = render(self.snapshot, self.title)
+        line = self._detail() if self._detail and self.snapshot.status == "RUNNING" else None
+        return Group(table, Text(line, style="cyan")) if line else table
 
 
 def follow(
@@ -65,9 +70,14 @@ def follow(
     title: str,
     *,
     timeout_seconds: float = 600,
+    detail: Callable[[], str | None] | None = None,
 ) -> ExecutionSnapshot:
-    """Display the execution live until it stops; its final table stays on screen."""
-    view = _LiveView(title)
+    """Display the execution live until it stops; its final table stays on screen.
+
+    ``detail``, when given, is asked for a line shown under the table while the execution
+    runs (for example the progress a long job reports).
+    """
+    view = _LiveView(title, detail)
 
     def update(snapshot: ExecutionSnapshot) -> None:
         view.snapshot = snapshot

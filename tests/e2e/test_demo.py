@@ -1,4 +1,4 @@
-"""The README's main job: `make demo` deploys an endpoint and tears it down on the local runtime."""
+"""The README's main job: `make demo` packages a real model, serves it and tears it down."""
 
 from __future__ import annotations
 
@@ -15,23 +15,26 @@ from maas.local import LocalSettings
 pytestmark = pytest.mark.xdist_group("demo")
 
 
-def test_the_demo_deploys_tears_down_and_shows_each_state_and_event() -> None:
+def test_the_demo_packages_serves_and_tears_down_a_real_model() -> None:
     output = io.StringIO()
     console = Console(file=output, width=120, force_terminal=False)
     result = run_demo(console, LocalSettings(endpoint_create_seconds=1.5))
     text = output.getvalue()
     assert result.succeeded, text
     assert [event["detail-type"] for event in result.events] == [
+        "ModelPackaged",
         "EndpointInService",
         "EndpointDeleted",
     ]
+    executions = (result.packaging, result.deployment, result.teardown)
     assert {event["detail"]["correlation_id"] for event in result.events} == {
-        result.deployment.name,
-        result.teardown.name,
+        execution.name for execution in executions if execution is not None
     }
-    for state in ("Wait for endpoint", "Check endpoint status", "Endpoint torn down"):
+    # The packaged SmolLM2 itself answers, greedily, through InvokeEndpoint.
+    assert "Paris" in (result.answer or "")
+    assert "Paris" in (result.chat_answer or "")
+    for state in ("Package the model", "Register the version", "Wait for endpoint"):
         assert state in text
-    assert "path taken" in text
     assert "nothing left behind" in text
     assert result.leftovers == []
 
@@ -39,5 +42,5 @@ def test_the_demo_deploys_tears_down_and_shows_each_state_and_event() -> None:
 def test_the_cli_lists_its_commands() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0, result.output
-    assert "demo" in result.output
-    assert "local" in result.output
+    for command in ("demo", "local", "recommend"):
+        assert command in result.output
