@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pydantic
+from huggingface_hub.utils.tqdm import disable_progress_bars
 
 from maas.aws import client
 from maas.exceptions import MaasError, PackagingFailed, ValidationError
@@ -32,6 +34,8 @@ from maas.registry.reporter import RegistryReporter
 from schemas.packaging import HuggingFaceSource, PackageManifest, PackagingJob
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from maas.packaging.transfers import TransferSettings
 
 logger = logging.getLogger(__name__)
@@ -139,6 +143,8 @@ def run(job: PackagingJob, progress: Progress) -> int:
     try:
         check_destination(job, os.environ.get(BUCKET_VARIABLE))
         region = client("s3").meta.region_name
+        if region is None:
+            raise PackagingFailed("no AWS region: set AWS_REGION in the job's environment")
         with tempfile.TemporaryDirectory(prefix="maas-packaging-") as workdir:
             package_model(job, workdir=Path(workdir), progress=progress, region=region)
     except MaasError as exc:
@@ -151,12 +157,19 @@ def run(job: PackagingJob, progress: Progress) -> int:
     return 0
 
 
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    # Batch stops a job (cancelled, timed out) with SIGTERM: raised as an error, it deletes
+    # what the upload wrote and is reported, like any other failure.
+    raise PackagingFailed(f"the job was stopped ({signal.Signals(signum).name})")
+
+
 def main() -> int:
     """The packaging container's entrypoint; returns the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # Progress bars redraw on every chunk, which fills a log stream; the job prints its own
-    # progress lines. Set before transformers and huggingface_hub read it.
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # progress lines. transformers follows huggingface_hub's setting.
+    disable_progress_bars()
+    signal.signal(signal.SIGTERM, _stopped)
     try:
         job = PackagingJob.model_validate_json(os.environ.get(JOB_ENVIRONMENT_VARIABLE, ""))
     except pydantic.ValidationError as exc:

@@ -65,11 +65,14 @@ class Reporter(Protocol):
 
 
 class LogReporter:
-    """A reporter for a job with no registry to write to: everything goes to the log."""
+    """A reporter for a job with no registry to write to: everything goes to the log.
+
+    Progress is logged at DEBUG: :class:`Progress` prints every report on stdout already.
+    """
 
     def progress(self, progress: VersionProgress) -> None:
-        """Log the progress at INFO."""
-        logger.info("packaging progress: %s", progress.model_dump_json(exclude_none=True))
+        """Log the progress at DEBUG."""
+        logger.debug("packaging progress: %s", progress.model_dump_json(exclude_none=True))
 
     def failed(self, error: str, cause: str) -> None:
         """Log the failure at ERROR."""

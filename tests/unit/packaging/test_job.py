@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from sagemaker.core import image_uris
 
+from maas.aws import client
 from maas.endpoints.records import table_arguments
 from maas.packaging import Progress, main, run
 from maas.packaging import job as packaging_job
@@ -252,3 +255,24 @@ def test_an_architecture_the_advisor_cannot_size_fails_before_anything_is_conver
     error, cause = reporter.failures[0]
     assert error == "Maas.UnsupportedArchitecture"
     assert "llama" in cause
+
+
+def test_a_job_stopped_by_batch_reports_it_and_leaves_nothing_in_s3(
+    s3: Any, tiny_llama: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def stop(**_: Any) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # Batch cancels the job, or its time runs out
+
+    # Once the first file has landed.
+    client("s3").meta.events.register("after-call.s3.PutObject", stop)
+    job = job_for({"kind": "local", "path": str(tiny_llama)})
+    monkeypatch.setenv("MAAS_PACKAGING_JOB", job.model_dump_json())
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        assert main() == 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == "failed  Maas.PackagingFailed: the job was stopped (SIGTERM)"
+    assert listed(s3) == []
