@@ -52,15 +52,19 @@ _SAFETENSORS = re.compile(r"^[^/]+\.safetensors(\.index\.json)?$")
 _PYTORCH = re.compile(r"^pytorch_model[^/]*\.bin(\.index\.json)?$")
 
 
-def is_weights(name: str) -> bool:
-    """Whether ``name`` is a weights file (or a weights index) rather than a small file.
+def split_weights(names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The small files and the weights (with their index) among ``names``.
 
     Examples
     --------
-    >>> is_weights("model-00001-of-00002.safetensors"), is_weights("tokenizer.json")
-    (True, False)
+    >>> split_weights(["config.json", "model.safetensors", "model.safetensors.index.json"])
+    (['config.json'], ['model.safetensors', 'model.safetensors.index.json'])
     """
-    return bool(_SAFETENSORS.match(name) or _PYTORCH.match(name))
+    small: list[str] = []
+    weights: list[str] = []
+    for name in names:
+        (weights if _SAFETENSORS.match(name) or _PYTORCH.match(name) else small).append(name)
+    return small, weights
 
 
 def _wanted(name: str) -> bool:
@@ -76,4 +80,4 @@ def serving_files(names: Iterable[str]) -> list[str]:
     return sorted({*weights, *(name for name in top if _wanted(name))})
 
 
-__all__ = ["SUPPORT_FILES", "is_weights", "serving_files"]
+__all__ = ["SUPPORT_FILES", "serving_files", "split_weights"]

@@ -55,7 +55,7 @@ from maas.packaging.files import (
     format_size,
 )
 from maas.packaging.reporting import Stage
-from maas.packaging.selection import is_weights, serving_files
+from maas.packaging.selection import serving_files, split_weights
 from maas.packaging.sources.fetched import FetchedSource
 
 if TYPE_CHECKING:
@@ -297,10 +297,10 @@ def fetch_huggingface(
     if commit is None:
         raise SourceUnavailable(f"the Hub named no commit for {source.model_id}")
     siblings = {sibling.rfilename: sibling for sibling in info.siblings or []}
+    small, weights = split_weights(serving_files(siblings))
     # Small files first: the model can be sized from its config before its weights move.
-    names = sorted(serving_files(siblings), key=is_weights)
-    wanted = [siblings[name] for name in names]
-    if not any(name.rfilename.endswith((".safetensors", ".bin")) for name in wanted):
+    wanted = [siblings[name] for name in [*small, *weights]]
+    if not weights:
         raise ValidationError(
             f"source: {source.model_id} at {commit} has no safetensors or PyTorch weights "
             "at its top level"
@@ -315,13 +315,10 @@ def fetch_huggingface(
     )
     digests: dict[str, str] = {}
     done = 0
-    weights_started = False
-    for sibling in wanted:
+    for index, sibling in enumerate(wanted):
         name = sibling.rfilename
-        if is_weights(name) and not weights_started:
-            weights_started = True
-            if before_weights is not None:
-                before_weights(destination)
+        if index == len(small) and before_weights is not None:
+            before_weights(destination)
         download = partial(
             huggingface_hub.hf_hub_download,
             source.model_id,

@@ -21,7 +21,7 @@ from maas.packaging.files import (
     sha256_file,
 )
 from maas.packaging.reporting import Stage
-from maas.packaging.selection import is_weights, serving_files
+from maas.packaging.selection import serving_files, split_weights
 from maas.packaging.sources.fetched import FetchedSource
 from maas.packaging.transfers import TransferSettings, source_error, split_s3_uri
 
@@ -64,14 +64,14 @@ def _objects(s3: Any, bucket: str, key: str, uri: str) -> dict[str, _Object]:
         )
     if not listed:
         raise SourceNotFound(f"{uri}: no objects under this prefix")
-    # Small files first: the model can be sized from its config before its weights move.
-    names = sorted(serving_files(listed), key=is_weights)
-    if not any(name.endswith((".safetensors", ".bin")) for name in names):
+    small, weights = split_weights(serving_files(listed))
+    if not weights:
         raise ValidationError(
             f"source.uri: {uri} holds no safetensors or PyTorch weights at its top level "
             "(or give the URI of one .gguf object)"
         )
-    return {name: _describe(s3, bucket, prefix + name, listed[name]) for name in names}
+    # Small files first: the model can be sized from its config before its weights move.
+    return {name: _describe(s3, bucket, prefix + name, listed[name]) for name in [*small, *weights]}
 
 
 def fetch_s3(
@@ -101,12 +101,10 @@ def fetch_s3(
         )
         digests: dict[str, str] = {}
         with disk_full_as_insufficient_storage(destination, total):
-            weights_started = False
-            for name, item in objects.items():
-                if is_weights(name) and not weights_started:
-                    weights_started = True
-                    if before_weights is not None:
-                        before_weights(destination)
+            small = len(split_weights(objects)[0])
+            for index, (name, item) in enumerate(objects.items()):
+                if index == small and before_weights is not None:
+                    before_weights(destination)
                 target = destination / name
                 s3.download_file(
                     bucket,

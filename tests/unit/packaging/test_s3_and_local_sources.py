@@ -110,3 +110,20 @@ def test_a_local_file_must_be_gguf(tmp_path: Path) -> None:
 
     with pytest.raises(ValidationError, match=r"weights\.pt is a file but not a \.gguf model"):
         fetch_local(LocalSource(path=str(tmp_path / "weights.pt")))
+
+
+def test_the_folders_small_files_arrive_before_its_weights_are_fetched(
+    s3: object, tmp_path: Path, progress: Progress
+) -> None:
+    put(s3, "acme/llama/model.safetensors", b"w" * 100)
+    put(s3, "acme/llama/config.json", b"{}")
+    seen: list[list[str]] = []
+
+    fetch_s3(
+        S3Source(uri=f"s3://{BUCKET}/acme/llama/"),
+        tmp_path,
+        progress,
+        before_weights=lambda folder: seen.append(sorted(p.name for p in folder.iterdir())),
+    )
+
+    assert seen == [["config.json"]]
