@@ -52,9 +52,7 @@ def to_item(document: BaseModel, item_key: Mapping[str, str]) -> dict[str, Any]:
 
 def to_value(value: Any) -> dict[str, Any]:
     """One attribute value (JSON-compatible) as DynamoDB types it."""
-    serialized = _serializer.serialize(
-        json.loads(json.dumps(value), parse_float=Decimal)
-    )
+    serialized = _serializer.serialize(json.loads(json.dumps(value), parse_float=Decimal))
     return dict(serialized)
 
 

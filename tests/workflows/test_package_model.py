@@ -1,0 +1,178 @@
+"""package_model on the local runtime: a registered version, or a FAILED one and nothing else."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from maas.events import read_event_log
+from maas.executions import ExecutionSnapshot, wait_for_execution
+from maas.local.demo_model import demo_model_path
+from maas.registry import ModelRegistry, model_package_group_name
+from schemas import ModelPackaged, ModelPackagingFailed, PackageManifest
+from schemas.packaging import MANIFEST_FILE, VersionStatus
+from tests.factories import packaging_request
+from tests.workflows.conftest import run
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from maas.local import LocalRuntime
+
+pytestmark = pytest.mark.xdist_group("package_model")
+
+#: Converting the GGUF file takes most of a minute on two cores.
+PACKAGING_TIMEOUT_SECONDS = 600
+
+
+def package(runtime: LocalRuntime, document: dict[str, Any]) -> ExecutionSnapshot:
+    arn = runtime.start_execution("PackageModel", json.dumps(document))
+    return wait_for_execution(
+        runtime.client("stepfunctions"), arn, timeout_seconds=PACKAGING_TIMEOUT_SECONDS
+    )
+
+
+def registry(runtime: LocalRuntime) -> ModelRegistry:
+    return ModelRegistry(runtime.resources.tables["ModelsTable"], runtime.client("dynamodb"))
+
+
+def events(runtime: LocalRuntime, detail_type: str, correlation_id: str) -> list[dict[str, Any]]:
+    log = read_event_log(runtime.client("logs"), runtime.resources.log_groups["EventLog"])
+    return [
+        event["detail"]
+        for event in log
+        if event["detail-type"] == detail_type
+        and event["detail"]["correlation_id"] == correlation_id
+    ]
+
+
+def objects_under(runtime: LocalRuntime, uri: str) -> dict[str, bytes]:
+    s3 = runtime.client("s3")
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    return {
+        item["Key"].removeprefix(prefix): s3.get_object(Bucket=bucket, Key=item["Key"])[
+            "Body"
+        ].read()
+        for item in listed
+    }
+
+
+@pytest.fixture(scope="module")
+def packaged(runtime: LocalRuntime) -> ExecutionSnapshot:
+    """The demo's GGUF file packaged once, shared by the tests below."""
+    document = packaging_request(
+        model_name="smollm2",
+        source={"kind": "local", "path": str(demo_model_path())},
+        serving={"context_tokens": 2048, "concurrent_requests": 4},
+    )
+    return package(runtime, document)
+
+
+def test_a_gguf_file_becomes_a_registered_version(
+    runtime: LocalRuntime, packaged: ExecutionSnapshot
+) -> None:
+    assert packaged.status == "SUCCEEDED", packaged.cause
+    record = registry(runtime).get("acme", "smollm2", packaged.output["version"])
+    assert record.status is VersionStatus.REGISTERED
+    assert record.correlation_id == packaged.name
+    assert record.image_uri and "djl-inference" in record.image_uri
+    assert record.advisor_report and record.advisor_report["weight_bytes"] > 200_000_000
+    assert record.instance_type and record.instance_type.startswith("ml.")
+    assert packaged.path[-2:] == ["Announce the version", "Version registered"]
+
+
+def test_every_packaged_file_is_in_s3_as_the_manifest_lists_it(
+    runtime: LocalRuntime, packaged: ExecutionSnapshot
+) -> None:
+    stored = objects_under(runtime, packaged.output["artifact_uri"])
+    manifest = PackageManifest.model_validate_json(stored.pop(MANIFEST_FILE))
+    assert {entry.path for entry in manifest.files} == set(stored)
+    for entry in manifest.files:
+        assert hashlib.sha256(stored[entry.path]).hexdigest() == entry.sha256, entry.path
+    assert {"config.json", "model.safetensors", "serving.properties"} <= set(stored)
+    assert "option.rolling_batch=" in stored["serving.properties"].decode()
+    assert manifest.licence == "apache-2.0" or manifest.licence is None
+
+
+def test_the_version_is_a_model_package_and_an_event(
+    runtime: LocalRuntime, packaged: ExecutionSnapshot
+) -> None:
+    [detail] = events(runtime, "ModelPackaged", packaged.name)
+    announced = ModelPackaged.model_validate(detail)
+    package = runtime.client("sagemaker").describe_model_package(
+        ModelPackageName=announced.model_package_arn
+    )
+    assert package["ModelPackageGroupName"] == model_package_group_name("acme", "smollm2")
+    assert package["ModelApprovalStatus"] == "Approved"
+    assert announced.version == packaged.output["version"]
+
+
+def test_an_unknown_source_fails_its_version_with_the_jobs_reason(runtime: LocalRuntime) -> None:
+    snapshot = package(
+        runtime,
+        packaging_request(model_name="ghost", source={"kind": "local", "path": "/nowhere/m.gguf"}),
+    )
+    assert snapshot.status == "FAILED"
+    assert snapshot.error == "Maas.SourceNotFound"
+    assert "/nowhere/m.gguf" in (snapshot.cause or "")
+    [record] = registry(runtime).list_versions("acme", "ghost")
+    assert (record.status, record.error) == (VersionStatus.FAILED, "Maas.SourceNotFound")
+    [detail] = events(runtime, "ModelPackagingFailed", snapshot.name)
+    assert ModelPackagingFailed.model_validate(detail).error == "Maas.SourceNotFound"
+    assert objects_under(runtime, record.artifact_uri) == {}
+
+
+def config_only_model(tmp_path: Path, **config: Any) -> str:
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    return str(tmp_path)
+
+
+def test_an_unsupported_architecture_is_named_with_the_supported_ones(
+    runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    path = config_only_model(tmp_path, model_type="mamba", architectures=["MambaForCausalLM"])
+    snapshot = package(
+        runtime, packaging_request(model_name="mamba", source={"kind": "local", "path": path})
+    )
+    assert snapshot.error == "Maas.UnsupportedArchitecture", snapshot.cause
+    assert "llama" in (snapshot.cause or "").lower()
+    [record] = registry(runtime).list_versions("acme", "mamba")
+    assert record.status is VersionStatus.FAILED
+    assert objects_under(runtime, record.artifact_uri) == {}
+
+
+def test_a_model_no_instance_can_hold_says_what_would(
+    runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    path = config_only_model(
+        tmp_path,
+        model_type="llama",
+        architectures=["LlamaForCausalLM"],
+        hidden_size=32768,
+        intermediate_size=131072,
+        num_hidden_layers=160,
+        num_attention_heads=256,
+        num_key_value_heads=16,
+        vocab_size=128256,
+        max_position_embeddings=8192,
+    )
+    snapshot = package(
+        runtime, packaging_request(model_name="giant", source={"kind": "local", "path": path})
+    )
+    assert snapshot.error == "Maas.NoInstanceFits", snapshot.cause
+    [record] = registry(runtime).list_versions("acme", "giant")
+    assert record.status is VersionStatus.FAILED
+
+
+def test_a_malformed_request_opens_no_version(runtime: LocalRuntime) -> None:
+    snapshot = run(
+        runtime, "PackageModel", packaging_request(model_name="Bad Name!", tenant_id="acme")
+    )
+    assert (snapshot.status, snapshot.error) == ("FAILED", "Maas.ValidationError")
+    assert "model_name" in (snapshot.cause or "")
+    assert snapshot.path == ["Open a version", "Explain the rejection", "Request rejected"]
+    assert registry(runtime).list_versions("acme", "Bad Name!") == []
