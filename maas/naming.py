@@ -11,6 +11,18 @@ _SAGEMAKER_NAME = re.compile(SAGEMAKER_NAME_PATTERN)
 SUFFIX_LENGTH = 8
 
 
+def kebab(identifier: str) -> str:
+    """A manifest id as a resource-name segment, in AWS and locally alike.
+
+    Examples
+    --------
+    >>> kebab("PlanDeployment"), kebab("SageMakerExecutionRole")
+    ('plan-deployment', 'sagemaker-execution-role')
+    """
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", identifier.replace("SageMaker", "Sagemaker"))
+    return words.lower()
+
+
 def run_suffix(correlation_id: str) -> str:
     """A short, stable suffix for everything one execution creates.
 
@@ -54,4 +66,4 @@ def ttl_schedule_name(tenant_id: str, endpoint_name: str) -> str:
     return f"maas-ttl-{endpoint_name[:40]}-{digest}"
 
 
-__all__ = ["SUFFIX_LENGTH", "run_suffix", "sagemaker_name", "ttl_schedule_name"]
+__all__ = ["SUFFIX_LENGTH", "kebab", "run_suffix", "sagemaker_name", "ttl_schedule_name"]

@@ -24,6 +24,7 @@ from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from maas.manifest import MANIFEST
+from maas.naming import kebab
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,18 +41,6 @@ def read_cdk_json_context(cdk_json: Path) -> dict[str, Any]:
     """The ``context`` of a ``cdk.json``: the CLI passes it to the app, ``python app.py`` not."""
     context: dict[str, Any] = json.loads(cdk_json.read_text())["context"]
     return context
-
-
-def kebab(identifier: str) -> str:
-    """``PackagerQueue`` -> ``packager-queue``; ``SageMakerExecutionRole`` -> ``sagemaker-...``.
-
-    Examples
-    --------
-    >>> kebab("SageMakerExecutionRole")
-    'sagemaker-execution-role'
-    """
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", identifier.replace("SageMaker", "Sagemaker"))
-    return words.lower()
 
 
 class StageConfigError(ValueError):
@@ -240,6 +229,5 @@ __all__ = [
     "PackagingConfig",
     "StageConfig",
     "StageConfigError",
-    "kebab",
     "read_cdk_json_context",
 ]

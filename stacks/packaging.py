@@ -14,8 +14,8 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_ecr as ecr
 
 from maas.manifest import MANIFEST, PROJECT_ROOT, job_definition_arn, job_queue_arn
+from maas.naming import kebab
 from stacks import iam_policies
-from stacks.config import kebab
 from stacks.constructs.batch_compute import BatchCompute
 from stacks.constructs.manifest_job import ManifestJob
 from stacks.constructs.packaging_network import PackagingNetwork

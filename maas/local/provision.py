@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from maas.endpoints.records import table_arguments
 from maas.local.awslambda import LocalFunction
 from maas.manifest import MANIFEST, Manifest, Ref, RefKind
+from maas.naming import kebab
 
 if TYPE_CHECKING:
     from maas.local.awslambda import LocalLambda
@@ -24,18 +25,6 @@ if TYPE_CHECKING:
 
 _STATE_MACHINE_ROLE = "StateMachineRole"
 _SLOT = re.compile(r"\$\{([A-Za-z0-9]+)\}")
-
-
-def kebab(identifier: str) -> str:
-    """``PlanDeployment`` -> ``plan-deployment``; ``SageMakerExecutionRole`` -> ``sagemaker-...``.
-
-    Examples
-    --------
-    >>> kebab("SageMakerExecutionRole")
-    'sagemaker-execution-role'
-    """
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", identifier.replace("SageMaker", "Sagemaker"))
-    return words.lower()
 
 
 @dataclass
@@ -265,4 +254,4 @@ def _provision_jobs(resources: LocalResources, batch: Any) -> None:
         resources.job_definitions[job.id] = definition["jobDefinitionArn"]
 
 
-__all__ = ["LocalResources", "kebab", "provision"]
+__all__ = ["LocalResources", "provision"]
