@@ -34,4 +34,18 @@ def reset_clients() -> None:
     client.cache_clear()
 
 
-__all__ = ["RETRY_CONFIG", "client", "error_code", "reset_clients"]
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """The bucket and key (or prefix) of an ``s3://`` URI.
+
+    Examples
+    --------
+    >>> split_s3_uri("s3://models/acme/smollm2/1/")
+    ('models', 'acme/smollm2/1/')
+    >>> split_s3_uri("s3://models")
+    ('models', '')
+    """
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+__all__ = ["RETRY_CONFIG", "client", "error_code", "reset_clients", "split_s3_uri"]

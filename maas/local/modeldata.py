@@ -27,6 +27,8 @@ from typing import Any
 
 from moto.s3.models import s3_backends
 
+from maas.aws import split_s3_uri
+
 
 class ModelDataError(Exception):
     """The model data cannot be laid out; the message is SageMaker's failure reason."""
@@ -58,7 +60,7 @@ def model_data_location(container: dict[str, Any]) -> ModelDataLocation | None:
         uri, prefix, compressed = container["ModelDataUrl"], False, True
     else:
         return None
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    bucket, key = split_s3_uri(uri)
     return ModelDataLocation(bucket=bucket, key=key, prefix=prefix, compressed=compressed)
 
 

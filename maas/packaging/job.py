@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pydantic
 from huggingface_hub.utils.tqdm import disable_progress_bars
 
-from maas.aws import client
+from maas.aws import client, split_s3_uri
 from maas.exceptions import MaasError, PackagingFailed, ValidationError
 from maas.packaging.licence import licence_of
 from maas.packaging.manifest import packaged_files
@@ -27,7 +27,6 @@ from maas.packaging.reporting import LogReporter, Progress, Reporter, Stage
 from maas.packaging.series import series_of
 from maas.packaging.sizing import check_servable, plan_serving
 from maas.packaging.sources import fetch_source
-from maas.packaging.transfers import split_s3_uri
 from maas.packaging.upload import upload_package
 from maas.registry.packaging_steps import JOB_ENVIRONMENT_VARIABLE
 from maas.registry.reporter import RegistryReporter

@@ -59,20 +59,6 @@ class TransferSettings:
         )
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """The bucket and key (or prefix) of an ``s3://`` URI.
-
-    Examples
-    --------
-    >>> split_s3_uri("s3://models/acme/smollm2/1/")
-    ('models', 'acme/smollm2/1/')
-    >>> split_s3_uri("s3://models")
-    ('models', '')
-    """
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
-
-
 def source_error(exc: Exception, uri: str) -> MaasError | None:
     """The ``Maas.*`` error an S3 error reading a model source means, or None."""
     if isinstance(exc, FlexibleChecksumError):
@@ -87,4 +73,4 @@ def source_error(exc: Exception, uri: str) -> MaasError | None:
     return None
 
 
-__all__ = ["MIB", "TransferSettings", "source_error", "split_s3_uri"]
+__all__ = ["MIB", "TransferSettings", "source_error"]

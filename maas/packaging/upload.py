@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.s3.transfer import ProgressCallbackInvoker, create_transfer_manager
 
-from maas.aws import client
+from maas.aws import client, split_s3_uri
 from maas.exceptions import IntegrityError
 from maas.packaging.reporting import Stage
-from maas.packaging.transfers import TransferSettings, split_s3_uri
+from maas.packaging.transfers import TransferSettings
 from maas.registry.packaging_steps import delete_prefix
 from schemas.packaging import MANIFEST_FILE
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from maas.aws import split_s3_uri
 from maas.exceptions import IntegrityError, PackagingFailed
 from schemas.common import FailureCause
 from schemas.packaging import (
@@ -97,17 +98,12 @@ def _job_name(tenant_id: str, model_name: str, version: int) -> str:
     return f"package-{tenant_id}-{model_name}-{version}"[:128]
 
 
-def _split_uri(uri: str) -> tuple[str, str]:
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-    return bucket, prefix
-
-
 def read_manifest(job: PackagingJob, s3: Any) -> PackageManifest:
     """The manifest the job wrote, checked against the job and against what is in S3.
 
     The manifest is written last; its files must all be there with the sizes it lists.
     """
-    bucket, prefix = _split_uri(job.artifact_uri)
+    bucket, prefix = split_s3_uri(job.artifact_uri)
     try:
         body = s3.get_object(Bucket=bucket, Key=f"{prefix}{MANIFEST_FILE}")["Body"].read()
     except Exception as exc:
@@ -205,7 +201,7 @@ def fail_version(
     Returns the record (its error is the job's own when the job reported one) and the
     number of objects deleted.
     """
-    bucket, prefix = _split_uri(plan.job.artifact_uri)
+    bucket, prefix = split_s3_uri(plan.job.artifact_uri)
     deleted = delete_prefix(s3, bucket, prefix)
     error, cause = failure.Error, describe_failure(failure)
     if error.startswith(STATES_PREFIX):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from maas.aws import client
+from maas.aws import client, split_s3_uri
 from maas.exceptions import IntegrityError, SourceNotFound, ValidationError
 from maas.packaging.files import (
     disk_full_as_insufficient_storage,
@@ -23,7 +23,7 @@ from maas.packaging.files import (
 from maas.packaging.reporting import Stage
 from maas.packaging.selection import serving_files, split_weights
 from maas.packaging.sources.fetched import FetchedSource
-from maas.packaging.transfers import TransferSettings, source_error, split_s3_uri
+from maas.packaging.transfers import TransferSettings, source_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable
