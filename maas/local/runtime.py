@@ -56,13 +56,18 @@ _FAKE_CREDENTIALS = {
 }
 
 
-def _quiet_moto_interpreter(stack: ExitStack) -> None:
+def _quiet_loggers(stack: ExitStack) -> None:
     # The interpreter logs every failed state with its whole parse tree; on AWS a failure
-    # is in the execution history only, which is where the runtime's users look.
-    interpreter = logging.getLogger("moto.stepfunctions.parser")
-    level = interpreter.level
-    interpreter.setLevel(logging.CRITICAL)
-    stack.callback(interpreter.setLevel, level)
+    # is in the execution history only, which is where the runtime's users look. The
+    # emulation's HTTP server would log every request another process makes, in the middle
+    # of whatever the terminal shows.
+    for name, quiet in (
+        ("moto.stepfunctions.parser", logging.CRITICAL),
+        ("werkzeug", logging.ERROR),
+    ):
+        logger = logging.getLogger(name)
+        stack.callback(logger.setLevel, logger.level)
+        logger.setLevel(quiet)
 
 
 class LocalRuntime:
@@ -109,7 +114,7 @@ class LocalRuntime:
         stack.callback(_running.release)
         try:
             self._set_process_environment(stack)
-            _quiet_moto_interpreter(stack)
+            _quiet_loggers(stack)
             mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             mock.start()
             stack.callback(mock.stop)
