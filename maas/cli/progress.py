@@ -82,7 +82,9 @@ def follow(
     def update(snapshot: ExecutionSnapshot) -> None:
         view.snapshot = snapshot
 
-    with Live(view, console=console, refresh_per_second=10):
+    # The live view goes when the execution stops and its final table is printed for good:
+    # a live view's last frame ends without a newline when the output is not a terminal.
+    with Live(view, console=console, refresh_per_second=10, transient=True):
         snapshot = wait_for_execution(
             stepfunctions,
             execution_arn,
@@ -90,7 +92,7 @@ def follow(
             poll_seconds=0.1,
             on_change=update,
         )
-        view.snapshot = snapshot
+    console.print(render(snapshot, title))
     return snapshot
 
 
