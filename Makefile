@@ -57,7 +57,7 @@ cfn-lint: synth  ## cfn-lint the synthesized templates
 schemas: $(ALL)  ## regenerate the JSON Schema files from the pydantic models
 	$(BIN)/python -m schemas.export
 
-bench: $(LOCAL)  ## print the local runtime's and the serving-size advisor's speed figures
+bench: $(LOCAL)  ## print the speed figures: local runtime, serving-size advisor, packaging upload
 	$(BIN)/python benchmarks/local_runtime.py
 	$(BIN)/python benchmarks/advisor.py
 	$(BIN)/python benchmarks/packaging_upload.py
