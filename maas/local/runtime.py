@@ -40,6 +40,7 @@ from maas.local.events import LocalEventBridge
 from maas.local.inference import LocalInference
 from maas.local.provision import LocalResources, provision
 from maas.local.sagemaker import EndpointTiming, LocalSageMaker
+from maas.local.scheduler import LocalScheduler
 from maas.local.settings import LocalSettings
 from maas.manifest import MANIFEST, Manifest
 
@@ -100,6 +101,7 @@ class LocalRuntime:
         self.sagemaker.on_deleted(self.inference.stop_server)
         self.events = LocalEventBridge(invoke_function=self.lambda_.invoke)
         self.batch = LocalBatch(aws_environment=self.aws_environment, write_logs=self.write_logs)
+        self.scheduler = LocalScheduler(self.client)
         self._stack: ExitStack | None = None
         self._server: ThreadedMotoServer | None = None
         self._server_lock = threading.Lock()
@@ -122,7 +124,14 @@ class LocalRuntime:
             stack.callback(environ.uninstall)
             stepfunctions.install(stack)
             applicationautoscaling.install(stack)
-            adapters = (self.lambda_, self.sagemaker, self.inference, self.events, self.batch)
+            adapters = (
+                self.lambda_,
+                self.sagemaker,
+                self.inference,
+                self.events,
+                self.batch,
+                self.scheduler,
+            )
             for adapter in adapters:
                 adapter.install(stack)
             stack.callback(self._stop_server)
