@@ -17,7 +17,7 @@ from functions.common import StepInput
 from maas.aws import client
 from maas.endpoints import DeploymentPlan, EndpointRegistry
 from maas.validation import parse_as
-from schemas import CorrelationId, EndpointName, TenantId
+from schemas import AutoscalingConfig, CorrelationId, EndpointName, TenantId
 from schemas.common import FailureCause
 
 if TYPE_CHECKING:
@@ -61,6 +61,22 @@ class MarkFailed(RecordTransition):
     cause: FailureCause
 
 
+class MarkScaled(RecordTransition):
+    """UPDATING -> IN_SERVICE with the new count and autoscaling."""
+
+    transition: Literal["mark_scaled"]
+    instance_count: int = Field(ge=1)
+    autoscaling: AutoscalingConfig | None
+
+
+class AbandonUpdate(RecordTransition):
+    """UPDATING -> IN_SERVICE as it was, with the error that stopped the change."""
+
+    transition: Literal["abandon_update"]
+    error: str
+    cause: FailureCause
+
+
 class MarkDeleted(RecordTransition):
     """DELETING -> DELETED."""
 
@@ -70,13 +86,15 @@ class MarkDeleted(RecordTransition):
 #: The task's input: exactly one transition, told apart by ``transition``.
 Transition = TypeAdapter(
     Annotated[
-        BeginDeployment | MarkInService | MarkFailed | MarkDeleted,
+        BeginDeployment | MarkInService | MarkFailed | MarkScaled | AbandonUpdate | MarkDeleted,
         Field(discriminator="transition"),
     ]
 )
 
 
-def apply(step: BeginDeployment | MarkInService | MarkFailed | MarkDeleted) -> EndpointRecord:
+def apply(
+    step: BeginDeployment | MarkInService | MarkFailed | MarkScaled | AbandonUpdate | MarkDeleted,
+) -> EndpointRecord:
     """Apply one transition to the registry."""
     if isinstance(step, BeginDeployment):
         return registry.begin_deployment(step.plan)
@@ -89,6 +107,21 @@ def apply(step: BeginDeployment | MarkInService | MarkFailed | MarkDeleted) -> E
         )
     if isinstance(step, MarkFailed):
         return registry.mark_failed(
+            step.tenant_id,
+            step.endpoint_name,
+            correlation_id=step.correlation_id,
+            reason=f"{step.error}: {step.cause}",
+        )
+    if isinstance(step, MarkScaled):
+        return registry.mark_scaled(
+            step.tenant_id,
+            step.endpoint_name,
+            correlation_id=step.correlation_id,
+            instance_count=step.instance_count,
+            autoscaling=step.autoscaling,
+        )
+    if isinstance(step, AbandonUpdate):
+        return registry.abandon_update(
             step.tenant_id,
             step.endpoint_name,
             correlation_id=step.correlation_id,

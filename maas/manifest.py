@@ -333,6 +333,16 @@ MANIFEST = Manifest(
             },
         ),
         FunctionSpec(
+            id="PlanScaling",
+            handler="functions.plan_scaling.handler",
+            description="Validate a scaling request against the endpoint's record and take it.",
+            environment={
+                **COMMON_ENVIRONMENT,
+                **POLLING_ENVIRONMENT,
+                "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+            },
+        ),
+        FunctionSpec(
             id="RecordEndpointStatus",
             handler="functions.record_endpoint_status.handler",
             description="Move an endpoint record through its statuses with conditional writes.",
@@ -411,6 +421,16 @@ MANIFEST = Manifest(
                 "SageMakerExecutionRoleArn": role_arn("SageMakerExecutionRole"),
                 "SchedulerRoleArn": role_arn("SchedulerRole"),
                 "TeardownStateMachineArn": state_machine_arn("Teardown"),
+            },
+        ),
+        StateMachineSpec(
+            id="ScaleEndpoint",
+            definition="state_machines/scale_endpoint.json",
+            description="Change a live endpoint's instance count and autoscaling.",
+            substitutions={
+                "PlanScalingFunctionArn": function_arn("PlanScaling"),
+                "RecordEndpointStatusFunctionArn": function_arn("RecordEndpointStatus"),
+                "PublishEventFunctionArn": function_arn("PublishEvent"),
             },
         ),
         StateMachineSpec(

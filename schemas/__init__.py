@@ -9,6 +9,7 @@ from schemas.deployment import (
     AutoscalingConfig,
     DeploymentRequest,
     ModelReference,
+    ScalingMetric,
     TeardownRequest,
 )
 from schemas.endpoint import EndpointRecord, EndpointStatus
@@ -18,6 +19,8 @@ from schemas.events import (
     EndpointDeleted,
     EndpointDeploymentFailed,
     EndpointInService,
+    EndpointScaled,
+    EndpointUpdateFailed,
     EventDetail,
     ModelPackaged,
     ModelPackagingFailed,
@@ -28,6 +31,7 @@ from schemas.packaging import (
     PackagingJob,
     PackagingRequest,
 )
+from schemas.scaling import ScaleRequest
 
 __all__ = [
     "EVENT_DETAIL_MODELS",
@@ -40,7 +44,9 @@ __all__ = [
     "EndpointInService",
     "EndpointName",
     "EndpointRecord",
+    "EndpointScaled",
     "EndpointStatus",
+    "EndpointUpdateFailed",
     "EventDetail",
     "ModelPackaged",
     "ModelPackagingFailed",
@@ -50,6 +56,8 @@ __all__ = [
     "PackagingJob",
     "PackagingRequest",
     "S3Uri",
+    "ScaleRequest",
+    "ScalingMetric",
     "TeardownRequest",
     "TenantId",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -98,6 +99,15 @@ ModelSelection = Annotated[
 ]
 
 
+class ScalingMetric(StrEnum):
+    """What target tracking follows."""
+
+    #: In-flight requests per model copy: queueing suits LLM serving best (the default).
+    CONCURRENCY = "concurrency"
+    #: Invocations per instance per minute: the classic signal, for short uniform requests.
+    INVOCATIONS = "invocations"
+
+
 class AutoscalingConfig(BaseModel):
     """Bounds and target for Application Auto Scaling on the endpoint's variant."""
 
@@ -111,6 +121,18 @@ class AutoscalingConfig(BaseModel):
         le=1000,
         description="Target of in-flight requests per model copy "
         "(ConcurrentRequestsPerModel): queueing suits LLM serving better than invocation rates.",
+    )
+    metric: ScalingMetric = Field(
+        default=ScalingMetric.CONCURRENCY,
+        description="What target tracking follows: concurrent requests per model (target "
+        "target_concurrent_requests) or invocations per instance (target "
+        "target_invocations_per_instance).",
+    )
+    target_invocations_per_instance: float = Field(
+        default=60.0,
+        gt=0,
+        le=100000,
+        description="Target of invocations per instance per minute, with metric invocations.",
     )
     scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
     scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600)

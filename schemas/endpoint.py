@@ -21,6 +21,8 @@ class EndpointStatus(StrEnum):
 
     CREATING = "CREATING"
     IN_SERVICE = "IN_SERVICE"
+    #: In service while a change (scaling, an update) is applied by the execution owning it.
+    UPDATING = "UPDATING"
     FAILED = "FAILED"
     DELETING = "DELETING"
     DELETED = "DELETED"

@@ -17,6 +17,7 @@ from schemas.common import (
     FailureCause,
     TenantId,
 )
+from schemas.deployment import AutoscalingConfig
 
 EVENT_SOURCE: Final = "maas"
 
@@ -63,6 +64,26 @@ class EndpointDeleted(EventDetail):
     model_deleted: bool
 
 
+class EndpointScaled(EventDetail):
+    """An endpoint's instance count or autoscaling changed, and it is in service again."""
+
+    endpoint_name: EndpointName
+    instance_count: int = Field(ge=1, description="The variant's instance count now.")
+    previous_instance_count: int = Field(ge=1)
+    autoscaling: AutoscalingConfig | None = Field(
+        description="The autoscaling now in force; null when the count is fixed."
+    )
+
+
+class EndpointUpdateFailed(EventDetail):
+    """A change to a live endpoint failed; it still serves as it did before."""
+
+    endpoint_name: EndpointName
+    operation: str = Field(description="What was being changed: scale or update.")
+    error: str = Field(description="The error name, for example Maas.EndpointFailed.")
+    cause: FailureCause
+
+
 class ModelPackaged(EventDetail):
     """A model version was packaged, uploaded and registered."""
 
@@ -94,6 +115,8 @@ EVENT_DETAIL_MODELS: Final[dict[str, type[EventDetail]]] = {
         EndpointInService,
         EndpointDeploymentFailed,
         EndpointDeleted,
+        EndpointScaled,
+        EndpointUpdateFailed,
         ModelPackaged,
         ModelPackagingFailed,
     )

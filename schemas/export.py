@@ -37,6 +37,7 @@ from schemas.deployment import DeploymentRequest, TeardownRequest
 from schemas.endpoint import EndpointRecord
 from schemas.events import EVENT_DETAIL_MODELS
 from schemas.packaging import ModelVersionRecord, PackageManifest, PackagingRequest
+from schemas.scaling import ScaleRequest
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -81,6 +82,7 @@ def exported_models() -> list[ExportedModel]:
         ExportedModel("deployment-request", "DeploymentRequest", DeploymentRequest, "validation"),
         ExportedModel("teardown-request", "TeardownRequest", TeardownRequest, "validation"),
         ExportedModel("packaging-request", "PackagingRequest", PackagingRequest, "validation"),
+        ExportedModel("scale-request", "ScaleRequest", ScaleRequest, "validation"),
         ExportedModel("endpoint-record", "EndpointRecord", EndpointRecord, "serialization"),
         ExportedModel(
             "model-version-record", "ModelVersionRecord", ModelVersionRecord, "serialization"

@@ -431,6 +431,18 @@ def scale_endpoint_variants() -> iam.PolicyStatement:
     )
 
 
+def update_endpoint_capacities() -> iam.PolicyStatement:
+    """Change a tenant's endpoint variant's instance count in place.
+
+    Only endpoints that carry the ``maas:tenant`` tag: the product's own.
+    """
+    return iam.PolicyStatement(
+        actions=["sagemaker:UpdateEndpointWeightsAndCapacities"],
+        resources=[SAGEMAKER_ENDPOINTS],
+        conditions={"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}},
+    )
+
+
 def manage_scaling_alarms() -> iam.PolicyStatement:
     """Create, read and delete the alarms of an endpoint's target-tracking policy."""
     return iam.PolicyStatement(

@@ -264,6 +264,7 @@ class LifecycleStack(Stack):
                 iam_policies.decrypt_via(key, "dynamodb"),
             ],
             "PlanTeardown": endpoint_records,
+            "PlanScaling": endpoint_records,
             "RecordEndpointStatus": endpoint_records,
             "PublishEvent": [iam_policies.put_events(self._foundation.event_bus.event_bus_arn)],
             "CleanupDeployment": [
@@ -320,6 +321,15 @@ class LifecycleStack(Stack):
                 iam_policies.manage_scaling_alarms(),
                 iam_policies.create_autoscaling_service_linked_role(),
                 iam_policies.create_ttl_schedules(),
+            ],
+            "ScaleEndpoint": [
+                iam_policies.describe_endpoints(),
+                iam_policies.update_endpoint_capacities(),
+                iam_policies.register_endpoint_scaling(),
+                iam_policies.deregister_endpoint_scaling(),
+                iam_policies.scale_endpoint_variants(),
+                iam_policies.manage_scaling_alarms(),
+                iam_policies.create_autoscaling_service_linked_role(),
             ],
             # batch:submitJob.sync: submit (with the workflow's maas: tags), follow the job
             # through the managed events rule and DescribeJobs, terminate it when stopped.

@@ -16,14 +16,23 @@ from pydantic import BaseModel, Field
 from maas.exceptions import Conflict, ValidationError
 from maas.instances import get_instance_type
 from maas.naming import run_suffix, sagemaker_name, ttl_schedule_name
-from schemas import DeploymentRequest, EndpointRecord, ModelReference, TeardownRequest
+from schemas import (
+    DeploymentRequest,
+    EndpointRecord,
+    ModelReference,
+    ScalingMetric,
+    TeardownRequest,
+)
 from schemas.packaging import ApprovalStatus, VersionStatus
 
 if TYPE_CHECKING:
     from maas.registry import ModelRegistry
+    from schemas import AutoscalingConfig
 
 #: Target-tracking on in-flight requests per model: the queueing signal of LLM serving.
 CONCURRENCY_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+#: Target-tracking on invocations per instance per minute: the option for short requests.
+INVOCATIONS_METRIC = "SageMakerVariantInvocationsPerInstance"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 
 
@@ -187,18 +196,32 @@ def primary_container(request: DeploymentRequest) -> dict[str, Any]:
 
 
 def scaling_plan(request: DeploymentRequest) -> ScalingPlan | None:
-    """Target tracking on concurrent requests per model, or None when the count is fixed."""
-    scaling = request.autoscaling
-    if scaling is None:
+    """The deployment's target tracking, or None when the count is fixed."""
+    if request.autoscaling is None:
         return None
+    return target_tracking(request.endpoint_name, request.variant_name, request.autoscaling)
+
+
+def target_tracking(
+    endpoint_name: str, variant_name: str, scaling: AutoscalingConfig
+) -> ScalingPlan:
+    """Target tracking on the variant: concurrent requests per model, or invocations.
+
+    The policy's name does not depend on the metric, so putting it again (a scaling change)
+    replaces the one policy instead of leaving the old metric's policy behind.
+    """
+    if scaling.metric is ScalingMetric.INVOCATIONS:
+        metric, target = INVOCATIONS_METRIC, scaling.target_invocations_per_instance
+    else:
+        metric, target = CONCURRENCY_METRIC, scaling.target_concurrent_requests
     return ScalingPlan(
-        ResourceId=f"endpoint/{request.endpoint_name}/variant/{request.variant_name}",
+        ResourceId=f"endpoint/{endpoint_name}/variant/{variant_name}",
         MinCapacity=scaling.min_capacity,
         MaxCapacity=scaling.max_capacity,
-        PolicyName=f"{request.endpoint_name}-concurrency",
+        PolicyName=f"{endpoint_name}-target-tracking",
         TargetTrackingScalingPolicyConfiguration={
-            "TargetValue": scaling.target_concurrent_requests,
-            "PredefinedMetricSpecification": {"PredefinedMetricType": CONCURRENCY_METRIC},
+            "TargetValue": target,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": metric},
             "ScaleInCooldown": scaling.scale_in_cooldown_seconds,
             "ScaleOutCooldown": scaling.scale_out_cooldown_seconds,
         },
@@ -289,6 +312,7 @@ def plan_deployment(
 
 __all__ = [
     "CONCURRENCY_METRIC",
+    "INVOCATIONS_METRIC",
     "DeploymentPlan",
     "Polling",
     "ScalableTarget",
@@ -304,4 +328,5 @@ __all__ = [
     "resource_tags",
     "scaling_plan",
     "schedule_plan",
+    "target_tracking",
 ]

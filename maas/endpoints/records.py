@@ -18,11 +18,13 @@ from schemas import EndpointRecord, EndpointStatus
 
 if TYPE_CHECKING:
     from maas.endpoints.plan import DeploymentPlan
+    from schemas import AutoscalingConfig
 
 #: status -> the statuses it may be entered from (None: no record yet).
 ALLOWED_TRANSITIONS: dict[EndpointStatus, frozenset[EndpointStatus | None]] = {
     EndpointStatus.CREATING: frozenset({None, EndpointStatus.FAILED, EndpointStatus.DELETED}),
-    EndpointStatus.IN_SERVICE: frozenset({EndpointStatus.CREATING}),
+    EndpointStatus.IN_SERVICE: frozenset({EndpointStatus.CREATING, EndpointStatus.UPDATING}),
+    EndpointStatus.UPDATING: frozenset({EndpointStatus.IN_SERVICE}),
     EndpointStatus.FAILED: frozenset({EndpointStatus.CREATING, EndpointStatus.DELETING}),
     EndpointStatus.DELETING: frozenset(
         {EndpointStatus.IN_SERVICE, EndpointStatus.FAILED, EndpointStatus.DELETING}
@@ -127,6 +129,56 @@ class EndpointRegistry:
             tenant_id,
             endpoint_name,
             EndpointStatus.FAILED,
+            correlation_id=correlation_id,
+            changes={"failure_reason": reason[:2000]},
+        )
+
+    def begin_update(
+        self, tenant_id: str, endpoint_name: str, *, correlation_id: str
+    ) -> EndpointRecord:
+        """IN_SERVICE -> UPDATING; the scaling or update execution takes ownership."""
+        current = self.get(tenant_id, endpoint_name)
+        if current.status is EndpointStatus.DELETED:
+            raise NotFound(f"endpoint_name: endpoint {endpoint_name!r} was deleted")
+        return self._transition(
+            tenant_id,
+            endpoint_name,
+            EndpointStatus.UPDATING,
+            correlation_id=correlation_id,
+            current=current,
+            take_ownership=True,
+        )
+
+    def mark_scaled(
+        self,
+        tenant_id: str,
+        endpoint_name: str,
+        *,
+        correlation_id: str,
+        instance_count: int,
+        autoscaling: AutoscalingConfig | None,
+    ) -> EndpointRecord:
+        """UPDATING -> IN_SERVICE with the new count and autoscaling, by the owning execution."""
+        return self._transition(
+            tenant_id,
+            endpoint_name,
+            EndpointStatus.IN_SERVICE,
+            correlation_id=correlation_id,
+            changes={
+                "instance_count": instance_count,
+                "autoscaling": autoscaling,
+                "failure_reason": None,
+            },
+        )
+
+    def abandon_update(
+        self, tenant_id: str, endpoint_name: str, *, correlation_id: str, reason: str
+    ) -> EndpointRecord:
+        """UPDATING -> IN_SERVICE as it was, with the reason the change failed."""
+        return self._transition(
+            tenant_id,
+            endpoint_name,
+            EndpointStatus.IN_SERVICE,
             correlation_id=correlation_id,
             changes={"failure_reason": reason[:2000]},
         )

@@ -18,11 +18,17 @@ adapter gives moto's endpoints AWS's behaviour:
 - checks run while an endpoint is created, as SageMaker starts the model's container and
   waits for its health check; a check that returns a reason fails the endpoint with it (the
   local inference server, :mod:`maas.local.inference`, starts here);
+- ``UpdateEndpointWeightsAndCapacities`` (which moto applies at once, leaving the endpoint
+  ``InService``) leaves it ``Updating`` on its old counts for ``create_seconds``, then
+  ``InService`` on the new ones; with a failure injected for that endpoint, SageMaker's
+  rollback: ``InService`` on the old counts with a ``FailureReason``. An endpoint that is
+  not ``InService`` refuses the update, as on AWS;
 - listeners hear when an endpoint comes into service or goes away.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from dataclasses import dataclass
@@ -70,7 +76,10 @@ class LocalSageMaker:
         self._on_deleted: list[Callable[[str, FakeEndpoint], None]] = []
 
     def fail_endpoint(self, endpoint_name: str, reason: str) -> None:
-        """Make the next creation of ``endpoint_name`` end ``Failed`` with ``reason``."""
+        """Make the next creation of ``endpoint_name`` end ``Failed`` with ``reason``.
+
+        The next capacity change of a live ``endpoint_name`` is rolled back instead.
+        """
         with self._lock:
             self._failures[endpoint_name] = reason
 
@@ -102,6 +111,7 @@ class LocalSageMaker:
                 "create_endpoint_config",
                 "create_endpoint",
                 "delete_endpoint",
+                "update_endpoint_weights_and_capacities",
             )
         }
         local = self
@@ -144,6 +154,31 @@ class LocalSageMaker:
                 endpoint.last_modified_time = _now()
                 local._after(local.timing.delete_seconds, local._finish_deleting, backend, endpoint)
 
+        def update_endpoint_weights_and_capacities(
+            backend: SageMakerModelBackend,
+            endpoint_name: str,
+            desired_weights_and_capacities: list[dict[str, Any]],
+        ) -> str:
+            endpoint = backend.endpoints.get(endpoint_name)
+            if endpoint is not None and endpoint.endpoint_status != "InService":
+                raise ValidationError(
+                    message=f'Cannot update in-progress endpoint "{endpoint.arn}".'
+                )
+            before = copy.deepcopy(endpoint.production_variants) if endpoint else []
+            arn: str = originals["update_endpoint_weights_and_capacities"](
+                backend, endpoint_name, desired_weights_and_capacities
+            )
+            assert endpoint is not None  # moto raised AWS's error for an unknown endpoint
+            after, endpoint.production_variants = endpoint.production_variants, before
+            endpoint.endpoint_status = "Updating"
+            endpoint.last_modified_time = _now()
+            with local._lock:
+                reason = local._failures.pop(endpoint_name, None)
+            local._after(
+                local.timing.create_seconds, local._finish_update, backend, endpoint, after, reason
+            )
+            return arn
+
         stack.enter_context(
             replace(FakeEndpointConfig, "validate_instance_type", _validate_instance_type)
         )
@@ -152,6 +187,7 @@ class LocalSageMaker:
             ("create_endpoint_config", create_endpoint_config),
             ("create_endpoint", create_endpoint),
             ("delete_endpoint", delete_endpoint),
+            ("update_endpoint_weights_and_capacities", update_endpoint_weights_and_capacities),
         ):
             stack.enter_context(replace(SageMakerModelBackend, name, patched))
         self._stopping.clear()
@@ -196,6 +232,26 @@ class LocalSageMaker:
         endpoint.endpoint_status = "InService"
         for listener in self._on_in_service:
             listener(backend.account_id, endpoint)
+
+    def _finish_update(
+        self,
+        backend: SageMakerModelBackend,
+        endpoint: FakeEndpoint,
+        variants: list[dict[str, Any]],
+        reason: str | None,
+    ) -> None:
+        if backend.endpoints.get(endpoint.endpoint_name) is not endpoint:
+            return
+        if endpoint.endpoint_status != "Updating":
+            return
+        endpoint.last_modified_time = _now()
+        if reason:
+            # moto types the attribute as always None; AWS fills it when an update rolls back.
+            endpoint.failure_reason = reason  # type: ignore[assignment]
+        else:
+            endpoint.production_variants = variants
+            endpoint.failure_reason = None
+        endpoint.endpoint_status = "InService"
 
     def _finish_deleting(self, backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> None:
         if backend.endpoints.get(endpoint.endpoint_name) is endpoint:

@@ -286,6 +286,70 @@ def test_delete_endpoint_leaves_it_deleting_then_it_is_gone(
     assert name in message
 
 
+def _capacity(sagemaker: Any, name: str) -> tuple[int, int]:
+    """The one variant's (current, desired) instance count."""
+    [variant] = sagemaker.describe_endpoint(EndpointName=name)["ProductionVariants"]
+    return variant["CurrentInstanceCount"], variant["DesiredInstanceCount"]
+
+
+def _scale_to(sagemaker: Any, name: str, count: int) -> None:
+    sagemaker.update_endpoint_weights_and_capacities(
+        EndpointName=name,
+        DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": count}],
+    )
+
+
+def test_a_capacity_change_goes_through_updating_then_applies_the_new_count(
+    sagemaker: Any, servable_config: Callable[[], str], status_of: Callable[[str], str | None]
+) -> None:
+    name = unique("chat")
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=servable_config())
+    wait_for_status(status_of, name, "InService")
+
+    _scale_to(sagemaker, name, 3)
+
+    assert status_of(name) == "Updating"
+    assert _capacity(sagemaker, name) == (1, 1)
+    assert wait_for_status(status_of, name, "InService") == "InService"
+    assert _capacity(sagemaker, name) == (3, 3)
+
+
+def test_an_endpoint_that_is_updating_refuses_another_capacity_change(
+    sagemaker: Any, servable_config: Callable[[], str], status_of: Callable[[str], str | None]
+) -> None:
+    name = unique("chat")
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=servable_config())
+    wait_for_status(status_of, name, "InService")
+    _scale_to(sagemaker, name, 2)
+
+    with pytest.raises(ClientError) as raised:
+        _scale_to(sagemaker, name, 4)
+
+    assert error_of(raised) == (
+        "ValidationException",
+        f'Cannot update in-progress endpoint "{arn("endpoint", name)}".',
+    )
+
+
+def test_an_injected_failure_rolls_a_capacity_change_back_with_its_reason(
+    runtime: LocalRuntime,
+    sagemaker: Any,
+    servable_config: Callable[[], str],
+    status_of: Callable[[str], str | None],
+) -> None:
+    name = unique("chat")
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=servable_config())
+    wait_for_status(status_of, name, "InService")
+    runtime.sagemaker.fail_endpoint(name, "InsufficientInstanceCapacity")
+
+    _scale_to(sagemaker, name, 5)
+
+    assert wait_for_status(status_of, name, "InService") == "InService"
+    assert _capacity(sagemaker, name) == (1, 1)
+    described = sagemaker.describe_endpoint(EndpointName=name)
+    assert described["FailureReason"] == "InsufficientInstanceCapacity"
+
+
 def test_deleting_a_missing_endpoint_is_a_validation_exception(sagemaker: Any) -> None:
     name = unique("missing")
 

@@ -68,6 +68,15 @@ FUNCTION_ACTIONS = {
         "kms:Encrypt",
         "kms:GenerateDataKey",
     },
+    # maas.endpoints.records.EndpointRegistry.begin_update: read, then a guarded put.
+    "PlanScaling": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+    },
     "RecordEndpointStatus": {
         "dynamodb:GetItem",
         "dynamodb:PutItem",

@@ -66,11 +66,11 @@ def test_check_reports_a_changed_a_missing_and_an_unexpected_file(tmp_path: Path
     write(tmp_path)
     (tmp_path / "endpoint-record.schema.json").write_text("{}\n", encoding="utf-8")
     (tmp_path / "teardown-request.schema.json").unlink()
-    (tmp_path / "event.EndpointScaled.schema.json").write_text("{}\n", encoding="utf-8")
+    (tmp_path / "event.EndpointRetired.schema.json").write_text("{}\n", encoding="utf-8")
 
     assert check(tmp_path) == [
         "endpoint-record.schema.json: differs from its model",
-        "event.EndpointScaled.schema.json: produced by no model",
+        "event.EndpointRetired.schema.json: produced by no model",
         "teardown-request.schema.json: missing",
     ]
 
@@ -87,7 +87,7 @@ def test_check_command_exits_non_zero_and_names_the_stale_file(
 
 def test_writing_again_changes_nothing_and_removes_files_of_no_model(tmp_path: Path) -> None:
     write(tmp_path)
-    stale = tmp_path / "event.EndpointScaled.schema.json"
+    stale = tmp_path / "event.EndpointRetired.schema.json"
     stale.write_text("{}\n", encoding="utf-8")
 
     assert write(tmp_path) == [stale]

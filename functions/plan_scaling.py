@@ -1,0 +1,59 @@
+"""``scale_endpoint`` step *Validate and plan scaling*: check the request, take the record.
+
+Input: ``{"request": <ScaleRequest>, "correlation_id": <execution name>}``.
+Output: a :class:`maas.endpoints.scaling.ScalingChangePlan`. An endpoint the tenant does not
+have raises ``Maas.NotFound``, a bad request ``Maas.ValidationError`` naming the field, one
+that is not in service ``Maas.Conflict``: all before anything changes. Once planned, the
+record is UPDATING and owned by this execution.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Tracer
+
+from functions.common import StepInput, int_setting
+from maas.aws import client
+from maas.endpoints import EndpointRegistry
+from maas.endpoints.scaling import plan_scaling
+from maas.validation import parse
+from schemas import CorrelationId, ScaleRequest
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
+MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
+registry = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
+
+logger = Logger()
+tracer = Tracer()
+
+
+class PlanScalingInput(StepInput):
+    """The task's input."""
+
+    request: dict[str, Any]
+    correlation_id: CorrelationId
+
+
+@logger.inject_lambda_context(correlation_id_path="correlation_id")
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Validate the request against the endpoint's record, then take the record."""
+    step = parse(PlanScalingInput, event)
+    request = parse(ScaleRequest, step.request)
+    plan = plan_scaling(
+        registry.get(request.tenant_id, request.endpoint_name),
+        request,
+        correlation_id=step.correlation_id,
+        poll_interval_seconds=POLL_SECONDS,
+        max_status_checks=MAX_STATUS_CHECKS,
+    )
+    registry.begin_update(
+        request.tenant_id, request.endpoint_name, correlation_id=step.correlation_id
+    )
+    logger.info("scaling planned", extra={"endpoint": plan.endpoint_name})
+    return plan.model_dump(mode="json")
