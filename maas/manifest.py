@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.lifecycle import CLIENT_EVENT_SOURCE
+
 #: The repository root: state machine files are relative to it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -384,6 +386,16 @@ MANIFEST = Manifest(
             environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
             timeout_seconds=120,
         ),
+        FunctionSpec(
+            id="StartLifecycle",
+            handler="functions.start_lifecycle.handler",
+            description="Start the lifecycle a LifecycleRequested event asks for, named after "
+            "its request id, once however often the event is delivered.",
+            environment={
+                **COMMON_ENVIRONMENT,
+                "LIFECYCLE_STATE_MACHINE_ARN": state_machine_arn("Lifecycle"),
+            },
+        ),
     ),
     jobs=(
         JobSpec(
@@ -446,6 +458,17 @@ MANIFEST = Manifest(
                 "PackagerJobDefinitionArn": job_definition_arn("Packager"),
             },
         ),
+        StateMachineSpec(
+            id="Lifecycle",
+            definition="state_machines/lifecycle.json",
+            description="Package a model, deploy it, and tear it down unless it is kept.",
+            substitutions={
+                "PackageModelStateMachineArn": state_machine_arn("PackageModel"),
+                "DeployEndpointStateMachineArn": state_machine_arn("DeployEndpoint"),
+                "TeardownStateMachineArn": state_machine_arn("Teardown"),
+                "PublishEventFunctionArn": function_arn("PublishEvent"),
+            },
+        ),
     ),
     rules=(
         RuleSpec(
@@ -453,6 +476,13 @@ MANIFEST = Manifest(
             description="Copy every maas event to the event log group.",
             event_pattern={"source": ["maas"]},
             targets=(Ref(kind=RefKind.LOG_GROUP_ARN, target="EventLog"),),
+        ),
+        RuleSpec(
+            id="LifecycleRequestedRule",
+            description="Start a lifecycle for each LifecycleRequested event clients put on "
+            "the bus (source maas.client).",
+            event_pattern={"source": [CLIENT_EVENT_SOURCE], "detail-type": ["LifecycleRequested"]},
+            targets=(function_arn("StartLifecycle"),),
         ),
     ),
 )

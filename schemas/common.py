@@ -73,6 +73,10 @@ def _lambda_error_message(value: Any) -> Any:
             return value
         if isinstance(document, dict) and "errorMessage" in document:
             return str(document["errorMessage"])
+        # A child execution's failure (startExecution.sync:2): the cause is the child's
+        # DescribeExecution answer; what a person needs is the child's own error and cause.
+        if isinstance(document, dict) and {"Error", "Cause"} <= document.keys():
+            return f"{document['Error']}: {document['Cause']}"
     return value
 
 

@@ -6,7 +6,7 @@ the resources it is about. Subscribers can rely on the JSON Schemas generated fr
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal
 
 from pydantic import BaseModel, Field
 
@@ -108,6 +108,24 @@ class ModelPackagingFailed(EventDetail):
     cause: FailureCause
 
 
+class EndpointDeploying(EventDetail):
+    """A deployment recorded its endpoint as CREATING and starts creating it."""
+
+    endpoint_name: EndpointName
+    model_name: EndpointName
+    endpoint_config_name: EndpointName
+
+
+class LifecycleFailed(EventDetail):
+    """A lifecycle stopped at ``stage``; what its deployment had created was torn down."""
+
+    stage: Literal["package", "deploy", "teardown"] = Field(
+        description="The child workflow that failed."
+    )
+    error: str = Field(description="The error name, for example States.TaskFailed.")
+    cause: FailureCause
+
+
 #: Detail-type -> detail model. The publisher refuses a detail-type that is not here.
 EVENT_DETAIL_MODELS: Final[dict[str, type[EventDetail]]] = {
     model.__name__: model
@@ -119,5 +137,7 @@ EVENT_DETAIL_MODELS: Final[dict[str, type[EventDetail]]] = {
         EndpointUpdateFailed,
         ModelPackaged,
         ModelPackagingFailed,
+        EndpointDeploying,
+        LifecycleFailed,
     )
 }

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from schemas.deployment import DeploymentRequest, TeardownRequest
 from schemas.endpoint import EndpointRecord
 from schemas.events import EVENT_DETAIL_MODELS
+from schemas.lifecycle import LifecycleRequest
 from schemas.packaging import ModelVersionRecord, PackageManifest, PackagingRequest
 from schemas.scaling import ScaleRequest
 
@@ -83,11 +84,16 @@ def exported_models() -> list[ExportedModel]:
         ExportedModel("teardown-request", "TeardownRequest", TeardownRequest, "validation"),
         ExportedModel("packaging-request", "PackagingRequest", PackagingRequest, "validation"),
         ExportedModel("scale-request", "ScaleRequest", ScaleRequest, "validation"),
+        ExportedModel("lifecycle-request", "LifecycleRequest", LifecycleRequest, "validation"),
         ExportedModel("endpoint-record", "EndpointRecord", EndpointRecord, "serialization"),
         ExportedModel(
             "model-version-record", "ModelVersionRecord", ModelVersionRecord, "serialization"
         ),
         ExportedModel("package-manifest", "PackageManifest", PackageManifest, "serialization"),
+        # The one event clients publish (source maas.client): the platform validates it.
+        ExportedModel(
+            "event.LifecycleRequested", "LifecycleRequested", LifecycleRequest, "validation"
+        ),
         *(
             ExportedModel(f"event.{detail_type}", detail_type, model, "serialization")
             for detail_type, model in EVENT_DETAIL_MODELS.items()

@@ -98,12 +98,11 @@ class ApprovalStatus(StrEnum):
     REJECTED = "Rejected"
 
 
-class PackagingRequest(BaseModel):
-    """Package a model for SageMaker and register it as a new version."""
+class PackagingSettings(BaseModel):
+    """What to package and how: a packaging request without its tenant (a lifecycle's part)."""
 
     model_config = REQUEST_CONFIG
 
-    tenant_id: TenantId
     model_name: ModelName | None = None
     source: ModelSource
     serving: ServingPreferences = Field(default_factory=ServingPreferences)
@@ -111,6 +110,12 @@ class PackagingRequest(BaseModel):
         ApprovalStatus.PENDING
     )
     description: str | None = Field(default=None, max_length=1024)
+
+
+class PackagingRequest(PackagingSettings):
+    """Package a model for SageMaker and register it as a new version."""
+
+    tenant_id: TenantId
 
 
 def default_model_name(source: HuggingFaceSource | S3Source | LocalSource) -> str:
@@ -248,6 +253,7 @@ __all__ = [
     "PackagedFile",
     "PackagingJob",
     "PackagingRequest",
+    "PackagingSettings",
     "S3Source",
     "ServingPreferences",
     "VersionProgress",

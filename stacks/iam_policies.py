@@ -75,6 +75,10 @@ SAGEMAKER_MODEL_PACKAGES = arn("sagemaker", "model-package/*")
 BATCH_JOBS = arn("batch", "job/*")
 #: The managed rule through which Step Functions learns that a Batch job it runs ended.
 BATCH_JOB_EVENTS_RULE = arn("events", "rule/StepFunctionsGetEventsForBatchJobsRule")
+#: The rule Step Functions manages to learn when a child execution of ``.sync`` ended.
+STEP_FUNCTIONS_EXECUTION_EVENTS_RULE = arn(
+    "events", "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+)
 #: Secrets Manager secrets of this account and region (a tag condition picks the readable).
 SECRETS = arn("secretsmanager", "secret:*")
 #: The tag, and its value, that make a secret a Hugging Face Hub token the packager may read.
@@ -584,6 +588,30 @@ def manage_batch_job_events_rule() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["events:DescribeRule", "events:PutRule", "events:PutTargets"],
         resources=[BATCH_JOB_EVENTS_RULE],
+    )
+
+
+# --- The lifecycle's children ---------------------------------------------------------------
+
+
+def executions_of(state_machine_name: str) -> str:
+    """Every execution of one state machine (execution names are chosen when started)."""
+    return arn("states", f"execution:{state_machine_name}:*")
+
+
+def follow_child_executions(state_machine_names: list[str]) -> iam.PolicyStatement:
+    """Follow (``.sync``) and stop the executions of the lifecycle's children."""
+    return iam.PolicyStatement(
+        actions=["states:DescribeExecution", "states:StopExecution"],
+        resources=[executions_of(name) for name in state_machine_names],
+    )
+
+
+def manage_execution_events_rule() -> iam.PolicyStatement:
+    """Keep the managed rule through which ``states:startExecution.sync`` learns a child ended."""
+    return iam.PolicyStatement(
+        actions=["events:DescribeRule", "events:PutRule", "events:PutTargets"],
+        resources=[STEP_FUNCTIONS_EXECUTION_EVENTS_RULE],
     )
 
 

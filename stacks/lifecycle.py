@@ -90,12 +90,21 @@ class LifecycleStack(Stack):
         self._powertools = lambda_.LayerVersion.from_layer_version_arn(
             self, "PowertoolsLayer", powertools_layer_arn()
         )
-        self.functions = {spec.id: self._function(spec) for spec in MANIFEST.functions}
+        self.functions = {
+            spec.id: self._function(spec)
+            for spec in MANIFEST.functions
+            if not _starts_workflows(spec)
+        }
 
         # --- State machines (in manifest order: a machine refers only to earlier ones) ---
         self.state_machines: dict[str, StateMachineFromFile] = {}
         for spec in MANIFEST.state_machines:
             self.state_machines[spec.id] = self._state_machine(spec)
+
+        # --- Functions that start workflows (their environment names the machines) ------
+        for function_spec in MANIFEST.functions:
+            if _starts_workflows(function_spec):
+                self.functions[function_spec.id] = self._function(function_spec)
 
         # --- What the roles may do (some refer to the state machines) -------------------
         for role_id, statements in self._role_permissions().items():
@@ -168,7 +177,11 @@ class LifecycleStack(Stack):
             encryption_key=self._foundation.key,
             removal_policy=self._config.cdk_removal_policy,
         )
-        acknowledge_wildcards(machine, statements, extra_reasons=self._wildcard_reasons())
+        acknowledge_wildcards(
+            machine,
+            statements,
+            extra_reasons={**self._wildcard_reasons(), **self._child_execution_reasons()},
+        )
         self._refs.register(
             Ref(kind=RefKind.STATE_MACHINE_ARN, target=spec.id), machine.state_machine_arn
         )
@@ -244,6 +257,10 @@ class LifecycleStack(Stack):
 
     def _function_permissions(self, function_id: str) -> list[iam.PolicyStatement]:
         """What each function calls, beyond its own log group and X-Ray."""
+        if function_id == "StartLifecycle":
+            # Built after the state machines (see _starts_workflows), unlike the others.
+            machine = self.state_machines["Lifecycle"]
+            return [iam_policies.start_execution(machine.state_machine_arn)]
         key = self._foundation.key.key_arn
         endpoints = self._foundation.tables["EndpointsTable"].table_arn
         models = self._foundation.tables["ModelsTable"].table_arn
@@ -303,6 +320,18 @@ class LifecycleStack(Stack):
 
     def _state_machine_permissions(self, state_machine_id: str) -> list[iam.PolicyStatement]:
         """The service integrations each machine's states call (``aws-sdk:*`` tasks)."""
+        if state_machine_id == "Lifecycle":
+            # states:startExecution.sync:2: start each child, follow it through the managed
+            # events rule and DescribeExecution, stop it when the lifecycle is stopped. The
+            # children are built before it (manifest order), unlike the other machines here.
+            children = [self.state_machines[child] for child in _LIFECYCLE_CHILDREN]
+            return [
+                *(iam_policies.start_execution(child.state_machine_arn) for child in children),
+                iam_policies.follow_child_executions(
+                    [child.state_machine.state_machine_name for child in children]
+                ),
+                iam_policies.manage_execution_events_rule(),
+            ]
         permissions = {
             "Teardown": [
                 iam_policies.deregister_endpoint_scaling(),
@@ -369,6 +398,18 @@ class LifecycleStack(Stack):
         # acknowledgment of the IAM5 finding for the bucket's objects has to be written.
         return bucket_arn(self._config, "ArtifactsBucket")
 
+    def _child_execution_reasons(self) -> dict[str, str]:
+        """IAM5 reasons for following the executions of the lifecycle's children built so far."""
+        reasons = {}
+        for child in _LIFECYCLE_CHILDREN:
+            if child in self.state_machines:
+                name = self.state_machines[child].state_machine.state_machine_name
+                reasons[iam_policies.executions_of(name)] = (
+                    f"Every execution of {child}: the lifecycle names each child execution "
+                    "after its own, so the names are known only when it starts them."
+                )
+        return reasons
+
     def _wildcard_reasons(self) -> dict[str, str]:
         """IAM5 reasons for the wildcard resources that depend on this stage's names."""
         reasons = iam_policies.artifact_object_reasons(self._artifacts_bucket_arn())
@@ -379,6 +420,18 @@ class LifecycleStack(Stack):
                 "revision, and the workflow submits to the latest active one."
             )
         return reasons
+
+
+#: The state machines the lifecycle runs as children.
+_LIFECYCLE_CHILDREN = ("PackageModel", "DeployEndpoint", "Teardown")
+
+
+def _starts_workflows(spec: FunctionSpec) -> bool:
+    """Whether the function's environment names a state machine (so it is built after them)."""
+    return any(
+        isinstance(value, Ref) and value.kind is RefKind.STATE_MACHINE_ARN
+        for value in spec.environment.values()
+    )
 
 
 def _event_pattern_fields(pattern: dict[str, Any]) -> dict[str, Any]:

@@ -1,17 +1,20 @@
 """``maas demo``: package a real model, deploy it, ask it a question, tear it down, locally.
 
-The demo runs the product's own ``package_model``, ``deploy_endpoint`` and ``teardown`` state
-machines with their real Lambda handlers and the real packaging job on the embedded runtime:
-SmolLM2-135M-Instruct is converted from GGUF to safetensors, sized by the advisor, uploaded
-and registered; the endpoint's local inference server loads that package and answers
-``InvokeEndpoint``. Each state is shown as it happens; then the path each execution took,
-the events published, and proof that nothing was left behind. No network is used.
+The demo runs the product's main job, the ``lifecycle`` state machine, with its real children
+(``package_model``, ``deploy_endpoint``), Lambda handlers and packaging job on the embedded
+runtime: SmolLM2-135M-Instruct is converted from GGUF to safetensors, sized by the advisor,
+uploaded, registered and deployed. The lifecycle is asked to keep its endpoint, so the demo
+can ask the endpoint's local inference server (which loads that package) through
+``InvokeEndpoint``; then it runs ``teardown`` under the name the lifecycle would have given
+it. Each state is shown as it happens; then the path each execution took, the events
+published, and proof that nothing was left behind. No network is used.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +25,7 @@ from rich.table import Table
 from maas.cli.progress import follow
 from maas.endpoints.inventory import sagemaker_resources
 from maas.events import read_event_log
+from maas.executions import read_execution
 from maas.local import LocalRuntime, LocalSettings
 from maas.local.demo_model import ORIGIN, demo_model_path
 from maas.registry import ModelRegistry
@@ -48,7 +52,8 @@ PACKAGING_TIMEOUT_SECONDS = 900
 class DemoResult:
     """What the demo did, for its exit code and its tests."""
 
-    packaging: ExecutionSnapshot
+    lifecycle: ExecutionSnapshot
+    packaging: ExecutionSnapshot | None = None
     deployment: ExecutionSnapshot | None = None
     answer: str | None = None
     chat_answer: str | None = None
@@ -59,7 +64,7 @@ class DemoResult:
     @property
     def succeeded(self) -> bool:
         """Every execution succeeded, the model answered, and nothing is left in SageMaker."""
-        executions = (self.packaging, self.deployment, self.teardown)
+        executions = (self.lifecycle, self.packaging, self.deployment, self.teardown)
         return (
             all(
                 execution is not None and execution.status == "SUCCEEDED"
@@ -70,26 +75,29 @@ class DemoResult:
         )
 
 
-def packaging_request() -> dict[str, Any]:
-    """Package the demo's GGUF file, sized for a few short chats, approved for deployment."""
+def lifecycle_request(request_id: str) -> dict[str, Any]:
+    """Package the demo's GGUF file (sized for a few short chats, approved), deploy it on the
+    instance type the advisor recommends, and keep the endpoint for the demo to ask."""
     return {
         "tenant_id": TENANT,
-        "model_name": MODEL_NAME,
-        "source": {"kind": "local", "path": str(demo_model_path())},
-        "serving": {"context_tokens": 2048, "prompt_tokens": 256, "concurrent_requests": 4},
-        "approval_status": "Approved",
-        "description": f"{ORIGIN}, packaged by the demo",
-    }
-
-
-def deployment_request(version: int) -> dict[str, Any]:
-    """Deploy the registered version on the instance type the advisor recommended."""
-    return {
-        "tenant_id": TENANT,
-        "endpoint_name": ENDPOINT,
-        "model": {"model_name": MODEL_NAME, "version": version},
-        "instance_count": 1,
-        "autoscaling": {"min_capacity": 1, "max_capacity": 2, "target_concurrent_requests": 4},
+        "request_id": request_id,
+        "package": {
+            "model_name": MODEL_NAME,
+            "source": {"kind": "local", "path": str(demo_model_path())},
+            "serving": {"context_tokens": 2048, "prompt_tokens": 256, "concurrent_requests": 4},
+            "approval_status": "Approved",
+            "description": f"{ORIGIN}, packaged by the demo",
+        },
+        "deployment": {
+            "endpoint_name": ENDPOINT,
+            "instance_count": 1,
+            "autoscaling": {
+                "min_capacity": 1,
+                "max_capacity": 2,
+                "target_concurrent_requests": 4,
+            },
+        },
+        "keep_endpoint": True,
     }
 
 
@@ -188,7 +196,7 @@ def _print_events(console: Console, events: list[dict[str, Any]]) -> None:
 def run_demo(console: Console, settings: LocalSettings | None = None) -> DemoResult:
     """Package, deploy, invoke, tear down and report; return what happened."""
     started = time.monotonic()
-    request = packaging_request()
+    request = lifecycle_request(f"demo-{uuid.uuid4().hex[:8]}")
     with console.status("starting the local runtime (moto, adapters, provisioning)"):
         runtime = LocalRuntime(settings).start()
     try:
@@ -215,70 +223,67 @@ def run_demo(console: Console, settings: LocalSettings | None = None) -> DemoRes
 def _run(console: Console, runtime: LocalRuntime, request: dict[str, Any]) -> DemoResult:
     stepfunctions = runtime.client("stepfunctions")
     registry = ModelRegistry(runtime.resources.tables["ModelsTable"], runtime.client("dynamodb"))
+    name = request["request_id"]
     console.print(
-        f"packaging [bold]{ORIGIN}[/] as [bold]{MODEL_NAME}[/] for tenant [bold]{TENANT}[/]"
+        f"lifecycle [bold]{name}[/]: package [bold]{ORIGIN}[/] as [bold]{MODEL_NAME}[/] for "
+        f"tenant [bold]{TENANT}[/], deploy it as [bold]{ENDPOINT}[/] and keep it"
     )
-    packaging = follow(
+    lifecycle = follow(
         console,
         stepfunctions,
-        runtime.start_execution("PackageModel", json.dumps(request)),
-        "package_model",
+        runtime.start_execution("Lifecycle", json.dumps(request), name=name),
+        "lifecycle",
         timeout_seconds=PACKAGING_TIMEOUT_SECONDS,
         detail=_progress_line(registry),
     )
-    _print_path(console, packaging)
-    result = DemoResult(packaging=packaging)
-    if packaging.status != "SUCCEEDED":
-        console.print(f"[red]packaging failed:[/] {packaging.error}: {packaging.cause}")
-        return result
-    record = ModelVersionRecord.model_validate(packaging.output)
-    _print_version(console, record)
-
-    deployment = follow(
-        console,
-        stepfunctions,
-        runtime.start_execution("DeployEndpoint", json.dumps(deployment_request(record.version))),
-        "deploy_endpoint",
+    result = DemoResult(
+        lifecycle=lifecycle,
+        packaging=_child(runtime, "PackageModel", f"{name}-package"),
+        deployment=_child(runtime, "DeployEndpoint", f"{name}-deploy"),
     )
-    result.deployment = deployment
-    _print_path(console, deployment)
-    if deployment.status == "SUCCEEDED":
-        endpoint = runtime.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
-        console.print(
-            f"endpoint [bold]{ENDPOINT}[/] is [green]{endpoint['EndpointStatus']}[/] "
-            f"({endpoint['EndpointArn']})"
-        )
-        try:
-            with console.status(f"asking {ENDPOINT} to continue: {PROMPT}"):
-                result.answer = complete(runtime, PROMPT)
-            console.print(
-                Panel(
-                    f"[bold]{PROMPT}[/] {result.answer}",
-                    title='InvokeEndpoint {"inputs": ...} -> generated_text',
-                    title_align="left",
-                )
-            )
-            with console.status(f"asking {ENDPOINT}: {QUESTION}"):
-                result.chat_answer = chat(runtime, QUESTION)
-            console.print(
-                Panel(
-                    result.chat_answer,
-                    title=f'InvokeEndpoint {{"messages": ...}}: [bold]{QUESTION}[/]',
-                    title_align="left",
-                )
-            )
-        except ClientError as exc:
-            # The endpoint is still torn down below: nothing may outlive the demo.
-            console.print(f"[red]the endpoint did not answer:[/] {exc}")
-    else:
-        console.print(f"[red]deployment failed:[/] {deployment.error}: {deployment.cause}")
+    for child in (result.packaging, result.deployment):
+        if child is not None:
+            _print_path(console, child)
+    if lifecycle.status != "SUCCEEDED":
+        # The failed child removed what it had created: there is nothing to tear down.
+        console.print(f"[red]the lifecycle failed:[/] {lifecycle.error}: {lifecycle.cause}")
         return result
+    _print_version(console, ModelVersionRecord.model_validate(lifecycle.output["version"]))
+    endpoint = runtime.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    console.print(
+        f"endpoint [bold]{ENDPOINT}[/] is [green]{endpoint['EndpointStatus']}[/] "
+        f"({endpoint['EndpointArn']})"
+    )
+    try:
+        with console.status(f"asking {ENDPOINT} to continue: {PROMPT}"):
+            result.answer = complete(runtime, PROMPT)
+        console.print(
+            Panel(
+                f"[bold]{PROMPT}[/] {result.answer}",
+                title='InvokeEndpoint {"inputs": ...} -> generated_text',
+                title_align="left",
+            )
+        )
+        with console.status(f"asking {ENDPOINT}: {QUESTION}"):
+            result.chat_answer = chat(runtime, QUESTION)
+        console.print(
+            Panel(
+                result.chat_answer,
+                title=f'InvokeEndpoint {{"messages": ...}}: [bold]{QUESTION}[/]',
+                title_align="left",
+            )
+        )
+    except ClientError as exc:
+        # The endpoint is still torn down below: nothing may outlive the demo.
+        console.print(f"[red]the endpoint did not answer:[/] {exc}")
 
     result.teardown = follow(
         console,
         stepfunctions,
         runtime.start_execution(
-            "Teardown", json.dumps({"tenant_id": TENANT, "endpoint_name": ENDPOINT})
+            "Teardown",
+            json.dumps({"tenant_id": TENANT, "endpoint_name": ENDPOINT}),
+            name=f"{name}-teardown",
         ),
         "teardown",
     )
@@ -286,12 +291,22 @@ def _run(console: Console, runtime: LocalRuntime, request: dict[str, Any]) -> De
     return result
 
 
+def _child(runtime: LocalRuntime, state_machine_id: str, name: str) -> ExecutionSnapshot | None:
+    """The lifecycle's child execution ``name``, or None where the lifecycle never got there."""
+    machine_arn = runtime.state_machine_arn(state_machine_id)
+    execution_arn = f"{machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
+    stepfunctions = runtime.client("stepfunctions")
+    try:
+        return read_execution(stepfunctions, execution_arn)
+    except stepfunctions.exceptions.ExecutionDoesNotExist:
+        return None
+
+
 __all__ = [
     "DemoResult",
     "chat",
     "complete",
-    "deployment_request",
     "invoke",
-    "packaging_request",
+    "lifecycle_request",
     "run_demo",
 ]

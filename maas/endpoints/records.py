@@ -207,6 +207,63 @@ class EndpointRegistry:
             tenant_id, endpoint_name, EndpointStatus.DELETED, correlation_id=correlation_id
         )
 
+    def list_records(self) -> list[EndpointRecord]:
+        """Every endpoint record of every tenant (the reconciler's view; a full scan)."""
+        records: list[EndpointRecord] = []
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name,
+            "FilterExpression": "begins_with(sk, :endpoint)",
+            "ExpressionAttributeValues": {":endpoint": {"S": "ENDPOINT#"}},
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._dynamodb.scan(**arguments)
+            records += [from_item(item, EndpointRecord) for item in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                return records
+            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def repair(
+        self,
+        record: EndpointRecord,
+        *,
+        status: EndpointStatus,
+        reason: str,
+        correlation_id: str,
+    ) -> EndpointRecord:
+        """Correct a record that disagrees with SageMaker, if nobody changed it meanwhile.
+
+        The reconciler read ``record``; the write succeeds only while the stored record still
+        has that status and owner, so a workflow that moved it on in between wins.
+        """
+        updated = record.model_copy(
+            update={
+                "status": status,
+                "failure_reason": reason[:2000],
+                "correlation_id": correlation_id,
+                "updated_at": _now(),
+            }
+        )
+        key_values = _key_values(record.tenant_id, record.endpoint_name)
+        try:
+            self._dynamodb.put_item(
+                TableName=self.table_name,
+                Item=to_item(updated, key_values),
+                ConditionExpression="#status = :seen AND correlation_id = :owner",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":seen": {"S": record.status.value},
+                    ":owner": {"S": record.correlation_id},
+                },
+            )
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            raise Conflict(
+                f"endpoint_name: endpoint {record.endpoint_name!r} changed while it was checked"
+            ) from None
+        return updated
+
     def _transition(
         self,
         tenant_id: str,

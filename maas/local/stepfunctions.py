@@ -8,10 +8,12 @@ from LocalStack. Each patch below exists because that port stops short of AWS:
 - **Execution output.** ``DescribeExecution`` answers the output as JSON text. moto passes
   a result that is a string through as if it were JSON text already (``a`` for ``"a"``)
   and leaves a ``null`` result out; this encodes every result when the execution ends.
-- **Optimised integrations' casing.** AWS takes and returns PascalCase for ``batch:*``
-  tasks whatever the API's own casing; moto passes the PascalCase parameters to boto3's
-  camelCase Batch API unchanged (and reads ``JobId`` from a response that says ``jobId``),
-  so ``batch:submitJob.sync`` fails. This converts both ways with botocore's shapes.
+- **Optimised integrations' casing.** AWS takes and returns PascalCase for ``batch:*`` and
+  ``states:*`` tasks whatever the API's own casing; moto passes the PascalCase parameters to
+  boto3's camelCase Batch and Step Functions APIs unchanged (and reads ``JobId`` from a
+  response that says ``jobId``), so ``batch:submitJob.sync`` and
+  ``states:startExecution.sync:2`` (the lifecycle's children) fail. This converts both ways
+  with botocore's shapes.
 - **AWS SDK integration error names.** AWS names an error ``<Service>.<Name>`` in
   PascalCase (``SageMaker.SageMakerException``, ``ApplicationAutoScaling.ObjectNotFoundException``);
   moto knows the casing of two services only and writes ``sagemaker.sagemakerException``.
@@ -46,6 +48,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch import (  # noqa: E501
     StateTaskServiceBatch,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (  # noqa: E501
+    StateTaskServiceSfn,
 )
 from moto.stepfunctions.parser.asl.eval import states as states_module
 from moto.stepfunctions.parser.asl.eval import variable_store as variable_store_module
@@ -90,24 +95,33 @@ def _operation(service: str, action: str) -> OperationModel:
     return model.operation_model(by_method[xform_name(action)])
 
 
-def _batch_normalise_parameters(
-    task: StateTaskServiceBatch,
+def _operation_of(
+    task: StateTaskService, boto_service_name: str | None, service_action_name: str | None
+) -> OperationModel:
+    return _operation(
+        task._get_boto_service_name(boto_service_name),
+        service_action_name or task._get_boto_service_action(),
+    )
+
+
+def _shape_parameters(
+    task: StateTaskService,
     parameters: dict[str, Any],
     boto_service_name: str | None = None,
     service_action_name: str | None = None,
 ) -> None:
-    shape = _operation("batch", service_action_name or task._get_boto_service_action()).input_shape
+    shape = _operation_of(task, boto_service_name, service_action_name).input_shape
     if shape is not None:
         task._to_boto_request(parameters, shape)
 
 
-def _batch_normalise_response(
-    task: StateTaskServiceBatch,
+def _shape_response(
+    task: StateTaskService,
     response: Any,
     boto_service_name: str | None = None,
     service_action_name: str | None = None,
 ) -> None:
-    shape = _operation("batch", service_action_name or task._get_boto_service_action()).output_shape
+    shape = _operation_of(task, boto_service_name, service_action_name).output_shape
     if shape is not None:
         task._from_boto_response(response, shape)
 
@@ -165,12 +179,25 @@ def install(stack: ExitStack) -> None:
             BaseExecutionWorkerCommunication, "_reflect_execution_status", reflect_execution_status
         )
     )
+    stack.enter_context(replace(StateTaskServiceBatch, "_normalise_parameters", _shape_parameters))
+    stack.enter_context(replace(StateTaskServiceBatch, "_normalise_response", _shape_response))
+
+    # moto's own step encodes ``startExecution``'s Input as JSON text: keep it, then case.
+    original_sfn_parameters: Callable[..., None] = StateTaskServiceSfn._normalise_parameters
+
+    def sfn_normalise_parameters(
+        task: StateTaskServiceSfn,
+        parameters: dict[str, Any],
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        original_sfn_parameters(task, parameters, boto_service_name, service_action_name)
+        _shape_parameters(task, parameters, boto_service_name, service_action_name)
+
     stack.enter_context(
-        replace(StateTaskServiceBatch, "_normalise_parameters", _batch_normalise_parameters)
+        replace(StateTaskServiceSfn, "_normalise_parameters", sfn_normalise_parameters)
     )
-    stack.enter_context(
-        replace(StateTaskServiceBatch, "_normalise_response", _batch_normalise_response)
-    )
+    stack.enter_context(replace(StateTaskServiceSfn, "_normalise_response", _shape_response))
     stack.enter_context(extend(aws_sdk_module._SERVICE_ERROR_NAMES, SERVICE_ERROR_NAMES))
     stack.enter_context(
         extend(StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES, BOTO_SERVICE_NAMES)

@@ -1,4 +1,4 @@
-"""The README's main job: `make demo` packages a real model, serves it and tears it down."""
+"""The README's main job: `make demo` runs a lifecycle that packages and serves a real model."""
 
 from __future__ import annotations
 
@@ -33,7 +33,17 @@ def test_the_demo_packages_serves_and_tears_down_a_real_model() -> None:
     # The packaged SmolLM2 itself answers, greedily, through InvokeEndpoint.
     assert "Paris" in (result.answer or "")
     assert "Paris" in (result.chat_answer or "")
-    for state in ("Package the model", "Register the version", "Wait for endpoint"):
+    # One lifecycle ran the children, each named after it; the demo's teardown too.
+    assert result.lifecycle.path[-1] == "Lifecycle complete"
+    assert {execution.name for execution in executions if execution is not None} == {
+        f"{result.lifecycle.name}-{stage}" for stage in ("package", "deploy", "teardown")
+    }
+    for state in (
+        "Package the model",
+        "Deploy the version",
+        "Register the version",
+        "Wait for endpoint",
+    ):
         assert state in text
     assert "nothing left behind" in text
     assert result.leftovers == []

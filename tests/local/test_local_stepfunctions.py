@@ -416,3 +416,62 @@ def test_an_sdk_call_that_succeeds_returns_the_pascal_case_response(
         ServiceNamespace="sagemaker", ResourceIds=[resource_id]
     )["ScalableTargets"]
     assert [(target["MinCapacity"], target["MaxCapacity"]) for target in targets] == [(1, 2)]
+
+
+# Child executions (states:startExecution.sync:2)
+
+
+def start_child(child_arn: str) -> dict[str, Any]:
+    """A Task that runs ``child_arn`` on ``$.child_input`` as ``<execution name>-child``."""
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {
+            "StateMachineArn": child_arn,
+            "Name.$": "States.Format('{}-child', $$.Execution.Name)",
+            "Input.$": "$.child_input",
+        },
+        "End": True,
+    }
+
+
+def test_a_child_execution_runs_under_a_derived_name_and_its_output_is_json(
+    runtime: LocalRuntime, create_state_machine: CreateStateMachine, run_execution: RunExecution
+) -> None:
+    child = create_state_machine(
+        machine("Answer", Answer={"Type": "Pass", "Parameters": {"got.$": "$.n"}, "End": True})
+    )
+    parent = create_state_machine(machine("Run child", **{"Run child": start_child(child)}))
+
+    execution = run_execution(parent, {"child_input": {"n": 7}})
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output["Output"] == {"got": 7}
+    assert execution.output["Status"] == "SUCCEEDED"
+    assert execution.output["ExecutionArn"].endswith(f":{execution.name}-child")
+
+
+def test_a_failed_child_fails_the_task_with_its_error_in_the_cause(
+    create_state_machine: CreateStateMachine, run_execution: RunExecution
+) -> None:
+    child = create_state_machine(
+        machine("Fail", Fail={"Type": "Fail", "Error": "Maas.NotFound", "Cause": "no such"})
+    )
+    parent = create_state_machine(
+        machine(
+            "Run child",
+            **{
+                "Run child": {
+                    **start_child(child),
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                },
+                "Caught": caught("States.ALL"),
+            },
+        )
+    )
+
+    execution = run_execution(parent, {"child_input": {}})
+
+    assert execution.output["error"] == "States.TaskFailed"
+    described_child = json.loads(execution.output["cause"])
+    assert (described_child["Error"], described_child["Cause"]) == ("Maas.NotFound", "no such")

@@ -115,6 +115,8 @@ FUNCTION_ACTIONS = {
     },
     # maas.registry.packaging_steps.fail_version: delete_prefix, then the FAILED record.
     "FailModelVersion": _VERSION_RECORDS | {"s3:ListBucket", "s3:DeleteObject"},
+    # functions.start_lifecycle: one StartExecution, named after the request.
+    "StartLifecycle": {"states:StartExecution"},
 }
 BASELINE_FUNCTION_ACTIONS = {
     "logs:CreateLogStream",
@@ -133,6 +135,15 @@ OPTIMIZED_ACTIONS = {
         "batch:SubmitJob",
         "batch:DescribeJobs",
         "batch:TerminateJob",
+        "events:PutTargets",
+        "events:PutRule",
+        "events:DescribeRule",
+    },
+    # .sync:2 follows the child: the managed rule, polling, and stopping it with the parent.
+    "states:startExecution.sync:2": {
+        "states:StartExecution",
+        "states:DescribeExecution",
+        "states:StopExecution",
         "events:PutTargets",
         "events:PutRule",
         "events:DescribeRule",
@@ -277,7 +288,7 @@ def test_state_machine_invokes_exactly_its_substituted_functions(
         lifecycle_json, _role_of_state_machine(lifecycle_json, plane, spec.id)
     )
     [invoke] = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
-    invoked = {resource["Fn::GetAtt"][0] for resource in invoke["Resource"]}
+    invoked = {resource["Fn::GetAtt"][0] for resource in as_list(invoke["Resource"])}
     substituted = {
         function_by_handler(lifecycle_json, MANIFEST.function(ref.target).handler)[0]
         for ref in spec.substitutions.values()

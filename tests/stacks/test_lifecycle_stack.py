@@ -159,8 +159,12 @@ def test_scheduler_role_trusts_only_schedules_of_this_account(lifecycle: Templat
 def test_event_log_rule_copies_maas_events_from_the_bus_to_the_log_group(
     lifecycle_json: dict[str, Any],
 ) -> None:
-    [spec] = MANIFEST.rules
-    [(rule_id, rule)] = resources(lifecycle_json, "AWS::Events::Rule").items()
+    spec = next(rule for rule in MANIFEST.rules if rule.id == "EventLogRule")
+    [(rule_id, rule)] = [
+        (rule_id, rule)
+        for rule_id, rule in resources(lifecycle_json, "AWS::Events::Rule").items()
+        if rule["EventPattern"] == spec.event_pattern
+    ]
     assert rule["EventPattern"] == spec.event_pattern
     assert "Fn::GetStackOutput" in rule["EventBusName"]  # the foundation's bus, not default
     [target] = rule["Targets"]

@@ -151,6 +151,10 @@ def test_function_environment_values_resolve_the_manifest_refs(
             assert variables[name] == value, name
         elif value.kind is RefKind.SETTING:
             assert variables[name] == plane.config.setting(value.target), name
+        elif value.kind is RefKind.STATE_MACHINE_ARN:
+            # A workflow of the same stack: its ARN is the machine's Ref.
+            machine = plane.lifecycle.state_machines[value.target].state_machine
+            assert variables[name] == {"Ref": logical_id_of(machine)}, name
         else:
             # A foundation resource's name: an output of that stack, read across stacks.
             output = variables[name]["Fn::GetStackOutput"]
@@ -269,6 +273,10 @@ def test_job_environment_values_resolve_the_manifest_refs(
             assert variables[name] == value, name
         elif value.kind is RefKind.SETTING:
             assert variables[name] == plane.config.setting(value.target), name
+        elif value.kind is RefKind.STATE_MACHINE_ARN:
+            # A workflow of the same stack: its ARN is the machine's Ref.
+            machine = plane.lifecycle.state_machines[value.target].state_machine
+            assert variables[name] == {"Ref": logical_id_of(machine)}, name
         else:
             output = variables[name]["Fn::GetStackOutput"]
             assert output["StackName"] == plane.foundation.stack_name

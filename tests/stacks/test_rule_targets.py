@@ -1,7 +1,8 @@
 """Rules deliver to state machines and functions with retries and a dead-letter queue.
 
-The product's manifest has no such rule yet, so this synthesizes the app with one added:
-a rule that starts ``Teardown`` and invokes ``PublishEvent``.
+The product's manifest has one such rule (``LifecycleRequested`` invokes ``StartLifecycle``);
+this synthesizes the app with one that has both kinds of target: it starts ``Teardown`` and
+invokes ``PublishEvent``.
 """
 
 from __future__ import annotations

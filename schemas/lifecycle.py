@@ -1,0 +1,77 @@
+"""A lifecycle: package a model, deploy the new version, and tear it down unless it is kept.
+
+A :class:`LifecycleRequest` starts the ``lifecycle`` workflow, from the API, from the console,
+or as the detail of a ``LifecycleRequested`` event on the bus (source
+:data:`CLIENT_EVENT_SOURCE`). Its ``request_id`` names the execution, so the same request
+delivered twice starts one lifecycle.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Final
+
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
+
+from schemas.common import REQUEST_CONFIG, EndpointName, TenantId
+from schemas.deployment import AutoscalingConfig, InstanceType
+from schemas.packaging import PackagingSettings
+
+#: The source of the events clients put on the bus to ask for work (``LifecycleRequested``).
+CLIENT_EVENT_SOURCE: Final = "maas.client"
+
+RequestId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),
+    Field(
+        description="The client's id of the request; it names the lifecycle's execution "
+        "(64 characters at most, so the children's names, which add a suffix, stay within "
+        "Step Functions' 80).",
+        examples=["3f0c9a52-6c1e-4b7e-9a43-2d1d0f7d2b11"],
+    ),
+]
+
+
+class DeploymentSettings(BaseModel):
+    """Where and how a lifecycle deploys the version it packaged."""
+
+    model_config = REQUEST_CONFIG
+
+    endpoint_name: EndpointName
+    instance_type: InstanceType | None = Field(
+        default=None, description="Defaults to the packaged version's recommended instance type."
+    )
+    instance_count: int = Field(default=1, ge=1, le=100, description="Initial instance count.")
+    autoscaling: AutoscalingConfig | None = Field(
+        default=None, description="Autoscaling bounds; none keeps the count fixed."
+    )
+    expires_at: AwareDatetime | None = Field(
+        default=None,
+        description="Time-to-live of a kept endpoint (ISO 8601 with a zone).",
+    )
+
+    @field_validator("expires_at")
+    @classmethod
+    def _expiry_is_in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value <= datetime.now(UTC):
+            raise ValueError(f"must be in the future, got {value.isoformat()}")
+        return value
+
+
+class LifecycleRequest(BaseModel):
+    """Package a model, deploy the new version, and tear it down unless ``keep_endpoint``."""
+
+    model_config = REQUEST_CONFIG
+
+    tenant_id: TenantId
+    request_id: RequestId
+    package: PackagingSettings
+    deployment: DeploymentSettings
+    keep_endpoint: bool = Field(
+        default=False,
+        description="Leave the endpoint serving when the lifecycle ends (its expires_at, if "
+        "any, still applies); otherwise the lifecycle tears it down.",
+    )
+
+
+__all__ = ["CLIENT_EVENT_SOURCE", "DeploymentSettings", "LifecycleRequest", "RequestId"]
