@@ -14,9 +14,14 @@ def replace(owner: object, attribute: str, value: object) -> AbstractContextMana
     return mock.patch.object(owner, attribute, value)
 
 
+def add(owner: object, attribute: str, value: object) -> AbstractContextManager[Any]:
+    """Give ``owner`` the ``attribute`` moto lacks (an API it does not implement) until exit."""
+    return mock.patch.object(owner, attribute, value, create=True)
+
+
 def extend(mapping: dict[str, Any], entries: dict[str, Any]) -> AbstractContextManager[Any]:
     """Add ``entries`` to ``mapping`` until the returned context exits."""
     return mock.patch.dict(mapping, entries)
 
 
-__all__ = ["extend", "replace"]
+__all__ = ["add", "extend", "replace"]

@@ -23,12 +23,19 @@ adapter gives moto's endpoints AWS's behaviour:
   ``InService`` on the new ones; with a failure injected for that endpoint, SageMaker's
   rollback: ``InService`` on the old counts with a ``FailureReason``. An endpoint that is
   not ``InService`` refuses the update, as on AWS;
+- ``UpdateEndpoint``, which moto does not implement, moves a live endpoint to ``Updating``
+  and, after ``create_seconds``, ``InService`` on the new endpoint configuration (its
+  ``DeploymentConfig`` is accepted and not simulated: no canary fleet); when the new
+  configuration's model data is missing or a failure was injected, SageMaker's rollback:
+  ``InService`` on the old configuration with a ``FailureReason``. The local inference
+  server is not restarted on the new model (the README lists the gap);
 - listeners hear when an endpoint comes into service or goes away.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -40,9 +47,10 @@ import botocore.session
 from botocore.model import StringShape
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
+from moto.sagemaker.responses import SageMakerResponse
 
 from maas.local.modeldata import missing_model_data, model_data_location
-from maas.local.patching import replace
+from maas.local.patching import add, replace
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -179,6 +187,10 @@ class LocalSageMaker:
             )
             return arn
 
+        def update_endpoint(response: SageMakerResponse) -> str:
+            return local._answer_update(response)
+
+        stack.enter_context(add(SageMakerResponse, "update_endpoint", update_endpoint))
         stack.enter_context(
             replace(FakeEndpointConfig, "validate_instance_type", _validate_instance_type)
         )
@@ -253,6 +265,68 @@ class LocalSageMaker:
             endpoint.failure_reason = None
         endpoint.endpoint_status = "InService"
 
+    def _answer_update(self, response: SageMakerResponse) -> str:
+        """moto's request layer for ``UpdateEndpoint``, which moto lacks."""
+        arn = self._update_endpoint(
+            response.sagemaker_backend,
+            response._get_param("EndpointName"),
+            response._get_param("EndpointConfigName"),
+        )
+        return json.dumps({"EndpointArn": arn})
+
+    def _update_endpoint(
+        self, backend: SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str
+    ) -> str:
+        endpoint = backend.endpoints.get(endpoint_name)
+        if endpoint is None:
+            backend.describe_endpoint(endpoint_name)  # raises AWS's error
+            raise AssertionError(endpoint_name)
+        if endpoint.endpoint_status != "InService":
+            raise ValidationError(message=f'Cannot update in-progress endpoint "{endpoint.arn}".')
+        if endpoint_config_name not in backend.endpoint_configs:
+            arn = _arn(backend, "endpoint-config", endpoint_config_name)
+            raise ValidationError(message=f'Could not find endpoint configuration "{arn}".')
+        endpoint.endpoint_status = "Updating"
+        endpoint.last_modified_time = _now()
+        with self._lock:
+            reason = self._failures.pop(endpoint_name, None)
+        self._after(
+            self.timing.create_seconds,
+            self._finish_config_update,
+            backend,
+            endpoint,
+            endpoint_config_name,
+            reason,
+        )
+        return endpoint.arn
+
+    def _finish_config_update(
+        self,
+        backend: SageMakerModelBackend,
+        endpoint: FakeEndpoint,
+        endpoint_config_name: str,
+        reason: str | None,
+    ) -> None:
+        if backend.endpoints.get(endpoint.endpoint_name) is not endpoint:
+            return
+        if endpoint.endpoint_status != "Updating":
+            return
+        previous = endpoint.endpoint_config_name
+        endpoint.endpoint_config_name = endpoint_config_name
+        reason = reason or _missing_model_data(backend, endpoint)
+        endpoint.last_modified_time = _now()
+        if reason:
+            endpoint.endpoint_config_name = previous
+            # moto types the attribute as always None; AWS fills it when an update rolls back.
+            endpoint.failure_reason = reason  # type: ignore[assignment]
+        else:
+            config = backend.endpoint_configs[endpoint_config_name]
+            endpoint.production_variants = endpoint._process_production_variants(
+                config.production_variants
+            )
+            endpoint.failure_reason = None
+        endpoint.endpoint_status = "InService"
+
     def _finish_deleting(self, backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> None:
         if backend.endpoints.get(endpoint.endpoint_name) is endpoint:
             del backend.endpoints[endpoint.endpoint_name]
@@ -281,12 +355,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _arn(backend: SageMakerModelBackend, kind: str, name: str) -> str:
+    region, account = backend.region_name, backend.account_id
+    return f"arn:{backend.partition}:sagemaker:{region}:{account}:{kind}/{name}"
+
+
 def _refuse_existing(
     existing: dict[str, Any], name: str, kind: str, backend: SageMakerModelBackend
 ) -> None:
     if name in existing:
-        region, account = backend.region_name, backend.account_id
-        arn = f"arn:{backend.partition}:sagemaker:{region}:{account}:{kind}/{name}"
+        arn = _arn(backend, kind, name)
         # AWS's noun for an ``endpoint-config`` is "endpoint configuration".
         noun = "endpoint configuration" if kind == "endpoint-config" else kind
         raise ValidationError(message=f'Cannot create already existing {noun} "{arn}".')

@@ -350,6 +350,62 @@ def test_an_injected_failure_rolls_a_capacity_change_back_with_its_reason(
     assert described["FailureReason"] == "InsufficientInstanceCapacity"
 
 
+def test_update_endpoint_goes_through_updating_onto_the_new_configuration(
+    sagemaker: Any, servable_config: Callable[[], str], status_of: Callable[[str], str | None]
+) -> None:
+    name = unique("chat")
+    old = servable_config()
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=old)
+    wait_for_status(status_of, name, "InService")
+    new = servable_config()
+
+    updated = sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=new)
+
+    assert updated["EndpointArn"] == arn("endpoint", name)
+    assert status_of(name) == "Updating"
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"] == old
+    assert wait_for_status(status_of, name, "InService") == "InService"
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"] == new
+
+
+def test_an_update_onto_missing_model_data_is_rolled_back_with_the_reason(
+    sagemaker: Any,
+    servable_config: Callable[[], str],
+    config_for: Callable[..., str],
+    bucket: str,
+    status_of: Callable[[str], str | None],
+) -> None:
+    name = unique("chat")
+    old = servable_config()
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=old)
+    wait_for_status(status_of, name, "InService")
+
+    missing = config_for(data_url=f"s3://{bucket}/{unique('gone')}/model.tar.gz")
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=missing)
+
+    assert wait_for_status(status_of, name, "InService") == "InService"
+    described = sagemaker.describe_endpoint(EndpointName=name)
+    assert described["EndpointConfigName"] == old
+    assert described["FailureReason"].startswith("Failed to download model data")
+
+
+def test_updating_onto_an_unknown_configuration_is_a_validation_exception(
+    sagemaker: Any, servable_config: Callable[[], str], status_of: Callable[[str], str | None]
+) -> None:
+    name = unique("chat")
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=servable_config())
+    wait_for_status(status_of, name, "InService")
+
+    with pytest.raises(ClientError) as raised:
+        sagemaker.update_endpoint(EndpointName=name, EndpointConfigName="nowhere")
+
+    assert error_of(raised) == (
+        "ValidationException",
+        f'Could not find endpoint configuration "{arn("endpoint-config", "nowhere")}".',
+    )
+    assert status_of(name) == "InService"
+
+
 def test_deleting_a_missing_endpoint_is_a_validation_exception(sagemaker: Any) -> None:
     name = unique("missing")
 
