@@ -23,6 +23,7 @@ def test_the_demo_packages_serves_and_tears_down_a_real_model() -> None:
     assert result.succeeded, text
     assert [event["detail-type"] for event in result.events] == [
         "ModelPackaged",
+        "EndpointDeploying",
         "EndpointInService",
         "EndpointDeleted",
     ]

@@ -9,6 +9,7 @@ import pytest
 
 from maas.endpoints.inventory import sagemaker_resources
 from schemas import EndpointDeploymentFailed, EndpointInService
+from schemas.events import EndpointDeploying
 from tests.factories import deployment_request, in_one_hour
 from tests.workflows.conftest import (
     published,
@@ -110,6 +111,22 @@ def test_endpoint_in_service_is_published_with_a_schema_valid_detail(
     assert detail.tenant_id == "acme"
     assert detail.instance_count == 2
     assert event["resources"] == [detail.endpoint_arn]
+
+
+def test_endpoint_deploying_is_published_once_the_record_says_creating(
+    runtime: LocalRuntime, in_service: ExecutionSnapshot
+) -> None:
+    [event] = published(runtime, "EndpointDeploying", "happy")
+    detail = EndpointDeploying.model_validate(event["detail"])
+    assert (detail.correlation_id, detail.model_name) == (
+        in_service.name,
+        in_service.output["model_name"],
+    )
+    recorded = in_service.path.index("Record endpoint as creating")
+    assert in_service.path[recorded + 1 : recorded + 3] == [
+        "Announce endpoint deploying",
+        "Create model",
+    ]
 
 
 @pytest.mark.parametrize(
