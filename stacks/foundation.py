@@ -7,15 +7,21 @@ deleted and deployed again) without losing them.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING
 
 from aws_cdk import Aws, CfnOutput, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_eventschemas as eventschemas
 from aws_cdk import aws_logs as logs
 
 from maas.manifest import EVENT_BUS, MANIFEST, Ref, RefKind
+from schemas.draft4 import to_draft4
+from schemas.events import EVENT_DETAIL_MODELS, EVENT_SOURCE
+from schemas.export import json_schemas
+from schemas.lifecycle import CLIENT_EVENT_SOURCE
 from stacks import iam_policies
 from stacks.constructs.encryption_key import EncryptionKey
 from stacks.constructs.secure_bucket import SecureBucket
@@ -91,6 +97,7 @@ class FoundationStack(Stack):
             retention=Duration.days(config.event_archive_retention_days),
         )
         self.log_groups = {spec.id: self._log_group(spec) for spec in MANIFEST.log_groups}
+        self.schema_registry = self._schema_registry(config)
 
         # --- What the lifecycle stack refers to ---------------------------------------
         for bucket_id, bucket in self.buckets.items():
@@ -147,6 +154,35 @@ class FoundationStack(Stack):
             deletion_protection=self._config.removal_policy == "retain",
             removal_policy=self._config.cdk_removal_policy,
         )
+
+    def _schema_registry(self, config: StageConfig) -> eventschemas.CfnRegistry:
+        """The event catalog: one schema per detail-type, the detail's, as the models say.
+
+        The registry takes JSON Schema draft 4 (or OpenAPI 3), not the 2020-12 the models
+        generate: each schema is converted (:func:`schemas.draft4.to_draft4`).
+        """
+        registry = eventschemas.CfnRegistry(
+            self,
+            "SchemaRegistry",
+            registry_name=f"maas-{config.name}",
+            description="The maas control plane's events: the detail of each detail-type.",
+        )
+        for file_name, schema in sorted(json_schemas().items()):
+            if not file_name.startswith("event."):
+                continue
+            detail_type = schema["title"]
+            # Every event the control plane publishes, and the one clients publish to it.
+            source = EVENT_SOURCE if detail_type in EVENT_DETAIL_MODELS else CLIENT_EVENT_SOURCE
+            eventschemas.CfnSchema(
+                self,
+                f"{detail_type}Schema",
+                registry_name=registry.attr_registry_name,
+                schema_name=f"{source}@{detail_type}",
+                type="JSONSchemaDraft4",
+                content=json.dumps(to_draft4(schema), sort_keys=True),
+                description=f"The detail of {source} {detail_type} events."[:256],
+            )
+        return registry
 
     def _log_group(self, spec: LogGroupSpec) -> logs.LogGroup:
         return logs.LogGroup(

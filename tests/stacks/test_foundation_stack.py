@@ -1,13 +1,18 @@
-"""The foundation stack: encryption, the artifacts bucket, the registry table, the bus."""
+"""The foundation stack: encryption, artifacts bucket, registry table, bus, event schemas."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from aws_cdk.assertions import Match
+from jsonschema import Draft4Validator
 
 from maas.manifest import MANIFEST
+from schemas.draft4 import to_draft4
+from schemas.events import EVENT_DETAIL_MODELS
+from schemas.export import json_schemas
 from tests.stacks.cfn_template import logical_id_of, resources
 
 if TYPE_CHECKING:
@@ -158,6 +163,32 @@ def test_bus_is_archived_for_replay(foundation: Template, plane: ControlPlane) -
             "RetentionDays": plane.config.event_archive_retention_days,
         },
     )
+
+
+def test_every_event_schema_is_registered_as_draft4_under_its_source(
+    foundation: Template, plane: ControlPlane
+) -> None:
+    foundation.has_resource_properties(
+        "AWS::EventSchemas::Registry", {"RegistryName": f"maas-{plane.config.name}"}
+    )
+    registered = {
+        properties["SchemaName"]: properties
+        for properties in resources(foundation.to_json(), "AWS::EventSchemas::Schema").values()
+    }
+    events = {
+        schema["title"]: schema
+        for name, schema in json_schemas().items()
+        if name.startswith("event.")
+    }
+    assert set(registered) == {
+        f"{'maas' if detail_type in EVENT_DETAIL_MODELS else 'maas.client'}@{detail_type}"
+        for detail_type in events
+    }
+    for name, properties in registered.items():
+        assert properties["Type"] == "JSONSchemaDraft4"
+        content = json.loads(properties["Content"])
+        Draft4Validator.check_schema(content)
+        assert content == to_draft4(events[name.split("@")[1]])
 
 
 def test_manifest_log_groups_are_named_per_stage_and_encrypted(
