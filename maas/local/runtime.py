@@ -37,6 +37,7 @@ from maas.local import applicationautoscaling, environ, stepfunctions
 from maas.local.awslambda import LocalLambda
 from maas.local.batch import LocalBatch
 from maas.local.events import LocalEventBridge
+from maas.local.faults import FaultInjector
 from maas.local.inference import LocalInference
 from maas.local.provision import LocalResources, provision
 from maas.local.sagemaker import EndpointTiming, LocalSageMaker
@@ -101,6 +102,7 @@ class LocalRuntime:
         self.sagemaker.on_deleted(self.inference.stop_server)
         self.events = LocalEventBridge(invoke_function=self.lambda_.invoke)
         self.batch = LocalBatch(aws_environment=self.aws_environment, write_logs=self.write_logs)
+        self.faults = FaultInjector(function_names=self._function_names)
         self.scheduler = LocalScheduler(self.client)
         self._stack: ExitStack | None = None
         self._server: ThreadedMotoServer | None = None
@@ -134,6 +136,7 @@ class LocalRuntime:
             )
             for adapter in adapters:
                 adapter.install(stack)
+            self.faults.install(stack, self.lambda_)
             stack.callback(self._stop_server)
             provision(self.resources, self.client, self.lambda_)
         except BaseException:
@@ -235,6 +238,10 @@ class LocalRuntime:
         backend.put_log_events(log_group, stream, events)
 
     # -- workflows -------------------------------------------------------------------
+
+    def _function_names(self) -> dict[str, str]:
+        # Manifest function id -> the function's name here (the last part of its ARN).
+        return {key: arn.rsplit(":", 1)[1] for key, arn in self.resources.functions.items()}
 
     def state_machine_arn(self, state_machine_id: str) -> str:
         """The ARN of the manifest's state machine ``state_machine_id``."""
