@@ -55,9 +55,10 @@ def status_of(runtime: LocalRuntime, endpoint_name: str) -> str | None:
     return item["status"]["S"] if item else None
 
 
-def test_throttled_sagemaker_calls_are_retried_and_the_lifecycle_succeeds(
+def test_throttled_and_failed_service_calls_are_retried_and_the_lifecycle_succeeds(
     runtime: LocalRuntime, tiny_model: Path
 ) -> None:
+    model = runtime.faults.inject("sagemaker", "CreateModel", "InternalFailure")
     created = runtime.faults.inject("sagemaker", "CreateEndpoint", "ThrottlingException", times=2)
     scaled = runtime.faults.inject(
         "application-autoscaling", "RegisterScalableTarget", "ConcurrentUpdateException"
@@ -68,7 +69,7 @@ def test_throttled_sagemaker_calls_are_retried_and_the_lifecycle_succeeds(
     snapshot = run_lifecycle(runtime, request)
 
     assert snapshot.status == "SUCCEEDED", snapshot.cause
-    assert (created.fired, scaled.fired) == (2, 1)
+    assert (model.fired, created.fired, scaled.fired) == (1, 2, 1)
     assert events_of(runtime, "LifecycleFailed", "fault-throttled") == []
     assert status_of(runtime, "chat-fault-throttled") == "DELETED"
     assert_nothing_left(runtime, "chat-fault-throttled")
