@@ -212,6 +212,20 @@ class RuleSpec(BaseModel):
     targets: tuple[Ref, ...]
 
 
+class ScheduleSpec(BaseModel):
+    """A recurring EventBridge Scheduler schedule that invokes a function of the manifest.
+
+    The manifest's ``SchedulerRole`` delivers it, on AWS and on the local runtime alike.
+    """
+
+    model_config = _Frozen
+    id: str
+    description: str
+    expression: str = Field(pattern=r"^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$")
+    target: Ref
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
 SpecT = TypeVar("SpecT", FunctionSpec, JobSpec, StateMachineSpec)
 
 
@@ -228,6 +242,7 @@ class Manifest(BaseModel):
     jobs: tuple[JobSpec, ...]
     state_machines: tuple[StateMachineSpec, ...]
     rules: tuple[RuleSpec, ...]
+    schedules: tuple[ScheduleSpec, ...] = ()
 
     def function(self, function_id: str) -> FunctionSpec:
         """The function with id ``function_id``."""
@@ -396,6 +411,18 @@ MANIFEST = Manifest(
                 "LIFECYCLE_STATE_MACHINE_ARN": state_machine_arn("Lifecycle"),
             },
         ),
+        FunctionSpec(
+            id="ReconcileEndpoints",
+            handler="functions.reconcile_endpoints.handler",
+            description="Compare the endpoint registry with SageMaker: repair drifted records, "
+            "report (or delete) orphans, publish ReconcileReport.",
+            environment={
+                **COMMON_ENVIRONMENT,
+                "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+                "EVENT_BUS_NAME": EVENT_BUS,
+            },
+            timeout_seconds=300,
+        ),
     ),
     jobs=(
         JobSpec(
@@ -485,6 +512,16 @@ MANIFEST = Manifest(
             targets=(function_arn("StartLifecycle"),),
         ),
     ),
+    schedules=(
+        ScheduleSpec(
+            id="ReconcileSchedule",
+            description="Reconcile the registry with SageMaker every quarter hour; orphans "
+            "are reported, not deleted.",
+            expression="rate(15 minutes)",
+            target=function_arn("ReconcileEndpoints"),
+            input={"delete_orphans": False},
+        ),
+    ),
 )
 
 __all__ = [
@@ -503,6 +540,7 @@ __all__ = [
     "RefKind",
     "RoleSpec",
     "RuleSpec",
+    "ScheduleSpec",
     "SettingSpec",
     "StateMachineSpec",
     "TableSpec",

@@ -127,6 +127,23 @@ class LifecycleFailed(EventDetail):
 
 
 #: Detail-type -> detail model. The publisher refuses a detail-type that is not here.
+class ReconcileFinding(BaseModel):
+    """One difference the reconciler found between the registry and SageMaker."""
+
+    model_config = DOCUMENT_CONFIG
+
+    kind: Literal["drifted_record", "stuck_record", "orphan"]
+    resource: str = Field(examples=["record/acme/chat", "endpoint-config/chat-1a2b3c4d"])
+    detail: str
+    action: Literal["repaired", "deleted", "reported"]
+
+
+class ReconcileReport(EventDetail):
+    """What one reconciliation found for this tenant and what it did about it."""
+
+    findings: list[ReconcileFinding] = Field(min_length=1)
+
+
 EVENT_DETAIL_MODELS: Final[dict[str, type[EventDetail]]] = {
     model.__name__: model
     for model in (
@@ -139,5 +156,6 @@ EVENT_DETAIL_MODELS: Final[dict[str, type[EventDetail]]] = {
         ModelPackagingFailed,
         EndpointDeploying,
         LifecycleFailed,
+        ReconcileReport,
     )
 }

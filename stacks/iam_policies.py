@@ -180,6 +180,10 @@ ANY_RESOURCE_REASONS: dict[str, str] = {
         "sagemaker:ListModelPackages supports no resource-level permissions."
     ),
     "batch:DescribeJobs": ("batch:DescribeJobs supports no resource-level permissions."),
+    **{
+        f"sagemaker:{action}": f"sagemaker:{action} supports no resource-level permissions."
+        for action in ("ListEndpoints", "ListEndpointConfigs", "ListModels")
+    },
     "ecs:DiscoverPollEndpoint": (
         "ecs:DiscoverPollEndpoint, which the ECS agent calls to find its endpoint, supports "
         "no resource-level permissions."
@@ -249,6 +253,11 @@ def read_items(table_arn: str) -> iam.PolicyStatement:
 def update_items(table_arn: str) -> iam.PolicyStatement:
     """Update attributes of single items of one table (the registry's counters and progress)."""
     return iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[table_arn])
+
+
+def scan_items(table_arn: str) -> iam.PolicyStatement:
+    """Scan one table (the reconciler reads every record)."""
+    return iam.PolicyStatement(actions=["dynamodb:Scan"], resources=[table_arn])
 
 
 def query_items(table_arn: str) -> iam.PolicyStatement:
@@ -375,6 +384,26 @@ def inspect_endpoints() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["sagemaker:DescribeEndpoint", "sagemaker:ListTags"],
         resources=[SAGEMAKER_ENDPOINTS],
+    )
+
+
+def list_sagemaker_hosting() -> iam.PolicyStatement:
+    """List endpoints, endpoint configurations and models (no resource-level permissions)."""
+    return iam.PolicyStatement(
+        actions=[
+            "sagemaker:ListEndpoints",
+            "sagemaker:ListEndpointConfigs",
+            "sagemaker:ListModels",
+        ],
+        resources=[ANY_RESOURCE],
+    )
+
+
+def read_hosting_tags() -> iam.PolicyStatement:
+    """Read the tags of endpoints, endpoint configurations and models (whose they are)."""
+    return iam.PolicyStatement(
+        actions=["sagemaker:ListTags"],
+        resources=[SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS, SAGEMAKER_MODELS],
     )
 
 

@@ -8,6 +8,7 @@ statement per permission from :mod:`stacks.iam_policies`.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import CfnOutput, Duration, Stack
@@ -15,6 +16,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
 
 from maas.manifest import MANIFEST, PROJECT_ROOT, Ref, RefKind, job_definition_arn, job_queue_arn
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from aws_cdk import Environment
     from constructs import Construct
 
-    from maas.manifest import FunctionSpec, RoleSpec, RuleSpec, StateMachineSpec
+    from maas.manifest import FunctionSpec, RoleSpec, RuleSpec, ScheduleSpec, StateMachineSpec
     from stacks.config import StageConfig
     from stacks.foundation import FoundationStack
     from stacks.refs import RefResolver
@@ -117,6 +119,9 @@ class LifecycleStack(Stack):
         self._dead_letter_queue: sqs.Queue | None = None
         self.rules = {spec.id: self._rule(spec) for spec in MANIFEST.rules}
 
+        # --- Schedules (the reconciler) -----------------------------------------------------
+        self.schedules = {spec.id: self._schedule(spec) for spec in MANIFEST.schedules}
+
         # --- Outputs --------------------------------------------------------------------
         for spec in MANIFEST.state_machines:
             CfnOutput(
@@ -186,6 +191,21 @@ class LifecycleStack(Stack):
             Ref(kind=RefKind.STATE_MACHINE_ARN, target=spec.id), machine.state_machine_arn
         )
         return machine
+
+    def _schedule(self, spec: ScheduleSpec) -> scheduler.CfnSchedule:
+        return scheduler.CfnSchedule(
+            self,
+            spec.id,
+            name=self._config.resource_name(spec.id),
+            description=spec.description,
+            schedule_expression=spec.expression,
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=self._refs.resolve(spec.target),
+                role_arn=self.roles["SchedulerRole"].role_arn,
+                input=json.dumps(spec.input),
+            ),
+        )
 
     def _rule(self, spec: RuleSpec) -> events.Rule:
         rule = events.Rule(
@@ -293,6 +313,20 @@ class LifecycleStack(Stack):
                 iam_policies.delete_scaling_alarms(),
                 iam_policies.delete_ttl_schedules(),
             ],
+            # maas.endpoints.reconcile: every record against every tagged resource; drifted
+            # records repaired (guarded puts), orphans deleted only when a run asks.
+            "ReconcileEndpoints": [
+                iam_policies.read_write_items(endpoints),
+                iam_policies.scan_items(endpoints),
+                iam_policies.encrypt_decrypt_via(key, "dynamodb"),
+                iam_policies.list_sagemaker_hosting(),
+                iam_policies.read_hosting_tags(),
+                iam_policies.describe_endpoints(),
+                iam_policies.delete_endpoints(),
+                iam_policies.delete_endpoint_configs(),
+                iam_policies.delete_models(),
+                iam_policies.put_events(self._foundation.event_bus.event_bus_arn),
+            ],
             "PlanPackaging": [
                 *version_records,
                 iam_policies.update_items(models),
@@ -388,7 +422,14 @@ class LifecycleStack(Stack):
                 iam_policies.put_sagemaker_metrics(),
             ],
             "SchedulerRole": [
-                iam_policies.start_execution(self.state_machines["Teardown"].state_machine_arn)
+                iam_policies.start_execution(self.state_machines["Teardown"].state_machine_arn),
+                iam_policies.invoke_functions(
+                    [
+                        self._refs.resolve(schedule.target)
+                        for schedule in MANIFEST.schedules
+                        if schedule.target.kind is RefKind.FUNCTION_ARN
+                    ]
+                ),
             ],
         }
 

@@ -41,6 +41,7 @@ class LocalResources:
     log_groups: dict[str, str] = field(default_factory=dict)
     job_queues: dict[str, str] = field(default_factory=dict)
     job_definitions: dict[str, str] = field(default_factory=dict)
+    schedules: dict[str, str] = field(default_factory=dict)
     event_bus: str = ""
 
     def name(self, identifier: str) -> str:
@@ -211,6 +212,21 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
                 for index, target in enumerate(rule.targets)
             ],
         )
+
+    scheduler = clients("scheduler")
+    for schedule in manifest.schedules:
+        scheduler.create_schedule(
+            Name=resources.name(schedule.id),
+            Description=schedule.description,
+            ScheduleExpression=schedule.expression,
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={
+                "Arn": resources.resolve(schedule.target),
+                "RoleArn": resources.roles["SchedulerRole"],
+                "Input": json.dumps(schedule.input),
+            },
+        )
+        resources.schedules[schedule.id] = resources.name(schedule.id)
     return resources
 
 

@@ -46,6 +46,9 @@ ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
     "sagemaker:ListModelPackages",
     "batch:DescribeJobs",
     "ecs:DiscoverPollEndpoint",
+    "sagemaker:ListEndpoints",
+    "sagemaker:ListEndpointConfigs",
+    "sagemaker:ListModels",
 }
 #: Keys of a model version's record and of the KMS key through DynamoDB.
 _VERSION_RECORDS = {
@@ -117,6 +120,26 @@ FUNCTION_ACTIONS = {
     "FailModelVersion": _VERSION_RECORDS | {"s3:ListBucket", "s3:DeleteObject"},
     # functions.start_lifecycle: one StartExecution, named after the request.
     "StartLifecycle": {"states:StartExecution"},
+    # maas.endpoints.reconcile.Reconciler: every record against every tagged resource;
+    # repairs are guarded puts, orphans are deleted only when a run asks; then the reports.
+    "ReconcileEndpoints": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Scan",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "sagemaker:ListEndpoints",
+        "sagemaker:ListEndpointConfigs",
+        "sagemaker:ListModels",
+        "sagemaker:ListTags",
+        "sagemaker:DescribeEndpoint",
+        "sagemaker:DeleteEndpoint",
+        "sagemaker:DeleteEndpointConfig",
+        "sagemaker:DeleteModel",
+        "events:PutEvents",
+    },
 }
 BASELINE_FUNCTION_ACTIONS = {
     "logs:CreateLogStream",
@@ -315,17 +338,23 @@ def test_schedules_are_created_and_deleted_only_under_the_ttl_prefix(
         assert resource["Fn::Join"][1][-1] == f":schedule/default/{TTL_SCHEDULE_PREFIX}*"
 
 
-def test_scheduler_role_may_only_start_teardown(
+def test_scheduler_role_may_only_start_teardown_and_invoke_the_reconciler(
     lifecycle_json: dict[str, Any], plane: ControlPlane
 ) -> None:
     statements = policy_statements(lifecycle_json, _service_role(lifecycle_json, "SchedulerRole"))
     teardown = plane.lifecycle.state_machines["Teardown"].state_machine
+    reconciler = plane.lifecycle.functions["ReconcileEndpoints"].function
     assert statements == [
         {
             "Action": "states:StartExecution",
             "Effect": "Allow",
             "Resource": {"Ref": logical_id_of(teardown)},
-        }
+        },
+        {
+            "Action": "lambda:InvokeFunction",
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [logical_id_of(reconciler), "Arn"]},
+        },
     ]
 
 

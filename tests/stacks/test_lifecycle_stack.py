@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -188,3 +189,23 @@ def test_outputs_give_each_state_machine_arn_with_its_description(
         assert lifecycle_json["Resources"][output["Value"]["Ref"]]["Type"] == (
             "AWS::StepFunctions::StateMachine"
         )
+
+
+@pytest.mark.parametrize("spec", MANIFEST.schedules, ids=lambda spec: spec.id)
+def test_each_manifest_schedule_invokes_its_function_with_its_input(
+    lifecycle_json: dict[str, Any], plane: ControlPlane, spec: Any
+) -> None:
+    schedules = resources(lifecycle_json, "AWS::Scheduler::Schedule")
+    [properties] = [
+        schedule
+        for schedule in schedules.values()
+        if schedule["Name"] == plane.config.resource_name(spec.id)
+    ]
+    assert properties["ScheduleExpression"] == spec.expression
+    assert properties["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    target = properties["Target"]
+    function = plane.lifecycle.functions[spec.target.target].function
+    assert target["Arn"] == {"Fn::GetAtt": [logical_id_of(function), "Arn"]}
+    assert json.loads(target["Input"]) == spec.input
+    scheduler_role = plane.lifecycle.roles["SchedulerRole"]
+    assert target["RoleArn"] == {"Fn::GetAtt": [logical_id_of(scheduler_role), "Arn"]}
