@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 #: SageMaker's pattern and length for endpoint, endpoint-config and model names.
 SAGEMAKER_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
@@ -85,3 +93,12 @@ FailureCause = Annotated[
     BeforeValidator(_lambda_error_message),
     Field(description="What went wrong, as the failing step reported it."),
 ]
+
+
+def _in_the_future(value: datetime) -> datetime:
+    if value <= datetime.now(UTC):
+        raise ValueError(f"must be in the future, got {value.isoformat()}")
+    return value
+
+
+FutureDatetime = Annotated[AwareDatetime, AfterValidator(_in_the_future)]

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     Discriminator,
     Field,
     StringConstraints,
     Tag,
-    field_validator,
     model_validator,
 )
 
@@ -22,6 +19,7 @@ from schemas.common import (
     SAGEMAKER_NAME_MAX_LENGTH,
     SAGEMAKER_NAME_PATTERN,
     EndpointName,
+    FutureDatetime,
     ModelName,
     S3Uri,
     TenantId,
@@ -164,7 +162,7 @@ class DeploymentRequest(BaseModel):
     autoscaling: AutoscalingConfig | None = Field(
         default=None, description="Autoscaling bounds; none keeps the count fixed."
     )
-    expires_at: AwareDatetime | None = Field(
+    expires_at: FutureDatetime | None = Field(
         default=None,
         description="Time-to-live: when the endpoint is torn down automatically (ISO 8601 "
         "with a zone).",
@@ -179,13 +177,6 @@ class DeploymentRequest(BaseModel):
                 f"[{scaling.min_capacity}, {scaling.max_capacity}]"
             )
         return self
-
-    @field_validator("expires_at")
-    @classmethod
-    def _expiry_is_in_the_future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value <= datetime.now(UTC):
-            raise ValueError(f"must be in the future, got {value.isoformat()}")
-        return value
 
 
 class TeardownRequest(BaseModel):

@@ -8,12 +8,11 @@ delivered twice starts one lifecycle.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Final
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints
 
-from schemas.common import REQUEST_CONFIG, EndpointName, TenantId
+from schemas.common import REQUEST_CONFIG, EndpointName, FutureDatetime, TenantId
 from schemas.deployment import AutoscalingConfig, InstanceType
 from schemas.packaging import PackagingSettings
 
@@ -45,17 +44,10 @@ class DeploymentSettings(BaseModel):
     autoscaling: AutoscalingConfig | None = Field(
         default=None, description="Autoscaling bounds; none keeps the count fixed."
     )
-    expires_at: AwareDatetime | None = Field(
+    expires_at: FutureDatetime | None = Field(
         default=None,
         description="Time-to-live of a kept endpoint (ISO 8601 with a zone).",
     )
-
-    @field_validator("expires_at")
-    @classmethod
-    def _expiry_is_in_the_future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value <= datetime.now(UTC):
-            raise ValueError(f"must be in the future, got {value.isoformat()}")
-        return value
 
 
 class LifecycleRequest(BaseModel):

@@ -72,3 +72,14 @@ def record(runtime: LocalRuntime, tenant_id: str, endpoint_name: str) -> dict[st
         Key={"pk": {"S": f"TENANT#{tenant_id}"}, "sk": {"S": f"ENDPOINT#{endpoint_name}"}},
     )
     return item.get("Item")
+
+
+def events_of(runtime: LocalRuntime, detail_type: str, correlation_id: str) -> list[dict[str, Any]]:
+    """Details of ``detail_type`` events that the execution ``correlation_id`` published."""
+    log = read_event_log(runtime.client("logs"), runtime.resources.log_groups["EventLog"])
+    return [
+        event["detail"]
+        for event in log
+        if event["detail-type"] == detail_type
+        and event["detail"]["correlation_id"] == correlation_id
+    ]

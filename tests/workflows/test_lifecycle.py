@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from maas.endpoints.inventory import sagemaker_resources
-from maas.events import read_event_log
 from maas.executions import ExecutionSnapshot, wait_for_execution
 from schemas.events import LifecycleFailed
 from schemas.lifecycle import CLIENT_EVENT_SOURCE, LifecycleRequest
 from tests.factories import packaging_request
 from tests.fixtures.models import write_tiny_llama
-from tests.workflows.conftest import record, run
+from tests.workflows.conftest import events_of, record, run
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -50,16 +49,6 @@ def lifecycle_request(model_path: Path, request_id: str, **overrides: Any) -> di
 def run_lifecycle(runtime: LocalRuntime, request: dict[str, Any]) -> ExecutionSnapshot:
     arn = runtime.start_execution("Lifecycle", json.dumps(request), name=request["request_id"])
     return wait_for_execution(runtime.client("stepfunctions"), arn, timeout_seconds=300)
-
-
-def events_of(runtime: LocalRuntime, detail_type: str, correlation_id: str) -> list[dict[str, Any]]:
-    log = read_event_log(runtime.client("logs"), runtime.resources.log_groups["EventLog"])
-    return [
-        event["detail"]
-        for event in log
-        if event["detail-type"] == detail_type
-        and event["detail"]["correlation_id"] == correlation_id
-    ]
 
 
 def children(runtime: LocalRuntime, name: str) -> dict[str, str]:

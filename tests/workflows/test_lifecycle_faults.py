@@ -13,8 +13,8 @@ import pytest
 
 from maas.endpoints.inventory import sagemaker_resources
 from tests.fixtures.models import write_tiny_llama
-from tests.workflows.conftest import record
-from tests.workflows.test_lifecycle import children, events_of, lifecycle_request, run_lifecycle
+from tests.workflows.conftest import events_of, record
+from tests.workflows.test_lifecycle import children, lifecycle_request, run_lifecycle
 
 if TYPE_CHECKING:
     from pathlib import Path

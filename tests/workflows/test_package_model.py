@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from maas.events import read_event_log
 from maas.executions import ExecutionSnapshot, wait_for_execution
 from maas.local.demo_model import demo_model_path
 from maas.registry import ModelRegistry, model_package_group_name
 from schemas import ModelPackaged, ModelPackagingFailed, PackageManifest
 from schemas.packaging import MANIFEST_FILE, VersionStatus
 from tests.factories import packaging_request
-from tests.workflows.conftest import run
+from tests.workflows.conftest import events_of, run
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,16 +36,6 @@ def package(runtime: LocalRuntime, document: dict[str, Any]) -> ExecutionSnapsho
 
 def registry(runtime: LocalRuntime) -> ModelRegistry:
     return ModelRegistry(runtime.resources.tables["ModelsTable"], runtime.client("dynamodb"))
-
-
-def events(runtime: LocalRuntime, detail_type: str, correlation_id: str) -> list[dict[str, Any]]:
-    log = read_event_log(runtime.client("logs"), runtime.resources.log_groups["EventLog"])
-    return [
-        event["detail"]
-        for event in log
-        if event["detail-type"] == detail_type
-        and event["detail"]["correlation_id"] == correlation_id
-    ]
 
 
 def objects_under(runtime: LocalRuntime, uri: str) -> dict[str, bytes]:
@@ -101,7 +90,7 @@ def test_every_packaged_file_is_in_s3_as_the_manifest_lists_it(
 def test_the_version_is_a_model_package_and_an_event(
     runtime: LocalRuntime, packaged: ExecutionSnapshot
 ) -> None:
-    [detail] = events(runtime, "ModelPackaged", packaged.name)
+    [detail] = events_of(runtime, "ModelPackaged", packaged.name)
     announced = ModelPackaged.model_validate(detail)
     package = runtime.client("sagemaker").describe_model_package(
         ModelPackageName=announced.model_package_arn
@@ -121,7 +110,7 @@ def test_an_unknown_source_fails_its_version_with_the_jobs_reason(runtime: Local
     assert "/nowhere/m.gguf" in (snapshot.cause or "")
     [record] = registry(runtime).list_versions("acme", "ghost")
     assert (record.status, record.error) == (VersionStatus.FAILED, "Maas.SourceNotFound")
-    [detail] = events(runtime, "ModelPackagingFailed", snapshot.name)
+    [detail] = events_of(runtime, "ModelPackagingFailed", snapshot.name)
     assert ModelPackagingFailed.model_validate(detail).error == "Maas.SourceNotFound"
     assert objects_under(runtime, record.artifact_uri) == {}
 
