@@ -137,15 +137,12 @@ class EndpointRegistry:
         self, tenant_id: str, endpoint_name: str, *, correlation_id: str
     ) -> EndpointRecord:
         """IN_SERVICE -> UPDATING; the scaling or update execution takes ownership."""
-        current = self.get(tenant_id, endpoint_name)
-        if current.status is EndpointStatus.DELETED:
-            raise NotFound(f"endpoint_name: endpoint {endpoint_name!r} was deleted")
         return self._transition(
             tenant_id,
             endpoint_name,
             EndpointStatus.UPDATING,
             correlation_id=correlation_id,
-            current=current,
+            current=self._live(tenant_id, endpoint_name, "was deleted"),
             take_ownership=True,
         )
 
@@ -187,15 +184,12 @@ class EndpointRegistry:
         self, tenant_id: str, endpoint_name: str, *, correlation_id: str
     ) -> EndpointRecord:
         """IN_SERVICE, FAILED or DELETING -> DELETING; the teardown execution takes ownership."""
-        current = self.get(tenant_id, endpoint_name)
-        if current.status is EndpointStatus.DELETED:
-            raise NotFound(f"endpoint_name: endpoint {endpoint_name!r} was already deleted")
         return self._transition(
             tenant_id,
             endpoint_name,
             EndpointStatus.DELETING,
             correlation_id=correlation_id,
-            current=current,
+            current=self._live(tenant_id, endpoint_name, "was already deleted"),
             take_ownership=True,
         )
 
@@ -263,6 +257,13 @@ class EndpointRegistry:
                 f"endpoint_name: endpoint {record.endpoint_name!r} changed while it was checked"
             ) from None
         return updated
+
+    def _live(self, tenant_id: str, endpoint_name: str, deleted: str) -> EndpointRecord:
+        """The record, or :class:`NotFound` when its endpoint ``deleted`` (is DELETED)."""
+        current = self.get(tenant_id, endpoint_name)
+        if current.status is EndpointStatus.DELETED:
+            raise NotFound(f"endpoint_name: endpoint {endpoint_name!r} {deleted}")
+        return current
 
     def _transition(
         self,
