@@ -202,14 +202,25 @@ class StateMachineSpec(BaseModel):
         return set(re.findall(r"\$\{([A-Za-z0-9]+)\}", self.definition_text()))
 
 
+class RuleBus(StrEnum):
+    """The bus a rule listens on."""
+
+    #: The control plane's own bus: the product's events and what clients put there.
+    CONTROL_PLANE = "control-plane"
+    #: The account's default bus: AWS services (SageMaker, Batch, CloudWatch) put their
+    #: events there and nowhere else.
+    DEFAULT = "default"
+
+
 class RuleSpec(BaseModel):
-    """An EventBridge rule on the control plane's bus."""
+    """An EventBridge rule, on the control plane's bus unless it listens to AWS's own events."""
 
     model_config = _Frozen
     id: str
     description: str
     event_pattern: dict[str, Any]
     targets: tuple[Ref, ...]
+    bus: RuleBus = RuleBus.CONTROL_PLANE
 
 
 class ScheduleSpec(BaseModel):
@@ -539,6 +550,7 @@ __all__ = [
     "Ref",
     "RefKind",
     "RoleSpec",
+    "RuleBus",
     "RuleSpec",
     "ScheduleSpec",
     "SettingSpec",

@@ -19,7 +19,15 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
 
-from maas.manifest import MANIFEST, PROJECT_ROOT, Ref, RefKind, job_definition_arn, job_queue_arn
+from maas.manifest import (
+    MANIFEST,
+    PROJECT_ROOT,
+    Ref,
+    RefKind,
+    RuleBus,
+    job_definition_arn,
+    job_queue_arn,
+)
 from stacks import iam_policies
 from stacks.constructs.log_group_target import LogGroupTarget
 from stacks.constructs.manifest_function import (
@@ -208,10 +216,12 @@ class LifecycleStack(Stack):
         )
 
     def _rule(self, spec: RuleSpec) -> events.Rule:
+        # No bus given: the account's default bus, where AWS services put their events.
+        bus = self._foundation.event_bus if spec.bus is RuleBus.CONTROL_PLANE else None
         rule = events.Rule(
             self,
             spec.id,
-            event_bus=self._foundation.event_bus,
+            event_bus=bus,
             description=spec.description,
             event_pattern=events.EventPattern(**_event_pattern_fields(spec.event_pattern)),
         )

@@ -39,6 +39,34 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+#: The account's default bus: where AWS services put their own events.
+DEFAULT_EVENT_BUS = "default"
+
+
+def put_service_event(
+    events: Any, *, source: str, detail_type: str, detail: dict[str, Any], resources: list[str]
+) -> None:
+    """Put an event on the default bus as the AWS service ``source`` would.
+
+    The local adapters that emulate a service (SageMaker, Batch, CloudWatch) announce their
+    state changes through this, so rules on the default bus hear them as they would on AWS.
+    ``events`` is an in-process EventBridge client.
+    """
+    answer = events.put_events(
+        Entries=[
+            {
+                "Source": source,
+                "DetailType": detail_type,
+                "Detail": json.dumps(detail),
+                "Resources": resources,
+                "EventBusName": DEFAULT_EVENT_BUS,
+            }
+        ]
+    )
+    if answer.get("FailedEntryCount"):
+        raise RuntimeError(f"{source} {detail_type} was not put on the bus: {answer['Entries']}")
+
+
 @dataclass(frozen=True)
 class FailedDelivery:
     """An event a rule matched but could not hand to its target."""
@@ -179,4 +207,10 @@ def _service(arn: str) -> str:
     return arn.split(":", 3)[2]
 
 
-__all__ = ["FailedDelivery", "LocalEventBridge", "target_input"]
+__all__ = [
+    "DEFAULT_EVENT_BUS",
+    "FailedDelivery",
+    "LocalEventBridge",
+    "put_service_event",
+    "target_input",
+]

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from maas.endpoints.records import table_arguments
 from maas.local.awslambda import LocalFunction
-from maas.manifest import MANIFEST, Manifest, Ref, RefKind
+from maas.local.events import DEFAULT_EVENT_BUS
+from maas.manifest import MANIFEST, Manifest, Ref, RefKind, RuleBus
 from maas.naming import kebab
 
 if TYPE_CHECKING:
@@ -198,15 +199,16 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
         resources.state_machines[machine.id] = created["stateMachineArn"]
 
     for rule in manifest.rules:
+        bus = DEFAULT_EVENT_BUS if rule.bus is RuleBus.DEFAULT else resources.event_bus
         events.put_rule(
             Name=resources.name(rule.id),
-            EventBusName=resources.event_bus,
+            EventBusName=bus,
             EventPattern=json.dumps(rule.event_pattern),
             Description=rule.description,
         )
         events.put_targets(
             Rule=resources.name(rule.id),
-            EventBusName=resources.event_bus,
+            EventBusName=bus,
             Targets=[
                 {"Id": f"target-{index}", "Arn": resources.resolve(target)}
                 for index, target in enumerate(rule.targets)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from maas.executions import read_execution
+from maas.local.events import DEFAULT_EVENT_BUS, put_service_event
 from tests.local import handlers
 from tests.local.support import unique, wait_until
 
@@ -335,3 +336,36 @@ def test_a_delivery_that_fails_is_kept_with_its_rule_and_target(
     failures = [failure for failure in runtime.events.failed_deliveries if failure.rule == rule]
     assert [failure.target_arn for failure in failures] == [missing]
     assert "StateMachineDoesNotExist" in failures[0].error
+
+
+# AWS services' own events: the default bus
+
+
+def test_a_service_event_reaches_the_rules_of_the_default_bus_only(
+    runtime: LocalRuntime,
+    source: str,
+    create_state_machine: Callable[[dict[str, Any]], str],
+    delivered: Delivered,
+) -> None:
+    events = runtime.client("events")
+    on_default = create_state_machine(ECHO_MACHINE)
+    on_plane = create_state_machine(ECHO_MACHINE)
+    for bus, machine in ((DEFAULT_EVENT_BUS, on_default), (runtime.resources.event_bus, on_plane)):
+        name = unique("rule")
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps({"source": [source]}))
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "t", "Arn": machine}])
+
+    put_service_event(
+        events, source=source, detail_type="Thing State Change", detail=DETAIL, resources=RESOURCES
+    )
+
+    (execution,) = delivered(on_default)
+    event = execution.output
+    assert (event["source"], event["detail-type"], event["detail"]) == (
+        source,
+        "Thing State Change",
+        DETAIL,
+    )
+    assert event["resources"] == RESOURCES
+    stepfunctions = runtime.client("stepfunctions")
+    assert stepfunctions.list_executions(stateMachineArn=on_plane)["executions"] == []

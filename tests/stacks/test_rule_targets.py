@@ -1,8 +1,8 @@
 """Rules deliver to state machines and functions with retries and a dead-letter queue.
 
-The product's manifest has one such rule (``LifecycleRequested`` invokes ``StartLifecycle``);
-this synthesizes the app with one that has both kinds of target: it starts ``Teardown`` and
-invokes ``PublishEvent``.
+This synthesizes the app with two more rules: one with both kinds of target (it starts
+``Teardown`` and invokes ``PublishEvent``) on the control plane's bus, and one that listens
+to an AWS service's own events on the account's default bus.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from aws_cdk.assertions import Match, Template  # noqa: E402
 from maas.manifest import (  # noqa: E402
     MANIFEST,
     PROJECT_ROOT,
+    RuleBus,
     RuleSpec,
     function_arn,
     state_machine_arn,
@@ -36,12 +37,19 @@ RULE = RuleSpec(
     event_pattern={"source": ["maas"], "detail-type": ["TeardownRequested"]},
     targets=(state_machine_arn("Teardown"), function_arn("PublishEvent")),
 )
+SERVICE_RULE = RuleSpec(
+    id="ServiceStateRule",
+    description="Hear an AWS service's own events.",
+    event_pattern={"source": ["aws.sagemaker"], "detail-type": ["Test State Change"]},
+    targets=(function_arn("PublishEvent"),),
+    bus=RuleBus.DEFAULT,
+)
 
 
 @pytest.fixture(scope="module")
 def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Template:
     monkeypatch = pytest.MonkeyPatch()
-    extended = MANIFEST.model_copy(update={"rules": (*MANIFEST.rules, RULE)})
+    extended = MANIFEST.model_copy(update={"rules": (*MANIFEST.rules, RULE, SERVICE_RULE)})
     monkeypatch.setattr("stacks.lifecycle.MANIFEST", extended)
     try:
         outdir: Path = tmp_path_factory.mktemp("cdk.out")
@@ -109,3 +117,18 @@ def test_eventbridge_may_invoke_the_function_target(lifecycle: Template) -> None
         "AWS::Lambda::Permission",
         {"Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com"},
     )
+
+
+def test_a_rule_on_the_control_plane_bus_names_it(lifecycle: Template) -> None:
+    (rule,) = lifecycle.find_resources(
+        "AWS::Events::Rule", {"Properties": {"EventPattern": RULE.event_pattern}}
+    ).values()
+    assert "EventBusName" in rule["Properties"]
+
+
+def test_a_rule_for_aws_service_events_listens_on_the_default_bus(lifecycle: Template) -> None:
+    (rule,) = lifecycle.find_resources(
+        "AWS::Events::Rule", {"Properties": {"EventPattern": SERVICE_RULE.event_pattern}}
+    ).values()
+    # CloudFormation puts a rule without a bus name on the account's default bus.
+    assert "EventBusName" not in rule["Properties"]
