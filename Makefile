@@ -28,7 +28,7 @@ $(VENV)/.stamp-%: pyproject.toml | $(VENV)/bin/python
 
 comma := ,
 LOCAL := $(VENV)/.stamp-local+model
-ALL   := $(VENV)/.stamp-local+model+cdk+dev
+ALL   := $(VENV)/.stamp-local+model+cdk+dev+guardrails
 CDK   := $(VENV)/.stamp-cdk
 
 setup: $(ALL)  ## install everything (runtime, CDK, test and lint tools)
@@ -36,8 +36,9 @@ setup: $(ALL)  ## install everything (runtime, CDK, test and lint tools)
 demo: $(LOCAL)  ## deploy an endpoint and tear it down on the local runtime
 	$(BIN)/maas demo
 
+# Two workers; tests/conftest.py hands each a whole module at a time (and all the stack tests).
 test: lint  ## lint, then run every test
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2
 
 lint: $(ALL)  ## ruff and mypy
 	$(BIN)/ruff check .

@@ -23,6 +23,7 @@ cleaner = DeploymentCleaner(
     sagemaker=client("sagemaker"),
     autoscaling=client("application-autoscaling"),
     scheduler=client("scheduler"),
+    cloudwatch=client("cloudwatch"),
 )
 
 logger = Logger()

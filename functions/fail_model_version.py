@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput
+from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.registry import ModelRegistry
 from maas.registry.packaging_steps import PackagingPlan, StepFailure, fail_version
@@ -39,6 +40,7 @@ class FailModelVersionInput(StepInput):
 
 @logger.inject_lambda_context(correlation_id_path="correlation_id")
 @tracer.capture_lambda_handler
+@idempotent_on("[correlation_id, plan]")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Clean up and mark the version FAILED; return the failure to announce."""
     step = parse(FailModelVersionInput, event)

@@ -3,7 +3,9 @@
 Input: ``{"request": <PackagingRequest>, "correlation_id": <execution name>,
 "execution_arn": <execution ARN>}``. Output: a
 :class:`maas.registry.packaging_steps.PackagingPlan`. A bad request raises
-``Maas.ValidationError`` naming the field, before any version is opened.
+``Maas.ValidationError`` naming the field, before any version is opened. Idempotent on the
+execution and the request (:mod:`functions.common.idempotency`): a retried invocation gets
+the version the first one opened, never a second one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput
+from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.registry import ModelRegistry
 from maas.registry.packaging_steps import plan_packaging
@@ -40,6 +43,7 @@ class PlanPackagingInput(StepInput):
 
 @logger.inject_lambda_context(correlation_id_path="correlation_id")
 @tracer.capture_lambda_handler
+@idempotent_on("[correlation_id, request]")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Validate the request, open the version and return the packaging plan."""
     step = parse(PlanPackagingInput, event)

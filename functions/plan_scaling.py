@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput, int_setting
+from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.endpoints import EndpointRegistry
 from maas.endpoints.scaling import plan_scaling
@@ -41,6 +42,7 @@ class PlanScalingInput(StepInput):
 
 @logger.inject_lambda_context(correlation_id_path="correlation_id")
 @tracer.capture_lambda_handler
+@idempotent_on("[correlation_id, request]")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Validate the request against the endpoint's record, then take the record."""
     step = parse(PlanScalingInput, event)

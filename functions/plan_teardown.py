@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput, int_setting
+from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.endpoints import EndpointRegistry
 from maas.endpoints.plan import plan_teardown
@@ -39,6 +40,7 @@ class PlanTeardownInput(StepInput):
 
 @logger.inject_lambda_context(correlation_id_path="correlation_id")
 @tracer.capture_lambda_handler
+@idempotent_on("[correlation_id, request]")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Take ownership of the endpoint's record and return what teardown deletes."""
     step = parse(PlanTeardownInput, event)

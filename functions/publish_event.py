@@ -2,6 +2,8 @@
 
 Input: ``{"detail_type": ..., "detail": {...}, "resources": [...]}``. Output: the event id.
 An unknown detail-type or a detail that breaks its schema raises ``Maas.ValidationError``.
+A step retried after an invocation that published and then timed out gets the first event's
+id: the event is put on the bus once (every detail names the execution that publishes it).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from aws_lambda_powertools import Logger, Tracer
 from pydantic import Field
 
 from functions.common import StepInput
+from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.events import EventPublisher
 from maas.validation import parse
@@ -36,6 +39,7 @@ class PublishEventInput(StepInput):
 
 @logger.inject_lambda_context(correlation_id_path="detail.correlation_id")
 @tracer.capture_lambda_handler
+@idempotent_on("[detail_type, detail, resources]")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     """Publish the event and return its id."""
     step = parse(PublishEventInput, event)

@@ -17,7 +17,14 @@ from functions.common import StepInput
 from maas.aws import client
 from maas.endpoints import DeploymentPlan, EndpointRegistry
 from maas.validation import parse_as
-from schemas import AutoscalingConfig, CorrelationId, EndpointName, TenantId
+from schemas import (
+    AutoscalingConfig,
+    CorrelationId,
+    EndpointName,
+    EndpointStatus,
+    ModelReference,
+    TenantId,
+)
 from schemas.common import FailureCause
 
 if TYPE_CHECKING:
@@ -69,10 +76,35 @@ class MarkScaled(RecordTransition):
     autoscaling: AutoscalingConfig | None
 
 
+class MarkUpdated(RecordTransition):
+    """UPDATING -> IN_SERVICE on the new model, endpoint configuration and instance type."""
+
+    transition: Literal["mark_updated"]
+    model: ModelReference
+    model_name: EndpointName
+    endpoint_config_name: EndpointName
+    instance_type: str
+
+
 class AbandonUpdate(RecordTransition):
     """UPDATING -> IN_SERVICE as it was, with the error that stopped the change."""
 
     transition: Literal["abandon_update"]
+    error: str
+    cause: FailureCause
+
+
+class MarkStopped(RecordTransition):
+    """STOPPING -> STOPPED."""
+
+    transition: Literal["mark_stopped"]
+
+
+class AbandonHoursChange(RecordTransition):
+    """STOPPING or STARTING -> ``status``, with the error that stopped the change."""
+
+    transition: Literal["abandon_hours_change"]
+    status: Literal["IN_SERVICE", "STOPPED", "FAILED"]
     error: str
     cause: FailureCause
 
@@ -86,14 +118,30 @@ class MarkDeleted(RecordTransition):
 #: The task's input: exactly one transition, told apart by ``transition``.
 Transition = TypeAdapter(
     Annotated[
-        BeginDeployment | MarkInService | MarkFailed | MarkScaled | AbandonUpdate | MarkDeleted,
+        BeginDeployment
+        | MarkInService
+        | MarkFailed
+        | MarkScaled
+        | MarkUpdated
+        | AbandonUpdate
+        | MarkStopped
+        | AbandonHoursChange
+        | MarkDeleted,
         Field(discriminator="transition"),
     ]
 )
 
 
 def apply(
-    step: BeginDeployment | MarkInService | MarkFailed | MarkScaled | AbandonUpdate | MarkDeleted,
+    step: BeginDeployment
+    | MarkInService
+    | MarkFailed
+    | MarkScaled
+    | MarkUpdated
+    | AbandonUpdate
+    | MarkStopped
+    | AbandonHoursChange
+    | MarkDeleted,
 ) -> EndpointRecord:
     """Apply one transition to the registry."""
     if isinstance(step, BeginDeployment):
@@ -112,6 +160,17 @@ def apply(
             correlation_id=step.correlation_id,
             reason=f"{step.error}: {step.cause}",
         )
+    if isinstance(step, MarkScaled | MarkUpdated | AbandonUpdate):
+        return apply_change(step)
+    if isinstance(step, MarkStopped | AbandonHoursChange):
+        return _apply_hours_change(step)
+    return registry.mark_deleted(
+        step.tenant_id, step.endpoint_name, correlation_id=step.correlation_id
+    )
+
+
+def apply_change(step: MarkScaled | MarkUpdated | AbandonUpdate) -> EndpointRecord:
+    """End a change to a live endpoint: scaled, updated, or abandoned as it was."""
     if isinstance(step, MarkScaled):
         return registry.mark_scaled(
             step.tenant_id,
@@ -120,15 +179,36 @@ def apply(
             instance_count=step.instance_count,
             autoscaling=step.autoscaling,
         )
-    if isinstance(step, AbandonUpdate):
-        return registry.abandon_update(
+    if isinstance(step, MarkUpdated):
+        return registry.mark_updated(
             step.tenant_id,
             step.endpoint_name,
             correlation_id=step.correlation_id,
-            reason=f"{step.error}: {step.cause}",
+            model=step.model,
+            model_name=step.model_name,
+            endpoint_config_name=step.endpoint_config_name,
+            instance_type=step.instance_type,
         )
-    return registry.mark_deleted(
-        step.tenant_id, step.endpoint_name, correlation_id=step.correlation_id
+    return registry.abandon_update(
+        step.tenant_id,
+        step.endpoint_name,
+        correlation_id=step.correlation_id,
+        reason=f"{step.error}: {step.cause}",
+    )
+
+
+def _apply_hours_change(step: MarkStopped | AbandonHoursChange) -> EndpointRecord:
+    """The end of a stop or start on an endpoint's hours: done, or undone."""
+    if isinstance(step, MarkStopped):
+        return registry.mark_stopped(
+            step.tenant_id, step.endpoint_name, correlation_id=step.correlation_id
+        )
+    return registry.abandon_hours_change(
+        step.tenant_id,
+        step.endpoint_name,
+        correlation_id=step.correlation_id,
+        status=EndpointStatus(step.status),
+        reason=f"{step.error}: {step.cause}",
     )
 
 

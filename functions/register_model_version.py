@@ -1,7 +1,9 @@
 """``package_model`` step *Register the version*: model package, then the REGISTERED record.
 
 Input: ``{"plan": <PackagingPlan>}``. Output: the version's record. A package whose
-manifest is missing or disagrees with S3 raises ``Maas.IntegrityError``.
+manifest is missing or disagrees with S3 raises ``Maas.IntegrityError``. Idempotent on the
+plan (:mod:`functions.common.idempotency`): a retried invocation gets the record the first
+one registered, not a second model package and a Conflict on the immutable record.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput
+from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.registry import ModelPackages, ModelRegistry
 from maas.registry.packaging_steps import PackagingPlan, register_version
@@ -36,6 +39,7 @@ class RegisterModelVersionInput(StepInput):
 
 @logger.inject_lambda_context(correlation_id_path="plan.job.correlation_id")
 @tracer.capture_lambda_handler
+@idempotent_on("plan")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Register the packaged version and return its record."""
     step = parse(RegisterModelVersionInput, event)

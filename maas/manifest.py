@@ -19,11 +19,23 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from maas.naming import IDLE_ALARM_PREFIX
+from schemas.alarms import ALARM_STATE_CHANGE, CLOUDWATCH_EVENT_SOURCE
+from schemas.aws_events import (
+    BATCH_SOURCE,
+    ENDPOINT_STATE_CHANGE,
+    JOB_STATE_CHANGE,
+    SAGEMAKER_SOURCE,
+    TENANT_TAG,
+)
 from schemas.lifecycle import CLIENT_EVENT_SOURCE
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: The repository root: state machine files are relative to it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +105,23 @@ def setting(target: str) -> Ref:
     return Ref(kind=RefKind.SETTING, target=target)
 
 
+def resolve_refs(value: Any, resolve: Callable[[Ref], str]) -> Any:
+    """``value`` (an event pattern, say) with each :class:`Ref` in it replaced by ``resolve(ref)``.
+
+    Examples
+    --------
+    >>> resolve_refs({"jobQueue": [job_queue_arn("Packager")]}, lambda ref: ref.target)
+    {'jobQueue': ['Packager']}
+    """
+    if isinstance(value, Ref):
+        return resolve(value)
+    if isinstance(value, dict):
+        return {key: resolve_refs(item, resolve) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [resolve_refs(item, resolve) for item in value]
+    return value
+
+
 EVENT_BUS = Ref(kind=RefKind.EVENT_BUS_NAME, target="EventBus")
 
 _Frozen = ConfigDict(frozen=True, extra="forbid")
@@ -104,6 +133,9 @@ class TableSpec(BaseModel):
     model_config = _Frozen
     id: str
     description: str
+    time_to_live_attribute: str | None = Field(
+        default=None, description="The attribute (epoch seconds) after which DynamoDB deletes."
+    )
 
 
 class BucketSpec(BaseModel):
@@ -282,6 +314,9 @@ def _by_id(specs: tuple[SpecT, ...], spec_id: str) -> SpecT:
     raise KeyError(spec_id)
 
 
+#: Where Powertools Idempotency keeps a record's expiry; the table's time to live reads it.
+IDEMPOTENCY_EXPIRY_ATTRIBUTE = "expiration"
+
 #: Every function carries these; Powertools reads them.
 COMMON_ENVIRONMENT: dict[str, Ref | str] = {
     "POWERTOOLS_SERVICE_NAME": "maas",
@@ -301,10 +336,21 @@ MODEL_REGISTRY_ENVIRONMENT: dict[str, Ref | str] = {
     "ARTIFACTS_BUCKET_NAME": bucket_name("ArtifactsBucket"),
 }
 
+#: Where a handler that creates things keeps its answers (functions.common.idempotency).
+IDEMPOTENCY_ENVIRONMENT: dict[str, Ref | str] = {
+    "IDEMPOTENCY_TABLE_NAME": table_name("IdempotencyTable"),
+}
+
 MANIFEST = Manifest(
     tables=(
         TableSpec(id="EndpointsTable", description="Endpoint records, keyed by tenant."),
         TableSpec(id="ModelsTable", description="Model versions, keyed by tenant and model."),
+        TableSpec(
+            id="IdempotencyTable",
+            description="Powertools Idempotency records of the handlers that create things: "
+            "a repeated invocation gets the first one's answer.",
+            time_to_live_attribute=IDEMPOTENCY_EXPIRY_ATTRIBUTE,
+        ),
     ),
     buckets=(BucketSpec(id="ArtifactsBucket", description="Packaged model artifacts."),),
     roles=(
@@ -316,7 +362,8 @@ MANIFEST = Manifest(
         RoleSpec(
             id="SchedulerRole",
             service_principal="scheduler.amazonaws.com",
-            description="Assumed by EventBridge Scheduler to start teardown at an endpoint's TTL.",
+            description="Assumed by EventBridge Scheduler to start teardown at an endpoint's TTL, "
+            "and stop_endpoint and start_endpoint on its hours.",
         ),
     ),
     log_groups=(
@@ -355,6 +402,7 @@ MANIFEST = Manifest(
             handler="functions.plan_teardown.handler",
             description="Validate a teardown request, take the endpoint's record, list what goes.",
             environment={
+                **IDEMPOTENCY_ENVIRONMENT,
                 **COMMON_ENVIRONMENT,
                 **POLLING_ENVIRONMENT,
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
@@ -365,6 +413,44 @@ MANIFEST = Manifest(
             handler="functions.plan_scaling.handler",
             description="Validate a scaling request against the endpoint's record and take it.",
             environment={
+                **IDEMPOTENCY_ENVIRONMENT,
+                **COMMON_ENVIRONMENT,
+                **POLLING_ENVIRONMENT,
+                "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+            },
+        ),
+        FunctionSpec(
+            id="PlanUpdate",
+            handler="functions.plan_update.handler",
+            description="Validate an update against the endpoint and the model registry, "
+            "derive the new model, configuration and rollback alarms, and take the record.",
+            environment={
+                **IDEMPOTENCY_ENVIRONMENT,
+                **COMMON_ENVIRONMENT,
+                **POLLING_ENVIRONMENT,
+                **MODEL_REGISTRY_ENVIRONMENT,
+                "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+            },
+        ),
+        FunctionSpec(
+            id="PlanStop",
+            handler="functions.plan_stop.handler",
+            description="Read an endpoint's record when its hours close and take it for "
+            "stopping, unless it is stopped already.",
+            environment={
+                **IDEMPOTENCY_ENVIRONMENT,
+                **COMMON_ENVIRONMENT,
+                **POLLING_ENVIRONMENT,
+                "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+            },
+        ),
+        FunctionSpec(
+            id="PlanStart",
+            handler="functions.plan_start.handler",
+            description="Read a stopped endpoint's record when its hours open and take it for "
+            "starting, unless it is in service already.",
+            environment={
+                **IDEMPOTENCY_ENVIRONMENT,
                 **COMMON_ENVIRONMENT,
                 **POLLING_ENVIRONMENT,
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
@@ -383,7 +469,11 @@ MANIFEST = Manifest(
             id="PublishEvent",
             handler="functions.publish_event.handler",
             description="Check an event detail against its schema and put it on the bus.",
-            environment={**COMMON_ENVIRONMENT, "EVENT_BUS_NAME": EVENT_BUS},
+            environment={
+                **COMMON_ENVIRONMENT,
+                **IDEMPOTENCY_ENVIRONMENT,
+                "EVENT_BUS_NAME": EVENT_BUS,
+            },
         ),
         FunctionSpec(
             id="CleanupDeployment",
@@ -396,20 +486,32 @@ MANIFEST = Manifest(
             id="PlanPackaging",
             handler="functions.plan_packaging.handler",
             description="Validate a packaging request and open the next version of the model.",
-            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+            environment={
+                **COMMON_ENVIRONMENT,
+                **MODEL_REGISTRY_ENVIRONMENT,
+                **IDEMPOTENCY_ENVIRONMENT,
+            },
         ),
         FunctionSpec(
             id="RegisterModelVersion",
             handler="functions.register_model_version.handler",
             description="Register a packaged version: model package and registry record.",
-            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+            environment={
+                **COMMON_ENVIRONMENT,
+                **MODEL_REGISTRY_ENVIRONMENT,
+                **IDEMPOTENCY_ENVIRONMENT,
+            },
             timeout_seconds=60,
         ),
         FunctionSpec(
             id="FailModelVersion",
             handler="functions.fail_model_version.handler",
             description="Remove what a failed packaging left in S3 and mark the version FAILED.",
-            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+            environment={
+                **IDEMPOTENCY_ENVIRONMENT,
+                **COMMON_ENVIRONMENT,
+                **MODEL_REGISTRY_ENVIRONMENT,
+            },
             timeout_seconds=120,
         ),
         FunctionSpec(
@@ -420,6 +522,37 @@ MANIFEST = Manifest(
             environment={
                 **COMMON_ENVIRONMENT,
                 "LIFECYCLE_STATE_MACHINE_ARN": state_machine_arn("Lifecycle"),
+            },
+        ),
+        FunctionSpec(
+            id="TearDownIdleEndpoint",
+            handler="functions.tear_down_idle_endpoint.handler",
+            description="Start teardown of an endpoint whose idle alarm went off, read from "
+            "the alarm's tags, once per state change however often it is delivered.",
+            environment={
+                **COMMON_ENVIRONMENT,
+                "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+                "TEARDOWN_STATE_MACHINE_ARN": state_machine_arn("Teardown"),
+            },
+        ),
+        FunctionSpec(
+            id="EndpointStateChanged",
+            handler="functions.endpoint_state_changed.handler",
+            description="Keep SageMaker's word on an endpoint's record (its state change "
+            "events); fail an unowned live record SageMaker reports failed or deleted.",
+            environment={
+                **COMMON_ENVIRONMENT,
+                "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+            },
+        ),
+        FunctionSpec(
+            id="PackagingJobChanged",
+            handler="functions.packaging_job_changed.handler",
+            description="Keep Batch's word on a packaging job (RUNNABLE, STARTING, ...) on "
+            "the version it packages.",
+            environment={
+                **COMMON_ENVIRONMENT,
+                "MODELS_TABLE_NAME": table_name("ModelsTable"),
             },
         ),
         FunctionSpec(
@@ -460,6 +593,27 @@ MANIFEST = Manifest(
             },
         ),
         StateMachineSpec(
+            id="StopEndpoint",
+            definition="state_machines/stop_endpoint.json",
+            description="Stop an endpoint outside its hours: delete it, keep its model and "
+            "configuration.",
+            substitutions={
+                "PlanStopFunctionArn": function_arn("PlanStop"),
+                "RecordEndpointStatusFunctionArn": function_arn("RecordEndpointStatus"),
+                "PublishEventFunctionArn": function_arn("PublishEvent"),
+            },
+        ),
+        StateMachineSpec(
+            id="StartEndpoint",
+            definition="state_machines/start_endpoint.json",
+            description="Start a stopped endpoint again from its kept configuration.",
+            substitutions={
+                "PlanStartFunctionArn": function_arn("PlanStart"),
+                "RecordEndpointStatusFunctionArn": function_arn("RecordEndpointStatus"),
+                "PublishEventFunctionArn": function_arn("PublishEvent"),
+            },
+        ),
+        StateMachineSpec(
             id="DeployEndpoint",
             definition="state_machines/deploy_endpoint.json",
             description="Deploy a model version on a SageMaker endpoint, or leave nothing behind.",
@@ -471,6 +625,8 @@ MANIFEST = Manifest(
                 "SageMakerExecutionRoleArn": role_arn("SageMakerExecutionRole"),
                 "SchedulerRoleArn": role_arn("SchedulerRole"),
                 "TeardownStateMachineArn": state_machine_arn("Teardown"),
+                "StopEndpointStateMachineArn": state_machine_arn("StopEndpoint"),
+                "StartEndpointStateMachineArn": state_machine_arn("StartEndpoint"),
             },
         ),
         StateMachineSpec(
@@ -481,6 +637,18 @@ MANIFEST = Manifest(
                 "PlanScalingFunctionArn": function_arn("PlanScaling"),
                 "RecordEndpointStatusFunctionArn": function_arn("RecordEndpointStatus"),
                 "PublishEventFunctionArn": function_arn("PublishEvent"),
+            },
+        ),
+        StateMachineSpec(
+            id="UpdateEndpoint",
+            definition="state_machines/update_endpoint.json",
+            description="Serve another model version or instance type on a live endpoint, "
+            "blue/green with rollback alarms.",
+            substitutions={
+                "PlanUpdateFunctionArn": function_arn("PlanUpdate"),
+                "RecordEndpointStatusFunctionArn": function_arn("RecordEndpointStatus"),
+                "PublishEventFunctionArn": function_arn("PublishEvent"),
+                "SageMakerExecutionRoleArn": role_arn("SageMakerExecutionRole"),
             },
         ),
         StateMachineSpec(
@@ -522,6 +690,45 @@ MANIFEST = Manifest(
             event_pattern={"source": [CLIENT_EVENT_SOURCE], "detail-type": ["LifecycleRequested"]},
             targets=(function_arn("StartLifecycle"),),
         ),
+        RuleSpec(
+            id="EndpointStateChangeRule",
+            description="SageMaker's state changes of the platform's endpoints (tagged "
+            "maas:tenant) update the endpoint registry.",
+            event_pattern={
+                "source": [SAGEMAKER_SOURCE],
+                "detail-type": [ENDPOINT_STATE_CHANGE],
+                "detail": {"Tags": {TENANT_TAG: [{"exists": True}]}},
+            },
+            targets=(function_arn("EndpointStateChanged"),),
+            bus=RuleBus.DEFAULT,
+        ),
+        RuleSpec(
+            id="PackagingJobStateChangeRule",
+            description="Batch's state changes of jobs on the packager's queue annotate the "
+            "model version each packages.",
+            event_pattern={
+                "source": [BATCH_SOURCE],
+                "detail-type": [JOB_STATE_CHANGE],
+                "detail": {"jobQueue": [job_queue_arn("Packager")]},
+            },
+            targets=(function_arn("PackagingJobChanged"),),
+            bus=RuleBus.DEFAULT,
+        ),
+        RuleSpec(
+            id="IdleAlarmRule",
+            description="Tear down an endpoint whose idle alarm (CloudWatch, on the default "
+            "bus) entered ALARM: no invocation for its idle limit.",
+            event_pattern={
+                "source": [CLOUDWATCH_EVENT_SOURCE],
+                "detail-type": [ALARM_STATE_CHANGE],
+                "detail": {
+                    "alarmName": [{"prefix": IDLE_ALARM_PREFIX}],
+                    "state": {"value": ["ALARM"]},
+                },
+            },
+            targets=(function_arn("TearDownIdleEndpoint"),),
+            bus=RuleBus.DEFAULT,
+        ),
     ),
     schedules=(
         ScheduleSpec(
@@ -538,6 +745,8 @@ MANIFEST = Manifest(
 __all__ = [
     "COMMON_ENVIRONMENT",
     "EVENT_BUS",
+    "IDEMPOTENCY_ENVIRONMENT",
+    "IDEMPOTENCY_EXPIRY_ATTRIBUTE",
     "MANIFEST",
     "MODEL_REGISTRY_ENVIRONMENT",
     "POLLING_ENVIRONMENT",
@@ -560,6 +769,7 @@ __all__ = [
     "function_arn",
     "job_definition_arn",
     "job_queue_arn",
+    "resolve_refs",
     "role_arn",
     "setting",
     "state_machine_arn",

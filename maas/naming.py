@@ -62,8 +62,67 @@ def ttl_schedule_name(tenant_id: str, endpoint_name: str) -> str:
     >>> ttl_schedule_name("acme", "chat")
     'maas-ttl-chat-c7bee5eb'
     """
+    return _endpoint_schedule_name("ttl", tenant_id, endpoint_name)
+
+
+def hours_schedule_name(tenant_id: str, endpoint_name: str, action: str) -> str:
+    """The EventBridge Scheduler name of an endpoint's on/off hours: ``action`` stop or start.
+
+    Examples
+    --------
+    >>> hours_schedule_name("acme", "chat", "stop"), hours_schedule_name("acme", "chat", "start")
+    ('maas-stop-chat-c7bee5eb', 'maas-start-chat-c7bee5eb')
+    """
+    return _endpoint_schedule_name(action, tenant_id, endpoint_name)
+
+
+#: Names of idle-limit alarms start with this; the rule that hears them matches on it.
+IDLE_ALARM_PREFIX = "maas-idle-"
+
+
+def idle_alarm_name(tenant_id: str, endpoint_name: str) -> str:
+    """The CloudWatch alarm name of an endpoint's idle limit.
+
+    The hash keeps two tenants' endpoints of the same name apart.
+
+    Examples
+    --------
+    >>> idle_alarm_name("acme", "chat")
+    'maas-idle-chat-c7bee5eb'
+    """
+    return _endpoint_schedule_name("idle", tenant_id, endpoint_name)
+
+
+def idle_teardown_execution_name(alarm_name: str, state_changed_at: str) -> str:
+    """The name of the teardown an idle alarm's state change starts: one per state change.
+
+    EventBridge delivers at least once; a second delivery of the same state change derives
+    the same name, and Step Functions starts nothing under a name it already ran.
+
+    Examples
+    --------
+    >>> idle_teardown_execution_name("maas-idle-chat-c7bee5eb", "2026-01-01T12:00:00.000+0000")
+    'maas-idle-chat-c7bee5eb-7c3e8d4cbe90ff55'
+    """
+    digest = hashlib.sha256(f"{alarm_name}@{state_changed_at}".encode()).hexdigest()[:16]
+    # Execution names allow 80 characters: the alarm name is at most 59.
+    return f"{alarm_name}-{digest}"
+
+
+def _endpoint_schedule_name(kind: str, tenant_id: str, endpoint_name: str) -> str:
+    # Schedule names allow 64 characters: "maas-start-" (11), 40, "-" and the digest fit.
     digest = hashlib.sha256(f"{tenant_id}/{endpoint_name}".encode()).hexdigest()[:SUFFIX_LENGTH]
-    return f"maas-ttl-{endpoint_name[:40]}-{digest}"
+    return f"maas-{kind}-{endpoint_name[:40]}-{digest}"
 
 
-__all__ = ["SUFFIX_LENGTH", "kebab", "run_suffix", "sagemaker_name", "ttl_schedule_name"]
+__all__ = [
+    "IDLE_ALARM_PREFIX",
+    "SUFFIX_LENGTH",
+    "hours_schedule_name",
+    "idle_alarm_name",
+    "idle_teardown_execution_name",
+    "kebab",
+    "run_suffix",
+    "sagemaker_name",
+    "ttl_schedule_name",
+]

@@ -24,12 +24,20 @@ from schemas.common import (
     S3Uri,
     TenantId,
 )
+from schemas.hours import OFFICE_HOURS_EXAMPLE, OperatingHours
 
 InstanceType = Annotated[
     str,
     StringConstraints(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$"),
     Field(description="SageMaker hosting instance type.", examples=["ml.g5.2xlarge"]),
 ]
+
+
+#: The shortest idle limit: SageMaker's Invocations metric is per minute and reaches
+#: CloudWatch a few minutes late, so a shorter limit would judge minutes not yet reported.
+IDLE_TIMEOUT_MIN_MINUTES = 5
+#: The longest: a CloudWatch alarm evaluates at most a day (EvaluationPeriods x Period).
+IDLE_TIMEOUT_MAX_MINUTES = 1440
 
 
 VariantName = Annotated[
@@ -166,6 +174,21 @@ class DeploymentRequest(BaseModel):
         default=None,
         description="Time-to-live: when the endpoint is torn down automatically (ISO 8601 "
         "with a zone).",
+    )
+    idle_timeout_minutes: int | None = Field(
+        default=None,
+        ge=IDLE_TIMEOUT_MIN_MINUTES,
+        le=IDLE_TIMEOUT_MAX_MINUTES,
+        description="Idle limit: the endpoint is torn down once it has served no invocation "
+        f"for this many minutes ({IDLE_TIMEOUT_MIN_MINUTES} to {IDLE_TIMEOUT_MAX_MINUTES}, "
+        "a day); none keeps it however idle.",
+        examples=[60],
+    )
+    hours: OperatingHours | None = Field(
+        default=None,
+        description="On/off hours: cron schedules that stop the endpoint (its model and "
+        "configuration kept) and start it again; none keeps it in service.",
+        examples=[OFFICE_HOURS_EXAMPLE],
     )
 
     @model_validator(mode="after")

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from schemas.aws_events import ServiceStatus
 from schemas.common import (
     DOCUMENT_CONFIG,
     CorrelationId,
@@ -14,6 +15,7 @@ from schemas.common import (
     TenantId,
 )
 from schemas.deployment import AutoscalingConfig, ModelReference, VariantName
+from schemas.hours import OperatingHours
 
 
 class EndpointStatus(StrEnum):
@@ -23,6 +25,12 @@ class EndpointStatus(StrEnum):
     IN_SERVICE = "IN_SERVICE"
     #: In service while a change (scaling, an update) is applied by the execution owning it.
     UPDATING = "UPDATING"
+    #: Being stopped outside its hours by the execution owning it.
+    STOPPING = "STOPPING"
+    #: Outside its hours: no endpoint, its model and endpoint configuration kept.
+    STOPPED = "STOPPED"
+    #: Being started again from its kept configuration by the execution owning it.
+    STARTING = "STARTING"
     FAILED = "FAILED"
     DELETING = "DELETING"
     DELETED = "DELETED"
@@ -48,7 +56,18 @@ class EndpointRecord(BaseModel):
     schedule_name: str | None = Field(
         default=None, description="The one-time EventBridge Scheduler schedule of its TTL."
     )
+    hours: OperatingHours | None = Field(
+        default=None, description="Its on/off hours; their schedules are named after it."
+    )
+    idle_alarm_name: str | None = Field(
+        default=None, description="The CloudWatch alarm of its idle limit."
+    )
     endpoint_arn: str | None = None
     failure_reason: FailureCause | None = None
+    sagemaker: ServiceStatus | None = Field(
+        default=None,
+        description="What SageMaker last said about the endpoint (its state change events), "
+        "whoever owns the record.",
+    )
     created_at: AwareDatetime
     updated_at: AwareDatetime

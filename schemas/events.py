@@ -32,7 +32,7 @@ class EventDetail(BaseModel):
 
 
 class EndpointInService(EventDetail):
-    """An endpoint finished deploying and serves requests."""
+    """An endpoint finished deploying, or started again within its hours, and serves requests."""
 
     endpoint_name: EndpointName
     endpoint_arn: str
@@ -73,6 +73,44 @@ class EndpointScaled(EventDetail):
     autoscaling: AutoscalingConfig | None = Field(
         description="The autoscaling now in force; null when the count is fixed."
     )
+
+
+class EndpointUpdated(EventDetail):
+    """A live endpoint serves another model version or instance type, blue/green."""
+
+    endpoint_name: EndpointName
+    model_id: str
+    model_version: str
+    model_name: EndpointName = Field(description="The SageMaker model now served.")
+    endpoint_config_name: EndpointName = Field(description="The endpoint configuration now live.")
+    instance_type: str
+    previous_model_version: str
+    previous_endpoint_config_name: EndpointName = Field(
+        description="Deleted, with its model, once the update succeeded."
+    )
+    previous_instance_type: str
+    traffic_routing: str = Field(description="ALL_AT_ONCE, CANARY or LINEAR.")
+
+
+class EndpointStopped(EventDetail):
+    """An endpoint was stopped outside its hours: no instances; model and configuration kept."""
+
+    endpoint_name: EndpointName
+    model_name: EndpointName = Field(description="Kept, for the next start.")
+    endpoint_config_name: EndpointName = Field(description="Kept, for the next start.")
+
+
+class EndpointHoursFailed(EventDetail):
+    """Stopping or starting an endpoint on its hours failed; what was half done was undone."""
+
+    endpoint_name: EndpointName
+    operation: Literal["stop", "start"]
+    status: str = Field(
+        description="What the endpoint's record says now: IN_SERVICE (a stop undone), "
+        "STOPPED (a start undone) or FAILED (SageMaker left the endpoint failed)."
+    )
+    error: str = Field(description="The error name, for example Maas.EndpointFailed.")
+    cause: FailureCause
 
 
 class EndpointUpdateFailed(EventDetail):
@@ -151,7 +189,10 @@ EVENT_DETAIL_MODELS: Final[dict[str, type[EventDetail]]] = {
         EndpointDeploymentFailed,
         EndpointDeleted,
         EndpointScaled,
+        EndpointUpdated,
         EndpointUpdateFailed,
+        EndpointStopped,
+        EndpointHoursFailed,
         ModelPackaged,
         ModelPackagingFailed,
         EndpointDeploying,

@@ -39,6 +39,7 @@ from schemas.events import EVENT_DETAIL_MODELS
 from schemas.lifecycle import LifecycleRequest
 from schemas.packaging import ModelVersionRecord, PackageManifest, PackagingRequest
 from schemas.scaling import ScaleRequest
+from schemas.update import UpdateRequest
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -84,6 +85,7 @@ def exported_models() -> list[ExportedModel]:
         ExportedModel("teardown-request", "TeardownRequest", TeardownRequest, "validation"),
         ExportedModel("packaging-request", "PackagingRequest", PackagingRequest, "validation"),
         ExportedModel("scale-request", "ScaleRequest", ScaleRequest, "validation"),
+        ExportedModel("update-request", "UpdateRequest", UpdateRequest, "validation"),
         ExportedModel("lifecycle-request", "LifecycleRequest", LifecycleRequest, "validation"),
         ExportedModel("endpoint-record", "EndpointRecord", EndpointRecord, "serialization"),
         ExportedModel(

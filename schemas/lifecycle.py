@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from schemas.common import REQUEST_CONFIG, EndpointName, FutureDatetime, TenantId
 from schemas.deployment import AutoscalingConfig, InstanceType
+from schemas.hours import OFFICE_HOURS_EXAMPLE, OperatingHours
 from schemas.packaging import PackagingSettings
 
 #: The source of the events clients put on the bus to ask for work (``LifecycleRequested``).
@@ -48,6 +49,12 @@ class DeploymentSettings(BaseModel):
         default=None,
         description="Time-to-live of a kept endpoint (ISO 8601 with a zone).",
     )
+    hours: OperatingHours | None = Field(
+        default=None,
+        description="On/off hours of a kept endpoint: stopped outside them, its model and "
+        "configuration kept.",
+        examples=[OFFICE_HOURS_EXAMPLE],
+    )
 
 
 class LifecycleRequest(BaseModel):
@@ -61,8 +68,8 @@ class LifecycleRequest(BaseModel):
     deployment: DeploymentSettings
     keep_endpoint: bool = Field(
         default=False,
-        description="Leave the endpoint serving when the lifecycle ends (its expires_at, if "
-        "any, still applies); otherwise the lifecycle tears it down.",
+        description="Leave the endpoint serving when the lifecycle ends (its expires_at and "
+        "hours, if any, still apply); otherwise the lifecycle tears it down.",
     )
 
 

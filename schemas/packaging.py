@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from schemas.aws_events import ServiceStatus
 from schemas.common import (
     DOCUMENT_CONFIG,
     REQUEST_CONFIG,
@@ -238,6 +239,11 @@ class ModelVersionRecord(BaseModel):
     approval_status: ApprovalStatus | None = None
     error: str | None = None
     cause: str | None = None
+    packaging_job: ServiceStatus | None = Field(
+        default=None,
+        description="What Batch last said about the packaging job (RUNNABLE: waiting for "
+        "capacity, STARTING, RUNNING, ...), from its state change events.",
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -153,6 +153,7 @@ class FoundationStack(Stack):
             ),
             deletion_protection=self._config.removal_policy == "retain",
             removal_policy=self._config.cdk_removal_policy,
+            time_to_live_attribute=spec.time_to_live_attribute,
         )
 
     def _schema_registry(self, config: StageConfig) -> eventschemas.CfnRegistry:

@@ -20,13 +20,19 @@ from typing import TYPE_CHECKING
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 
+from maas.naming import IDLE_ALARM_PREFIX
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 #: The tag every SageMaker resource the workflows create carries (``maas.endpoints.plan``).
 TENANT_TAG = "maas:tenant"
+#: Names of the alarms that roll an update back start with this.
+ROLLBACK_ALARM_PREFIX = "maas-rollback-"
 #: Names of time-to-live schedules start with this (``maas.naming.ttl_schedule_name``).
 TTL_SCHEDULE_PREFIX = "maas-ttl-"
+#: Names of on/off-hours schedules start with these (``maas.naming.hours_schedule_name``).
+HOURS_SCHEDULE_PREFIXES = ("maas-stop-", "maas-start-")
 #: Application Auto Scaling's service-linked role for SageMaker endpoint variants.
 SAGEMAKER_AUTOSCALING_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
 
@@ -52,8 +58,18 @@ SAGEMAKER_ENDPOINT_CONFIGS = arn("sagemaker", "endpoint-config/*")
 SAGEMAKER_ENDPOINTS = arn("sagemaker", "endpoint/*")
 #: The one-time schedules that tear an endpoint down at its time-to-live.
 TTL_SCHEDULES = arn("scheduler", f"schedule/default/{TTL_SCHEDULE_PREFIX}*")
+#: The recurring schedules that stop an endpoint outside its hours and start it again.
+STOP_SCHEDULES, START_SCHEDULES = (
+    arn("scheduler", f"schedule/default/{prefix}*") for prefix in HOURS_SCHEDULE_PREFIXES
+)
 #: The alarms Application Auto Scaling creates for an endpoint's target-tracking policy.
 TARGET_TRACKING_ALARMS = arn("cloudwatch", "alarm:TargetTracking-endpoint/*")
+#: The alarms of endpoints' idle limits (``maas.naming.idle_alarm_name``).
+IDLE_ALARMS = arn("cloudwatch", f"alarm:{IDLE_ALARM_PREFIX}*")
+#: The rollback alarms an update creates (``maas.endpoints.update.ROLLBACK_ALARM_PREFIX``).
+ROLLBACK_ALARMS = arn("cloudwatch", f"alarm:{ROLLBACK_ALARM_PREFIX}*")
+#: Every alarm of this account and region: rollback alarms a caller names are its own.
+ALARMS = arn("cloudwatch", "alarm:*")
 #: The log groups SageMaker hosting writes container logs to.
 SAGEMAKER_LOG_GROUPS = arn("logs", "log-group:/aws/sagemaker/*")
 #: Serving images in any account's ECR repositories of this region: the LMI and TGI images
@@ -111,10 +127,34 @@ PATTERN_REASONS: dict[str, str] = {
         "Time-to-live schedule names embed the endpoint name (maas.naming.ttl_schedule_name); "
         "limited to the default schedule group, the maas-ttl- prefix, this account and region."
     ),
+    STOP_SCHEDULES: (
+        "On/off-hours schedule names embed the endpoint name "
+        "(maas.naming.hours_schedule_name); limited to the default schedule group, the "
+        "maas-stop- prefix, this account and region."
+    ),
+    START_SCHEDULES: (
+        "On/off-hours schedule names embed the endpoint name "
+        "(maas.naming.hours_schedule_name); limited to the default schedule group, the "
+        "maas-start- prefix, this account and region."
+    ),
+    IDLE_ALARMS: (
+        "Idle-limit alarm names embed the endpoint name (maas.naming.idle_alarm_name); "
+        f"limited to the {IDLE_ALARM_PREFIX} prefix, this account and region."
+    ),
     TARGET_TRACKING_ALARMS: (
         "Application Auto Scaling names a target-tracking policy's alarms "
         "TargetTracking-<resource id>-Alarm<High|Low>-<uuid>; limited to endpoint variants' "
         "alarms in this account and region."
+    ),
+    ROLLBACK_ALARMS: (
+        "Rollback alarm names embed the new endpoint configuration's name, derived per update "
+        "(maas.endpoints.update.rollback_alarms); limited to the maas-rollback- prefix in this "
+        "account and region."
+    ),
+    ALARMS: (
+        "SageMaker checks that the caller may read every rollback alarm of an update, and "
+        "callers may name alarms of their own choosing; read-only (DescribeAlarms), in this "
+        "account and region."
     ),
     SAGEMAKER_LOG_GROUPS: (
         "SageMaker hosting creates one log group per endpoint under /aws/sagemaker/Endpoints/; "
@@ -241,6 +281,19 @@ def read_write_items(table_arn: str) -> iam.PolicyStatement:
     """Get and put single items of one table (the registry's guarded writes are puts)."""
     return iam.PolicyStatement(
         actions=["dynamodb:GetItem", "dynamodb:PutItem"],
+        resources=[table_arn],
+    )
+
+
+def keep_idempotency_records(table_arn: str) -> iam.PolicyStatement:
+    """Powertools Idempotency's calls on its table: mark in progress, read, complete, forget."""
+    return iam.PolicyStatement(
+        actions=[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ],
         resources=[table_arn],
     )
 
@@ -372,6 +425,68 @@ def create_tagged_sagemaker_resources() -> iam.PolicyStatement:
     )
 
 
+def create_tagged_models_and_endpoint_configs() -> iam.PolicyStatement:
+    """Create models and endpoint configurations (not endpoints), only with the tenant tag.
+
+    As :func:`create_tagged_sagemaker_resources`, for an update: its endpoint exists.
+    """
+    return iam.PolicyStatement(
+        actions=[
+            "sagemaker:AddTags",
+            "sagemaker:CreateEndpointConfig",
+            "sagemaker:CreateModel",
+        ],
+        resources=[SAGEMAKER_MODELS, SAGEMAKER_ENDPOINT_CONFIGS],
+        conditions={
+            "Null": {f"aws:RequestTag/{TENANT_TAG}": "false"},
+            "ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]},
+        },
+    )
+
+
+def create_tagged_endpoints() -> iam.PolicyStatement:
+    """Create endpoints (from existing configurations), only with the tenant tag.
+
+    As :func:`create_tagged_sagemaker_resources`, for a start within an endpoint's hours:
+    its model and configuration were kept. SageMaker authorizes ``CreateEndpoint`` on the
+    configuration too.
+    """
+    return iam.PolicyStatement(
+        actions=["sagemaker:AddTags", "sagemaker:CreateEndpoint"],
+        resources=[SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS],
+        conditions={
+            "Null": {f"aws:RequestTag/{TENANT_TAG}": "false"},
+            "ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]},
+        },
+    )
+
+
+def update_endpoints() -> iam.PolicyStatement:
+    """Move a tenant's endpoint to another of the product's endpoint configurations.
+
+    SageMaker authorizes ``UpdateEndpoint`` on the endpoint and on the configuration; both
+    must carry the ``maas:tenant`` tag.
+    """
+    return iam.PolicyStatement(
+        actions=["sagemaker:UpdateEndpoint"],
+        resources=[SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS],
+        conditions={"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}},
+    )
+
+
+def manage_rollback_alarms() -> iam.PolicyStatement:
+    """Create (tagged) and delete the alarms that roll an update back."""
+    return iam.PolicyStatement(
+        actions=["cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
+        resources=[ROLLBACK_ALARMS],
+    )
+
+
+def describe_alarms() -> iam.PolicyStatement:
+    """Read alarms: SageMaker checks the caller may read an update's rollback alarms."""
+    return iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[ALARMS])
+
+
 def describe_endpoints() -> iam.PolicyStatement:
     """Read an endpoint's status."""
     return iam.PolicyStatement(
@@ -496,6 +611,36 @@ def delete_scaling_alarms() -> iam.PolicyStatement:
     )
 
 
+def create_idle_alarms() -> iam.PolicyStatement:
+    """Put an endpoint's idle-limit alarm with its tags, which takes TagResource too."""
+    return iam.PolicyStatement(
+        actions=["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
+        resources=[IDLE_ALARMS],
+    )
+
+
+def delete_idle_alarms() -> iam.PolicyStatement:
+    """Delete an endpoint's idle-limit alarm."""
+    return iam.PolicyStatement(actions=["cloudwatch:DeleteAlarms"], resources=[IDLE_ALARMS])
+
+
+def restart_idle_clocks() -> iam.PolicyStatement:
+    """Set an idle-limit alarm back to OK when its endpoint starts again."""
+    return iam.PolicyStatement(actions=["cloudwatch:SetAlarmState"], resources=[IDLE_ALARMS])
+
+
+def judge_idle_alarms() -> iam.PolicyStatement:
+    """Read an idle-limit alarm and its tags, and set it back to OK when it went off early."""
+    return iam.PolicyStatement(
+        actions=[
+            "cloudwatch:DescribeAlarms",
+            "cloudwatch:ListTagsForResource",
+            "cloudwatch:SetAlarmState",
+        ],
+        resources=[IDLE_ALARMS],
+    )
+
+
 def create_autoscaling_service_linked_role() -> iam.PolicyStatement:
     """Create Application Auto Scaling's SageMaker service-linked role on first use."""
     return iam.PolicyStatement(
@@ -516,6 +661,20 @@ def create_ttl_schedules() -> iam.PolicyStatement:
 def delete_ttl_schedules() -> iam.PolicyStatement:
     """Delete an endpoint's time-to-live schedule."""
     return iam.PolicyStatement(actions=["scheduler:DeleteSchedule"], resources=[TTL_SCHEDULES])
+
+
+def create_hours_schedules() -> iam.PolicyStatement:
+    """Create an endpoint's on/off-hours schedules (stop and start)."""
+    return iam.PolicyStatement(
+        actions=["scheduler:CreateSchedule"], resources=[STOP_SCHEDULES, START_SCHEDULES]
+    )
+
+
+def delete_hours_schedules() -> iam.PolicyStatement:
+    """Delete an endpoint's on/off-hours schedules (stop and start)."""
+    return iam.PolicyStatement(
+        actions=["scheduler:DeleteSchedule"], resources=[STOP_SCHEDULES, START_SCHEDULES]
+    )
 
 
 # --- The model registry ------------------------------------------------------------------
@@ -762,8 +921,10 @@ __all__ = [
     "ECR_REPOSITORIES_IN_REGION",
     "ECS_CLUSTERS",
     "ECS_CONTAINER_INSTANCES",
+    "HOURS_SCHEDULE_PREFIXES",
     "HUB_TOKEN_PURPOSE",
     "HUB_TOKEN_TAG",
+    "IDLE_ALARMS",
     "PATTERN_REASONS",
     "SAGEMAKER_AUTOSCALING_ROLE",
     "SAGEMAKER_AUTOSCALING_SERVICE",
@@ -774,6 +935,8 @@ __all__ = [
     "SAGEMAKER_MODEL_PACKAGES",
     "SAGEMAKER_MODEL_PACKAGE_GROUPS",
     "SECRETS",
+    "START_SCHEDULES",
+    "STOP_SCHEDULES",
     "TARGET_TRACKING_ALARMS",
     "TENANT_TAG",
     "TTL_SCHEDULES",
@@ -783,12 +946,17 @@ __all__ = [
     "artifact_object_reasons",
     "bucket_objects",
     "create_autoscaling_service_linked_role",
+    "create_hours_schedules",
+    "create_idle_alarms",
+    "create_tagged_endpoints",
     "create_tagged_model_packages",
     "create_tagged_sagemaker_resources",
     "create_ttl_schedules",
     "decrypt_via",
     "delete_endpoint_configs",
     "delete_endpoints",
+    "delete_hours_schedules",
+    "delete_idle_alarms",
     "delete_models",
     "delete_scaling_alarms",
     "delete_ttl_schedules",
@@ -803,6 +971,7 @@ __all__ = [
     "inspect_endpoints",
     "invoke_functions",
     "job_definition_revisions",
+    "judge_idle_alarms",
     "list_artifact_folders",
     "list_model_packages",
     "list_version_prefixes",
@@ -821,6 +990,7 @@ __all__ = [
     "read_version_objects",
     "read_write_items",
     "register_endpoint_scaling",
+    "restart_idle_clocks",
     "rule_writes_logs",
     "run_ecs_container_instances",
     "scale_endpoint_variants",

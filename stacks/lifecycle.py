@@ -27,6 +27,7 @@ from maas.manifest import (
     RuleBus,
     job_definition_arn,
     job_queue_arn,
+    resolve_refs,
 )
 from stacks import iam_policies
 from stacks.constructs.log_group_target import LogGroupTarget
@@ -223,7 +224,9 @@ class LifecycleStack(Stack):
             spec.id,
             event_bus=bus,
             description=spec.description,
-            event_pattern=events.EventPattern(**_event_pattern_fields(spec.event_pattern)),
+            event_pattern=events.EventPattern(
+                **_event_pattern_fields(resolve_refs(spec.event_pattern, self._refs.resolve))
+            ),
         )
         for target in spec.targets:
             rule.add_target(self._rule_target(spec, target))
@@ -293,10 +296,22 @@ class LifecycleStack(Stack):
             return [iam_policies.start_execution(machine.state_machine_arn)]
         key = self._foundation.key.key_arn
         endpoints = self._foundation.tables["EndpointsTable"].table_arn
+        if function_id == "TearDownIdleEndpoint":
+            # maas.endpoints.idle: the alarm and its tags, the endpoint's record, teardown.
+            teardown = self.state_machines["Teardown"]
+            return [
+                iam_policies.judge_idle_alarms(),
+                iam_policies.read_items(endpoints),
+                iam_policies.decrypt_via(key, "dynamodb"),
+                iam_policies.start_execution(teardown.state_machine_arn),
+            ]
         models = self._foundation.tables["ModelsTable"].table_arn
         artifacts = self._artifacts_bucket_arn()
+        # maas.endpoints.records: a read, then guarded updates (not puts, so SageMaker's latest
+        # word, written by EndpointStateChanged at any moment, is never put back older).
         endpoint_records = [
-            iam_policies.read_write_items(endpoints),
+            iam_policies.read_items(endpoints),
+            iam_policies.update_items(endpoints),
             iam_policies.encrypt_decrypt_via(key, "dynamodb"),
         ]
         # maas.registry.ModelRegistry: guarded puts of version records; the model's counter
@@ -305,15 +320,28 @@ class LifecycleStack(Stack):
             iam_policies.read_write_items(models),
             iam_policies.encrypt_decrypt_via(key, "dynamodb"),
         ]
+        # functions.common.idempotency: the answers of the handlers that create things.
+        idempotency = iam_policies.keep_idempotency_records(
+            self._foundation.tables["IdempotencyTable"].table_arn
+        )
         permissions = {
             "PlanDeployment": [
                 iam_policies.read_items(models),
                 iam_policies.decrypt_via(key, "dynamodb"),
             ],
-            "PlanTeardown": endpoint_records,
-            "PlanScaling": endpoint_records,
+            # Each plan takes the endpoint's record; a retried plan gets its first answer.
+            "PlanTeardown": [*endpoint_records, idempotency],
+            "PlanScaling": [*endpoint_records, idempotency],
+            "PlanStop": [*endpoint_records, idempotency],
+            "PlanStart": [*endpoint_records, idempotency],
+            # maas.endpoints.update: the endpoint's record, and the version it moves to.
+            "PlanUpdate": [*endpoint_records, idempotency, iam_policies.read_items(models)],
             "RecordEndpointStatus": endpoint_records,
-            "PublishEvent": [iam_policies.put_events(self._foundation.event_bus.event_bus_arn)],
+            "PublishEvent": [
+                iam_policies.put_events(self._foundation.event_bus.event_bus_arn),
+                idempotency,
+                iam_policies.encrypt_decrypt_via(key, "dynamodb"),
+            ],
             "CleanupDeployment": [
                 iam_policies.inspect_endpoints(),
                 iam_policies.delete_endpoints(),
@@ -322,6 +350,8 @@ class LifecycleStack(Stack):
                 iam_policies.deregister_endpoint_scaling(),
                 iam_policies.delete_scaling_alarms(),
                 iam_policies.delete_ttl_schedules(),
+                iam_policies.delete_hours_schedules(),
+                iam_policies.delete_idle_alarms(),
             ],
             # maas.endpoints.reconcile: every record against every tagged resource; drifted
             # records repaired (guarded puts), orphans deleted only when a run asks.
@@ -337,8 +367,21 @@ class LifecycleStack(Stack):
                 iam_policies.delete_models(),
                 iam_policies.put_events(self._foundation.event_bus.event_bus_arn),
             ],
+            # maas.endpoints.records.EndpointRegistry.observe_sagemaker: read the record,
+            # then conditional updates of SageMaker's word (and of the status, rarely).
+            "EndpointStateChanged": [
+                iam_policies.read_items(endpoints),
+                iam_policies.update_items(endpoints),
+                iam_policies.encrypt_decrypt_via(key, "dynamodb"),
+            ],
+            # maas.registry.ModelRegistry.observe_packaging_job: one conditional update.
+            "PackagingJobChanged": [
+                iam_policies.update_items(models),
+                iam_policies.encrypt_decrypt_via(key, "dynamodb"),
+            ],
             "PlanPackaging": [
                 *version_records,
+                idempotency,
                 iam_policies.update_items(models),
                 iam_policies.query_items(models),
             ],
@@ -346,6 +389,7 @@ class LifecycleStack(Stack):
             # list what it uploaded, then the model package and the REGISTERED record.
             "RegisterModelVersion": [
                 *version_records,
+                idempotency,
                 iam_policies.read_version_objects(artifacts),
                 iam_policies.list_version_prefixes(artifacts),
                 iam_policies.decrypt_via(key, "s3"),
@@ -356,6 +400,7 @@ class LifecycleStack(Stack):
             # maas.registry.packaging_steps.fail_version: clear the version's prefix.
             "FailModelVersion": [
                 *version_records,
+                idempotency,
                 iam_policies.list_version_prefixes(artifacts),
                 iam_policies.delete_version_objects(artifacts),
             ],
@@ -379,8 +424,10 @@ class LifecycleStack(Stack):
         permissions = {
             "Teardown": [
                 iam_policies.deregister_endpoint_scaling(),
+                iam_policies.delete_idle_alarms(),
                 iam_policies.delete_scaling_alarms(),
                 iam_policies.delete_ttl_schedules(),
+                iam_policies.delete_hours_schedules(),
                 iam_policies.describe_endpoints(),
                 iam_policies.delete_endpoints(),
                 iam_policies.delete_endpoint_configs(),
@@ -394,6 +441,44 @@ class LifecycleStack(Stack):
                 iam_policies.manage_scaling_alarms(),
                 iam_policies.create_autoscaling_service_linked_role(),
                 iam_policies.create_ttl_schedules(),
+                iam_policies.create_hours_schedules(),
+                iam_policies.create_idle_alarms(),
+            ],
+            # Delete the endpoint only; its configuration and model stay for the start.
+            "StopEndpoint": [
+                iam_policies.deregister_endpoint_scaling(),
+                iam_policies.describe_endpoints(),
+                iam_policies.delete_endpoints(),
+                # Restoring the autoscaling of an endpoint that could not be deleted.
+                iam_policies.register_endpoint_scaling(),
+                iam_policies.scale_endpoint_variants(),
+                iam_policies.manage_scaling_alarms(),
+            ],
+            "StartEndpoint": [
+                iam_policies.create_tagged_endpoints(),
+                iam_policies.describe_endpoints(),
+                iam_policies.register_endpoint_scaling(),
+                iam_policies.scale_endpoint_variants(),
+                iam_policies.manage_scaling_alarms(),
+                iam_policies.create_autoscaling_service_linked_role(),
+                iam_policies.restart_idle_clocks(),
+                # Undoing a start that failed: its scaling target and its endpoint.
+                iam_policies.deregister_endpoint_scaling(),
+                iam_policies.delete_endpoints(),
+            ],
+            "UpdateEndpoint": [
+                iam_policies.create_tagged_models_and_endpoint_configs(),
+                iam_policies.manage_rollback_alarms(),
+                iam_policies.describe_alarms(),
+                iam_policies.update_endpoints(),
+                iam_policies.describe_endpoints(),
+                iam_policies.register_endpoint_scaling(),
+                iam_policies.deregister_endpoint_scaling(),
+                iam_policies.scale_endpoint_variants(),
+                iam_policies.manage_scaling_alarms(),
+                iam_policies.create_autoscaling_service_linked_role(),
+                iam_policies.delete_endpoint_configs(),
+                iam_policies.delete_models(),
             ],
             "ScaleEndpoint": [
                 iam_policies.describe_endpoints(),
@@ -432,7 +517,10 @@ class LifecycleStack(Stack):
                 iam_policies.put_sagemaker_metrics(),
             ],
             "SchedulerRole": [
-                iam_policies.start_execution(self.state_machines["Teardown"].state_machine_arn),
+                *(
+                    iam_policies.start_execution(self.state_machines[target].state_machine_arn)
+                    for target in ("Teardown", "StopEndpoint", "StartEndpoint")
+                ),
                 iam_policies.invoke_functions(
                     [
                         self._refs.resolve(schedule.target)

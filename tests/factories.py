@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from schemas import PackageManifest
+
+if TYPE_CHECKING:
+    from schemas import ModelVersionRecord
 
 ARTIFACTS_BUCKET = "maas-artifacts-bucket-123456789012"
 IMAGE_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128"
@@ -43,3 +48,24 @@ def packaging_request(**overrides: Any) -> dict[str, Any]:
     }
     request.update(copy.deepcopy(overrides))
     return request
+
+
+def package_manifest(record: ModelVersionRecord, **overrides: Any) -> PackageManifest:
+    """What a packaging job would write for the opened version ``record``, with ``overrides``."""
+    document = {
+        "tenant_id": record.tenant_id,
+        "model_name": record.model_name,
+        "version": record.version,
+        "correlation_id": record.correlation_id,
+        "source": record.source.model_dump(),
+        "architecture": "llama",
+        "artifact_uri": record.artifact_uri,
+        "files": [],
+        "total_bytes": 0,
+        "image_uri": IMAGE_URI,
+        "instance_type": "ml.g6.xlarge",
+        "serving_properties": "engine=Python\n",
+        "advisor_report": {"weight_bytes": 1},
+        "created_at": datetime.now(UTC).isoformat(),
+    }
+    return PackageManifest.model_validate(document | overrides)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from maas.advisor.architecture import ModelArchitecture
 from maas.advisor.lmi import serving_properties
 from maas.advisor.recommend import Recommendation
-from maas.advisor.report import AdvisorReport, advise
+from maas.advisor.report import AdvisorReport, advise, advise_on_instance
 from maas.advisor.request import ServingRequest
 from maas.advisor.safetensors import (
     TensorInfo,
@@ -41,6 +41,7 @@ __all__ = [
     "ServingRequest",
     "TensorInfo",
     "advise",
+    "advise_on_instance",
     "fetch_safetensors_headers",
     "read_safetensors_headers",
     "serving_properties",

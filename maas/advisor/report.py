@@ -182,6 +182,37 @@ def advise(
     )
 
 
+def advise_on_instance(report: AdvisorReport, instance_type: str) -> Recommendation:
+    """How to serve the model of ``report``, for the load it was sized for, on one instance type.
+
+    The architecture, checkpoint size and serving request come from the report, so a model
+    registered long ago is checked against today's catalog without its ``config.json``.
+
+    Raises
+    ------
+    NoInstanceFits
+        When ``instance_type`` cannot serve the load; the message says what would.
+    ValidationError
+        When ``instance_type`` is not a GPU instance type the advisor sizes.
+    """
+    arch = report.architecture
+    # A checkpoint sized from quantized headers keeps its stored bytes; see advise().
+    quantized_size = (
+        CheckpointSize(
+            parameters=report.parameters,
+            bytes=report.checkpoint_bytes,
+            bytes_by_dtype={},
+            quantized=True,
+        )
+        if report.parameters_source == "config" and report.checkpoint_bytes is not None
+        else None
+    )
+    extra = (report.parameters - parameter_count(arch)) * BF16_BYTES
+    weights = _servable_weights(arch, _weights_by_format(arch, extra), quantized_size)
+    request = report.request.model_copy(update={"instance_types": (instance_type,)})
+    return recommend(arch, request, weights).recommendation
+
+
 def _weights_by_format(arch: ModelArchitecture, extra: int) -> dict[WeightFormat, tuple[int, int]]:
     """Weight bytes outside and inside the routed experts, per format; ``extra`` bytes of
     tensors the config does not describe join the former."""
@@ -257,4 +288,4 @@ def _notes(arch: ModelArchitecture, request: ServingRequest, quantized_headers: 
     return notes
 
 
-__all__ = ["AdvisorReport", "Assumptions", "advise"]
+__all__ = ["AdvisorReport", "Assumptions", "advise", "advise_on_instance"]

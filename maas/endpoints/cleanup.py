@@ -32,9 +32,9 @@ class CleanupReport:
 
 def _is_missing(exc: Exception) -> bool:
     # SageMaker reports an unknown name as ValidationException "Could not find ...";
-    # Application Auto Scaling and Scheduler have their own not-found codes.
+    # Application Auto Scaling, Scheduler and CloudWatch have their own not-found codes.
     code = error_code(exc)
-    if code in ("ObjectNotFoundException", "ResourceNotFoundException"):
+    if code in ("ObjectNotFoundException", "ResourceNotFoundException", "ResourceNotFound"):
         return True
     message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", ""))
     return code == "ValidationException" and "Could not find" in message
@@ -43,14 +43,24 @@ def _is_missing(exc: Exception) -> bool:
 class DeploymentCleaner:
     """Deletes a failed deployment's resources with the given boto3 clients."""
 
-    def __init__(self, *, sagemaker: Any, autoscaling: Any, scheduler: Any) -> None:
+    def __init__(
+        self, *, sagemaker: Any, autoscaling: Any, scheduler: Any, cloudwatch: Any
+    ) -> None:
         self._sagemaker = sagemaker
         self._autoscaling = autoscaling
         self._scheduler = scheduler
+        self._cloudwatch = cloudwatch
 
     def clean(self, plan: DeploymentPlan) -> CleanupReport:
-        """Delete, newest first: schedule, scaling target, endpoint, configuration, model."""
+        """Delete, newest first: alarm, schedules, scaling target, endpoint, config, model."""
         report = CleanupReport()
+        if plan.idle_alarm is not None:
+            self._attempt(
+                report,
+                f"alarm/{plan.idle_alarm.AlarmName}",
+                self._cloudwatch.delete_alarms,
+                AlarmNames=[plan.idle_alarm.AlarmName],
+            )
         if plan.schedule is not None:
             self._attempt(
                 report,
@@ -58,6 +68,14 @@ class DeploymentCleaner:
                 self._scheduler.delete_schedule,
                 Name=plan.schedule.Name,
             )
+        if plan.hours is not None:
+            for schedule in (plan.hours.stop, plan.hours.start):
+                self._attempt(
+                    report,
+                    f"schedule/{schedule.Name}",
+                    self._scheduler.delete_schedule,
+                    Name=schedule.Name,
+                )
         if plan.scaling is not None:
             self._attempt(
                 report,

@@ -15,12 +15,20 @@ from pydantic import BaseModel, Field
 
 from maas.exceptions import Conflict, ValidationError
 from maas.instances import get_instance_type
-from maas.naming import run_suffix, sagemaker_name, ttl_schedule_name
+from maas.naming import (
+    hours_schedule_name,
+    idle_alarm_name,
+    run_suffix,
+    sagemaker_name,
+    ttl_schedule_name,
+)
 from schemas import (
     DeploymentRequest,
     EndpointRecord,
     ModelReference,
     ScalingMetric,
+    StartEndpointRequest,
+    StopEndpointRequest,
     TeardownRequest,
 )
 from schemas.packaging import ApprovalStatus, VersionStatus
@@ -34,6 +42,10 @@ CONCURRENCY_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
 #: Target-tracking on invocations per instance per minute: the option for short requests.
 INVOCATIONS_METRIC = "SageMakerVariantInvocationsPerInstance"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+#: What the idle limit watches: SageMaker's count of a variant's InvokeEndpoint requests.
+IDLE_METRIC = "Invocations"
+#: SageMaker reports ``Invocations`` per minute.
+IDLE_PERIOD_SECONDS = 60
 
 
 class Polling(BaseModel):
@@ -58,14 +70,54 @@ class ScalingPlan(BaseModel):
 
 
 class SchedulePlan(BaseModel):
-    """CreateSchedule arguments for the one-time teardown at ``expires_at``."""
+    """CreateSchedule arguments: the one-time teardown at ``expires_at``, or an hours schedule."""
 
     Name: str
     ScheduleExpression: str
     ScheduleExpressionTimezone: str = "UTC"
     ActionAfterCompletion: str = "DELETE"
     FlexibleTimeWindow: dict[str, str] = Field(default_factory=lambda: {"Mode": "OFF"})
-    Input: str = Field(description="The teardown request, as JSON text.")
+    Input: str = Field(description="The target workflow's request, as JSON text.")
+
+
+class HoursPlan(BaseModel):
+    """The two recurring schedules of an endpoint's on/off hours."""
+
+    stop: SchedulePlan = Field(description="Starts ``stop_endpoint`` at closing time.")
+    start: SchedulePlan = Field(description="Starts ``start_endpoint`` at opening time.")
+
+
+class HoursScheduleNames(BaseModel):
+    """The names of an endpoint's on/off-hours schedules, for deleting them."""
+
+    stop: str
+    start: str
+
+
+class IdleAlarmPlan(BaseModel):
+    """PutMetricAlarm arguments of the idle limit: no invocation for ``EvaluationPeriods`` minutes.
+
+    SageMaker publishes ``Invocations`` only for minutes in which the variant was invoked: an
+    endpoint nobody calls has no datapoints at all, not zeros. So a missing minute is an idle
+    minute (``TreatMissingData: breaching``), and a minute that was reported with a sum of 0
+    is one too (``<= 0``); with ``missing`` or ``notBreaching`` the alarm of an unused
+    endpoint would never fire. The alarm has no actions: CloudWatch puts every state change
+    on the default event bus, where a rule starts the teardown.
+    """
+
+    AlarmName: str
+    AlarmDescription: str
+    Namespace: str = "AWS/SageMaker"
+    MetricName: str = IDLE_METRIC
+    Dimensions: list[dict[str, str]]
+    Statistic: str = "Sum"
+    Period: int = IDLE_PERIOD_SECONDS
+    EvaluationPeriods: int = Field(ge=1)
+    DatapointsToAlarm: int = Field(ge=1)
+    Threshold: float = 0.0
+    ComparisonOperator: str = "LessThanOrEqualToThreshold"
+    TreatMissingData: str = "breaching"
+    Tags: list[dict[str, str]]
 
 
 class DeploymentPlan(BaseModel):
@@ -82,6 +134,8 @@ class DeploymentPlan(BaseModel):
     production_variants: list[dict[str, Any]]
     scaling: ScalingPlan | None
     schedule: SchedulePlan | None
+    hours: HoursPlan | None = None
+    idle_alarm: IdleAlarmPlan | None = None
     polling: Polling
 
 
@@ -100,6 +154,8 @@ class TeardownPlan(BaseModel):
     delete_model: bool
     scaling_target: ScalableTarget | None
     schedule_name: str | None
+    hours_schedules: HoursScheduleNames | None = None
+    idle_alarm_name: str | None = None
     polling: Polling
 
 
@@ -121,6 +177,10 @@ def plan_teardown(
         delete_model=request.delete_model,
         scaling_target=target,
         schedule_name=record.schedule_name,
+        idle_alarm_name=record.idle_alarm_name,
+        hours_schedules=(
+            hours_schedule_names(record.tenant_id, record.endpoint_name) if record.hours else None
+        ),
         polling=Polling(interval_seconds=poll_interval_seconds, max_attempts=max_status_checks),
     )
 
@@ -163,10 +223,18 @@ def explicit_model(request: DeploymentRequest) -> ModelReference:
 
 def resource_tags(request: DeploymentRequest, correlation_id: str) -> list[dict[str, str]]:
     """The tags every resource of a deployment carries; tenancy and cleanup rely on them."""
-    model = explicit_model(request)
+    return endpoint_tags(
+        request.tenant_id, request.endpoint_name, explicit_model(request), correlation_id
+    )
+
+
+def endpoint_tags(
+    tenant_id: str, endpoint_name: str, model: ModelReference, correlation_id: str
+) -> list[dict[str, str]]:
+    """The tags of an endpoint's resources, ``maas:correlation-id`` naming the creator."""
     tags = {
-        "maas:tenant": request.tenant_id,
-        "maas:endpoint": request.endpoint_name,
+        "maas:tenant": tenant_id,
+        "maas:endpoint": endpoint_name,
         "maas:model": model.model_id,
         "maas:version": model.version,
         "maas:correlation-id": correlation_id,
@@ -241,6 +309,63 @@ def schedule_plan(request: DeploymentRequest) -> SchedulePlan | None:
     )
 
 
+def hours_schedule_names(tenant_id: str, endpoint_name: str) -> HoursScheduleNames:
+    """The names of the endpoint's stop and start schedules."""
+    return HoursScheduleNames(
+        stop=hours_schedule_name(tenant_id, endpoint_name, "stop"),
+        start=hours_schedule_name(tenant_id, endpoint_name, "start"),
+    )
+
+
+def hours_plan(request: DeploymentRequest) -> HoursPlan | None:
+    """Recurring schedules that stop and start the endpoint in its time zone, or None.
+
+    They stay after firing (``ActionAfterCompletion: NONE``) until teardown deletes them, and
+    fire on the minute (no flexible window): an endpoint that should be closed costs money.
+    """
+    if request.hours is None:
+        return None
+    hours = request.hours
+    names = hours_schedule_names(request.tenant_id, request.endpoint_name)
+    stop = StopEndpointRequest(tenant_id=request.tenant_id, endpoint_name=request.endpoint_name)
+    start = StartEndpointRequest(tenant_id=request.tenant_id, endpoint_name=request.endpoint_name)
+    return HoursPlan(
+        stop=SchedulePlan(
+            Name=names.stop,
+            ScheduleExpression=hours.stop,
+            ScheduleExpressionTimezone=hours.timezone,
+            ActionAfterCompletion="NONE",
+            Input=json.dumps(stop.model_dump(mode="json")),
+        ),
+        start=SchedulePlan(
+            Name=names.start,
+            ScheduleExpression=hours.start,
+            ScheduleExpressionTimezone=hours.timezone,
+            ActionAfterCompletion="NONE",
+            Input=json.dumps(start.model_dump(mode="json")),
+        ),
+    )
+
+
+def idle_alarm_plan(request: DeploymentRequest, tags: list[dict[str, str]]) -> IdleAlarmPlan | None:
+    """The alarm that reports the endpoint idle for ``idle_timeout_minutes``, or None."""
+    minutes = request.idle_timeout_minutes
+    if minutes is None:
+        return None
+    return IdleAlarmPlan(
+        AlarmName=idle_alarm_name(request.tenant_id, request.endpoint_name),
+        AlarmDescription=f"maas: endpoint {request.endpoint_name} of tenant "
+        f"{request.tenant_id} served no invocation for {minutes} minutes; it is torn down.",
+        Dimensions=[
+            {"Name": "EndpointName", "Value": request.endpoint_name},
+            {"Name": "VariantName", "Value": request.variant_name},
+        ],
+        EvaluationPeriods=minutes,
+        DatapointsToAlarm=minutes,
+        Tags=tags,
+    )
+
+
 def check_model_data(request: DeploymentRequest, artifacts_bucket: str) -> None:
     """Model data must be under the tenant's own prefix of the artifacts bucket.
 
@@ -286,6 +411,7 @@ def plan_deployment(
     check_model_data(request, artifacts_bucket)
     suffix = run_suffix(correlation_id)
     model_name = sagemaker_name(request.endpoint_name, suffix)
+    tags = resource_tags(request, correlation_id)
     return DeploymentPlan(
         request=request,
         correlation_id=correlation_id,
@@ -293,7 +419,7 @@ def plan_deployment(
         endpoint_name=request.endpoint_name,
         model_name=model_name,
         endpoint_config_name=model_name,
-        tags=resource_tags(request, correlation_id),
+        tags=tags,
         primary_container=primary_container(request),
         production_variants=[
             {
@@ -306,21 +432,32 @@ def plan_deployment(
         ],
         scaling=scaling_plan(request),
         schedule=schedule_plan(request),
+        hours=hours_plan(request),
+        idle_alarm=idle_alarm_plan(request, tags),
         polling=Polling(interval_seconds=poll_interval_seconds, max_attempts=max_status_checks),
     )
 
 
 __all__ = [
     "CONCURRENCY_METRIC",
+    "IDLE_METRIC",
+    "IDLE_PERIOD_SECONDS",
     "INVOCATIONS_METRIC",
     "DeploymentPlan",
+    "HoursPlan",
+    "HoursScheduleNames",
+    "IdleAlarmPlan",
     "Polling",
     "ScalableTarget",
     "ScalingPlan",
     "SchedulePlan",
     "TeardownPlan",
     "check_model_data",
+    "endpoint_tags",
     "explicit_model",
+    "hours_plan",
+    "hours_schedule_names",
+    "idle_alarm_plan",
     "plan_deployment",
     "plan_teardown",
     "primary_container",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from maas.aws import error_code
 from maas.exceptions import Conflict
 from schemas import EndpointStatus
+from schemas.aws_events import TENANT_TAG
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -25,11 +26,19 @@ if TYPE_CHECKING:
     from maas.endpoints.records import EndpointRegistry
     from schemas import EndpointRecord
 
-TENANT_TAG = "maas:tenant"
 #: Statuses in which a record says its endpoint exists and serves.
 _LIVE = frozenset({EndpointStatus.IN_SERVICE, EndpointStatus.UPDATING})
 #: Statuses a running execution holds; only a record stuck in one for long is reported.
-_IN_FLIGHT = frozenset({EndpointStatus.CREATING, EndpointStatus.DELETING})
+_IN_FLIGHT = frozenset(
+    {
+        EndpointStatus.CREATING,
+        EndpointStatus.DELETING,
+        EndpointStatus.STOPPING,
+        EndpointStatus.STARTING,
+    }
+)
+#: Statuses with no endpoint by design, whose model and configuration are kept for later.
+_KEPT = frozenset({EndpointStatus.STOPPED})
 
 
 @dataclass(frozen=True)
@@ -227,13 +236,13 @@ def report_details(findings: list[Finding], *, correlation_id: str) -> list[dict
 
 
 def _claimed_names(records: list[EndpointRecord]) -> dict[tuple[str, str], set[str]]:
-    """(kind, tenant) -> the names of what live or in-flight records hold.
+    """(kind, tenant) -> the names of what live, in-flight or stopped records hold.
 
     A FAILED or DELETED record claims nothing: what is left of it is left over.
     """
     claimed: dict[tuple[str, str], set[str]] = {}
     for record in records:
-        if record.status not in _LIVE | _IN_FLIGHT:
+        if record.status not in _LIVE | _IN_FLIGHT | _KEPT:
             continue
         for kind, name in (
             ("endpoint", record.endpoint_name),
@@ -244,4 +253,11 @@ def _claimed_names(records: list[EndpointRecord]) -> dict[tuple[str, str], set[s
     return claimed
 
 
-__all__ = ["Finding", "Reconciler", "TaggedResource", "report_details", "tagged_resources"]
+__all__ = [
+    "TENANT_TAG",
+    "Finding",
+    "Reconciler",
+    "TaggedResource",
+    "report_details",
+    "tagged_resources",
+]

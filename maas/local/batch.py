@@ -10,6 +10,11 @@ job's CloudWatch Logs stream, as on AWS. The job's description lists each enviro
 variable once (moto's adds another copy at every ``DescribeJobs``). A job with
 ``dependsOn`` waits for those jobs, as moto's own runner did.
 
+Batch's ``Batch Job State Change`` events, which moto never emits, are announced on the
+default bus with AWS's detail (the job as ``DescribeJobs`` describes it) when
+:meth:`LocalBatch.announce_state_changes` is asked to: RUNNABLE and STARTING as the job is
+picked up (no compute to wait for here), RUNNING, then SUCCEEDED or FAILED.
+
 A container image is not run: the command must exist in this checkout (the image's
 entrypoint is the same code, see ``containers/``). ``python`` and ``python3`` mean this
 interpreter.
@@ -17,6 +22,7 @@ interpreter.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -26,12 +32,16 @@ from typing import TYPE_CHECKING, Any
 from moto.batch.models import Job
 from moto.batch.utils import JobStatus
 
+from maas.local.events import put_service_event
 from maas.local.patching import replace
 from maas.manifest import PROJECT_ROOT
+from schemas.aws_events import BATCH_SOURCE, JOB_STATE_CHANGE
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from contextlib import ExitStack
+
+logger = logging.getLogger(__name__)
 
 _PYTHON_NAMES = frozenset({"python", "python3"})
 BATCH_LOG_GROUP = "/aws/batch/job"
@@ -73,6 +83,34 @@ class LocalBatch:
     ) -> None:
         self._aws_environment = aws_environment
         self._write_logs = write_logs
+        self._on_status_change: list[Callable[[Job, dict[str, Any]], None]] = []
+
+    def on_status_change(self, listener: Callable[[Job, dict[str, Any]], None]) -> None:
+        """Call ``listener(job, detail)`` at each status a job passes through here.
+
+        ``detail`` is the job as ``DescribeJobs`` would describe it at that status:
+        RUNNABLE and STARTING as the job is picked up, RUNNING, then SUCCEEDED or FAILED
+        (SUBMITTED is never announced, as on AWS). A listener that raises is logged and
+        does not stop the job.
+        """
+        self._on_status_change.append(listener)
+
+    def announce_state_changes(self, events: Callable[[], Any]) -> None:
+        """Put ``Batch Job State Change`` on the default bus at each status, as Batch does.
+
+        ``events()`` gives an in-process EventBridge client.
+        """
+
+        def announce(job: Job, detail: dict[str, Any]) -> None:
+            put_service_event(
+                events(),
+                source=BATCH_SOURCE,
+                detail_type=JOB_STATE_CHANGE,
+                detail=detail,
+                resources=[job.arn],
+            )
+
+        self.on_status_change(announce)
 
     def install(self, stack: ExitStack) -> None:
         """Replace moto's Docker job runner until ``stack`` closes."""
@@ -117,10 +155,13 @@ class LocalBatch:
         if job.depends_on and not job._wait_for_dependencies():
             job.job_stopped_reason = "Dependent Job failed"
             return
+        for waiting in (JobStatus.RUNNABLE, JobStatus.STARTING):
+            self._changed(job, waiting)
         job.job_started_at = datetime.now()
         job.log_stream_name = job._stream_name
         job.status = JobStatus.RUNNING
         job._start_attempt()
+        self._changed(job, JobStatus.RUNNING)
         try:
             command = job_command(job._get_container_property("command", []), job.parameters)
             environment = {
@@ -158,6 +199,20 @@ class LocalBatch:
             output = [str(exc)]
         self._write_logs(BATCH_LOG_GROUP, job._stream_name, output)
         job._mark_stopped(success=job.exit_code == 0)
+        self._changed(job, JobStatus.SUCCEEDED if job.exit_code == 0 else JobStatus.FAILED)
+
+    def _changed(self, job: Job, status: JobStatus) -> None:
+        # moto's job status runs ahead of the job ("immediate" transitions): the detail
+        # says the status this run is at.
+        detail = {**job.describe(), "status": status.value}
+        if status in (JobStatus.RUNNABLE, JobStatus.STARTING):
+            detail.pop("startedAt", None)
+        for listener in self._on_status_change:
+            try:
+                listener(job, detail)
+            except Exception:
+                # On AWS a job's status changes whether or not anyone hears of it.
+                logger.exception("status %s of job %s not told", status.value, job.job_id)
 
 
 __all__ = ["BATCH_LOG_GROUP", "LocalBatch", "job_command"]

@@ -6,7 +6,7 @@ buses and API destinations; a rule whose target is a state machine or a function
 This adapter delivers those two kinds as EventBridge does: the target's ``Input``,
 ``InputPath`` or ``InputTransformer`` shapes the event, a state machine target starts an
 execution with a generated name, a function target is invoked asynchronously. Every other
-target is left to moto.
+target is left to moto. A disabled rule delivers to no target (moto's would).
 
 Deliveries that fail are kept in :attr:`LocalEventBridge.failed_deliveries` (the dead-letter
 queues of rules arrive with the lifecycle work).
@@ -172,6 +172,8 @@ class LocalEventBridge:
         def send_to_targets(
             rule: Rule, original_event: dict[str, Any], transform_input: bool = True
         ) -> None:
+            if rule.state != "ENABLED":
+                return  # moto delivers for a disabled rule too; EventBridge does not
             ours = [t for t in rule.targets if _service(t["Arn"]) in ("states", "lambda")]
             if len(ours) < len(rule.targets):
                 others = copy.copy(rule)

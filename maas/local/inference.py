@@ -17,6 +17,13 @@ any endpoint name, existing or not, with the same canned body. With this adapter
   ``ModelError`` (424, with ``OriginalStatusCode``, ``OriginalMessage`` and
   ``LogStreamArn``); an endpoint that does not exist or is not ``InService`` is AWS's
   ``ValidationError``, "Endpoint <name> of account <account> not found.";
+- every ``InvokeEndpoint`` that reaches a server is reported to the emulated CloudWatch as
+  SageMaker reports it, in ``AWS/SageMaker`` with the ``EndpointName`` and ``VariantName``
+  dimensions: ``Invocations`` (1), ``Invocation4XXErrors`` and ``Invocation5XXErrors`` (1
+  or 0; a timeout or a broken connection counts as a 5XX) and, when the server answered,
+  ``ModelLatency`` in microseconds. Requests refused before a server (an unknown endpoint, no
+  server) are not counted, as SageMaker does not count them either. Alarms on these metrics
+  are evaluated by :mod:`maas.local.cloudwatch`;
 - deleting the endpoint stops its server and removes its folder; stopping the runtime stops
   every server.
 
@@ -32,12 +39,15 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.exceptions import ServiceException
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
@@ -56,6 +66,8 @@ if TYPE_CHECKING:
     from maas.local.settings import LocalSettings
 
 LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
+#: Where SageMaker reports endpoint invocation metrics.
+METRICS_NAMESPACE = "AWS/SageMaker"
 #: The name SageMaker gives a model's only container in its messages.
 CONTAINER = "primary"
 _CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
@@ -107,6 +119,51 @@ class _Served:
     endpoint: FakeEndpoint
     variant: str
     server: ModelServer
+
+
+def report_invocation(
+    account_id: str,
+    region: str,
+    endpoint_name: str,
+    variant_name: str,
+    *,
+    status: int | None,
+    latency_seconds: float | None = None,
+) -> None:
+    """Put one invocation's metrics into the emulated CloudWatch, as SageMaker does.
+
+    ``status`` is the container's HTTP status, None when it never answered (a timeout, a
+    broken connection: a 5XX for SageMaker). ``ModelLatency`` is reported only for an answer.
+    """
+    dimensions = [
+        {"Name": "EndpointName", "Value": endpoint_name},
+        {"Name": "VariantName", "Value": variant_name},
+    ]
+    # moto keeps metric timestamps naive, in UTC, as its request layer parses them.
+    now = datetime.now(UTC).replace(tzinfo=None)
+    client_error = status is not None and 400 <= status < 500
+    server_error = status is None or status >= 500
+    counts = {
+        "Invocations": 1.0,
+        "Invocation4XXErrors": float(client_error),
+        "Invocation5XXErrors": float(server_error),
+    }
+    metrics: list[dict[str, Any]] = [
+        {"MetricName": name, "Value": value, "Unit": "None", "Dimensions": dimensions}
+        for name, value in counts.items()
+    ]
+    if latency_seconds is not None:
+        metrics.append(
+            {
+                "MetricName": "ModelLatency",
+                "Value": latency_seconds * 1_000_000,
+                "Unit": "Microseconds",
+                "Dimensions": dimensions,
+            }
+        )
+    for metric in metrics:
+        metric["Timestamp"] = now
+    cloudwatch_backends[account_id][region].put_metric_data(METRICS_NAMESPACE, metrics)
 
 
 class LocalInference:
@@ -266,11 +323,13 @@ class LocalInference:
             f"See https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
             f"#logEventViewer:group={log_group} in account {account_id} for more information."
         )
+        started = time.monotonic()
         try:
             status, answer_headers, answer = served.server.invoke(
                 body, forwarded, self.settings.invocation_timeout_seconds
             )
         except TimeoutError:
+            report_invocation(account_id, region, endpoint_name, served.variant, status=None)
             raise ModelError(
                 f'Received server error (0) from {CONTAINER} with message "Your invocation '
                 f"timed out while waiting for a response from container {CONTAINER}. Review "
@@ -279,10 +338,19 @@ class LocalInference:
                 log_stream_arn=log_arn,
             ) from None
         except OSError as error:
+            report_invocation(account_id, region, endpoint_name, served.variant, status=None)
             raise ModelError(
                 f'Received server error (0) from {CONTAINER} with message "{error}". {see_logs}',
                 log_stream_arn=log_arn,
             ) from None
+        report_invocation(
+            account_id,
+            region,
+            endpoint_name,
+            served.variant,
+            status=status,
+            latency_seconds=time.monotonic() - started,
+        )
         if not 200 <= status < 300:
             message = answer.decode("utf-8", errors="replace")
             kind = "client" if 400 <= status < 500 else "server"
@@ -305,8 +373,10 @@ class LocalInference:
 __all__ = [
     "CONTAINER",
     "LOG_GROUP_PREFIX",
+    "METRICS_NAMESPACE",
     "EndpointNotAvailable",
     "LocalInference",
     "ModelError",
     "health_check_failure",
+    "report_invocation",
 ]

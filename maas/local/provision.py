@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from maas.endpoints.records import table_arguments
 from maas.local.awslambda import LocalFunction
 from maas.local.events import DEFAULT_EVENT_BUS
-from maas.manifest import MANIFEST, Manifest, Ref, RefKind, RuleBus
+from maas.manifest import MANIFEST, Manifest, Ref, RefKind, RuleBus, resolve_refs
 from maas.naming import kebab
 
 if TYPE_CHECKING:
@@ -146,6 +146,14 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
     for table in manifest.tables:
         name = resources.resolve(Ref(kind=RefKind.TABLE_NAME, target=table.id))
         dynamodb.create_table(**table_arguments(name))
+        if table.time_to_live_attribute:
+            dynamodb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={
+                    "Enabled": True,
+                    "AttributeName": table.time_to_live_attribute,
+                },
+            )
         resources.tables[table.id] = name
 
     resources.event_bus = resources.settings.name_prefix
@@ -203,7 +211,7 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
         events.put_rule(
             Name=resources.name(rule.id),
             EventBusName=bus,
-            EventPattern=json.dumps(rule.event_pattern),
+            EventPattern=json.dumps(resolve_refs(rule.event_pattern, resources.resolve)),
             Description=rule.description,
         )
         events.put_targets(

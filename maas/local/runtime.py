@@ -25,6 +25,7 @@ import os
 import threading
 import time
 from contextlib import ExitStack
+from functools import partial
 from typing import TYPE_CHECKING, Any, Self
 
 import boto3
@@ -36,6 +37,7 @@ from maas.aws import reset_clients
 from maas.local import applicationautoscaling, environ, stepfunctions
 from maas.local.awslambda import LocalLambda
 from maas.local.batch import LocalBatch
+from maas.local.cloudwatch import LocalCloudWatch
 from maas.local.events import LocalEventBridge
 from maas.local.faults import FaultInjector
 from maas.local.inference import LocalInference
@@ -102,8 +104,17 @@ class LocalRuntime:
         self.sagemaker.on_deleted(self.inference.stop_server)
         self.events = LocalEventBridge(invoke_function=self.lambda_.invoke)
         self.batch = LocalBatch(aws_environment=self.aws_environment, write_logs=self.write_logs)
+        # moto's SageMaker and Batch emit no events; the adapters put AWS's on the default bus.
+        self.sagemaker.announce_state_changes(partial(self.client, "events"))
+        self.batch.announce_state_changes(partial(self.client, "events"))
         self.faults = FaultInjector(function_names=self._function_names)
         self.scheduler = LocalScheduler(self.client)
+        self.cloudwatch = LocalCloudWatch(
+            self.client,
+            account_id=self.settings.account_id,
+            region=self.settings.region,
+            interval_seconds=self.settings.alarm_evaluation_seconds,
+        )
         self._stack: ExitStack | None = None
         self._server: ThreadedMotoServer | None = None
         self._server_lock = threading.Lock()
@@ -133,6 +144,7 @@ class LocalRuntime:
                 self.events,
                 self.batch,
                 self.scheduler,
+                self.cloudwatch,
             )
             for adapter in adapters:
                 adapter.install(stack)

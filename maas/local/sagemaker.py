@@ -24,18 +24,30 @@ adapter gives moto's endpoints AWS's behaviour:
   rollback: ``InService`` on the old counts with a ``FailureReason``. An endpoint that is
   not ``InService`` refuses the update, as on AWS;
 - ``UpdateEndpoint``, which moto does not implement, moves a live endpoint to ``Updating``
-  and, after ``create_seconds``, ``InService`` on the new endpoint configuration (its
-  ``DeploymentConfig`` is accepted and not simulated: no canary fleet); when the new
-  configuration's model data is missing or a failure was injected, SageMaker's rollback:
-  ``InService`` on the old configuration with a ``FailureReason``. The local inference
-  server is not restarted on the new model (the README lists the gap);
-- listeners hear when an endpoint comes into service or goes away.
+  and, after ``create_seconds``, ``InService`` on the new endpoint configuration; when the
+  new configuration's model data is missing, a failure was injected, or one of the
+  ``DeploymentConfig``'s ``AutoRollbackConfiguration`` alarms (in moto's CloudWatch) is in
+  ``ALARM`` when the update would complete, SageMaker's rollback: ``InService`` on the old
+  configuration with a ``FailureReason``. What is not emulated: the blue/green fleet itself
+  (no second fleet, no canary or linear traffic shifting, no wait intervals or baking
+  period: the update takes ``create_seconds`` whatever the policy says), an alarm that
+  fires and clears again before the update completes, and the local inference server, which
+  is not restarted on the new model (the README lists the gap);
+- a live endpoint can be failed on purpose (:meth:`LocalSageMaker.fail_in_service`), as
+  when SageMaker cannot keep its instances healthy;
+- listeners hear when an endpoint comes into service or goes away, and of every status
+  change; :meth:`LocalSageMaker.announce_state_changes` puts SageMaker's own
+  ``SageMaker Endpoint State Change`` events on the default bus with AWS's detail
+  (moto's SageMaker emits none). Like SageMaker, it announces ``DELETING`` and nothing
+  once the endpoint is gone.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -45,12 +57,20 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.session
 from botocore.model import StringShape
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.sagemaker.exceptions import ValidationError
-from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
+from moto.sagemaker.models import (
+    FakeEndpoint,
+    FakeEndpointConfig,
+    SageMakerModelBackend,
+    sagemaker_backends,
+)
 from moto.sagemaker.responses import SageMakerResponse
 
+from maas.local.events import put_service_event
 from maas.local.modeldata import missing_model_data, model_data_location
 from maas.local.patching import add, replace
+from schemas.aws_events import ENDPOINT_STATE_CHANGE, SAGEMAKER_SOURCE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -60,6 +80,9 @@ if TYPE_CHECKING:
     #: Runs while an endpoint is created: None when it may come into service, else the
     #: reason it fails (its ``FailureReason``).
     CreationCheck: TypeAlias = Callable[[SageMakerModelBackend, FakeEndpoint], str | None]
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,6 +105,7 @@ class LocalSageMaker:
         self._checks: list[CreationCheck] = []
         self._on_in_service: list[Callable[[str, FakeEndpoint], None]] = []
         self._on_deleted: list[Callable[[str, FakeEndpoint], None]] = []
+        self._on_status_change: list[Callable[[SageMakerModelBackend, FakeEndpoint], None]] = []
 
     def fail_endpoint(self, endpoint_name: str, reason: str) -> None:
         """Make the next creation of ``endpoint_name`` end ``Failed`` with ``reason``.
@@ -90,6 +114,24 @@ class LocalSageMaker:
         """
         with self._lock:
             self._failures[endpoint_name] = reason
+
+    def fail_in_service(
+        self, endpoint_name: str, reason: str, *, account_id: str, region: str
+    ) -> None:
+        """Fail the live ``endpoint_name`` now with ``reason``.
+
+        As when SageMaker cannot keep a live endpoint's instances healthy: it is ``Failed``
+        with the ``FailureReason`` at once, listeners hear of it, and it stays until deleted.
+        """
+        backend = sagemaker_backends[account_id][region]
+        endpoint = backend.endpoints.get(endpoint_name)
+        if endpoint is None or endpoint.endpoint_status != "InService":
+            raise ValueError(f"endpoint {endpoint_name!r} is not InService")
+        endpoint.endpoint_status = "Failed"
+        # moto types the attribute as always None; AWS fills it on failure.
+        endpoint.failure_reason = reason  # type: ignore[assignment]
+        endpoint.last_modified_time = _now()
+        self._changed(backend, endpoint)
 
     def before_in_service(self, check: CreationCheck) -> None:
         """Run ``check(backend, endpoint)`` while an endpoint is created.
@@ -109,6 +151,35 @@ class LocalSageMaker:
     def on_deleted(self, listener: Callable[[str, FakeEndpoint], None]) -> None:
         """Call ``listener(account_id, endpoint)`` when an endpoint is gone."""
         self._on_deleted.append(listener)
+
+    def on_status_change(
+        self, listener: Callable[[SageMakerModelBackend, FakeEndpoint], None]
+    ) -> None:
+        """Call ``listener(backend, endpoint)`` each time an endpoint's status changes.
+
+        Creating, InService, Failed, Updating and Deleting, in that endpoint's order; not
+        when a deleted endpoint is finally gone (SageMaker's last word on it is Deleting).
+        A listener that raises is logged and does not stop the change.
+        """
+        self._on_status_change.append(listener)
+
+    def announce_state_changes(self, events: Callable[[], Any]) -> None:
+        """Put ``SageMaker Endpoint State Change`` on the default bus at each status change.
+
+        As SageMaker does on AWS, with its detail (:func:`endpoint_state_change`); ``events()``
+        gives an in-process EventBridge client.
+        """
+
+        def announce(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> None:
+            put_service_event(
+                events(),
+                source=SAGEMAKER_SOURCE,
+                detail_type=ENDPOINT_STATE_CHANGE,
+                detail=endpoint_state_change(endpoint),
+                resources=[endpoint.arn],
+            )
+
+        self.on_status_change(announce)
 
     def install(self, stack: ExitStack) -> None:
         """Patch moto's SageMaker backend until ``stack`` closes."""
@@ -144,6 +215,7 @@ class LocalSageMaker:
                 backend, endpoint_name, endpoint_config_name, tags
             )
             endpoint.endpoint_status = "Creating"
+            local._changed(backend, endpoint)
             threading.Thread(
                 target=local._create,
                 args=(backend, endpoint),
@@ -160,6 +232,7 @@ class LocalSageMaker:
             if endpoint.endpoint_status != "Deleting":
                 endpoint.endpoint_status = "Deleting"
                 endpoint.last_modified_time = _now()
+                local._changed(backend, endpoint)
                 local._after(local.timing.delete_seconds, local._finish_deleting, backend, endpoint)
 
         def update_endpoint_weights_and_capacities(
@@ -180,6 +253,7 @@ class LocalSageMaker:
             after, endpoint.production_variants = endpoint.production_variants, before
             endpoint.endpoint_status = "Updating"
             endpoint.last_modified_time = _now()
+            local._changed(backend, endpoint)
             with local._lock:
                 reason = local._failures.pop(endpoint_name, None)
             local._after(
@@ -240,8 +314,10 @@ class LocalSageMaker:
             endpoint.endpoint_status = "Failed"
             # moto types the attribute as always None; AWS fills it on failure.
             endpoint.failure_reason = reason  # type: ignore[assignment]
+            self._changed(backend, endpoint)
             return
         endpoint.endpoint_status = "InService"
+        self._changed(backend, endpoint)
         for listener in self._on_in_service:
             listener(backend.account_id, endpoint)
 
@@ -264,18 +340,27 @@ class LocalSageMaker:
             endpoint.production_variants = variants
             endpoint.failure_reason = None
         endpoint.endpoint_status = "InService"
+        self._changed(backend, endpoint)
 
     def _answer_update(self, response: SageMakerResponse) -> str:
         """moto's request layer for ``UpdateEndpoint``, which moto lacks."""
+        rollback = (response._get_param("DeploymentConfig") or {}).get(
+            "AutoRollbackConfiguration", {}
+        )
         arn = self._update_endpoint(
             response.sagemaker_backend,
             response._get_param("EndpointName"),
             response._get_param("EndpointConfigName"),
+            [alarm["AlarmName"] for alarm in rollback.get("Alarms", [])],
         )
         return json.dumps({"EndpointArn": arn})
 
     def _update_endpoint(
-        self, backend: SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str
+        self,
+        backend: SageMakerModelBackend,
+        endpoint_name: str,
+        endpoint_config_name: str,
+        rollback_alarms: list[str],
     ) -> str:
         endpoint = backend.endpoints.get(endpoint_name)
         if endpoint is None:
@@ -288,6 +373,7 @@ class LocalSageMaker:
             raise ValidationError(message=f'Could not find endpoint configuration "{arn}".')
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = _now()
+        self._changed(backend, endpoint)
         with self._lock:
             reason = self._failures.pop(endpoint_name, None)
         self._after(
@@ -296,6 +382,7 @@ class LocalSageMaker:
             backend,
             endpoint,
             endpoint_config_name,
+            rollback_alarms,
             reason,
         )
         return endpoint.arn
@@ -305,6 +392,7 @@ class LocalSageMaker:
         backend: SageMakerModelBackend,
         endpoint: FakeEndpoint,
         endpoint_config_name: str,
+        rollback_alarms: list[str],
         reason: str | None,
     ) -> None:
         if backend.endpoints.get(endpoint.endpoint_name) is not endpoint:
@@ -313,7 +401,11 @@ class LocalSageMaker:
             return
         previous = endpoint.endpoint_config_name
         endpoint.endpoint_config_name = endpoint_config_name
-        reason = reason or _missing_model_data(backend, endpoint)
+        reason = (
+            reason
+            or _missing_model_data(backend, endpoint)
+            or _alarms_firing(backend, rollback_alarms)
+        )
         endpoint.last_modified_time = _now()
         if reason:
             endpoint.endpoint_config_name = previous
@@ -326,6 +418,15 @@ class LocalSageMaker:
             )
             endpoint.failure_reason = None
         endpoint.endpoint_status = "InService"
+        self._changed(backend, endpoint)
+
+    def _changed(self, backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> None:
+        for listener in self._on_status_change:
+            try:
+                listener(backend, endpoint)
+            except Exception:
+                # On AWS a state change happens whether or not anyone hears of it.
+                logger.exception("status change of endpoint %s not told", endpoint.endpoint_name)
 
     def _finish_deleting(self, backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> None:
         if backend.endpoints.get(endpoint.endpoint_name) is endpoint:
@@ -341,6 +442,46 @@ def hosting_instance_types() -> frozenset[str]:
     shape = model.shape_for("ProductionVariantInstanceType")
     assert isinstance(shape, StringShape)
     return frozenset(shape.enum)
+
+
+def endpoint_state_change(endpoint: FakeEndpoint) -> dict[str, Any]:
+    """The detail of SageMaker's ``SageMaker Endpoint State Change`` event about ``endpoint`` now.
+
+    AWS's shape: the status in upper snake case (``InService`` is ``IN_SERVICE``), times
+    in epoch milliseconds, tags as an object.
+    """
+    detail: dict[str, Any] = {
+        "EndpointName": endpoint.endpoint_name,
+        "EndpointArn": endpoint.arn,
+        "EndpointConfigName": endpoint.endpoint_config_name,
+        "ProductionVariants": [
+            {
+                key: variant[key]
+                for key in (
+                    "VariantName",
+                    "CurrentWeight",
+                    "DesiredWeight",
+                    "CurrentInstanceCount",
+                    "DesiredInstanceCount",
+                )
+                if key in variant
+            }
+            for variant in endpoint.production_variants
+        ],
+        "EndpointStatus": re.sub(r"(?<!^)(?=[A-Z])", "_", endpoint.endpoint_status).upper(),
+        "CreationTime": _epoch_milliseconds(endpoint.creation_time),
+        "LastModifiedTime": _epoch_milliseconds(endpoint.last_modified_time),
+        "Tags": {tag["Key"]: tag["Value"] for tag in endpoint.tags},
+    }
+    if endpoint.failure_reason:
+        detail["FailureReason"] = endpoint.failure_reason
+    return detail
+
+
+def _epoch_milliseconds(moment: datetime) -> float:
+    # moto's own times are naive UTC; this adapter's are aware.
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return float(round(aware.timestamp() * 1000))
 
 
 def _validate_instance_type(config: FakeEndpointConfig, instance_type: str) -> None:
@@ -370,6 +511,17 @@ def _refuse_existing(
         raise ValidationError(message=f'Cannot create already existing {noun} "{arn}".')
 
 
+def _alarms_firing(backend: SageMakerModelBackend, alarm_names: list[str]) -> str | None:
+    """The rollback reason when any of ``alarm_names`` is in ALARM in moto's CloudWatch."""
+    alarms = cloudwatch_backends[backend.account_id][backend.region_name].alarms
+    firing = [
+        name for name in alarm_names if name in alarms and alarms[name].state_value == "ALARM"
+    ]
+    if not firing:
+        return None
+    return f"Rolled back: rollback alarm(s) in ALARM during the deployment: {', '.join(firing)}"
+
+
 def variant_containers(
     backend: SageMakerModelBackend, endpoint: FakeEndpoint
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -394,4 +546,10 @@ def _missing_model_data(backend: SageMakerModelBackend, endpoint: FakeEndpoint) 
     return None
 
 
-__all__ = ["EndpointTiming", "LocalSageMaker", "hosting_instance_types", "variant_containers"]
+__all__ = [
+    "EndpointTiming",
+    "LocalSageMaker",
+    "endpoint_state_change",
+    "hosting_instance_types",
+    "variant_containers",
+]

@@ -22,7 +22,8 @@ class LocalSettings(BaseModel):
     to pass its health check (a production variant's
     ``ContainerStartupHealthCheckTimeoutInSeconds`` overrides it), and
     ``invocation_timeout_seconds`` how long one ``InvokeEndpoint`` waits for it, as
-    SageMaker's 60 seconds do.
+    SageMaker's 60 seconds do. ``alarm_evaluation_seconds`` is how often CloudWatch alarms
+    are evaluated (see :mod:`maas.local.cloudwatch`); CloudWatch does it every minute.
     """
 
     region: str = "us-east-1"
@@ -35,6 +36,7 @@ class LocalSettings(BaseModel):
     serve_models: bool = True
     model_server_startup_seconds: float = Field(default=300.0, gt=0)
     invocation_timeout_seconds: float = Field(default=60.0, gt=0)
+    alarm_evaluation_seconds: float = Field(default=60.0, gt=0)
 
     def setting_values(self) -> dict[str, str]:
         """Values of the manifest's stage settings in this world."""

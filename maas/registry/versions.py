@@ -18,9 +18,11 @@ from maas.exceptions import Conflict, NotFound
 from schemas.packaging import ModelVersionRecord, VersionStatus
 
 if TYPE_CHECKING:
+    from schemas.aws_events import ServiceStatus
     from schemas.packaging import (
         ApprovalStatus,
         PackageManifest,
+        PackagingJob,
         PackagingRequest,
         VersionProgress,
     )
@@ -169,6 +171,33 @@ class ModelRegistry:
             {"error": error, "cause": cause[:MAX_CAUSE_LENGTH]},
         )
 
+    def observe_packaging_job(
+        self, job: PackagingJob, observation: ServiceStatus
+    ) -> ServiceStatus | None:
+        """Keep what Batch last said about the version's packaging job, while it packages.
+
+        Only annotates: the workflow alone registers or fails the version. The write holds
+        only for the execution that opened the version, while it is PACKAGING, and when no
+        later report of the job is kept (``observation.sequence``), so an older or repeated
+        event changes nothing. Returns what was kept, or None.
+        """
+        applied = self._update_packaging(
+            job.tenant_id,
+            job.model_name,
+            job.version,
+            {"packaging_job": observation.model_dump(mode="json", exclude_none=True)},
+            guard=(
+                "correlation_id = :owner "
+                "AND (attribute_not_exists(#job) OR #job.#sequence < :sequence)",
+                {"#job": "packaging_job", "#sequence": "sequence"},
+                {
+                    ":owner": {"S": job.correlation_id},
+                    ":sequence": {"N": str(observation.sequence)},
+                },
+            ),
+        )
+        return observation if applied else None
+
     def mark_registered(
         self,
         manifest: PackageManifest,
@@ -274,13 +303,24 @@ class ModelRegistry:
         model_name: str,
         version: int,
         changes: dict[str, Any],
-    ) -> None:
+        *,
+        guard: tuple[str, dict[str, str], dict[str, Any]] | None = None,
+    ) -> bool:
+        """Set ``changes`` while the version is PACKAGING; False when it was not.
+
+        ``guard`` adds a condition (expression, its names, its values) that must hold too.
+        """
         # A late report about a version that already left PACKAGING changes nothing.
         names = {"#status": "status", "#updated": "updated_at"}
         values: dict[str, Any] = {
             ":packaging": {"S": VersionStatus.PACKAGING.value},
             ":updated": {"S": _now().isoformat()},
         }
+        condition = "#status = :packaging"
+        if guard:
+            condition = f"{condition} AND ({guard[0]})"
+            names |= guard[1]
+            values |= guard[2]
         assignments = ["#updated = :updated"]
         for index, (name, value) in enumerate(changes.items()):
             names[f"#f{index}"] = name
@@ -291,13 +331,15 @@ class ModelRegistry:
                 TableName=self.table_name,
                 Key=key(_partition(tenant_id), _version_sort_key(model_name, version)),
                 UpdateExpression=f"SET {', '.join(assignments)}",
-                ConditionExpression="#status = :packaging",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
         except Exception as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
+            return False
+        return True
 
 
 __all__ = ["MAX_CAUSE_LENGTH", "ModelRegistry"]

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
 from maas.cli.demo import run_demo
 from maas.cli.main import app
 from maas.local import LocalSettings
-
-pytestmark = pytest.mark.xdist_group("demo")
 
 
 def test_the_demo_packages_serves_and_tears_down_a_real_model() -> None:

@@ -338,6 +338,28 @@ def test_a_delivery_that_fails_is_kept_with_its_rule_and_target(
     assert "StateMachineDoesNotExist" in failures[0].error
 
 
+def test_a_disabled_rule_delivers_nothing(
+    runtime: LocalRuntime,
+    source: str,
+    create_state_machine: Callable[[dict[str, Any]], str],
+    add_rule: Callable[..., str],
+    *,
+    publish: Callable[..., None],
+    delivered: Delivered,
+) -> None:
+    disabled = create_state_machine(ECHO_MACHINE)
+    enabled = create_state_machine(ECHO_MACHINE)
+    rule = add_rule({"source": [source]}, {"Arn": disabled})
+    add_rule({"source": [source]}, {"Arn": enabled})
+    runtime.client("events").disable_rule(Name=rule, EventBusName=runtime.resources.event_bus)
+
+    publish(DETAIL)
+
+    delivered(enabled)
+    stepfunctions = runtime.client("stepfunctions")
+    assert stepfunctions.list_executions(stateMachineArn=disabled)["executions"] == []
+
+
 # AWS services' own events: the default bus
 
 

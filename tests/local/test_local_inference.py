@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -324,6 +325,47 @@ def test_the_servers_output_and_each_invocation_reach_the_endpoints_log_group(
     assert [stream["logStreamName"].split("/")[0] for stream in streams["logStreams"]] == [
         "AllTraffic"
     ]
+
+
+# Metrics
+
+
+def test_each_invocation_is_reported_to_cloudwatch_as_sagemaker_reports_it(
+    runtime: LocalRuntime, endpoint: str, invoke: Callable[..., Any]
+) -> None:
+    cloudwatch = runtime.client("cloudwatch")
+
+    def totals() -> dict[str, float]:
+        found: dict[str, float] = {}
+        for metric in ("Invocations", "Invocation4XXErrors", "Invocation5XXErrors", "ModelLatency"):
+            answer = cloudwatch.get_metric_statistics(
+                Namespace="AWS/SageMaker",
+                MetricName=metric,
+                Dimensions=[
+                    {"Name": "EndpointName", "Value": endpoint},
+                    {"Name": "VariantName", "Value": "AllTraffic"},
+                ],
+                StartTime=datetime.now(UTC) - timedelta(hours=1),
+                EndTime=datetime.now(UTC) + timedelta(minutes=1),
+                Period=7200,
+                Statistics=["Sum", "SampleCount"],
+            )
+            statistic = "SampleCount" if metric == "ModelLatency" else "Sum"
+            found[metric] = sum(point[statistic] for point in answer["Datapoints"])
+        return found
+
+    before = totals()
+    invoke(endpoint, {"inputs": "Hello", "parameters": {"max_new_tokens": 2}})
+    with pytest.raises(ClientError):
+        invoke(endpoint, {"inputs": "Hi", "parameters": {"max_tokens": 5}})
+    after = totals()
+
+    assert {metric: after[metric] - before[metric] for metric in after} == {
+        "Invocations": 2,
+        "Invocation4XXErrors": 1,
+        "Invocation5XXErrors": 0,
+        "ModelLatency": 2,
+    }
 
 
 # Endpoints whose model cannot be served

@@ -1,7 +1,7 @@
 """Synthesize the CDK app once for every stack test, the way ``app.py`` does.
 
-Synthesis takes seconds, so it happens once per session (and, through the ``stacks``
-xdist group, in one worker). A synthesis that fails (cdk-nag, the observability aspect)
+Synthesis takes seconds, so it happens once per session (and, through the scheduler in
+``tests/conftest.py``, in one worker). A synthesis that fails (cdk-nag, the observability aspect)
 does not error the fixture: the tests that need templates fail with the reason, and the
 compliance tests say which findings caused it.
 """

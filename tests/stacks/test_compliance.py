@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from stacks.control_plane import ControlPlane
     from tests.stacks.synthesis import Synthesized
 
-pytestmark = [pytest.mark.stacks, pytest.mark.xdist_group("stacks")]
+pytestmark = pytest.mark.stacks
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 DOCS = PROJECT_ROOT / "docs" / "stacks.md"

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from stacks.control_plane import ControlPlane
 
-pytestmark = [pytest.mark.stacks, pytest.mark.xdist_group("stacks")]
+pytestmark = pytest.mark.stacks
 
 KEY_ARN = {"Fn::GetAtt": [Match.string_like_regexp("^EncryptionKey"), "Arn"]}
 
@@ -145,10 +145,36 @@ def test_every_manifest_table_is_built_alike(
         spec.id: foundation_json["Resources"][logical_id_of(plane.foundation.tables[spec.id])]
         for spec in MANIFEST.tables
     }
-    assert {"EndpointsTable", "ModelsTable"} <= set(built)
-    first, *others = built.values()
+    assert {"EndpointsTable", "ModelsTable", "IdempotencyTable"} <= set(built)
+    # Alike but for the time to live a table's spec asks for.
+    first, *others = (
+        {
+            **table,
+            "Properties": {
+                key: value
+                for key, value in table["Properties"].items()
+                if key != "TimeToLiveSpecification"
+            },
+        }
+        for table in built.values()
+    )
     for table in others:
         assert table == first
+
+
+def test_a_table_with_a_time_to_live_attribute_expires_items_by_it(
+    foundation_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    for spec in MANIFEST.tables:
+        table = foundation_json["Resources"][logical_id_of(plane.foundation.tables[spec.id])]
+        expected = (
+            {"AttributeName": spec.time_to_live_attribute, "Enabled": True}
+            if spec.time_to_live_attribute
+            else None
+        )
+        assert table["Properties"].get("TimeToLiveSpecification") == expected
+    idempotency = next(spec for spec in MANIFEST.tables if spec.id == "IdempotencyTable")
+    assert idempotency.time_to_live_attribute == "expiration"
 
 
 def test_bus_is_archived_for_replay(foundation: Template, plane: ControlPlane) -> None:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from maas.manifest import MANIFEST
-from maas.naming import ttl_schedule_name
-from stacks.iam_policies import TENANT_TAG, TTL_SCHEDULE_PREFIX
+from maas.naming import IDLE_ALARM_PREFIX, hours_schedule_name, idle_alarm_name, ttl_schedule_name
+from stacks.iam_policies import HOURS_SCHEDULE_PREFIXES, TENANT_TAG, TTL_SCHEDULE_PREFIX
 from tests.stacks.cfn_template import (
     as_list,
     function_by_handler,
@@ -22,7 +22,7 @@ from tests.stacks.cfn_template import (
 if TYPE_CHECKING:
     from stacks.control_plane import ControlPlane
 
-pytestmark = [pytest.mark.stacks, pytest.mark.xdist_group("stacks")]
+pytestmark = pytest.mark.stacks
 
 #: Actions AWS authorizes on no resource narrower than "*"; nothing else may get "*".
 ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
@@ -59,36 +59,31 @@ _VERSION_RECORDS = {
     "kms:Encrypt",
     "kms:GenerateDataKey",
 }
+#: The KMS key through DynamoDB, for the tables' encrypted items.
+_TABLE_KEY = {"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}
+#: Keys of an endpoint's record: read, then guarded updates.
+_ENDPOINT_RECORDS = {"dynamodb:GetItem", "dynamodb:UpdateItem"} | _TABLE_KEY
+#: Powertools Idempotency's calls on its table: mark in progress, read, complete, forget.
+_IDEMPOTENCY = {
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+}
 #: What each function may do besides writing its logs and traces.
 FUNCTION_ACTIONS = {
     # maas.endpoints.plan.resolve_model: a registered version's record.
     "PlanDeployment": {"dynamodb:GetItem", "kms:Decrypt", "kms:DescribeKey"},
-    "PlanTeardown": {
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "kms:Decrypt",
-        "kms:DescribeKey",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
-    },
-    # maas.endpoints.records.EndpointRegistry.begin_update: read, then a guarded put.
-    "PlanScaling": {
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "kms:Decrypt",
-        "kms:DescribeKey",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
-    },
-    "RecordEndpointStatus": {
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "kms:Decrypt",
-        "kms:DescribeKey",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
-    },
-    "PublishEvent": {"events:PutEvents"},
+    "PlanTeardown": _ENDPOINT_RECORDS | _IDEMPOTENCY,
+    # maas.endpoints.records.EndpointRegistry.begin_update: read, then a guarded update.
+    "PlanScaling": _ENDPOINT_RECORDS | _IDEMPOTENCY,
+    # The endpoint's record (guarded writes) and the version it moves to (get).
+    "PlanUpdate": _ENDPOINT_RECORDS | _IDEMPOTENCY,
+    # maas.endpoints.records.EndpointRegistry.begin_stop / begin_start: read, guarded update.
+    **{function_id: _ENDPOINT_RECORDS | _IDEMPOTENCY for function_id in ("PlanStop", "PlanStart")},
+    "RecordEndpointStatus": _ENDPOINT_RECORDS,
+    # A repeated announcement gets the first one's event id (functions.common.idempotency).
+    "PublishEvent": {"events:PutEvents"} | _IDEMPOTENCY | _TABLE_KEY,
     # What maas.endpoints.cleanup.DeploymentCleaner calls, plus the alarms that
     # deregistering a scalable target deletes.
     "CleanupDeployment": {
@@ -103,9 +98,11 @@ FUNCTION_ACTIONS = {
         "scheduler:DeleteSchedule",
     },
     # maas.registry.ModelRegistry.open_version: query the versions, count, put the record.
-    "PlanPackaging": _VERSION_RECORDS | {"dynamodb:Query", "dynamodb:UpdateItem"},
+    # functions.common.idempotency: Powertools marks, completes and (on error) forgets.
+    "PlanPackaging": _VERSION_RECORDS | _IDEMPOTENCY | {"dynamodb:Query"},
     # maas.registry.packaging_steps.register_version and maas.registry.ModelPackages.
     "RegisterModelVersion": _VERSION_RECORDS
+    | _IDEMPOTENCY
     | {
         "s3:GetObject",
         "s3:ListBucket",
@@ -117,9 +114,37 @@ FUNCTION_ACTIONS = {
         "sagemaker:ListModelPackages",
     },
     # maas.registry.packaging_steps.fail_version: delete_prefix, then the FAILED record.
-    "FailModelVersion": _VERSION_RECORDS | {"s3:ListBucket", "s3:DeleteObject"},
+    "FailModelVersion": _VERSION_RECORDS | _IDEMPOTENCY | {"s3:ListBucket", "s3:DeleteObject"},
     # functions.start_lifecycle: one StartExecution, named after the request.
     "StartLifecycle": {"states:StartExecution"},
+    # maas.endpoints.idle.IdleTeardown: the alarm's tags and configuration, the endpoint's
+    # record, an early alarm set back to OK, one StartExecution of teardown.
+    "TearDownIdleEndpoint": {
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:ListTagsForResource",
+        "cloudwatch:SetAlarmState",
+        "dynamodb:GetItem",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "states:StartExecution",
+    },
+    # maas.endpoints.records.EndpointRegistry.observe_sagemaker: a read, guarded updates.
+    "EndpointStateChanged": {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+    },
+    # maas.registry.ModelRegistry.observe_packaging_job: one guarded update.
+    "PackagingJobChanged": {
+        "dynamodb:UpdateItem",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+    },
     # maas.endpoints.reconcile.Reconciler: every record against every tagged resource;
     # repairs are guarded puts, orphans are deleted only when a run asks; then the reports.
     "ReconcileEndpoints": {
@@ -244,7 +269,9 @@ def test_pass_role_names_one_role_and_the_service_it_is_passed_to(
         for statement in _identity_statements(lifecycle_json)
         if "iam:PassRole" in as_list(statement["Action"])
     ]
-    assert len(pass_role) == len(MANIFEST.roles)
+    # Each machine that passes a role has its own statement; together they pass every role.
+    passed = {statement["Resource"]["Fn::GetAtt"][0] for statement in pass_role}
+    assert len(passed) == len(MANIFEST.roles)
     for statement in pass_role:
         assert statement["Action"] == "iam:PassRole"
         role = statement["Resource"]["Fn::GetAtt"][0]
@@ -320,11 +347,14 @@ def test_state_machine_invokes_exactly_its_substituted_functions(
     assert invoked == substituted
 
 
-def test_ttl_schedules_are_scoped_to_the_prefix_the_names_use() -> None:
+def test_schedules_are_scoped_to_the_prefixes_the_names_use() -> None:
     assert ttl_schedule_name("acme", "chat").startswith(TTL_SCHEDULE_PREFIX)
+    stop, start = HOURS_SCHEDULE_PREFIXES
+    assert hours_schedule_name("acme", "chat", "stop").startswith(stop)
+    assert hours_schedule_name("acme", "chat", "start").startswith(start)
 
 
-def test_schedules_are_created_and_deleted_only_under_the_ttl_prefix(
+def test_schedules_are_created_and_deleted_only_under_the_product_prefixes(
     lifecycle_json: dict[str, Any],
 ) -> None:
     schedule_statements = [
@@ -333,22 +363,41 @@ def test_schedules_are_created_and_deleted_only_under_the_ttl_prefix(
         if any(action.startswith("scheduler:") for action in as_list(statement["Action"]))
     ]
     assert schedule_statements
+    allowed = {
+        f":schedule/default/{prefix}*" for prefix in (TTL_SCHEDULE_PREFIX, *HOURS_SCHEDULE_PREFIXES)
+    }
     for statement in schedule_statements:
+        for resource in as_list(statement["Resource"]):
+            assert resource["Fn::Join"][1][-1] in allowed
+
+
+def test_only_idle_alarms_may_be_set_to_a_state(lifecycle_json: dict[str, Any]) -> None:
+    assert idle_alarm_name("acme", "chat").startswith(IDLE_ALARM_PREFIX)
+    statements = [
+        statement
+        for statement in _identity_statements(lifecycle_json)
+        if "cloudwatch:SetAlarmState" in as_list(statement["Action"])
+    ]
+    assert statements
+    for statement in statements:
         [resource] = as_list(statement["Resource"])
-        assert resource["Fn::Join"][1][-1] == f":schedule/default/{TTL_SCHEDULE_PREFIX}*"
+        assert resource["Fn::Join"][1][-1] == f":alarm:{IDLE_ALARM_PREFIX}*"
 
 
-def test_scheduler_role_may_only_start_teardown_and_invoke_the_reconciler(
+def test_scheduler_role_may_only_start_its_workflows_and_invoke_the_reconciler(
     lifecycle_json: dict[str, Any], plane: ControlPlane
 ) -> None:
     statements = policy_statements(lifecycle_json, _service_role(lifecycle_json, "SchedulerRole"))
-    teardown = plane.lifecycle.state_machines["Teardown"].state_machine
+    machines = plane.lifecycle.state_machines
     reconciler = plane.lifecycle.functions["ReconcileEndpoints"].function
     assert statements == [
         {
             "Action": "states:StartExecution",
             "Effect": "Allow",
-            "Resource": {"Ref": logical_id_of(teardown)},
+            "Resource": [
+                {"Ref": logical_id_of(machines[machine_id].state_machine)}
+                for machine_id in ("StartEndpoint", "StopEndpoint", "Teardown")
+            ],
         },
         {
             "Action": "lambda:InvokeFunction",

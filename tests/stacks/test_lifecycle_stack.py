@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from stacks.control_plane import ControlPlane
 
-pytestmark = [pytest.mark.stacks, pytest.mark.xdist_group("stacks")]
+pytestmark = pytest.mark.stacks
 
 
 def test_one_function_per_manifest_function(lifecycle_json: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from stacks.control_plane import ControlPlane
     from tests.stacks.synthesis import Synthesized
 
-pytestmark = [pytest.mark.stacks, pytest.mark.xdist_group("stacks")]
+pytestmark = pytest.mark.stacks
 
 
 def _state_machines_by_definition(

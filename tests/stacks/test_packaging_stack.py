@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from stacks.control_plane import ControlPlane
     from tests.stacks.synthesis import Synthesized
 
-pytestmark = [pytest.mark.stacks, pytest.mark.xdist_group("stacks")]
+pytestmark = pytest.mark.stacks
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 #: The EC2 option as a stage would configure it.

@@ -29,7 +29,7 @@ from stacks.control_plane import build  # noqa: E402
 if TYPE_CHECKING:
     from pathlib import Path
 
-pytestmark = [pytest.mark.stacks, pytest.mark.xdist_group("stacks")]
+pytestmark = pytest.mark.stacks
 
 RULE = RuleSpec(
     id="TeardownRequestedRule",

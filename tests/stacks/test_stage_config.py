@@ -8,7 +8,7 @@ from maas.manifest import EVENT_BUS, MANIFEST, PROJECT_ROOT, function_arn, setti
 from stacks.config import PackagingConfig, StageConfig, StageConfigError, read_cdk_json_context
 from stacks.refs import RefResolver, UnresolvedRefError
 
-pytestmark = [pytest.mark.stacks, pytest.mark.xdist_group("stacks")]
+pytestmark = pytest.mark.stacks
 
 
 def test_cdk_json_describes_the_stage_it_names() -> None:

@@ -11,6 +11,7 @@ import pytest
 from maas.endpoints import DeploymentCleaner, plan_deployment
 from maas.local import applicationautoscaling
 from schemas import DeploymentRequest
+from schemas.hours import OFFICE_HOURS_EXAMPLE
 from tests.factories import ARTIFACTS_BUCKET, deployment_request, in_one_hour
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ def clients(aws: None) -> Iterator[dict[str, Any]]:
             "sagemaker": boto3.client("sagemaker"),
             "autoscaling": boto3.client("application-autoscaling"),
             "scheduler": boto3.client("scheduler"),
+            "cloudwatch": boto3.client("cloudwatch"),
         }
 
 
@@ -151,4 +153,29 @@ def test_registered_scaling_and_schedule_are_deleted(clients: dict[str, Any]) ->
     ]
     targets = clients["autoscaling"].describe_scalable_targets(ServiceNamespace="sagemaker")
     assert targets["ScalableTargets"] == []
+    assert clients["scheduler"].list_schedules()["Schedules"] == []
+
+
+def test_the_hours_schedules_are_deleted_and_a_missing_one_is_absent(
+    clients: dict[str, Any],
+) -> None:
+    plan = plan_deployment(
+        DeploymentRequest.model_validate(deployment_request(hours=OFFICE_HOURS_EXAMPLE)),
+        correlation_id="deploy-1",
+        artifacts_bucket=ARTIFACTS_BUCKET,
+        poll_interval_seconds=1,
+        max_status_checks=5,
+    )
+    assert plan.hours is not None
+    stop, start = plan.hours.stop, plan.hours.start
+    clients["scheduler"].create_schedule(
+        Name=stop.Name,
+        ScheduleExpression=stop.ScheduleExpression,
+        ScheduleExpressionTimezone=stop.ScheduleExpressionTimezone,
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": "arn:aws:states:us-east-1:123456789012:stateMachine:t", "RoleArn": ROLE},
+    )
+    report = cleaner(clients).clean(plan)
+    assert report.deleted == [f"schedule/{stop.Name}"]
+    assert f"schedule/{start.Name}" in report.absent
     assert clients["scheduler"].list_schedules()["Schedules"] == []

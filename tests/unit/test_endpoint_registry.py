@@ -70,6 +70,18 @@ def test_only_the_owning_execution_moves_a_record_on(registry: EndpointRegistry)
     assert registry.get("acme", "chat").status is EndpointStatus.IN_SERVICE
 
 
+def test_a_retried_step_finds_its_own_transition_done(registry: EndpointRegistry) -> None:
+    # Step Functions retries a step whose invocation timed out after it had written.
+    plan = a_plan("deploy-1")
+    registry.begin_deployment(plan)
+    assert registry.begin_deployment(plan).status is EndpointStatus.CREATING
+    first = registry.mark_in_service("acme", "chat", correlation_id="deploy-1", endpoint_arn="a")
+    again = registry.mark_in_service("acme", "chat", correlation_id="deploy-1", endpoint_arn="a")
+    assert again == first
+    with pytest.raises(Conflict, match="is IN_SERVICE; it cannot become IN_SERVICE"):
+        registry.mark_in_service("acme", "chat", correlation_id="intruder", endpoint_arn="a")
+
+
 def test_teardown_cannot_start_while_the_endpoint_is_being_created(
     registry: EndpointRegistry,
 ) -> None:

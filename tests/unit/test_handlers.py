@@ -147,7 +147,10 @@ def test_an_unknown_transition_is_a_validation_error(
 
 def test_publish_event_returns_the_event_id(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     boto3.client("events").create_event_bus(Name="maas")
-    publish = load("publish_event", monkeypatch, EVENT_BUS_NAME="maas")
+    boto3.client("dynamodb").create_table(**table_arguments("idempotency"))
+    publish = load(
+        "publish_event", monkeypatch, EVENT_BUS_NAME="maas", IDEMPOTENCY_TABLE_NAME="idempotency"
+    )
     result = publish.handler(
         {
             "detail_type": "EndpointDeploymentFailed",

@@ -177,3 +177,18 @@ def test_a_record_stuck_in_flight_is_reported(world: dict[str, Any]) -> None:
     assert (finding.kind, finding.action) == ("stuck_record", "reported")
     assert "owned by execution deploy-stuck" in finding.detail
     assert world["registry"].get("acme", "stuck").status is EndpointStatus.CREATING
+
+
+def test_a_stopped_endpoint_is_neither_drifted_nor_its_configuration_orphaned(
+    world: dict[str, Any],
+) -> None:
+    plan = deployed(world, "chat")
+    registry: EndpointRegistry = world["registry"]
+    registry.begin_stop("acme", "chat", correlation_id="stop-1")
+    world["sagemaker"].delete_endpoint(EndpointName="chat")
+    registry.mark_stopped("acme", "chat", correlation_id="stop-1")
+    assert reconcile(world, delete_orphans=True) == []
+    assert registry.get("acme", "chat").status is EndpointStatus.STOPPED
+    sagemaker = world["sagemaker"]
+    assert sagemaker.describe_endpoint_config(EndpointConfigName=plan.endpoint_config_name)
+    assert sagemaker.describe_model(ModelName=plan.model_name)

@@ -17,11 +17,14 @@ if TYPE_CHECKING:
 
 #: Endpoints come into service after one status check or two: the Wait loop really runs.
 #: The workflows deploy placeholder artifacts (``upload_artifact``): no model is served.
+#: Alarms are evaluated when a test says so (``runtime.cloudwatch.evaluate(now=...)``), never
+#: by the minute timer behind its back.
 FAST = LocalSettings(
     endpoint_create_seconds=1.0,
     endpoint_delete_seconds=0.5,
     endpoint_poll_seconds=1,
     serve_models=False,
+    alarm_evaluation_seconds=24 * 3600,
 )
 
 

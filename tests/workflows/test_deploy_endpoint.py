@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from maas.executions import ExecutionSnapshot
     from maas.local import LocalRuntime
 
-pytestmark = pytest.mark.xdist_group("deploy_endpoint")
-
 
 @pytest.fixture(scope="module")
 def in_service(runtime: LocalRuntime) -> ExecutionSnapshot:

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
     from maas.local import LocalRuntime
 
-pytestmark = pytest.mark.xdist_group("lifecycle")
-
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:

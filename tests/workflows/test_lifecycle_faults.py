@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
     from maas.local import LocalRuntime
 
-pytestmark = pytest.mark.xdist_group("lifecycle")
 
 AUTOSCALING = {"min_capacity": 1, "max_capacity": 2}
 
@@ -130,3 +129,72 @@ def test_a_packaging_job_that_exits_non_zero_fails_the_package_stage_once(
     assert packaging_failed["model_name"] == "tiny-fault-job"
     assert children(runtime, "fault-job") == {"fault-job-package": "FAILED"}
     assert_nothing_left(runtime, "chat-fault-job")
+
+
+def test_an_endpoint_that_goes_failed_fails_the_deploy_stage_once_and_leaves_nothing(
+    runtime: LocalRuntime, tiny_model: Path
+) -> None:
+    runtime.sagemaker.fail_endpoint("chat-fault-failed", "CUDA out of memory (injected)")
+    request = lifecycle_request(tiny_model, "fault-failed")
+    request["deployment"]["autoscaling"] = AUTOSCALING
+
+    snapshot = run_lifecycle(runtime, request)
+
+    assert snapshot.status == "FAILED"
+    [failed] = events_of(runtime, "LifecycleFailed", "fault-failed")
+    assert failed["stage"] == "deploy"
+    assert "CUDA out of memory (injected)" in failed["cause"]
+    [deployment_failed] = events_of(runtime, "EndpointDeploymentFailed", "fault-failed-deploy")
+    assert deployment_failed["error"] == "Maas.EndpointFailed"
+    assert "CUDA out of memory (injected)" in deployment_failed["cause"]
+    assert status_of(runtime, "chat-fault-failed") == "FAILED"
+    assert_nothing_left(runtime, "chat-fault-failed")
+
+
+def test_a_timed_out_function_is_retried_and_the_lifecycle_succeeds(
+    runtime: LocalRuntime, tiny_model: Path
+) -> None:
+    fault = runtime.faults.time_out_function("RecordEndpointStatus")
+
+    snapshot = run_lifecycle(runtime, lifecycle_request(tiny_model, "fault-timeout"))
+
+    assert snapshot.status == "SUCCEEDED", snapshot.cause
+    assert fault.fired == 1
+    assert events_of(runtime, "LifecycleFailed", "fault-timeout") == []
+    assert status_of(runtime, "chat-fault-timeout") == "DELETED"
+    assert_nothing_left(runtime, "chat-fault-timeout")
+
+
+def test_a_function_that_keeps_timing_out_fails_the_stage_once_and_leaves_nothing(
+    runtime: LocalRuntime, tiny_model: Path
+) -> None:
+    fault = runtime.faults.time_out_function("PlanDeployment", times=10)
+
+    snapshot = run_lifecycle(runtime, lifecycle_request(tiny_model, "fault-hung"))
+
+    assert snapshot.status == "FAILED"
+    assert 1 < fault.fired < 10  # retried, then given up on
+    [failed] = events_of(runtime, "LifecycleFailed", "fault-hung")
+    assert failed["stage"] == "deploy"
+    assert "Sandbox.Timedout" in failed["cause"]
+    assert status_of(runtime, "chat-fault-hung") is None
+    assert_nothing_left(runtime, "chat-fault-hung")
+
+
+def test_throttled_teardown_calls_are_retried_and_nothing_is_left(
+    runtime: LocalRuntime, tiny_model: Path
+) -> None:
+    deleted = runtime.faults.inject("sagemaker", "DeleteEndpoint", "ThrottlingException", times=2)
+    deregistered = runtime.faults.inject(
+        "application-autoscaling", "DeregisterScalableTarget", "ConcurrentUpdateException"
+    )
+    config = runtime.faults.inject("sagemaker", "DeleteEndpointConfig", "InternalFailure")
+    request = lifecycle_request(tiny_model, "fault-teardown")
+    request["deployment"]["autoscaling"] = AUTOSCALING
+
+    snapshot = run_lifecycle(runtime, request)
+
+    assert snapshot.status == "SUCCEEDED", snapshot.cause
+    assert (deleted.fired, deregistered.fired, config.fired) == (2, 1, 1)
+    assert status_of(runtime, "chat-fault-teardown") == "DELETED"
+    assert_nothing_left(runtime, "chat-fault-teardown")

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from maas.executions import ExecutionSnapshot, wait_for_execution
-from maas.local.demo_model import demo_model_path
 from maas.registry import ModelRegistry, model_package_group_name
 from schemas import ModelPackaged, ModelPackagingFailed, PackageManifest
 from schemas.packaging import MANIFEST_FILE, VersionStatus
 from tests.factories import packaging_request
+from tests.fixtures.models import tiny_llama_tensors, write_tiny_llama
 from tests.workflows.conftest import events_of, run
 
 if TYPE_CHECKING:
@@ -21,10 +21,9 @@ if TYPE_CHECKING:
 
     from maas.local import LocalRuntime
 
-pytestmark = pytest.mark.xdist_group("package_model")
 
-#: Converting the GGUF file takes most of a minute on two cores.
-PACKAGING_TIMEOUT_SECONDS = 600
+#: The packaging job imports torch and transformers: seconds, more on a busy machine.
+PACKAGING_TIMEOUT_SECONDS = 300
 
 
 def package(runtime: LocalRuntime, document: dict[str, Any]) -> ExecutionSnapshot:
@@ -51,17 +50,22 @@ def objects_under(runtime: LocalRuntime, uri: str) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def packaged(runtime: LocalRuntime) -> ExecutionSnapshot:
-    """The demo's GGUF file packaged once, shared by the tests below."""
+def packaged(runtime: LocalRuntime, tmp_path_factory: pytest.TempPathFactory) -> ExecutionSnapshot:
+    """A tiny Llama packaged once, shared by the tests below.
+
+    The demo's GGUF file takes the same path end to end in ``tests/e2e/test_demo.py``; its
+    conversion is tested in ``tests/unit/packaging``.
+    """
+    model = write_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
     document = packaging_request(
         model_name="smollm2",
-        source={"kind": "local", "path": str(demo_model_path())},
+        source={"kind": "local", "path": str(model)},
         serving={"context_tokens": 2048, "concurrent_requests": 4},
     )
     return package(runtime, document)
 
 
-def test_a_gguf_file_becomes_a_registered_version(
+def test_a_local_model_becomes_a_registered_version(
     runtime: LocalRuntime, packaged: ExecutionSnapshot
 ) -> None:
     assert packaged.status == "SUCCEEDED", packaged.cause
@@ -69,9 +73,22 @@ def test_a_gguf_file_becomes_a_registered_version(
     assert record.status is VersionStatus.REGISTERED
     assert record.correlation_id == packaged.name
     assert record.image_uri and "djl-inference" in record.image_uri
-    assert record.advisor_report and record.advisor_report["weight_bytes"] > 200_000_000
+    # bf16: two bytes a parameter.
+    parameters = sum(tensor.size for tensor in tiny_llama_tensors().values())
+    assert record.advisor_report and record.advisor_report["weight_bytes"] == 2 * parameters
     assert record.instance_type and record.instance_type.startswith("ml.")
     assert packaged.path[-2:] == ["Announce the version", "Version registered"]
+
+
+def test_the_version_shows_what_batch_said_of_its_packaging_job(
+    runtime: LocalRuntime, packaged: ExecutionSnapshot
+) -> None:
+    record = registry(runtime).get("acme", "smollm2", packaged.output["version"])
+    # Batch's events reach the record while the version packages; the last one kept is the
+    # running job, or its success when that came before the registration.
+    assert record.packaging_job is not None
+    assert record.packaging_job.status in {"RUNNING", "SUCCEEDED"}
+    assert record.packaging_job.reason is None
 
 
 def test_every_packaged_file_is_in_s3_as_the_manifest_lists_it(

@@ -6,8 +6,6 @@ import json
 import time
 from typing import TYPE_CHECKING
 
-import pytest
-
 from maas.events import read_event_log
 from schemas import EndpointStatus
 from schemas.events import ReconcileReport
@@ -18,8 +16,6 @@ if TYPE_CHECKING:
 
     from maas.executions import ExecutionSnapshot
     from maas.local import LocalRuntime
-
-pytestmark = pytest.mark.xdist_group("reconcile")
 
 
 def reconcile(runtime: LocalRuntime) -> dict[str, int]:
@@ -45,12 +41,18 @@ def test_an_endpoint_deleted_behind_the_platforms_back_is_repaired_and_reported(
     deployed = deploy(endpoint_name="vanishing")
     assert deployed.status == "SUCCEEDED", deployed.cause
     sagemaker = runtime.client("sagemaker")
-    sagemaker.delete_endpoint(EndpointName="vanishing")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(
-        e["EndpointName"] == "vanishing" for e in sagemaker.list_endpoints()["Endpoints"]
-    ):
-        time.sleep(0.2)
+    # SageMaker's state change event is lost: the reconciler is what finds the drift.
+    events, rule = runtime.client("events"), runtime.resources.name("EndpointStateChangeRule")
+    events.disable_rule(Name=rule)
+    try:
+        sagemaker.delete_endpoint(EndpointName="vanishing")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(
+            e["EndpointName"] == "vanishing" for e in sagemaker.list_endpoints()["Endpoints"]
+        ):
+            time.sleep(0.2)
+    finally:
+        events.enable_rule(Name=rule)
 
     assert reconcile(runtime).get("drifted_record:repaired") == 1
 

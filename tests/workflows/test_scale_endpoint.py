@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from maas.executions import ExecutionSnapshot
     from maas.local import LocalRuntime
 
-pytestmark = pytest.mark.xdist_group("scale_endpoint")
 
 RESOURCE_ID = "endpoint/{}/variant/AllTraffic"
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
 from maas.endpoints.inventory import sagemaker_resources
 from schemas import EndpointDeleted
 from tests.factories import in_one_hour
@@ -16,8 +14,6 @@ if TYPE_CHECKING:
 
     from maas.executions import ExecutionSnapshot
     from maas.local import LocalRuntime
-
-pytestmark = pytest.mark.xdist_group("teardown")
 
 
 def teardown(runtime: LocalRuntime, endpoint_name: str, **overrides: object) -> ExecutionSnapshot:

@@ -6,8 +6,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import pytest
-
 from tests.workflows.conftest import published, record
 
 if TYPE_CHECKING:
@@ -16,7 +14,6 @@ if TYPE_CHECKING:
     from maas.executions import ExecutionSnapshot
     from maas.local import LocalRuntime
 
-pytestmark = pytest.mark.xdist_group("time_to_live")
 
 #: Long enough for the deployment to finish first: a schedule due while the endpoint is
 #: still being created would find it not yet in service.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -12,9 +11,9 @@ from maas.endpoints.plan import resolve_model
 from maas.endpoints.records import table_arguments
 from maas.exceptions import Conflict, NotFound
 from maas.registry import ModelRegistry
-from schemas import DeploymentRequest, PackageManifest, PackagingRequest
+from schemas import DeploymentRequest, PackagingRequest
 from schemas.packaging import ApprovalStatus, VersionProgress, VersionStatus
-from tests.factories import ARTIFACTS_BUCKET, IMAGE_URI, packaging_request
+from tests.factories import ARTIFACTS_BUCKET, IMAGE_URI, package_manifest, packaging_request
 
 
 @pytest.fixture
@@ -33,26 +32,6 @@ def open_version(registry: ModelRegistry, correlation_id: str, **overrides: Any)
         execution_arn=None,
         artifacts_bucket=ARTIFACTS_BUCKET,
     )
-
-
-def manifest_for(record: Any, **overrides: Any) -> PackageManifest:
-    document = {
-        "tenant_id": record.tenant_id,
-        "model_name": record.model_name,
-        "version": record.version,
-        "correlation_id": record.correlation_id,
-        "source": record.source.model_dump(),
-        "architecture": "llama",
-        "artifact_uri": record.artifact_uri,
-        "files": [],
-        "total_bytes": 0,
-        "image_uri": IMAGE_URI,
-        "instance_type": "ml.g6.xlarge",
-        "serving_properties": "engine=Python\n",
-        "advisor_report": {"weight_bytes": 1},
-        "created_at": datetime.now(UTC).isoformat(),
-    }
-    return PackageManifest.model_validate(document | overrides)
 
 
 def test_versions_are_numbered_one_up_per_model_and_tenant(registry: ModelRegistry) -> None:
@@ -85,7 +64,7 @@ def test_registration_records_what_the_package_holds(registry: ModelRegistry) ->
     record = open_version(registry, "run-1")
     registry.record_progress("acme", "smollm2", 1, VersionProgress(stage="uploading"))
     registered = registry.mark_registered(
-        manifest_for(record, resolved_revision="abc123"),
+        package_manifest(record, resolved_revision="abc123"),
         model_package_arn="arn:aws:sagemaker:us-east-1:123456789012:model-package/acme-smollm2/1",
         approval_status=ApprovalStatus.APPROVED,
     )
@@ -102,7 +81,7 @@ def test_registration_records_what_the_package_holds(registry: ModelRegistry) ->
 def test_a_registered_version_is_immutable(registry: ModelRegistry) -> None:
     record = open_version(registry, "run-1")
     registry.mark_registered(
-        manifest_for(record), model_package_arn="arn", approval_status=ApprovalStatus.APPROVED
+        package_manifest(record), model_package_arn="arn", approval_status=ApprovalStatus.APPROVED
     )
     registry.record_progress("acme", "smollm2", 1, VersionProgress(stage="late"))
     assert registry.get("acme", "smollm2", 1).progress is None
@@ -116,7 +95,7 @@ def test_only_the_opening_execution_closes_a_version(registry: ModelRegistry) ->
     record = open_version(registry, "run-1")
     with pytest.raises(Conflict, match="belongs to execution 'run-1', not 'run-2'"):
         registry.mark_registered(
-            manifest_for(record, correlation_id="run-2"),
+            package_manifest(record, correlation_id="run-2"),
             model_package_arn="arn",
             approval_status=ApprovalStatus.APPROVED,
         )
@@ -153,7 +132,7 @@ def test_a_failure_without_a_job_report_keeps_the_workflows(registry: ModelRegis
 def registered(registry: ModelRegistry, approval: ApprovalStatus) -> None:
     record = open_version(registry, "run-1")
     registry.mark_registered(
-        manifest_for(record), model_package_arn="arn", approval_status=approval
+        package_manifest(record), model_package_arn="arn", approval_status=approval
     )
 
 

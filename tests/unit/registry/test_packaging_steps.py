@@ -21,8 +21,7 @@ from maas.registry.packaging_steps import (
 )
 from schemas import PackagingRequest
 from schemas.packaging import MANIFEST_FILE, ApprovalStatus, VersionStatus
-from tests.factories import ARTIFACTS_BUCKET, packaging_request
-from tests.unit.registry.test_model_registry import manifest_for
+from tests.factories import ARTIFACTS_BUCKET, package_manifest, packaging_request
 
 
 @pytest.fixture
@@ -56,7 +55,7 @@ def upload_package(world: dict[str, Any], plan: PackagingPlan, *, lose: str | No
             world["s3"].put_object(Bucket=ARTIFACTS_BUCKET, Key=prefix + name, Body=body)
     record = world["registry"].get("acme", "smollm2", plan.version)
     listed = [{"path": name, "size": len(body), "sha256": "0" * 64} for name, body in files.items()]
-    manifest = manifest_for(record, files=listed, total_bytes=102)
+    manifest = package_manifest(record, files=listed, total_bytes=102)
     world["s3"].put_object(
         Bucket=ARTIFACTS_BUCKET, Key=prefix + MANIFEST_FILE, Body=manifest.model_dump_json()
     )
@@ -89,7 +88,7 @@ def test_registration_creates_the_group_and_one_package(world: dict[str, Any]) -
 def test_a_retried_registration_finds_its_package(world: dict[str, Any]) -> None:
     packaging = plan(world)
     upload_package(world, packaging)
-    manifest = manifest_for(world["registry"].get("acme", "smollm2", 1))
+    manifest = package_manifest(world["registry"].get("acme", "smollm2", 1))
     first = world["packages"].register(
         manifest, approval_status=ApprovalStatus.APPROVED, description="v1"
     )
