@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 local_app = typer.Typer(help="The embedded local runtime (AWS emulated in this process).")
 app.add_typer(local_app, name="local")
+endpoints_app = typer.Typer(help="A tenant's SageMaker endpoints.", no_args_is_help=True)
+app.add_typer(endpoints_app, name="endpoints")
 
 console = Console()
 
@@ -105,6 +107,54 @@ def recommend(
     )
 
 
+@endpoints_app.command("top")
+def endpoints_top(
+    *,
+    tenant: Annotated[str, typer.Option(help="The tenant whose endpoints to show.")],
+    endpoint: Annotated[
+        str | None, typer.Option(help="Only this endpoint (default: all of the tenant's).")
+    ] = None,
+    interval: Annotated[float, typer.Option(min=0.5, help="Seconds between two refreshes.")] = 5.0,
+    window: Annotated[
+        int, typer.Option(min=1, help="Seconds back to look for each figure's latest value.")
+    ] = 300,
+    period: Annotated[
+        int, typer.Option(min=1, help="Seconds each figure is aggregated over (60: per minute).")
+    ] = 60,
+    once: Annotated[bool, typer.Option("--once", help="Print one snapshot and exit.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print each snapshot as one line of JSON.")
+    ] = False,
+    table: Annotated[
+        str,
+        typer.Option(help="The endpoint registry's DynamoDB table.", envvar="ENDPOINTS_TABLE_NAME"),
+    ],
+) -> None:
+    """Show a tenant's endpoints live: instances, requests in flight, invocations, errors,
+    latency, CPU, memory and GPU, from SageMaker and CloudWatch (AWS, or the local runtime
+    that AWS_ENDPOINT_URL points at)."""
+    from maas.aws import client
+    from maas.cli.top import run_top
+    from maas.endpoints import EndpointRegistry
+    from maas.observability import EndpointMetricsReader
+
+    reader = EndpointMetricsReader(
+        EndpointRegistry(table, client("dynamodb")), client("sagemaker"), client("cloudwatch")
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        run_top(
+            console,
+            reader,
+            tenant_id=tenant,
+            endpoint_name=endpoint,
+            interval_seconds=interval,
+            window_seconds=window,
+            period_seconds=period,
+            once=once,
+            as_json=json_output,
+        )
+
+
 @local_app.command("up")
 def local_up(
     port: Annotated[
@@ -130,7 +180,11 @@ def local_up(
         url = runtime.serve(port)
         console.print(f"[bold green]local runtime up[/] at [bold]{url}[/]")
         console.print("point boto3, the AWS CLI or the SDK at it:")
-        for key, value in runtime.aws_environment().items():
+        environment = {
+            **runtime.aws_environment(),
+            "ENDPOINTS_TABLE_NAME": runtime.resources.tables["EndpointsTable"],
+        }
+        for key, value in environment.items():
             console.print(f"  export {key}={value}", soft_wrap=True, highlight=False)
         for kind, items in (
             ("state machine", runtime.resources.state_machines),

@@ -395,6 +395,26 @@ class EndpointRegistry:
                 return records
             arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def tenant_records(self, tenant_id: str) -> list[EndpointRecord]:
+        """Every endpoint record of one tenant, by endpoint name (a query of its partition)."""
+        records: list[EndpointRecord] = []
+        prefix = _key_values(tenant_id, "")  # the tenant's partition; sk: any endpoint
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :tenant AND begins_with(sk, :endpoint)",
+            "ExpressionAttributeValues": {
+                ":tenant": {"S": prefix["pk"]},
+                ":endpoint": {"S": prefix["sk"]},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._dynamodb.query(**arguments)
+            records += [from_item(item, EndpointRecord) for item in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                return records
+            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def repair(
         self,
         record: EndpointRecord,

@@ -21,6 +21,12 @@ CloudWatch does once a minute:
   announced on the default bus, source ``aws.cloudwatch``, with the detail shape CloudWatch
   uses (``alarmName``, ``state``, ``previousState``, ``configuration``).
 
+``GetMetricData`` answers percentile statistics (``p50``, ``p99.9``) as CloudWatch does for
+metrics put as single values: moto answers only the five basic statistics and returns no
+value for a percentile. A percentile here is the nearest-rank one over the period's values
+(CloudWatch's own is an approximation of it); over datapoints put as ``StatisticValues`` there
+is none, as in CloudWatch.
+
 :meth:`LocalCloudWatch.evaluate` takes the evaluation time, so a test can judge an alarm
 minutes ahead instead of waiting for them; the runtime also evaluates on a timer every
 ``LocalSettings.alarm_evaluation_seconds`` at the real time.
@@ -39,6 +45,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,10 +57,12 @@ from moto.cloudwatch.models import (
     CloudWatchBackend,
     MetricAggregatedDatum,
     MetricDatum,
+    Statistics,
     cloudwatch_backends,
 )
 
 from maas.local.events import put_service_event
+from maas.local.patching import replace
 from schemas.alarms import (
     ALARM_STATE_CHANGE,
     CLOUDWATCH_EVENT_SOURCE,
@@ -62,7 +72,8 @@ from schemas.alarms import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from contextlib import ExitStack
+    from contextlib import AbstractContextManager, ExitStack
+    from typing import SupportsFloat
 
     from moto.cloudwatch.models import MetricDatumBase
 
@@ -84,6 +95,40 @@ _OPERATOR_WORDS = {
 }
 _STATISTICS = frozenset({"Sum", "Average", "Minimum", "Maximum", "SampleCount"})
 _MISSING_TREATMENTS = frozenset({"breaching", "notBreaching", "ignore", "missing"})
+
+
+_PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?|100)$")
+
+
+def percentile(values: Sequence[float], statistic: str) -> float | None:
+    """The nearest-rank percentile ``statistic`` (``p50``, ``p99.9``) of ``values``.
+
+    None when there are no values or ``statistic`` is not a percentile.
+
+    Examples
+    --------
+    >>> percentile([4.0, 1.0, 3.0, 2.0], "p50"), percentile([4.0, 1.0, 3.0, 2.0], "p99")
+    (2.0, 4.0)
+    >>> percentile([], "p50") is None, percentile([1.0], "Average") is None
+    (True, True)
+    """
+    matched = _PERCENTILE.match(statistic)
+    if matched is None or not values:
+        return None
+    rank = math.ceil(float(matched.group(1)) / 100 * len(values))
+    return sorted(values)[max(rank, 1) - 1]
+
+
+def answer_percentiles() -> AbstractContextManager[Any]:
+    """moto's metric statistics with percentiles too, until the returned context exits."""
+    basic: Callable[[Statistics, str], SupportsFloat | None] = Statistics.get_statistics_for_type
+
+    def statistic_of(self: Statistics, stat: str) -> SupportsFloat | None:
+        if _PERCENTILE.match(stat):
+            return percentile(self.metric_single_values_list, stat)
+        return basic(self, stat)
+
+    return replace(Statistics, "get_statistics_for_type", statistic_of)
 
 
 class UnsupportedAlarm(NotImplementedError):
@@ -277,7 +322,8 @@ class LocalCloudWatch:
         self.unsupported: dict[str, str] = {}
 
     def install(self, stack: ExitStack) -> None:
-        """Evaluate on a timer until ``stack`` closes."""
+        """Answer percentiles and evaluate on a timer until ``stack`` closes."""
+        stack.enter_context(answer_percentiles())
         self._stopping.clear()
         timer = threading.Thread(target=self._run, name="cloudwatch-alarms", daemon=True)
         timer.start()
@@ -351,4 +397,11 @@ class LocalCloudWatch:
         return AlarmTransition(alarm.name, previous["value"], verdict.state, moment)
 
 
-__all__ = ["AlarmTransition", "LocalCloudWatch", "UnsupportedAlarm", "judge"]
+__all__ = [
+    "AlarmTransition",
+    "LocalCloudWatch",
+    "UnsupportedAlarm",
+    "answer_percentiles",
+    "judge",
+    "percentile",
+]

@@ -24,6 +24,8 @@ any endpoint name, existing or not, with the same canned body. With this adapter
   ``ModelLatency`` in microseconds. Requests refused before a server (an unknown endpoint, no
   server) are not counted, as SageMaker does not count them either. Alarms on these metrics
   are evaluated by :mod:`maas.local.cloudwatch`;
+- the requests in flight to each server are counted (:class:`RequestsInFlight`), for
+  :mod:`maas.local.instancemetrics` to report as ``ConcurrentRequestsPerModel``;
 - deleting the endpoint stops its server and removes its folder; stopping the runtime stops
   every server.
 
@@ -41,10 +43,10 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import unquote
 
 from moto.cloudwatch.models import cloudwatch_backends
@@ -114,11 +116,64 @@ class ModelError(ServiceException):
             self.original_message = original_message
 
 
+class RequestsInFlight:
+    """How many requests a server is answering now, and the most at once since last asked.
+
+    The peak is what a periodic report needs: a request shorter than the reporting interval
+    would be missed by a look at the current count alone.
+
+    Examples
+    --------
+    >>> in_flight = RequestsInFlight()
+    >>> with in_flight:
+    ...     in_flight.current
+    1
+    >>> in_flight.take_peak(), in_flight.take_peak()
+    (1, 0)
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._current = 0
+        self._peak = 0
+
+    @property
+    def current(self) -> int:
+        """Requests being answered now."""
+        with self._lock:
+            return self._current
+
+    def take_peak(self) -> int:
+        """The most requests in flight at once since the last call; starts again from now."""
+        with self._lock:
+            peak, self._peak = self._peak, self._current
+            return peak
+
+    def __enter__(self) -> Self:
+        with self._lock:
+            self._current += 1
+            self._peak = max(self._peak, self._current)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self._current -= 1
+
+
 @dataclass(frozen=True)
-class _Served:
+class ServedEndpoint:
+    """An endpoint with a server behind it: its variant, log stream and load."""
+
     endpoint: FakeEndpoint
     variant: str
     server: ModelServer
+    log_stream: str
+    in_flight: RequestsInFlight = field(default_factory=RequestsInFlight)
+
+    @property
+    def log_group(self) -> str:
+        """The endpoint's log group, where the server's output goes."""
+        return LOG_GROUP_PREFIX + self.endpoint.endpoint_name
 
 
 def report_invocation(
@@ -182,7 +237,7 @@ class LocalInference:
     ) -> None:
         self.settings = settings
         self._write_logs = write_logs
-        self._served: dict[str, _Served] = {}
+        self._served: dict[str, ServedEndpoint] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._root: Path | None = None
@@ -219,6 +274,11 @@ class LocalInference:
                 None,
             )
 
+    def served_endpoints(self) -> list[ServedEndpoint]:
+        """Every endpoint a server runs behind now (in service or passing its health check)."""
+        with self._lock:
+            return list(self._served.values())
+
     # -- endpoint lifecycle ----------------------------------------------------------
 
     def start_server(self, backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> str | None:
@@ -253,7 +313,7 @@ class LocalInference:
                 shutil.rmtree(workdir, ignore_errors=True)
                 return health_check_failure(variant_name)
             server = ModelServer(model_dir, workdir, container.get("Environment") or {}, log)
-            self._served[endpoint.arn] = _Served(endpoint, variant_name, server)
+            self._served[endpoint.arn] = ServedEndpoint(endpoint, variant_name, server, stream)
         timeout = variant.get("ContainerStartupHealthCheckTimeoutInSeconds")
         problem = server.wait_until_healthy(
             float(timeout or self.settings.model_server_startup_seconds), self._closing
@@ -325,9 +385,10 @@ class LocalInference:
         )
         started = time.monotonic()
         try:
-            status, answer_headers, answer = served.server.invoke(
-                body, forwarded, self.settings.invocation_timeout_seconds
-            )
+            with served.in_flight:
+                status, answer_headers, answer = served.server.invoke(
+                    body, forwarded, self.settings.invocation_timeout_seconds
+                )
         except TimeoutError:
             report_invocation(account_id, region, endpoint_name, served.variant, status=None)
             raise ModelError(
@@ -377,6 +438,8 @@ __all__ = [
     "EndpointNotAvailable",
     "LocalInference",
     "ModelError",
+    "RequestsInFlight",
+    "ServedEndpoint",
     "health_check_failure",
     "report_invocation",
 ]

@@ -41,6 +41,7 @@ from maas.local.cloudwatch import LocalCloudWatch
 from maas.local.events import LocalEventBridge
 from maas.local.faults import FaultInjector
 from maas.local.inference import LocalInference
+from maas.local.instancemetrics import LocalInstanceMetrics
 from maas.local.provision import LocalResources, provision
 from maas.local.sagemaker import EndpointTiming, LocalSageMaker
 from maas.local.scheduler import LocalScheduler
@@ -115,6 +116,13 @@ class LocalRuntime:
             region=self.settings.region,
             interval_seconds=self.settings.alarm_evaluation_seconds,
         )
+        self.instance_metrics = LocalInstanceMetrics(
+            self.inference,
+            account_id=self.settings.account_id,
+            region=self.settings.region,
+            interval_seconds=self.settings.instance_metrics_seconds,
+            write_logs=self.write_logs,
+        )
         self._stack: ExitStack | None = None
         self._server: ThreadedMotoServer | None = None
         self._server_lock = threading.Lock()
@@ -145,6 +153,7 @@ class LocalRuntime:
                 self.batch,
                 self.scheduler,
                 self.cloudwatch,
+                self.instance_metrics,
             )
             for adapter in adapters:
                 adapter.install(stack)

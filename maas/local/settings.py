@@ -24,6 +24,9 @@ class LocalSettings(BaseModel):
     ``invocation_timeout_seconds`` how long one ``InvokeEndpoint`` waits for it, as
     SageMaker's 60 seconds do. ``alarm_evaluation_seconds`` is how often CloudWatch alarms
     are evaluated (see :mod:`maas.local.cloudwatch`); CloudWatch does it every minute.
+    ``instance_metrics_seconds`` is how often a served endpoint's requests in flight and its
+    server's utilization are reported (see :mod:`maas.local.instancemetrics`); SageMaker
+    reports ``ConcurrentRequestsPerModel`` every 10 seconds.
     """
 
     region: str = "us-east-1"
@@ -37,6 +40,7 @@ class LocalSettings(BaseModel):
     model_server_startup_seconds: float = Field(default=300.0, gt=0)
     invocation_timeout_seconds: float = Field(default=60.0, gt=0)
     alarm_evaluation_seconds: float = Field(default=60.0, gt=0)
+    instance_metrics_seconds: float = Field(default=10.0, gt=0)
 
     def setting_values(self) -> dict[str, str]:
         """Values of the manifest's stage settings in this world."""
