@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from maas.cli.main import app
@@ -207,12 +208,14 @@ def test_top_once_as_json_prints_one_snapshot_of_the_tenants_endpoints(
 
 
 def test_top_once_shows_a_table_with_no_gpu_as_not_available(
-    runtime: LocalRuntime, endpoint: str
+    runtime: LocalRuntime, endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The CLI's console was sized when it was imported; a wide one keeps each row on a line.
+    monkeypatch.setattr("maas.cli.main.console", Console(width=250))
     result = CliRunner().invoke(
         app,
         ["endpoints", "top", "--tenant", TENANT, "--endpoint", endpoint, "--once"],
-        env={"ENDPOINTS_TABLE_NAME": runtime.resources.tables["EndpointsTable"], "COLUMNS": "250"},
+        env={"ENDPOINTS_TABLE_NAME": runtime.resources.tables["EndpointsTable"]},
     )
 
     assert result.exit_code == 0, result.output
