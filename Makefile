@@ -31,13 +31,18 @@ LOCAL := $(VENV)/.stamp-local+model
 ALL   := $(VENV)/.stamp-local+model+cdk+dev+guardrails
 CDK   := $(VENV)/.stamp-cdk
 
-setup: $(ALL)  ## install everything (runtime, CDK, test and lint tools)
+# The TypeScript SDK's packages, as its lock file pins them (node and npm: the cdk extra).
+TS_SDK := sdk/typescript/node_modules/.package-lock.json
+$(TS_SDK): sdk/typescript/package-lock.json | $(ALL)
+	cd sdk/typescript && $(BIN)/npm ci --no-audit --no-fund
+
+setup: $(ALL) $(TS_SDK)  ## install everything (runtime, CDK, test and lint tools, the TypeScript SDK's packages)
 
 demo: $(LOCAL)  ## deploy an endpoint and tear it down on the local runtime
 	$(BIN)/maas demo
 
 # Two workers; tests/conftest.py hands each a whole module at a time (and all the stack tests).
-test: lint  ## lint, then run every test
+test: lint $(TS_SDK)  ## lint, then run every test
 	$(BIN)/pytest -n 2
 
 lint: $(ALL)  ## ruff and mypy
@@ -55,13 +60,17 @@ synth: $(CDK)  ## synthesize the CDK app into cdk.out (no AWS credentials needed
 cfn-lint: synth  ## cfn-lint the synthesized templates
 	$(BIN)/cfn-lint cdk.out/*.template.json
 
-schemas: $(ALL)  ## regenerate the JSON Schema files from the pydantic models
+schemas: $(ALL) $(TS_SDK)  ## regenerate the JSON Schema files, the API's OpenAPI document and the TypeScript SDK's types
 	$(BIN)/python -m schemas.export
+	$(BIN)/python -m functions.api.openapi
+	cd sdk/typescript && $(BIN)/npm run --silent generate
 
-bench: $(LOCAL)  ## print the speed figures: local runtime, serving-size advisor, packaging upload
+bench: $(LOCAL)  ## print the speed figures: local runtime, advisor, packaging upload, tracing, API
 	$(BIN)/python benchmarks/local_runtime.py
 	$(BIN)/python benchmarks/advisor.py
 	$(BIN)/python benchmarks/packaging_upload.py
+	$(BIN)/python benchmarks/tracing.py
+	$(BIN)/python benchmarks/api.py
 
 up: $(LOCAL)  ## serve the AWS emulation on 127.0.0.1 for other processes
 	$(BIN)/maas local up

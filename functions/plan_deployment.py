@@ -3,8 +3,8 @@
 Input: ``{"request": <DeploymentRequest>, "correlation_id": <execution name>}``.
 Output: a :class:`maas.endpoints.plan.DeploymentPlan`, a registered version resolved to its
 image, artifact and instance type. A bad request raises ``Maas.ValidationError`` naming the
-field, an unknown version ``Maas.NotFound``, an unapproved one ``Maas.Conflict``: all before
-anything is created.
+field, an unknown version ``Maas.NotFound``, an unapproved one ``Maas.Conflict``, one past
+the tenant's quotas ``Maas.QuotaExceeded``: all before anything is created.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput, int_setting
 from maas.aws import client
-from maas.endpoints import plan_deployment
+from maas.endpoints import EndpointRegistry, plan_deployment
 from maas.endpoints.plan import resolve_model
+from maas.endpoints.quotas import TenantQuotas
 from maas.registry import ModelRegistry
 from maas.validation import parse
 from schemas import CorrelationId, DeploymentRequest
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
 ARTIFACTS_BUCKET = os.environ["ARTIFACTS_BUCKET_NAME"]
 POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
 MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
+QUOTAS = TenantQuotas(int_setting("TENANT_MAX_ENDPOINTS"), int_setting("TENANT_MAX_INSTANCES"))
 registry = ModelRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
+endpoints = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
 
 logger = Logger()
 tracer = Tracer()
@@ -53,6 +56,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         artifacts_bucket=ARTIFACTS_BUCKET,
         poll_interval_seconds=POLL_SECONDS,
         max_status_checks=MAX_STATUS_CHECKS,
+    )
+    QUOTAS.check_deployment(
+        endpoints.tenant_records(request.tenant_id),
+        request.endpoint_name,
+        request.instance_count,
+        request.autoscaling,
     )
     logger.info(
         "deployment planned", extra={"endpoint": plan.endpoint_name, "model": plan.model_name}

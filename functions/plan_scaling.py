@@ -3,7 +3,8 @@
 Input: ``{"request": <ScaleRequest>, "correlation_id": <execution name>}``.
 Output: a :class:`maas.endpoints.scaling.ScalingChangePlan`. An endpoint the tenant does not
 have raises ``Maas.NotFound``, a bad request ``Maas.ValidationError`` naming the field, one
-that is not in service ``Maas.Conflict``: all before anything changes. Once planned, the
+that is not in service ``Maas.Conflict``, one past the tenant's instance quota
+``Maas.QuotaExceeded``: all before anything changes. Once planned, the
 record is UPDATING and owned by this execution.
 """
 
@@ -18,6 +19,7 @@ from functions.common import StepInput, int_setting
 from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.endpoints import EndpointRegistry
+from maas.endpoints.quotas import TenantQuotas
 from maas.endpoints.scaling import plan_scaling
 from maas.validation import parse
 from schemas import CorrelationId, ScaleRequest
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
 MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
+QUOTAS = TenantQuotas(int_setting("TENANT_MAX_ENDPOINTS"), int_setting("TENANT_MAX_INSTANCES"))
 registry = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
 
 logger = Logger()
@@ -53,6 +56,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         correlation_id=step.correlation_id,
         poll_interval_seconds=POLL_SECONDS,
         max_status_checks=MAX_STATUS_CHECKS,
+    )
+    QUOTAS.check_scaling(
+        registry.tenant_records(request.tenant_id),
+        request.endpoint_name,
+        plan.instance_count,
+        plan.autoscaling,
     )
     registry.begin_update(
         request.tenant_id, request.endpoint_name, correlation_id=step.correlation_id

@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from maas.naming import IDLE_ALARM_PREFIX
 from schemas.alarms import ALARM_STATE_CHANGE, CLOUDWATCH_EVENT_SOURCE
+from schemas.api import Workflow
 from schemas.aws_events import (
     BATCH_SOURCE,
     ENDPOINT_STATE_CHANGE,
@@ -147,12 +148,23 @@ class BucketSpec(BaseModel):
 
 
 class RoleSpec(BaseModel):
-    """A role another AWS service assumes on the control plane's behalf."""
+    """A role that an AWS service, or one of the manifest's functions, assumes.
+
+    A function assumes its role with session tags (``assumed_by_function``): the role's
+    policies compare them with the resources a call touches (see :mod:`maas.tenancy`).
+    """
 
     model_config = _Frozen
     id: str
-    service_principal: str
     description: str
+    service_principal: str | None = None
+    assumed_by_function: str | None = None
+
+    @model_validator(mode="after")
+    def _one_principal(self) -> Self:
+        if (self.service_principal is None) == (self.assumed_by_function is None):
+            raise ValueError(f"{self.id}: give one of service_principal and assumed_by_function")
+        return self
 
 
 class LogGroupSpec(BaseModel):
@@ -330,6 +342,12 @@ POLLING_ENVIRONMENT: dict[str, Ref | str] = {
     "ENDPOINT_MAX_STATUS_CHECKS": setting("endpoint_max_status_checks"),
 }
 
+#: What one tenant may hold, read by the functions that check it (maas.endpoints.quotas).
+QUOTA_ENVIRONMENT: dict[str, Ref | str] = {
+    "TENANT_MAX_ENDPOINTS": setting("tenant_max_endpoints"),
+    "TENANT_MAX_INSTANCES": setting("tenant_max_instances"),
+}
+
 #: Where model versions are recorded and packaged.
 MODEL_REGISTRY_ENVIRONMENT: dict[str, Ref | str] = {
     "MODELS_TABLE_NAME": table_name("ModelsTable"),
@@ -365,6 +383,12 @@ MANIFEST = Manifest(
             description="Assumed by EventBridge Scheduler to start teardown at an endpoint's TTL, "
             "and stop_endpoint and start_endpoint on its hours.",
         ),
+        RoleSpec(
+            id="TenantAccessRole",
+            assumed_by_function="Api",
+            description="Assumed by the API for one tenant (session tag maas:tenant): its "
+            "items, endpoints and executions only.",
+        ),
     ),
     log_groups=(
         LogGroupSpec(
@@ -384,17 +408,31 @@ MANIFEST = Manifest(
             default="120",
             description="Status checks before a deployment is declared timed out.",
         ),
+        SettingSpec(
+            name="tenant_max_endpoints",
+            default="10",
+            description="Endpoints one tenant may hold at once (stopped ones included).",
+        ),
+        SettingSpec(
+            name="tenant_max_instances",
+            default="20",
+            description="Instances one tenant's endpoints may run at once, each counted at its "
+            "autoscaling maximum.",
+        ),
     ),
     functions=(
         FunctionSpec(
             id="PlanDeployment",
             handler="functions.plan_deployment.handler",
-            description="Validate a deployment request and derive every name the workflow uses.",
+            description="Validate a deployment request, hold it to the tenant's quotas and derive "
+            "every name the workflow uses.",
             environment={
                 **COMMON_ENVIRONMENT,
                 **POLLING_ENVIRONMENT,
+                **QUOTA_ENVIRONMENT,
                 "ARTIFACTS_BUCKET_NAME": bucket_name("ArtifactsBucket"),
                 "MODELS_TABLE_NAME": table_name("ModelsTable"),
+                "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
             },
         ),
         FunctionSpec(
@@ -411,11 +449,13 @@ MANIFEST = Manifest(
         FunctionSpec(
             id="PlanScaling",
             handler="functions.plan_scaling.handler",
-            description="Validate a scaling request against the endpoint's record and take it.",
+            description="Validate a scaling request against the endpoint's record and the "
+            "tenant's instance quota, and take the record.",
             environment={
                 **IDEMPOTENCY_ENVIRONMENT,
                 **COMMON_ENVIRONMENT,
                 **POLLING_ENVIRONMENT,
+                **QUOTA_ENVIRONMENT,
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
             },
         ),
@@ -513,6 +553,26 @@ MANIFEST = Manifest(
                 **MODEL_REGISTRY_ENVIRONMENT,
             },
             timeout_seconds=120,
+        ),
+        FunctionSpec(
+            id="Api",
+            handler="functions.api.app.handler",
+            description="The REST API: a tenant's models, endpoints, lifecycles and executions, "
+            "and the original v1.1 paths.",
+            environment={
+                **COMMON_ENVIRONMENT,
+                **QUOTA_ENVIRONMENT,
+                "MODELS_TABLE_NAME": table_name("ModelsTable"),
+                "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+                "TENANT_ROLE_ARN": role_arn("TenantAccessRole"),
+                **{
+                    f"{workflow.name}_STATE_MACHINE_ARN": state_machine_arn(
+                        workflow.state_machine_id
+                    )
+                    for workflow in Workflow
+                },
+            },
+            memory_mb=512,
         ),
         FunctionSpec(
             id="StartLifecycle",

@@ -152,12 +152,11 @@ class AutoscalingConfig(BaseModel):
         return self
 
 
-class DeploymentRequest(BaseModel):
-    """Deploy a model version on a SageMaker real-time endpoint."""
+class DeploymentSpec(BaseModel):
+    """What to deploy, where, and for how long: a deployment as a tenant asks for it."""
 
     model_config = REQUEST_CONFIG
 
-    tenant_id: TenantId
     endpoint_name: EndpointName
     model: ModelSelection
     instance_type: InstanceType | None = Field(
@@ -200,6 +199,12 @@ class DeploymentRequest(BaseModel):
                 f"[{scaling.min_capacity}, {scaling.max_capacity}]"
             )
         return self
+
+
+class DeploymentRequest(DeploymentSpec):
+    """Deploy a model version on a SageMaker real-time endpoint of a tenant."""
+
+    tenant_id: TenantId
 
 
 class TeardownRequest(BaseModel):

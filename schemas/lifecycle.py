@@ -57,13 +57,11 @@ class DeploymentSettings(BaseModel):
     )
 
 
-class LifecycleRequest(BaseModel):
+class LifecycleSpec(BaseModel):
     """Package a model, deploy the new version, and tear it down unless ``keep_endpoint``."""
 
     model_config = REQUEST_CONFIG
 
-    tenant_id: TenantId
-    request_id: RequestId
     package: PackagingSettings
     deployment: DeploymentSettings
     keep_endpoint: bool = Field(
@@ -73,4 +71,17 @@ class LifecycleRequest(BaseModel):
     )
 
 
-__all__ = ["CLIENT_EVENT_SOURCE", "DeploymentSettings", "LifecycleRequest", "RequestId"]
+class LifecycleRequest(LifecycleSpec):
+    """A lifecycle of a tenant, named by the request's id (its executions are named after it)."""
+
+    tenant_id: TenantId
+    request_id: RequestId
+
+
+__all__ = [
+    "CLIENT_EVENT_SOURCE",
+    "DeploymentSettings",
+    "LifecycleRequest",
+    "LifecycleSpec",
+    "RequestId",
+]

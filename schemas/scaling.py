@@ -10,7 +10,7 @@ from schemas.common import REQUEST_CONFIG, EndpointName, TenantId
 from schemas.deployment import AutoscalingConfig
 
 
-class ScaleRequest(BaseModel):
+class ScalingChange(BaseModel):
     """Change an endpoint's instance count, its autoscaling bounds and target, or both.
 
     The count changes in place (``UpdateEndpointWeightsAndCapacities``): no new endpoint
@@ -19,8 +19,6 @@ class ScaleRequest(BaseModel):
 
     model_config = REQUEST_CONFIG
 
-    tenant_id: TenantId
-    endpoint_name: EndpointName
     instance_count: int | None = Field(
         default=None, ge=1, le=100, description="The variant's new instance count."
     )
@@ -50,3 +48,10 @@ class ScaleRequest(BaseModel):
                 f"[{scaling.min_capacity}, {scaling.max_capacity}]"
             )
         return self
+
+
+class ScaleRequest(ScalingChange):
+    """A scaling change to one endpoint of a tenant."""
+
+    tenant_id: TenantId
+    endpoint_name: EndpointName

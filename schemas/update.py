@@ -113,7 +113,7 @@ class RollbackAlarms(BaseModel):
     )
 
 
-class UpdateRequest(BaseModel):
+class EndpointChange(BaseModel):
     """Serve another registered model version, or the same one on another instance type.
 
     A new model and endpoint configuration are created and ``UpdateEndpoint`` moves the
@@ -122,8 +122,6 @@ class UpdateRequest(BaseModel):
 
     model_config = REQUEST_CONFIG
 
-    tenant_id: TenantId
-    endpoint_name: EndpointName
     model: RegisteredModel | None = Field(
         default=None, description="The registered, Approved version to serve instead."
     )
@@ -140,9 +138,17 @@ class UpdateRequest(BaseModel):
         return self
 
 
+class UpdateRequest(EndpointChange):
+    """An update of one endpoint of a tenant."""
+
+    tenant_id: TenantId
+    endpoint_name: EndpointName
+
+
 __all__ = [
     "MAX_CALLER_ALARMS",
     "BlueGreenPolicy",
+    "EndpointChange",
     "RollbackAlarms",
     "TrafficRouting",
     "UpdateRequest",

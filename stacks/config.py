@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from maas.manifest import MANIFEST
 from maas.naming import kebab
+from schemas.common import TenantId
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -113,6 +114,111 @@ class PackagingConfig(BaseModel):
         return value
 
 
+class AlarmsConfig(BaseModel):
+    """Thresholds of the stage's alarms (``stacks/observability.py``).
+
+    Every endpoint alarm is evaluated on 5-minute periods and fires after
+    ``evaluation_periods`` breaching periods in a row; the workflow and dead-letter alarms
+    fire on the first breaching period, as any one of those events needs a look.
+
+    Parameters
+    ----------
+    error_rate_percent
+        Invocation5XXErrors in percent of Invocations, summed over every endpoint.
+    model_latency_ms
+        The average ModelLatency of any one endpoint variant, in milliseconds. The default,
+        30 s, is half of InvokeEndpoint's 60-second timeout: requests that slow are close to
+        failing as 5xx.
+    gpu_memory_percent
+        GPUMemoryUtilization of any instance. SageMaker reports it summed over the instance's
+        GPUs (0 to 100 times the GPU count), so 95 is "95 % full" on a one-GPU instance; raise
+        it for stages that serve on multi-GPU instances. Above the 90 % that serving engines
+        (vLLM, LMI) reserve up front, so it fires only when memory grows past that.
+    evaluation_periods
+        Breaching 5-minute periods in a row before an endpoint alarm fires.
+    failed_executions
+        Failed executions of one state machine in 5 minutes.
+    dead_letters
+        Events waiting in the rules' dead-letter queue.
+    notify_emails
+        Addresses subscribed to the alarm topic (each confirms by e-mail); others subscribe
+        to the topic themselves.
+
+    Examples
+    --------
+    >>> AlarmsConfig().model_latency_ms
+    30000
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    error_rate_percent: float = Field(default=5.0, gt=0, le=100)
+    model_latency_ms: int = Field(default=30_000, gt=0)
+    gpu_memory_percent: float = Field(default=95.0, gt=0)
+    evaluation_periods: int = Field(default=3, ge=1, le=288)
+    failed_executions: int = Field(default=1, ge=1)
+    dead_letters: int = Field(default=1, ge=1)
+    notify_emails: tuple[str, ...] = ()
+
+    @field_validator("notify_emails")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            if not _EMAIL.fullmatch(address):
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return value
+
+
+#: Loose on purpose: SNS sends a confirmation, which is the real check of an address.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class TenantPlan(BaseModel):
+    """What one tenant may call: its API key's usage plan.
+
+    Parameters
+    ----------
+    rate_limit
+        Steady requests per second.
+    burst_limit
+        Requests admitted at once above the rate.
+    requests_per_day
+        Requests per day; none: no daily quota.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rate_limit: float = Field(default=10.0, gt=0)
+    burst_limit: int = Field(default=20, ge=1)
+    requests_per_day: int | None = Field(default=None, ge=1)
+
+
+class ApiConfig(BaseModel):
+    """The REST API's edge (``stacks/api.py``).
+
+    Parameters
+    ----------
+    rate_limit, burst_limit
+        The stage's throttle: requests per second, and at once above it, for all callers.
+    tenant_plans
+        Per-tenant usage plans. When any is given, every call also needs the tenant's API
+        key (``x-api-key``), which is how API Gateway tells callers apart for a plan; without
+        any, the stage's throttle is the only limit.
+    web_acl_arn
+        A regional AWS WAF web ACL to put in front of the API; none: no WAF (the stage's
+        ARN is an output, to associate one later).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rate_limit: float = Field(default=50.0, gt=0)
+    burst_limit: int = Field(default=100, ge=1)
+    tenant_plans: dict[TenantId, TenantPlan] = Field(default_factory=dict)
+    web_acl_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/.+$"
+    )
+
+
 class StageConfig(BaseModel):
     """One stage's configuration.
 
@@ -136,6 +242,14 @@ class StageConfig(BaseModel):
     packaging
         Where packaging jobs run: Fargate (default) or EC2 for big models, and the VPC's
         NAT gateways (see :class:`PackagingConfig`).
+    alarms
+        Thresholds of the stage's alarms and who is told (see :class:`AlarmsConfig`).
+    guardrails
+        Per-tenant Bedrock guardrails: tenant id -> path of a guardrail policy document
+        (``schemas.guardrail.GuardrailPolicy``), relative to the project root. Tenants not
+        named here get the stage's default guardrail (``guardrails/default.json``).
+    api
+        The REST API's throttles, per-tenant plans and WAF (see :class:`ApiConfig`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -147,6 +261,9 @@ class StageConfig(BaseModel):
     removal_policy: Literal["retain", "destroy"] = "retain"
     tags: dict[str, str] = Field(default_factory=dict)
     packaging: PackagingConfig = Field(default_factory=PackagingConfig)
+    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
+    guardrails: dict[TenantId, str] = Field(default_factory=dict)
+    api: ApiConfig = Field(default_factory=ApiConfig)
 
     @field_validator("settings")
     @classmethod
@@ -226,6 +343,7 @@ __all__ = [
     "DEFAULT_STAGE",
     "STAGES_CONTEXT_KEY",
     "STAGE_CONTEXT_KEY",
+    "AlarmsConfig",
     "PackagingConfig",
     "StageConfig",
     "StageConfigError",

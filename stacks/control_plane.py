@@ -13,10 +13,13 @@ from aws_cdk import Aspects, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from maas.manifest import MANIFEST
+from stacks.api import ApiStack
 from stacks.aspects import ObservabilityChecks
 from stacks.config import STAGE_CONTEXT_KEY, STAGES_CONTEXT_KEY, StageConfig
 from stacks.foundation import FoundationStack
+from stacks.guardrails import GuardrailsStack
 from stacks.lifecycle import LifecycleStack
+from stacks.observability import ObservabilityStack
 from stacks.packaging import PackagingStack
 from stacks.refs import RefResolver
 
@@ -35,6 +38,9 @@ class ControlPlane:
     foundation: FoundationStack
     packaging: PackagingStack
     lifecycle: LifecycleStack
+    observability: ObservabilityStack
+    guardrails: GuardrailsStack
+    api: ApiStack
 
 
 def build(app: App, *, env: Environment | None = None) -> ControlPlane:
@@ -83,6 +89,18 @@ def build(app: App, *, env: Environment | None = None) -> ControlPlane:
     lifecycle.add_stack_dependency(
         packaging, "The workflows name the job queues and definitions by ARN, not by reference."
     )
+    observability = ObservabilityStack(
+        app, config.stack_name("observability"), config=config, lifecycle=lifecycle, env=env
+    )
+    guardrails = GuardrailsStack(app, config.stack_name("guardrails"), config=config, env=env)
+    api = ApiStack(
+        app,
+        config.stack_name("api"),
+        config=config,
+        foundation=foundation,
+        lifecycle=lifecycle,
+        env=env,
+    )
 
     Tags.of(app).add(STAGE_TAG, config.name)
     for key, value in config.tags.items():
@@ -91,7 +109,13 @@ def build(app: App, *, env: Environment | None = None) -> ControlPlane:
     # cdk-nag 3 runs as a policy-validation plugin: an unacknowledged finding fails synthesis.
     Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return ControlPlane(
-        config=config, foundation=foundation, packaging=packaging, lifecycle=lifecycle
+        config=config,
+        foundation=foundation,
+        packaging=packaging,
+        lifecycle=lifecycle,
+        observability=observability,
+        guardrails=guardrails,
+        api=api,
     )
 
 

@@ -220,6 +220,9 @@ ANY_RESOURCE_REASONS: dict[str, str] = {
         "sagemaker:ListModelPackages supports no resource-level permissions."
     ),
     "batch:DescribeJobs": ("batch:DescribeJobs supports no resource-level permissions."),
+    "cloudwatch:GetMetricStatistics": (
+        "cloudwatch:GetMetricStatistics supports no resource-level permissions."
+    ),
     **{
         f"sagemaker:{action}": f"sagemaker:{action} supports no resource-level permissions."
         for action in ("ListEndpoints", "ListEndpointConfigs", "ListModels")
@@ -398,6 +401,33 @@ def rule_writes_logs(log_group_arn: str, rule_arn: str) -> iam.PolicyStatement:
         actions=["logs:CreateLogStream", "logs:PutLogEvents"],
         resources=[log_group_arn],
         conditions={"ArnEquals": {"aws:SourceArn": rule_arn}},
+    )
+
+
+def alarms_use_key() -> iam.PolicyStatement:
+    """Key policy of an alarm topic's key: let CloudWatch publish to the encrypted topic.
+
+    CloudWatch needs a data key to put a notification in an SSE topic. No condition: the
+    key encrypts that one topic only, so the service may use it for nothing else.
+    """
+    return iam.PolicyStatement(
+        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions=["kms:Decrypt", "kms:GenerateDataKey"],
+        # In a key policy, "*" is the key itself.
+        resources=[ANY_RESOURCE],
+    )
+
+
+def alarms_publish(topic_arn: str, alarm_name_prefix: str) -> iam.PolicyStatement:
+    """Topic policy: let this account's alarms named ``<alarm_name_prefix>*`` publish."""
+    return iam.PolicyStatement(
+        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions=["sns:Publish"],
+        resources=[topic_arn],
+        conditions={
+            "ArnLike": {"aws:SourceArn": arn("cloudwatch", f"alarm:{alarm_name_prefix}*")},
+            "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+        },
     )
 
 
@@ -785,6 +815,67 @@ def manage_batch_job_events_rule() -> iam.PolicyStatement:
 def executions_of(state_machine_name: str) -> str:
     """Every execution of one state machine (execution names are chosen when started)."""
     return arn("states", f"execution:{state_machine_name}:*")
+
+
+#: The tenant a session acts for (maas.tenancy): its session tag, as a policy variable.
+SESSION_TENANT = "${aws:PrincipalTag/maas:tenant}"
+#: A session for one tenant names exactly one tenant, in the ``maas:tenant`` tag.
+_ONE_TENANT_TAG = {
+    "StringLike": {"aws:RequestTag/maas:tenant": "?*"},
+    "ForAllValues:StringEquals": {"aws:TagKeys": ["maas:tenant"]},
+}
+
+
+def tenant_session_principal(function_role_arn: str) -> iam.IPrincipal:
+    """Trust a function's role to assume a role for one tenant, naming it in a session tag."""
+    return iam.ArnPrincipal(function_role_arn).with_conditions(_ONE_TENANT_TAG).with_session_tags()
+
+
+def assume_for_tenants(role_arn: str) -> iam.PolicyStatement:
+    """Assume ``role_arn`` for one tenant at a time (the tenant in the session tag)."""
+    return iam.PolicyStatement(
+        actions=["sts:AssumeRole", "sts:TagSession"],
+        resources=[role_arn],
+        conditions=_ONE_TENANT_TAG,
+    )
+
+
+def read_tenant_items(table_arns: Sequence[str]) -> iam.PolicyStatement:
+    """Read only the session's tenant's items: partition keys ``TENANT#<tenant>``."""
+    return iam.PolicyStatement(
+        actions=["dynamodb:GetItem", "dynamodb:Query"],
+        resources=list(table_arns),
+        conditions={
+            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{SESSION_TENANT}"]}
+        },
+    )
+
+
+def describe_tenant_endpoints() -> iam.PolicyStatement:
+    """Describe only the endpoints tagged with the session's tenant."""
+    return iam.PolicyStatement(
+        actions=["sagemaker:DescribeEndpoint"],
+        resources=[SAGEMAKER_ENDPOINTS],
+        conditions={"StringEquals": {"aws:ResourceTag/maas:tenant": SESSION_TENANT}},
+    )
+
+
+def tenant_executions_of(state_machine_name: str) -> str:
+    """The executions of one state machine that the session's tenant's requests started."""
+    return arn("states", f"execution:{state_machine_name}:{SESSION_TENANT}_*")
+
+
+def read_tenant_executions(state_machine_names: Sequence[str]) -> iam.PolicyStatement:
+    """Read the status and history of the session's tenant's executions."""
+    return iam.PolicyStatement(
+        actions=["states:DescribeExecution", "states:GetExecutionHistory"],
+        resources=[tenant_executions_of(name) for name in state_machine_names],
+    )
+
+
+def read_endpoint_metrics() -> iam.PolicyStatement:
+    """Read endpoint metrics' datapoints (``GetMetricStatistics`` has no resource type)."""
+    return iam.PolicyStatement(actions=["cloudwatch:GetMetricStatistics"], resources=[ANY_RESOURCE])
 
 
 def follow_child_executions(state_machine_names: list[str]) -> iam.PolicyStatement:

@@ -29,6 +29,7 @@ from maas.manifest import (
     job_queue_arn,
     resolve_refs,
 )
+from schemas.api import Workflow
 from stacks import iam_policies
 from stacks.constructs.log_group_target import LogGroupTarget
 from stacks.constructs.manifest_function import (
@@ -94,13 +95,30 @@ class LifecycleStack(Stack):
         self._foundation = foundation
 
         # --- Roles that AWS services assume -----------------------------------------------
-        self.roles = {spec.id: self._service_role(spec) for spec in MANIFEST.roles}
+        self.roles = {
+            spec.id: self._service_role(spec) for spec in MANIFEST.roles if spec.service_principal
+        }
+        # A role a function assumes is built after that function, to trust its role; the
+        # function's environment names it by its fixed name's ARN meanwhile.
+        for role_spec in MANIFEST.roles:
+            if role_spec.assumed_by_function:
+                self._refs.register(
+                    Ref(kind=RefKind.ROLE_ARN, target=role_spec.id),
+                    self.format_arn(
+                        service="iam",
+                        region="",
+                        resource="role",
+                        resource_name=config.resource_name(role_spec.id),
+                    ),
+                )
 
         # --- Functions ------------------------------------------------------------------
         self._code = function_code(PROJECT_ROOT)
         self._powertools = lambda_.LayerVersion.from_layer_version_arn(
             self, "PowertoolsLayer", powertools_layer_arn()
         )
+        # Filled below, once the functions they call exist.
+        self.state_machines: dict[str, StateMachineFromFile] = {}
         self.functions = {
             spec.id: self._function(spec)
             for spec in MANIFEST.functions
@@ -108,7 +126,6 @@ class LifecycleStack(Stack):
         }
 
         # --- State machines (in manifest order: a machine refers only to earlier ones) ---
-        self.state_machines: dict[str, StateMachineFromFile] = {}
         for spec in MANIFEST.state_machines:
             self.state_machines[spec.id] = self._state_machine(spec)
 
@@ -116,6 +133,11 @@ class LifecycleStack(Stack):
         for function_spec in MANIFEST.functions:
             if _starts_workflows(function_spec):
                 self.functions[function_spec.id] = self._function(function_spec)
+
+        # --- Roles that functions assume for one tenant ------------------------------------
+        for role_spec in MANIFEST.roles:
+            if role_spec.assumed_by_function:
+                self.roles[role_spec.id] = self._tenant_role(role_spec)
 
         # --- What the roles may do (some refer to the state machines) -------------------
         for role_id, statements in self._role_permissions().items():
@@ -140,9 +162,15 @@ class LifecycleStack(Stack):
                 description=spec.description,
             )
 
+    @property
+    def dead_letter_queue(self) -> sqs.Queue | None:
+        """The queue of undelivered events, or None when no rule needed one."""
+        return self._dead_letter_queue
+
     # --- Builders -------------------------------------------------------------------------
 
     def _service_role(self, spec: RoleSpec) -> iam.Role:
+        assert spec.service_principal is not None
         role = iam.Role(
             self,
             spec.id,
@@ -153,6 +181,21 @@ class LifecycleStack(Stack):
             description=spec.description,
         )
         self._refs.register(Ref(kind=RefKind.ROLE_ARN, target=spec.id), role.role_arn)
+        return role
+
+    def _tenant_role(self, spec: RoleSpec) -> iam.Role:
+        """A role its function assumes with the tenant as a session tag (maas.tenancy)."""
+        assert spec.assumed_by_function is not None
+        function_role = self.functions[spec.assumed_by_function].role
+        role = iam.Role(
+            self,
+            spec.id,
+            role_name=self._config.resource_name(spec.id),
+            assumed_by=iam_policies.tenant_session_principal(function_role.role_arn),
+            description=spec.description,
+            max_session_duration=Duration.hours(1),
+        )
+        function_role.add_to_policy(iam_policies.assume_for_tenants(role.role_arn))
         return role
 
     def _function(self, spec: FunctionSpec) -> ManifestFunction:
@@ -283,9 +326,10 @@ class LifecycleStack(Stack):
         for ref in spec.substitutions.values():
             if ref.kind is RefKind.ROLE_ARN:
                 role_spec = next(role for role in MANIFEST.roles if role.id == ref.target)
-                statements.append(
-                    iam_policies.pass_role(self._refs.resolve(ref), role_spec.service_principal)
-                )
+                if role_spec.service_principal:
+                    statements.append(
+                        iam_policies.pass_role(self._refs.resolve(ref), role_spec.service_principal)
+                    )
         return statements
 
     def _function_permissions(self, function_id: str) -> list[iam.PolicyStatement]:
@@ -296,6 +340,9 @@ class LifecycleStack(Stack):
             return [iam_policies.start_execution(machine.state_machine_arn)]
         key = self._foundation.key.key_arn
         endpoints = self._foundation.tables["EndpointsTable"].table_arn
+        if function_id == "Api":
+            # Nothing of its own: it acts as the caller's tenant (see _tenant_role).
+            return []
         if function_id == "TearDownIdleEndpoint":
             # maas.endpoints.idle: the alarm and its tags, the endpoint's record, teardown.
             teardown = self.state_machines["Teardown"]
@@ -325,13 +372,16 @@ class LifecycleStack(Stack):
             self._foundation.tables["IdempotencyTable"].table_arn
         )
         permissions = {
+            # The version to deploy, and the tenant's endpoints to hold it to its quotas.
             "PlanDeployment": [
                 iam_policies.read_items(models),
+                iam_policies.query_items(endpoints),
                 iam_policies.decrypt_via(key, "dynamodb"),
             ],
             # Each plan takes the endpoint's record; a retried plan gets its first answer.
             "PlanTeardown": [*endpoint_records, idempotency],
-            "PlanScaling": [*endpoint_records, idempotency],
+            # Scaling also queries the tenant's endpoints, for its instance quota.
+            "PlanScaling": [*endpoint_records, idempotency, iam_policies.query_items(endpoints)],
             "PlanStop": [*endpoint_records, idempotency],
             "PlanStart": [*endpoint_records, idempotency],
             # maas.endpoints.update: the endpoint's record, and the version it moves to.
@@ -505,9 +555,10 @@ class LifecycleStack(Stack):
         return permissions[state_machine_id]
 
     def _role_permissions(self) -> dict[str, list[iam.PolicyStatement]]:
-        """What each service role lets its service do."""
+        """What each role lets its service, or its function, do."""
         artifacts = self._artifacts_bucket_arn()
         return {
+            "TenantAccessRole": self._tenant_access_permissions(),
             "SageMakerExecutionRole": [
                 iam_policies.read_artifacts(artifacts),
                 iam_policies.decrypt_via(self._foundation.key.key_arn, "s3"),
@@ -549,9 +600,32 @@ class LifecycleStack(Stack):
                 )
         return reasons
 
+    def _tenant_access_permissions(self) -> list[iam.PolicyStatement]:
+        """What the API may do for one tenant: read that tenant's records, endpoints and
+        executions, start workflows, read endpoint metrics (maas.tenancy)."""
+        key = self._foundation.key.key_arn
+        tables = [self._foundation.tables[table] for table in ("EndpointsTable", "ModelsTable")]
+        machines = [self.state_machines[workflow.state_machine_id] for workflow in Workflow]
+        return [
+            iam_policies.read_tenant_items([table.table_arn for table in tables]),
+            iam_policies.decrypt_via(key, "dynamodb"),
+            *(iam_policies.start_execution(machine.state_machine_arn) for machine in machines),
+            iam_policies.read_tenant_executions(
+                [machine.state_machine.state_machine_name for machine in machines]
+            ),
+            iam_policies.describe_tenant_endpoints(),
+            iam_policies.read_endpoint_metrics(),
+        ]
+
     def _wildcard_reasons(self) -> dict[str, str]:
         """IAM5 reasons for the wildcard resources that depend on this stage's names."""
         reasons = iam_policies.artifact_object_reasons(self._artifacts_bucket_arn())
+        for machine in self.state_machines.values():
+            name = machine.state_machine.state_machine_name
+            reasons[iam_policies.tenant_executions_of(name)] = (
+                f"The executions of {name} that the session's tenant started: the API names "
+                "each after the tenant and a digest of the request (<tenant>_<digest>)."
+            )
         for spec in MANIFEST.jobs:
             definition = self._refs.resolve(job_definition_arn(spec.id))
             reasons[iam_policies.job_definition_revisions(definition)] = (

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
+from maas.cli.api_commands import add_api_commands
 from maas.exceptions import MaasError
 
 app = typer.Typer(
@@ -23,6 +24,10 @@ local_app = typer.Typer(help="The embedded local runtime (AWS emulated in this p
 app.add_typer(local_app, name="local")
 endpoints_app = typer.Typer(help="A tenant's SageMaker endpoints.", no_args_is_help=True)
 app.add_typer(endpoints_app, name="endpoints")
+# The REST API's commands (models, versions, endpoints list|show|deploy|..., executions...).
+add_api_commands(app, endpoints_app)
+traces_app = typer.Typer(help="X-Ray traces: requests and workflows.", no_args_is_help=True)
+app.add_typer(traces_app, name="traces")
 
 console = Console()
 
@@ -155,6 +160,43 @@ def endpoints_top(
         )
 
 
+@traces_app.command("list")
+def traces_list(
+    *,
+    since: Annotated[
+        int, typer.Option(min=1, help="Minutes back to look for traces that started.")
+    ] = 60,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the traces as one JSON array.")
+    ] = False,
+) -> None:
+    """List recent traces: id, start, duration, root, annotations (tenant, endpoint), status,
+    from X-Ray (AWS, or the local runtime that AWS_ENDPOINT_URL points at)."""
+    from maas.aws import client
+    from maas.cli.traces import run_list
+
+    run_list(console, client("xray"), since_minutes=since, as_json=json_output)
+
+
+@traces_app.command("show")
+def traces_show(
+    trace_id: Annotated[str, typer.Argument(help="The trace id, 1-xxxxxxxx-xxxx...")],
+    *,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the waterfall as one JSON object.")
+    ] = False,
+    html: Annotated[
+        Path | None, typer.Option(help="Also write the waterfall as a self-contained HTML file.")
+    ] = None,
+) -> None:
+    """Show one trace as a waterfall: each segment and subsegment, nested, with its timing
+    and annotations (exit code 3 when X-Ray has no such trace)."""
+    from maas.aws import client
+    from maas.cli.traces import run_show
+
+    run_show(console, client("xray"), trace_id, as_json=json_output, html_path=html)
+
+
 @local_app.command("up")
 def local_up(
     port: Annotated[
@@ -163,6 +205,13 @@ def local_up(
             help="Port on 127.0.0.1 for the emulated AWS endpoint.", envvar="MAAS_LOCAL_PORT"
         ),
     ] = 5000,
+    api_port: Annotated[
+        int,
+        typer.Option(
+            help="Port on 127.0.0.1 for the REST API (Swagger UI at /docs).",
+            envvar="MAAS_API_PORT",
+        ),
+    ] = 8000,
     serve_models: Annotated[
         bool,
         typer.Option(
@@ -192,11 +241,33 @@ def local_up(
         ):
             for arn in items.values():
                 console.print(f"  [dim]{kind}[/] {arn}", soft_wrap=True, highlight=False)
+        try:
+            api_url = runtime.serve_api(api_port)
+        except KeyError as missing:
+            console.print(f"[yellow]no local API[/]: {missing.args[0]}")
+        except OSError as error:
+            # The emulation is of use without the API: say so loudly and keep serving it.
+            console.print(f"[bold red]local API not served[/] on port {api_port}: {error}")
+        else:
+            console.print(f"[bold green]local API up[/] at [bold]{api_url}[/]", highlight=False)
+            console.print(f"  Swagger UI: {api_url}/docs", soft_wrap=True, highlight=False)
+            console.print("  a token: export MAAS_TOKEN=$(maas local token --tenant acme)")
         console.print("[dim]Ctrl-C stops it; the emulated account is discarded.[/]")
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())
         with contextlib.suppress(KeyboardInterrupt):
             stopped.wait()
     console.print("local runtime stopped")
+
+
+@local_app.command("token")
+def local_token(
+    tenant: Annotated[str, typer.Option(help="The tenant the token speaks for.")],
+    hours: Annotated[float, typer.Option(help="How long the token is valid (at most 24).")] = 12.0,
+) -> None:
+    """Print a signed ID token for TENANT that the local API accepts (only the token)."""
+    from maas.local.tokens import LocalTokens
+
+    typer.echo(LocalTokens.from_state_dir().issue(tenant, hours=hours))
 
 
 def main() -> None:

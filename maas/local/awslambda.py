@@ -14,7 +14,10 @@ What it keeps from AWS:
 - an exception becomes ``FunctionError: Unhandled`` with the runtime's error document,
   whose ``errorType`` is ``type(exc).__name__``, so ``Retry``/``Catch`` match it by name;
 - the function's timeout is enforced (``Sandbox.Timedout``), and what the handler writes
-  to stdout goes to its CloudWatch Logs group ``/aws/lambda/<name>``.
+  to stdout goes to its CloudWatch Logs group ``/aws/lambda/<name>``;
+- each invocation is an X-Ray function segment on its own thread, passed to the handler in
+  ``_X_AMZN_TRACE_ID`` and continuing the ``Invoke`` request's trace header
+  (:func:`maas.local.xray.function_segment`).
 
 What it does not do: isolate memory or kill a timed-out handler (its thread is abandoned),
 or apply reserved concurrency.
@@ -22,9 +25,11 @@ or apply reserved concurrency.
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import io
 import json
+import os
 import sys
 import threading
 import time
@@ -38,6 +43,8 @@ from moto.awslambda.models import LambdaBackend
 
 from maas.local import environ
 from maas.local.patching import replace
+from maas.local.xray import DAEMON_ADDRESS_ENV, function_segment
+from maas.tracing import trace_header_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -45,6 +52,8 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 FUNCTION_ERROR_HEADER = "x-amz-function-error"
+#: The variable in which Lambda gives a function its invocation's trace header.
+TRACE_ID_ENV = "_X_AMZN_TRACE_ID"
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,8 @@ class Invocation:
 
 
 _captured: ContextVar[io.StringIO | None] = ContextVar("maas_local_stdout", default=None)
+#: The ``X-Amzn-Trace-Id`` header of the ``Invoke`` request being answered, if it had one.
+_incoming_trace: ContextVar[str | None] = ContextVar("maas_local_trace", default=None)
 
 
 class _RoutedStdout(io.TextIOBase):
@@ -133,19 +144,16 @@ class LocalLambda:
 
     def __init__(self, write_logs: Callable[[str, str, list[str]], None]) -> None:
         self._functions: dict[str, LocalFunction] = {}
-        self._modules: dict[str, ModuleType] = {}
-        self._load_locks: dict[str, threading.Lock] = {}
+        self._idle: dict[str, list[_Sandbox]] = {}
+        self._sandboxes_made: dict[str, int] = {}
         self._lock = threading.Lock()
         self._write_logs = write_logs
-        self._streams: dict[str, str] = {}
 
     def register(self, function: LocalFunction) -> None:
         """Serve invocations of ``function`` (by name or ARN) from its handler."""
         with self._lock:
             self._functions[function.name] = function
-            self._load_locks[function.name] = threading.Lock()
-            self._modules.pop(function.name, None)
-            self._streams.pop(function.name, None)
+            self._idle[function.name] = []
 
     def get(self, name_or_arn: str) -> LocalFunction | None:
         """The registered function, given its name, ARN or qualified ARN."""
@@ -182,10 +190,19 @@ class LocalLambda:
             event = json.loads(body) if body else {}
             if invocation_type == "DryRun":
                 return b""
-            if invocation_type == "Event":
-                threading.Thread(target=local._invoke, args=(function, event), daemon=True).start()
-                return b""
-            result = local._invoke(function, event)
+            # The caller's trace header reaches _invoke beside its arguments, which other
+            # adapters (fault injection) wrap with the signature they know.
+            token = _incoming_trace.set(_header(headers, "X-Amzn-Trace-Id"))
+            try:
+                if invocation_type == "Event":
+                    run = contextvars.copy_context().run
+                    threading.Thread(
+                        target=run, args=(local._invoke, function, event), daemon=True
+                    ).start()
+                    return b""
+                result = local._invoke(function, event)
+            finally:
+                _incoming_trace.reset(token)
             if result.function_error:
                 response_headers[FUNCTION_ERROR_HEADER] = result.function_error
             response_headers["Content-Length"] = str(len(result.payload))
@@ -195,85 +212,110 @@ class LocalLambda:
         if not isinstance(sys.stdout, _RoutedStdout):
             stack.enter_context(replace(sys, "stdout", _RoutedStdout(sys.stdout)))
 
-    def _log_stream(self, function: LocalFunction) -> str:
-        # Lambda writes one stream per execution environment, not per invocation; here a
-        # function has one environment, so one stream from its first invocation on.
-        with self._lock:
-            stream = self._streams.get(function.name)
-            if stream is None:
-                stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
-                self._streams[function.name] = stream
-        return stream
+    def _acquire(self, function: LocalFunction) -> _Sandbox:
+        """An idle sandbox of the function, or a new one (a cold start).
 
-    def _load(self, function: LocalFunction) -> ModuleType:
-        # One module instance per function: its module scope is its cold start, run with
-        # its own environment, as each function has its own sandbox on AWS.
-        module = self._modules.get(function.name)
-        if module is not None:
-            return module
-        with self._load_locks[function.name]:
-            module = self._modules.get(function.name)
-            if module is None:
-                module_path = function.handler.rsplit(".", 1)[0]
-                found = importlib.util.find_spec(module_path)
-                if found is None or found.origin is None:
-                    raise RuntimeFault(
-                        "Runtime.ImportModuleError",
-                        f"Unable to import module '{module_path}': No module named '{module_path}'",
-                    )
-                spec = importlib.util.spec_from_file_location(
-                    f"maas_local_lambda.{function.name}", found.origin
-                )
-                assert spec is not None and spec.loader is not None
-                module = importlib.util.module_from_spec(spec)
-                # Registered so that pydantic resolves the module's annotations by name.
-                sys.modules[spec.name] = module
-                try:
-                    with environ.overlay(_runtime_environment(function)):
-                        spec.loader.exec_module(module)
-                except Exception as exc:
-                    # A failed cold start is retried by the next invocation, as on AWS.
-                    del sys.modules[spec.name]
-                    raise RuntimeFault(
-                        "Runtime.ImportModuleError",
-                        f"Unable to import module '{module_path}': {exc}",
-                    ) from exc
-                self._modules[function.name] = module
+        As on AWS, a sandbox serves one invocation at a time: concurrent invocations get
+        sandboxes of their own, each with its own module instance and log stream, so
+        module-level state (a web framework's current request, say) is never shared by two
+        requests at once.
+        """
+        with self._lock:
+            idle = self._idle.setdefault(function.name, [])
+            if idle:
+                return idle.pop()
+            number = self._sandboxes_made.get(function.name, 0) + 1
+            self._sandboxes_made[function.name] = number
+        return _Sandbox(self._load(function, number), _new_log_stream())
+
+    def _release(self, function: LocalFunction, sandbox: _Sandbox) -> None:
+        with self._lock:
+            # A function registered again since has a fresh pool: the old sandbox retires.
+            if self._functions.get(function.name) is function:
+                self._idle.setdefault(function.name, []).append(sandbox)
+
+    def _load(self, function: LocalFunction, number: int) -> ModuleType:
+        # The module scope is the sandbox's cold start, run with the function's environment.
+        module_path = function.handler.rsplit(".", 1)[0]
+        found = importlib.util.find_spec(module_path)
+        if found is None or found.origin is None:
+            raise RuntimeFault(
+                "Runtime.ImportModuleError",
+                f"Unable to import module '{module_path}': No module named '{module_path}'",
+            )
+        spec = importlib.util.spec_from_file_location(
+            f"maas_local_lambda.{function.name}_{number}", found.origin
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        # Registered so that pydantic resolves the module's annotations by name.
+        sys.modules[spec.name] = module
+        try:
+            with environ.overlay(_runtime_environment(function)):
+                spec.loader.exec_module(module)
+        except Exception as exc:
+            # A failed cold start is retried by the next invocation, as on AWS.
+            del sys.modules[spec.name]
+            raise RuntimeFault(
+                "Runtime.ImportModuleError", f"Unable to import module '{module_path}': {exc}"
+            ) from exc
         return module
 
     def _invoke(self, function: LocalFunction, event: Any) -> Invocation:
         _route_stdout()
         request_id = str(uuid.uuid4())
+        trace_header = _incoming_trace.get()
         outcome: dict[str, Invocation] = {}
         buffer = io.StringIO()
-        context = LambdaContext(
-            function_name=function.name,
-            function_version="$LATEST",
-            invoked_function_arn=function.arn,
-            memory_limit_in_mb=function.memory_mb,
-            aws_request_id=request_id,
-            log_group_name=function.log_group,
-            log_stream_name=self._log_stream(function),
-            deadline=time.monotonic() + function.timeout_seconds,
-        )
+        deadline = time.monotonic() + function.timeout_seconds
+        # The stream of the sandbox that serves it; a failed cold start logs to a new one.
+        stream = [_new_log_stream()]
+        timed_out = threading.Event()
 
         def run() -> None:
             _captured.set(buffer)
             buffer.write(f"START RequestId: {request_id} Version: $LATEST\n")
+            sandbox: _Sandbox | None = None
             try:
-                with environ.overlay(_runtime_environment(function)):
-                    handler = _handler(self._load(function), function.handler)
+                sandbox = self._acquire(function)
+                stream[0] = sandbox.log_stream
+                context = LambdaContext(
+                    function_name=function.name,
+                    function_version="$LATEST",
+                    invoked_function_arn=function.arn,
+                    memory_limit_in_mb=function.memory_mb,
+                    aws_request_id=request_id,
+                    log_group_name=function.log_group,
+                    log_stream_name=sandbox.log_stream,
+                    deadline=deadline,
+                )
+                with (
+                    function_segment(
+                        function.name,
+                        function_arn=function.arn,
+                        request_id=request_id,
+                        trace_header=trace_header,
+                    ) as segment,
+                    environ.overlay(
+                        {**_runtime_environment(function), TRACE_ID_ENV: trace_header_of(segment)}
+                    ),
+                ):
+                    handler = _handler(sandbox.module, function.handler)
                     result = handler(event, context)
                 outcome["result"] = Invocation(_marshal(result))
             except Exception as exc:
                 outcome["result"] = Invocation(_error_document(exc, request_id), "Unhandled")
             finally:
                 buffer.write(f"END RequestId: {request_id}\n")
+                # A sandbox whose invocation timed out is not reused, as Lambda resets it.
+                if sandbox is not None and not timed_out.is_set():
+                    self._release(function, sandbox)
 
         worker = threading.Thread(target=run, name=f"lambda-{function.name}", daemon=True)
         worker.start()
         worker.join(function.timeout_seconds)
         if worker.is_alive():
+            timed_out.set()
             message = f"Task timed out after {function.timeout_seconds:.2f} seconds"
             buffer.write(f"{request_id} {message}\n")
             result = Invocation(
@@ -282,10 +324,21 @@ class LocalLambda:
             )
         else:
             result = outcome["result"]
-        self._write_logs(
-            function.log_group, context.log_stream_name, buffer.getvalue().splitlines()
-        )
+        self._write_logs(function.log_group, stream[0], buffer.getvalue().splitlines())
         return result
+
+
+@dataclass(frozen=True)
+class _Sandbox:
+    """One execution environment of a function: its module instance and its log stream."""
+
+    module: ModuleType
+    log_stream: str
+
+
+def _new_log_stream() -> str:
+    # Lambda writes one stream per execution environment, named by date and a random id.
+    return f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
 
 
 def _route_stdout() -> None:
@@ -330,8 +383,15 @@ def _runtime_environment(function: LocalFunction) -> dict[str, str]:
         "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
         "_HANDLER": function.handler,
+        **_daemon_address(),
         **function.environment,
     }
+
+
+def _daemon_address() -> dict[str, str]:
+    # Lambda names its X-Ray daemon to every function; here it is the runtime's collector.
+    address = os.environ.get(DAEMON_ADDRESS_ENV)
+    return {DAEMON_ADDRESS_ENV: address} if address else {}
 
 
 def _error_document(exc: BaseException, request_id: str) -> bytes:

@@ -96,16 +96,13 @@ class LocalResources:
         return _SLOT.sub(lambda match: values[match.group(1)], spec.definition_text())
 
 
-def _trust_policy(service_principal: str) -> str:
+def _trust_policy(principal: dict[str, str]) -> str:
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service_principal},
-                    "Action": "sts:AssumeRole",
-                }
+                {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"},
+                {"Effect": "Allow", "Principal": principal, "Action": "sts:TagSession"},
             ],
         }
     )
@@ -127,10 +124,20 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
     events, logs = clients("events"), clients("logs")
     lambda_, sfn = clients("lambda"), clients("stepfunctions")
 
-    roles = [(spec.id, spec.service_principal) for spec in manifest.roles]
+    # Locally every function runs as FunctionRole: a role a function assumes trusts that one.
+    function_role = resources.resolve(Ref(kind=RefKind.ROLE_ARN, target="FunctionRole"))
+    roles = [
+        (_STATE_MACHINE_ROLE, {"Service": "states.amazonaws.com"}),
+        ("FunctionRole", {"Service": "lambda.amazonaws.com"}),
+    ]
     roles += [
-        (_STATE_MACHINE_ROLE, "states.amazonaws.com"),
-        ("FunctionRole", "lambda.amazonaws.com"),
+        (
+            spec.id,
+            {"Service": spec.service_principal}
+            if spec.service_principal
+            else {"AWS": function_role},
+        )
+        for spec in manifest.roles
     ]
     for role_id, principal in roles:
         iam.create_role(

@@ -35,6 +35,7 @@ from moto.server import ThreadedMotoServer
 
 from maas.aws import reset_clients
 from maas.local import applicationautoscaling, environ, stepfunctions
+from maas.local.apigateway import LocalApiGateway
 from maas.local.awslambda import LocalLambda
 from maas.local.batch import LocalBatch
 from maas.local.cloudwatch import LocalCloudWatch
@@ -46,6 +47,8 @@ from maas.local.provision import LocalResources, provision
 from maas.local.sagemaker import EndpointTiming, LocalSageMaker
 from maas.local.scheduler import LocalScheduler
 from maas.local.settings import LocalSettings
+from maas.local.tokens import LocalTokens
+from maas.local.xray import LocalXRay
 from maas.manifest import MANIFEST, Manifest
 
 if TYPE_CHECKING:
@@ -123,8 +126,11 @@ class LocalRuntime:
             interval_seconds=self.settings.instance_metrics_seconds,
             write_logs=self.write_logs,
         )
+        # The X-Ray daemon's part: segments sent over UDP land in the emulated X-Ray.
+        self.xray = LocalXRay(self.client)
         self._stack: ExitStack | None = None
         self._server: ThreadedMotoServer | None = None
+        self._api: LocalApiGateway | None = None
         self._server_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------
@@ -146,6 +152,7 @@ class LocalRuntime:
             stepfunctions.install(stack)
             applicationautoscaling.install(stack)
             adapters = (
+                self.xray,
                 self.lambda_,
                 self.sagemaker,
                 self.inference,
@@ -229,6 +236,31 @@ class LocalRuntime:
             self._server = server
         return self.endpoint_url()
 
+    def serve_api(
+        self, port: int = 0, *, function_id: str = "Api", tokens: LocalTokens | None = None
+    ) -> str:
+        """Serve the REST API on 127.0.0.1:``port`` through the manifest's ``function_id``.
+
+        Requests are authorized with ``tokens`` (default: the key of the state directory,
+        which ``maas local token`` signs with); see :mod:`maas.local.apigateway`. Returns
+        the API's base URL; :meth:`stop` stops it.
+        """
+        function = self.resources.functions.get(function_id)
+        if function is None:
+            raise KeyError(f"the manifest has no function {function_id!r} to serve the API")
+        with self._server_lock:
+            if self._api is not None:
+                raise RuntimeError("the local API is already being served")
+            gateway = LocalApiGateway(
+                self.lambda_.invoke,
+                function,
+                tokens or LocalTokens.from_state_dir(),
+                account_id=self.settings.account_id,
+            )
+            url = gateway.start(port)
+            self._api = gateway
+        return url
+
     def aws_environment(self) -> dict[str, str]:
         """Environment variables that point another process at this emulation."""
         return {
@@ -240,6 +272,9 @@ class LocalRuntime:
 
     def _stop_server(self) -> None:
         with self._server_lock:
+            if self._api is not None:
+                self._api.stop()
+                self._api = None
             if self._server is not None:
                 self._server.stop()
                 self._server = None

@@ -41,12 +41,16 @@ class LocalSettings(BaseModel):
     invocation_timeout_seconds: float = Field(default=60.0, gt=0)
     alarm_evaluation_seconds: float = Field(default=60.0, gt=0)
     instance_metrics_seconds: float = Field(default=10.0, gt=0)
+    tenant_max_endpoints: int = Field(default=10, ge=1)
+    tenant_max_instances: int = Field(default=20, ge=1)
 
     def setting_values(self) -> dict[str, str]:
         """Values of the manifest's stage settings in this world."""
         return {
             "endpoint_poll_seconds": str(self.endpoint_poll_seconds),
             "endpoint_max_status_checks": str(self.endpoint_max_status_checks),
+            "tenant_max_endpoints": str(self.tenant_max_endpoints),
+            "tenant_max_instances": str(self.tenant_max_instances),
         }
 
 

@@ -77,19 +77,31 @@ class ModelRegistry:
 
     def list_versions(self, tenant_id: str, model_name: str) -> list[ModelVersionRecord]:
         """Every version of the model, oldest first."""
+        return self._query(tenant_id, f"{_model_sort_key(model_name)}#VERSION#")
+
+    def tenant_versions(self, tenant_id: str) -> list[ModelVersionRecord]:
+        """Every version of every model of the tenant, by model name, oldest version first."""
+        return self._query(tenant_id, "MODEL#")
+
+    def _query(self, tenant_id: str, sort_key_prefix: str) -> list[ModelVersionRecord]:
         records: list[ModelVersionRecord] = []
         arguments: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": {
                 ":pk": {"S": _partition(tenant_id)},
-                ":prefix": {"S": f"{_model_sort_key(model_name)}#VERSION#"},
+                ":prefix": {"S": sort_key_prefix},
             },
             "ConsistentRead": True,
         }
         while True:
             response = self._dynamodb.query(**arguments)
-            records += [from_item(item, ModelVersionRecord) for item in response["Items"]]
+            # A model's own item (its version counter) sorts among its versions: skip it.
+            records += [
+                from_item(item, ModelVersionRecord)
+                for item in response["Items"]
+                if "#VERSION#" in item["sk"]["S"]
+            ]
             if "LastEvaluatedKey" not in response:
                 return records
             arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -40,10 +40,12 @@ CODE_EXCLUDES = (
     "!/functions/",
     "!/maas/",
     "!/schemas/",
-    # The local runtime and the CLI import moto and typer, the packaging job and the serving
-    # container torch and transformers: they run elsewhere, and a function never needs them.
+    # The local runtime, the CLI and the SDK import moto, typer and httpx, the packaging job
+    # and the serving container torch and transformers: they run elsewhere, and a function
+    # never needs them.
     "/maas/local/",
     "/maas/cli/",
+    "/maas/sdk/",
     "/maas/packaging/",
     "/maas/serving/",
     "__pycache__/",

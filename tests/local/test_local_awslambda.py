@@ -100,6 +100,28 @@ def test_functions_running_at_the_same_time_see_only_their_own_environment(
     ]
 
 
+def test_concurrent_invocations_of_a_function_get_sandboxes_of_their_own(
+    runtime: LocalRuntime, deploy_function: Callable[..., LocalFunction]
+) -> None:
+    function = deploy_function("sandbox")
+    rendezvous = unique("sandboxes")
+    handlers.RENDEZVOUS[rendezvous] = threading.Barrier(2)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(
+            pool.map(
+                lambda _: invoke(runtime, function, {"rendezvous": rendezvous})["Payload"],
+                range(2),
+            )
+        )
+    later = invoke(runtime, function, {})["Payload"]
+
+    assert together[0]["sandbox"] != together[1]["sandbox"]
+    assert together[0]["log_stream"] != together[1]["log_stream"]
+    # Warm: a later invocation is served by a sandbox that already exists.
+    assert later in together
+
+
 def test_an_exception_becomes_an_unhandled_function_error_named_after_its_type(
     runtime: LocalRuntime, deploy_function: Callable[..., LocalFunction]
 ) -> None:

@@ -78,3 +78,21 @@ def packaging(packaging_json: dict[str, Any]) -> Template:
 def lifecycle(lifecycle_json: dict[str, Any]) -> Template:
     """The lifecycle stack's template, for assertions."""
     return Template.from_json(lifecycle_json)
+
+
+@pytest.fixture(scope="session")
+def observability_json(synthesized: Synthesized) -> dict[str, Any]:
+    """The observability stack's template."""
+    return synthesized.template_dict(synthesized.plane.observability)
+
+
+@pytest.fixture(scope="session")
+def guardrails_json(synthesized: Synthesized) -> dict[str, Any]:
+    """The guardrails stack's template."""
+    return synthesized.template_dict(synthesized.plane.guardrails)
+
+
+@pytest.fixture(scope="session")
+def api_json(synthesized: Synthesized) -> dict[str, Any]:
+    """The API stack's template."""
+    return synthesized.template_dict(synthesized.plane.api)

@@ -52,7 +52,7 @@ def test_cdk_nag_finds_nothing_unacknowledged(synthesized: Synthesized) -> None:
 
 def test_cfn_lint_passes_every_template(synthesized: Synthesized) -> None:
     templates = sorted(str(path) for path in synthesized.outdir.glob("*.template.json"))
-    assert len(templates) == 3  # foundation, packaging, lifecycle
+    assert len(templates) == 6  # foundation, packaging, lifecycle, observability, guardrails, api
     # From the project root, so that .cfnlintrc applies as it does for `make cfn-lint`.
     result = subprocess.run(
         [str(CFN_LINT), *templates], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False

@@ -43,6 +43,7 @@ ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
     "application-autoscaling:DeregisterScalableTarget",
     "ecr:GetAuthorizationToken",
     "cloudwatch:PutMetricData",
+    "cloudwatch:GetMetricStatistics",
     "sagemaker:ListModelPackages",
     "batch:DescribeJobs",
     "ecs:DiscoverPollEndpoint",
@@ -73,11 +74,17 @@ _IDEMPOTENCY = {
 #: What each function may do besides writing its logs and traces.
 FUNCTION_ACTIONS = {
     # maas.endpoints.plan.resolve_model: a registered version's record.
-    "PlanDeployment": {"dynamodb:GetItem", "kms:Decrypt", "kms:DescribeKey"},
+    # The version to deploy (get) and the tenant's endpoints, for its quotas (query).
+    "PlanDeployment": {"dynamodb:GetItem", "dynamodb:Query", "kms:Decrypt", "kms:DescribeKey"},
     "PlanTeardown": _ENDPOINT_RECORDS | _IDEMPOTENCY,
     # maas.endpoints.records.EndpointRegistry.begin_update: read, then a guarded update.
-    "PlanScaling": _ENDPOINT_RECORDS | _IDEMPOTENCY,
-    # The endpoint's record (guarded writes) and the version it moves to (get).
+    # ... and a query of the tenant's endpoints, for its instance quota.
+    "PlanScaling": _ENDPOINT_RECORDS | _IDEMPOTENCY | {"dynamodb:Query"},
+    # functions.api: nothing but acting as the caller's tenant (maas.tenancy).
+    "Api": {
+        "sts:AssumeRole",
+        "sts:TagSession",
+    },  # The endpoint's record (guarded writes) and the version it moves to (get).
     "PlanUpdate": _ENDPOINT_RECORDS | _IDEMPOTENCY,
     # maas.endpoints.records.EndpointRegistry.begin_stop / begin_start: read, guarded update.
     **{function_id: _ENDPOINT_RECORDS | _IDEMPOTENCY for function_id in ("PlanStop", "PlanStart")},
@@ -271,7 +278,7 @@ def test_pass_role_names_one_role_and_the_service_it_is_passed_to(
     ]
     # Each machine that passes a role has its own statement; together they pass every role.
     passed = {statement["Resource"]["Fn::GetAtt"][0] for statement in pass_role}
-    assert len(passed) == len(MANIFEST.roles)
+    assert len(passed) == len([spec for spec in MANIFEST.roles if spec.service_principal])
     for statement in pass_role:
         assert statement["Action"] == "iam:PassRole"
         role = statement["Resource"]["Fn::GetAtt"][0]

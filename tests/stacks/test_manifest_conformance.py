@@ -155,6 +155,13 @@ def test_function_environment_values_resolve_the_manifest_refs(
             # A workflow of the same stack: its ARN is the machine's Ref.
             machine = plane.lifecycle.state_machines[value.target].state_machine
             assert variables[name] == {"Ref": logical_id_of(machine)}, name
+        elif value.kind is RefKind.ROLE_ARN:
+            # A role a function assumes: its ARN from its fixed name, the role built after.
+            role_name = plane.config.resource_name(value.target)
+            assert role_name in json.dumps(variables[name]), name
+            role = plane.lifecycle.roles[value.target]
+            properties = lifecycle_json["Resources"][logical_id_of(role)]["Properties"]
+            assert properties["RoleName"] == role_name
         else:
             # A foundation resource's name: an output of that stack, read across stacks.
             output = variables[name]["Fn::GetStackOutput"]

@@ -115,3 +115,20 @@ def test_a_ref_is_registered_once() -> None:
     refs.register(EVENT_BUS, "bus-token")
     with pytest.raises(ValueError, match="already registered"):
         refs.register(EVENT_BUS, "other")
+
+
+def test_alarm_thresholds_default_and_can_be_set_per_stage() -> None:
+    assert StageConfig(name="dev").alarms.model_latency_ms == 30_000
+    config = StageConfig.resolve(
+        {
+            "maas:stages": {
+                "dev": {"alarms": {"gpu_memory_percent": 380, "notify_emails": ["o@x.io"]}}
+            }
+        }
+    )
+    assert (config.alarms.gpu_memory_percent, config.alarms.notify_emails) == (380, ("o@x.io",))
+
+
+def test_an_alarm_address_that_is_not_one_is_refused() -> None:
+    with pytest.raises(StageConfigError, match="'ops' is not an e-mail address"):
+        StageConfig.resolve({"maas:stages": {"dev": {"alarms": {"notify_emails": ["ops"]}}}})

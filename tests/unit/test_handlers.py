@@ -39,7 +39,9 @@ def load(module: str, monkeypatch: pytest.MonkeyPatch, **environment: str) -> Mo
 
 
 def create_table() -> str:
-    boto3.client("dynamodb").create_table(**table_arguments("endpoints"))
+    dynamodb = boto3.client("dynamodb")
+    if "endpoints" not in dynamodb.list_tables()["TableNames"]:
+        dynamodb.create_table(**table_arguments("endpoints"))
     return "endpoints"
 
 
@@ -48,10 +50,14 @@ POLLING = {
     "ENDPOINT_MAX_STATUS_CHECKS": "5",
     "ARTIFACTS_BUCKET_NAME": ARTIFACTS_BUCKET,
     "MODELS_TABLE_NAME": "models",
+    "ENDPOINTS_TABLE_NAME": "endpoints",
+    "TENANT_MAX_ENDPOINTS": "10",
+    "TENANT_MAX_INSTANCES": "20",
 }
 
 
 def plan(monkeypatch: pytest.MonkeyPatch, **overrides: Any) -> dict[str, Any]:
+    create_table()  # the tenant's endpoints, counted against its quotas
     handler = load("plan_deployment", monkeypatch, **POLLING).handler
     event = {"request": deployment_request(**overrides), "correlation_id": "deploy-1"}
     result: dict[str, Any] = handler(event, CONTEXT)

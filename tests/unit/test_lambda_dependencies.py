@@ -33,7 +33,7 @@ PROVIDED = {
 #: The asset's own packages.
 SHIPPED = {"functions", "maas", "schemas"}
 #: Parts of the repository the asset leaves out (see stacks/constructs/manifest_function.py).
-LEFT_OUT = ("maas/local/", "maas/cli/", "maas/packaging/", "maas/serving/")
+LEFT_OUT = ("maas/local/", "maas/cli/", "maas/sdk/", "maas/packaging/", "maas/serving/")
 
 
 def asset_modules() -> list[Path]:

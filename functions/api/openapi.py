@@ -1,0 +1,91 @@
+"""Write the API's OpenAPI document, generated from its routes, to ``schemas/openapi.json``.
+
+``python -m functions.api.openapi`` writes it; ``--check`` writes nothing and exits 1 when
+the file differs from what the routes produce (a test runs the same check). The TypeScript
+SDK's types and the API Gateway definition are generated from this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from functions.api.app import API_VERSION, app
+from functions.api.problems import PROBLEM_CONTENT_TYPE
+from schemas.api import OPENAPI_FILE, GatewayMessage, Problem
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+#: The errors any operation may answer, all as problem details.
+PROBLEM_STATUSES = (
+    HTTPStatus.BAD_REQUEST,
+    HTTPStatus.UNAUTHORIZED,
+    HTTPStatus.FORBIDDEN,
+    HTTPStatus.NOT_FOUND,
+    HTTPStatus.CONFLICT,
+    HTTPStatus.UNPROCESSABLE_ENTITY,
+)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document, as the routes describe the API, with its errors as problem details.
+
+    Powertools documents a 422 of its own shape; this API answers every error as a
+    :class:`~schemas.api.Problem` (``application/problem+json``), so each operation's error
+    answers are replaced by the ones it gives.
+    """
+    document: dict[str, Any] = json.loads(app.get_openapi_json_schema(version=API_VERSION))
+    schemas = document["components"]["schemas"]
+    # Powertools' own validation error shapes: unused here, and ResponseValidationError's
+    # $ref to ValidationError would dangle once that is gone (generators refuse the file).
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(unused, None)
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem.pop("$defs", {}))
+    schemas["Problem"] = problem
+    schemas["GatewayMessage"] = GatewayMessage.model_json_schema()
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for status in PROBLEM_STATUSES:
+                operation["responses"][str(int(status))] = {
+                    "description": status.phrase,
+                    "content": {
+                        PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    },
+                }
+            # A missing or refused token never reaches the function: the authorizer answers.
+            operation["responses"]["401"]["content"]["application/json"] = {
+                "schema": {"$ref": "#/components/schemas/GatewayMessage"}
+            }
+    return document
+
+
+def render(document: dict[str, Any]) -> str:
+    """The file's text: stable key order, so that a change in the API is a readable diff."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write (or ``--check``) ``schemas/openapi.json``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the file is stale")
+    arguments = parser.parse_args(argv)
+    text = render(openapi_document())
+    current = OPENAPI_FILE.read_text() if OPENAPI_FILE.exists() else None
+    if arguments.check:
+        if current != text:
+            print(f"{OPENAPI_FILE} is stale: run `make schemas`", file=sys.stderr)
+            return 1
+        return 0
+    if current != text:
+        OPENAPI_FILE.write_text(text)
+        print(f"updated {OPENAPI_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,536 @@
+"""API Gateway on the local runtime: the REST API served on 127.0.0.1 through its Lambda.
+
+Why this exists: moto's API Gateway stores APIs but does not serve them through a Lambda
+proxy integration or a Cognito authorizer. On AWS the product's REST API is API Gateway
+(REST, v1 payload) with a Cognito user pool authorizer in front of one function; this
+module plays both parts for that function, over plain HTTP:
+
+- each request becomes the Lambda proxy event API Gateway sends (``resource``, ``path``,
+  ``httpMethod``, single- and multi-value headers and query string, ``pathParameters``,
+  ``stageVariables``, ``requestContext`` with ``authorizer.claims``, ``body``,
+  ``isBase64Encoded``), for an API laid out as ``LambdaRestApi(proxy=True)`` lays it out:
+  ``ANY /`` (resource ``/``, no path parameters) and ``ANY /{proxy+}`` (path parameter
+  ``proxy``, the path without its leading slash), both behind the authorizer, plus
+  ``GET`` on each public path (``/docs``, ``/openapi.json``) with no authorizer;
+- the authorizer: the token in the ``Authorization`` header, raw or after ``Bearer `` (the
+  Cognito authorizer takes both), is verified by :class:`~maas.local.tokens.LocalTokens`;
+  a missing or refused token is answered ``401 {"message":"Unauthorized"}`` without
+  invoking the function, and a good one puts its claims, all as strings (``exp`` and
+  ``iat`` as dates, as the authorizer writes them), in ``requestContext.authorizer.claims``;
+- the function's proxy response (``statusCode``, ``headers``, ``multiValueHeaders``,
+  ``body``, ``isBase64Encoded``) becomes the HTTP response; a function error or a
+  malformed response is ``502 {"message": "Internal server error"}``; every response
+  carries ``x-amzn-RequestId``, ``x-amz-apigw-id`` and ``X-Amzn-Trace-Id``.
+
+What it does not do is listed in ``docs/api.md`` ("Local API and tokens").
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import json
+import logging
+import secrets
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from maas.local.tokens import InvalidToken
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Mapping
+
+    from maas.local.awslambda import Invocation
+    from maas.local.tokens import LocalTokens
+
+logger = logging.getLogger(__name__)
+
+#: Paths served without a token: the Swagger UI page and the OpenAPI document.
+PUBLIC_PATHS = ("/docs", "/openapi.json")
+
+#: What API Gateway answers when its Cognito authorizer refuses the request.
+UNAUTHORIZED = {"message": "Unauthorized"}
+
+#: What API Gateway answers when the function fails or its response is malformed.
+INTERNAL_SERVER_ERROR = {"message": "Internal server error"}
+
+_PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """An HTTP request as it reached the gateway."""
+
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    source_ip: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """What the gateway answers: status, header lines (names may repeat) and body."""
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """The last value of header ``name`` (any case), if present."""
+        values = [value for key, value in self.headers if key.lower() == name.lower()]
+        return values[-1] if values else None
+
+
+class MalformedProxyResponse(Exception):
+    """The function answered something that is not a Lambda proxy response."""
+
+
+class LocalApiGateway:
+    """A REST API stage whose every route is one Lambda function behind a Cognito authorizer.
+
+    Parameters
+    ----------
+    invoke
+        Runs a function on an event: the runtime's :meth:`LocalLambda.invoke`.
+    function
+        The name or ARN of the API function.
+    tokens
+        Verifies the tokens, as the user pool's authorizer does.
+    account_id, stage
+        What ``requestContext`` reports.
+    public_paths
+        Paths whose ``GET`` needs no token.
+    binary_media_types
+        The API's ``binaryMediaTypes``: request bodies of these content types (wildcards
+        allowed) reach the function base64-encoded.
+    """
+
+    def __init__(
+        self,
+        invoke: Callable[[str, Any], Invocation],
+        function: str,
+        tokens: LocalTokens,
+        *,
+        account_id: str,
+        stage: str = "local",
+        public_paths: Collection[str] = PUBLIC_PATHS,
+        binary_media_types: Collection[str] = (),
+    ) -> None:
+        self._invoke = invoke
+        self.function = function
+        self._tokens = tokens
+        self.account_id = account_id
+        self.stage = stage
+        self.public_paths = frozenset(public_paths)
+        self.binary_media_types = tuple(binary_media_types)
+        # API Gateway's ids: 10 characters for the API, 6 for each resource.
+        self.api_id = secrets.token_hex(5)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- serving ---------------------------------------------------------------------
+
+    def start(self, port: int = 0) -> str:
+        """Serve on 127.0.0.1:``port`` (0: any free port) in a thread; return the URL."""
+        if self._server is not None:
+            raise RuntimeError("the local API is already being served")
+        server = _GatewayServer(("127.0.0.1", port), self)
+        thread = threading.Thread(
+            target=server.serve_forever,
+            # Polled this often for shutdown: Ctrl-C and test teardown stay quick.
+            kwargs={"poll_interval": 0.1},
+            name="local-apigateway",
+            daemon=True,
+        )
+        thread.start()
+        self._server, self._thread = server, thread
+        return self.url
+
+    @property
+    def url(self) -> str:
+        """The base URL the API is served on."""
+        if self._server is None:
+            raise RuntimeError("the local API is not being served")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def stop(self) -> None:
+        """Stop serving; requests in progress finish on their own threads."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    # -- one request -----------------------------------------------------------------
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        """Authorize ``request``, run the function on its proxy event, answer as API Gateway."""
+        request_id = str(uuid.uuid4())
+        extended_id = base64.b64encode(secrets.token_bytes(10)).decode()
+        trace_id = _header(request.headers, "X-Amzn-Trace-Id") or _new_trace_id()
+        gateway_headers = [
+            ("x-amzn-RequestId", request_id),
+            ("x-amz-apigw-id", extended_id),
+            ("X-Amzn-Trace-Id", trace_id),
+        ]
+        path = unquote(urlsplit(request.target).path) or "/"
+        claims: dict[str, str] | None = None
+        if not self._is_public(request.method, path):
+            try:
+                claims = _authorizer_claims(self._tokens.verify(_bearer(request.headers)))
+            except InvalidToken as exc:
+                logger.info("local API: 401 for %s %s: %s", request.method, path, exc)
+                return _error(401, UNAUTHORIZED, "UnauthorizedException", gateway_headers)
+        event = self.proxy_event(
+            request,
+            request_id=request_id,
+            extended_request_id=extended_id,
+            trace_id=trace_id,
+            claims=claims,
+        )
+        try:
+            invocation = self._invoke(self.function, event)
+            if invocation.function_error:
+                raise _FunctionFailed(_error_summary(invocation.payload))
+            response = proxy_response(invocation.json())
+        except (KeyError, ValueError, MalformedProxyResponse, _FunctionFailed) as exc:
+            logger.warning("local API: 502 for %s %s: %s", request.method, path, exc)
+            return _error(
+                502, INTERNAL_SERVER_ERROR, "InternalServerErrorException", gateway_headers
+            )
+        return HttpResponse(response.status, [*response.headers, *gateway_headers], response.body)
+
+    def proxy_event(
+        self,
+        request: HttpRequest,
+        *,
+        request_id: str,
+        extended_request_id: str,
+        trace_id: str,
+        claims: Mapping[str, str] | None,
+    ) -> dict[str, Any]:
+        """The Lambda proxy integration's event for ``request`` (REST API, payload v1)."""
+        target = urlsplit(request.target)
+        path = unquote(target.path) or "/"
+        host = urlsplit(f"//{_header(request.headers, 'Host') or '127.0.0.1'}")
+        domain = host.hostname or "127.0.0.1"
+        try:
+            port = host.port or 80
+        except ValueError:  # a Host header with no number after its colon
+            port = 80
+        if self._is_public(request.method, path) or path == "/":
+            resource, path_parameters = path, None
+        else:
+            resource, path_parameters = "/{proxy+}", {"proxy": path.removeprefix("/")}
+        headers = _event_headers(request, trace_id, port=port)
+        query = parse_qsl(target.query, keep_blank_values=True)
+        now = time.time()
+        context: dict[str, Any] = {
+            "accountId": self.account_id,
+            "apiId": self.api_id,
+            "domainName": domain,
+            "domainPrefix": domain.split(".", 1)[0],
+            "extendedRequestId": extended_request_id,
+            "httpMethod": request.method,
+            "identity": _identity(request),
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "requestId": request_id,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTimeEpoch": int(now * 1000),
+            "resourceId": uuid.uuid5(uuid.NAMESPACE_URL, self.api_id + resource).hex[:6],
+            "resourcePath": resource,
+            "stage": self.stage,
+        }
+        if claims is not None:
+            context["authorizer"] = {"claims": dict(claims)}
+        body, is_base64 = self._event_body(request)
+        return {
+            "resource": resource,
+            "path": path,
+            "httpMethod": request.method,
+            "headers": _single(headers, fold_case=True),
+            "multiValueHeaders": _multi(headers, fold_case=True),
+            "queryStringParameters": _single(query),
+            "multiValueQueryStringParameters": _multi(query),
+            "pathParameters": path_parameters,
+            "stageVariables": None,
+            "requestContext": context,
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
+
+    def _is_public(self, method: str, path: str) -> bool:
+        # The public paths are GET methods of their own resources, with no authorizer.
+        return path in self.public_paths and method in {"GET", "HEAD"}
+
+    def _event_body(self, request: HttpRequest) -> tuple[str | None, bool]:
+        if not request.body:
+            return None, False
+        content_type = (_header(request.headers, "Content-Type") or "").split(";")[0].strip()
+        binary = any(fnmatch.fnmatch(content_type, kind) for kind in self.binary_media_types)
+        if not binary:
+            try:
+                return request.body.decode("utf-8"), False
+            except UnicodeDecodeError:
+                # API Gateway would mangle bytes it takes for text; keep them intact instead.
+                pass
+        return base64.b64encode(request.body).decode(), True
+
+
+def proxy_response(payload: Any) -> HttpResponse:
+    """The HTTP response a Lambda proxy response stands for.
+
+    ``headers`` and ``multiValueHeaders`` are merged as API Gateway merges them: a name in
+    both keeps the multi-value list, plus the single value if it is not in the list.
+
+    Raises
+    ------
+    MalformedProxyResponse
+        When ``payload`` is not a proxy response (API Gateway then answers 502).
+    """
+    if not isinstance(payload, dict):
+        raise MalformedProxyResponse(f"not an object: {type(payload).__name__}")
+    unknown = set(payload) - _PROXY_RESPONSE_KEYS
+    if unknown:
+        raise MalformedProxyResponse(f"unexpected keys {sorted(unknown)}")
+    status = payload.get("statusCode")
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise MalformedProxyResponse(f"statusCode {status!r}")
+    headers = _response_headers(payload.get("headers"), payload.get("multiValueHeaders"))
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    return HttpResponse(status, headers, _response_body(payload))
+
+
+def _response_headers(single: Any, multi: Any) -> list[tuple[str, str]]:
+    if not isinstance(single or {}, dict) or not isinstance(multi or {}, dict):
+        raise MalformedProxyResponse("headers and multiValueHeaders must be objects")
+    merged: dict[str, list[str]] = {}
+    for name, values in (multi or {}).items():
+        if not isinstance(values, list):
+            raise MalformedProxyResponse(f"multiValueHeaders[{name!r}] is not a list")
+        merged[name] = [_header_value(value) for value in values]
+    for name, value in (single or {}).items():
+        text = _header_value(value)
+        if text not in merged.setdefault(name, []):
+            merged[name].append(text)
+    return [(name, value) for name, values in merged.items() for value in values]
+
+
+def _response_body(payload: dict[str, Any]) -> bytes:
+    body = payload.get("body")
+    if body is None:
+        return b""
+    if not isinstance(body, str):
+        raise MalformedProxyResponse("body must be a string")
+    if payload.get("isBase64Encoded"):
+        return base64.b64decode(body, validate=True)
+    return body.encode()
+
+
+class _FunctionFailed(Exception):
+    """The function raised, timed out or could not start."""
+
+
+def _error_summary(payload: bytes) -> str:
+    # The stack trace is in the function's log group; one line says why the answer is 502.
+    try:
+        document = json.loads(payload)
+        return f"{document['errorType']}: {document['errorMessage']}"
+    except (ValueError, KeyError, TypeError):
+        return payload.decode(errors="replace")
+
+
+class _GatewayServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], gateway: LocalApiGateway) -> None:
+        self.gateway = gateway
+        super().__init__(address, _RequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer is the client's business, not a server fault.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    # HTTP/1.1: keep-alive connections, as clients of API Gateway expect.
+    protocol_version = "HTTP/1.1"
+    # Small answers go out at once rather than wait ~40 ms for the client's ACK (Nagle).
+    disable_nagle_algorithm = True
+    server: _GatewayServer
+
+    def _serve(self) -> None:
+        request = HttpRequest(
+            method=self.command,
+            target=self.path,
+            # Names as the client spelled them, repeats kept: what API Gateway passes on.
+            headers=[(name, value) for name, value in self.headers.items()],
+            body=self._read_body(),
+            source_ip=self.client_address[0],
+        )
+        response = self.server.gateway.handle(request)
+        self.send_response(response.status)
+        for name, value in response.headers:
+            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            while self.rfile.readline().strip():  # trailers, up to the empty line
+                pass
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # One line per request would interleave with whatever the terminal shows.
+        logger.debug("local API: " + format, *args)
+
+
+for _method in _METHODS:
+    setattr(_RequestHandler, f"do_{_method}", _RequestHandler._serve)
+
+
+def _bearer(headers: list[tuple[str, str]]) -> str:
+    value = (_header(headers, "Authorization") or "").strip()
+    scheme, _, rest = value.partition(" ")
+    token = rest.strip() if scheme.lower() == "bearer" else value
+    if not token:
+        raise InvalidToken("no token in the Authorization header")
+    return token
+
+
+def _authorizer_claims(claims: Mapping[str, Any]) -> dict[str, str]:
+    # The Cognito authorizer hands claims over as strings, times as Java writes dates.
+    converted = {}
+    for name, value in claims.items():
+        if name in {"exp", "iat"} and isinstance(value, int | float):
+            converted[name] = time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(value))
+        elif isinstance(value, bool):
+            converted[name] = "true" if value else "false"
+        elif isinstance(value, list):
+            converted[name] = ",".join(str(item) for item in value)
+        else:
+            converted[name] = str(value)
+    return converted
+
+
+def _identity(request: HttpRequest) -> dict[str, str | None]:
+    # A Cognito user pool authorizer fills none of the IAM or identity-pool fields.
+    return {
+        "accessKey": None,
+        "accountId": None,
+        "caller": None,
+        "cognitoAuthenticationProvider": None,
+        "cognitoAuthenticationType": None,
+        "cognitoIdentityId": None,
+        "cognitoIdentityPoolId": None,
+        "principalOrgId": None,
+        "sourceIp": request.source_ip,
+        "user": None,
+        "userAgent": _header(request.headers, "User-Agent"),
+        "userArn": None,
+    }
+
+
+def _event_headers(request: HttpRequest, trace_id: str, *, port: int) -> list[tuple[str, str]]:
+    # What the client sent, with the headers API Gateway sets in place of the client's own.
+    forwarded = _header(request.headers, "X-Forwarded-For")
+    added = [
+        ("X-Amzn-Trace-Id", trace_id),
+        (
+            "X-Forwarded-For",
+            f"{forwarded}, {request.source_ip}" if forwarded else request.source_ip,
+        ),
+        ("X-Forwarded-Port", str(port)),
+        ("X-Forwarded-Proto", "http"),
+    ]
+    replaced = {name.lower() for name, _ in added}
+    return [
+        *((name, value) for name, value in request.headers if name.lower() not in replaced),
+        *added,
+    ]
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    values = [value for key, value in headers if key.lower() == name.lower()]
+    return values[-1] if values else None
+
+
+def _single(pairs: list[tuple[str, str]], *, fold_case: bool = False) -> dict[str, str] | None:
+    # The single-value map holds the last value of each name; null when there is none.
+    if not pairs:
+        return None
+    return {name: values[-1] for name, values in _group(pairs, fold_case).items()}
+
+
+def _multi(pairs: list[tuple[str, str]], *, fold_case: bool = False) -> dict[str, list[str]] | None:
+    return _group(pairs, fold_case) if pairs else None
+
+
+def _group(pairs: list[tuple[str, str]], fold_case: bool) -> dict[str, list[str]]:
+    # Header names that differ only in case are one header, named by its first spelling;
+    # query string names are case-sensitive.
+    spelling: dict[str, str] = {}
+    grouped: dict[str, list[str]] = {}
+    for name, value in pairs:
+        key = spelling.setdefault(name.lower() if fold_case else name, name)
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+def _header_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _new_trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+
+
+def _error(
+    status: int, body: Mapping[str, str], error_type: str, headers: list[tuple[str, str]]
+) -> HttpResponse:
+    return HttpResponse(
+        status,
+        [("Content-Type", "application/json"), ("x-amzn-ErrorType", error_type), *headers],
+        json.dumps(body).encode(),
+    )
+
+
+__all__ = [
+    "INTERNAL_SERVER_ERROR",
+    "PUBLIC_PATHS",
+    "UNAUTHORIZED",
+    "HttpRequest",
+    "HttpResponse",
+    "LocalApiGateway",
+    "MalformedProxyResponse",
+    "proxy_response",
+]

@@ -1,0 +1,370 @@
+"""The typed client of the REST API: one method per operation, pydantic models in and out.
+
+Every answer is parsed with the models of :mod:`schemas` (the API's contract), every error
+becomes an exception of :mod:`maas.sdk.errors`, and throttling and server failures are
+retried (:mod:`maas.sdk.retry`). Each operation that starts a workflow sends an
+``Idempotency-Key`` (yours, or one generated per call), so its retries cannot start the
+workflow twice, and answers the :class:`~schemas.api.ExecutionAccepted` to follow.
+
+Examples
+--------
+.. code-block:: python
+
+    from maas.sdk import MaasClient
+    from schemas.deployment import DeploymentSpec, RegisteredModel
+
+    with MaasClient("http://127.0.0.1:8000", token) as maas:
+        accepted = maas.create_endpoint(
+            DeploymentSpec(
+                endpoint_name="glm4-chat",
+                model=RegisteredModel(model_name="glm-4-9b-chat", version=1),
+            )
+        )
+        record = maas.wait_until_in_service("glm4-chat", execution=accepted)
+        for endpoint in maas.iter_endpoints():
+            print(endpoint.endpoint_name, endpoint.status)
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import pydantic
+
+from maas.sdk import pages, waiters
+from maas.sdk.errors import MaasSdkError, ServiceUnavailable, error_from_response
+from maas.sdk.retry import IDEMPOTENCY_HEADER, RetryPolicy, send_with_retries
+from schemas.api import ExecutionAccepted, ExecutionView, ModelOverview, Page, Workflow
+from schemas.endpoint import EndpointRecord
+from schemas.packaging import ModelVersionRecord
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from types import TracebackType
+
+    from maas.advisor import AdvisorReport, ServingRequest
+    from schemas.deployment import DeploymentSpec
+    from schemas.lifecycle import LifecycleSpec
+    from schemas.packaging import PackagingSettings
+    from schemas.scaling import ScalingChange
+    from schemas.update import EndpointChange
+
+ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+
+#: Seconds a request may take (connect, read, write, pool) unless the client is told otherwise.
+DEFAULT_TIMEOUT = 30.0
+
+
+def _user_agent() -> str:
+    try:
+        return f"maas-sdk/{version('maas')}"
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "maas-sdk"
+
+
+class UnexpectedResponse(MaasSdkError):
+    """The API answered a success that does not match the contract (a client/server skew)."""
+
+
+class MaasClient:
+    """A client of one deployment of the API, as one tenant (the token's).
+
+    Parameters
+    ----------
+    base_url
+        The API's URL, with its stage if any (``https://abc.execute-api.eu-west-1.amazonaws.com/prod``,
+        or ``http://127.0.0.1:8000`` for ``maas local up``).
+    token
+        The tenant's ID token, sent as ``Authorization: Bearer``; None sends none.
+    timeout
+        Seconds each request may take.
+    retries
+        Retries after the first try, on 429, 5xx and connection errors (0: never retry).
+    transport
+        An httpx transport to send through instead of the network (tests:
+        ``httpx.MockTransport``).
+    retry_policy
+        The full retry policy; overrides ``retries``.
+    sleep
+        How to wait between tries (tests pass a recorder).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = 3,
+        transport: httpx.BaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        headers = {"Accept": "application/json", "User-Agent": _user_agent()}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.base_url = base_url.rstrip("/")
+        self.retry_policy = retry_policy or RetryPolicy(attempts=retries + 1)
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+        )
+
+    # -- lifetime ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._http.close()
+
+    def __enter__(self) -> MaasClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- models and versions ----------------------------------------------------------
+
+    def list_models(
+        self, *, limit: int | None = None, next_token: str | None = None
+    ) -> Page[ModelOverview]:
+        """One page of the tenant's models, each with its latest version."""
+        return self._page("/v1/models", ModelOverview, limit, next_token)
+
+    def iter_models(self, *, page_size: int | None = None) -> Iterator[ModelOverview]:
+        """Every model of the tenant, across pages."""
+        return pages.iterate(lambda token: self.list_models(limit=page_size, next_token=token))
+
+    def list_versions(
+        self, model_name: str, *, limit: int | None = None, next_token: str | None = None
+    ) -> Page[ModelVersionRecord]:
+        """One page of a model's versions, oldest first (:class:`NotFound` for no such model)."""
+        path = f"/v1/models/{_segment(model_name)}/versions"
+        return self._page(path, ModelVersionRecord, limit, next_token)
+
+    def iter_versions(
+        self, model_name: str, *, page_size: int | None = None
+    ) -> Iterator[ModelVersionRecord]:
+        """Every version of a model, oldest first, across pages."""
+        return pages.iterate(
+            lambda token: self.list_versions(model_name, limit=page_size, next_token=token)
+        )
+
+    def get_version(self, model_name: str, version: int) -> ModelVersionRecord:
+        """One version: status, packaging progress, artifact, image, the advisor's report."""
+        path = f"/v1/models/{_segment(model_name)}/versions/{int(version)}"
+        return self._parse(self._request("GET", path), ModelVersionRecord)
+
+    def create_packaging_job(
+        self, settings: PackagingSettings, *, idempotency_key: str | None = None
+    ) -> ExecutionAccepted:
+        """Start ``package_model``: fetch, convert and register a model as a new version."""
+        return self._start("POST", "/v1/packaging-jobs", settings, idempotency_key)
+
+    # -- endpoints --------------------------------------------------------------------
+
+    def list_endpoints(
+        self, *, limit: int | None = None, next_token: str | None = None
+    ) -> Page[EndpointRecord]:
+        """One page of the tenant's endpoints, deleted ones included, by name."""
+        return self._page("/v1/endpoints", EndpointRecord, limit, next_token)
+
+    def iter_endpoints(self, *, page_size: int | None = None) -> Iterator[EndpointRecord]:
+        """Every endpoint of the tenant, across pages."""
+        return pages.iterate(lambda token: self.list_endpoints(limit=page_size, next_token=token))
+
+    def get_endpoint(self, name: str) -> EndpointRecord:
+        """An endpoint's record (:class:`NotFound` when the tenant has none of that name)."""
+        return self._parse(self._request("GET", f"/v1/endpoints/{_segment(name)}"), EndpointRecord)
+
+    def create_endpoint(
+        self, spec: DeploymentSpec, *, idempotency_key: str | None = None
+    ) -> ExecutionAccepted:
+        """Start ``deploy_endpoint``: a registered, approved version on a new endpoint."""
+        return self._start("POST", "/v1/endpoints", spec, idempotency_key)
+
+    def scale_endpoint(
+        self, name: str, change: ScalingChange, *, idempotency_key: str | None = None
+    ) -> ExecutionAccepted:
+        """Start ``scale_endpoint``: a new instance count, new autoscaling, or none."""
+        path = f"/v1/endpoints/{_segment(name)}/scaling"
+        return self._start("PUT", path, change, idempotency_key)
+
+    def update_endpoint(
+        self, name: str, change: EndpointChange, *, idempotency_key: str | None = None
+    ) -> ExecutionAccepted:
+        """Start ``update_endpoint``: another version or instance type, blue/green."""
+        return self._start("PATCH", f"/v1/endpoints/{_segment(name)}", change, idempotency_key)
+
+    def stop_endpoint(self, name: str, *, idempotency_key: str | None = None) -> ExecutionAccepted:
+        """Start ``stop_endpoint``: delete the endpoint, keep its model and configuration."""
+        return self._start("POST", f"/v1/endpoints/{_segment(name)}/stop", None, idempotency_key)
+
+    def start_endpoint(self, name: str, *, idempotency_key: str | None = None) -> ExecutionAccepted:
+        """Start ``start_endpoint``: recreate a stopped endpoint from its kept configuration."""
+        path = f"/v1/endpoints/{_segment(name)}/start"
+        return self._start("POST", path, None, idempotency_key)
+
+    def delete_endpoint(
+        self, name: str, *, delete_model: bool = True, idempotency_key: str | None = None
+    ) -> ExecutionAccepted:
+        """Start ``teardown``: scaling, schedules, alarms, endpoint, configuration, model."""
+        return self._start(
+            "DELETE",
+            f"/v1/endpoints/{_segment(name)}",
+            None,
+            idempotency_key,
+            params={"delete_model": str(delete_model).lower()},
+        )
+
+    # -- lifecycles, executions, recommendations --------------------------------------
+
+    def create_lifecycle(
+        self, spec: LifecycleSpec, *, idempotency_key: str | None = None
+    ) -> ExecutionAccepted:
+        """Start ``lifecycle``: package, deploy, and tear down unless ``keep_endpoint``."""
+        return self._start("POST", "/v1/lifecycles", spec, idempotency_key)
+
+    def get_execution(self, workflow: Workflow | str, name: str) -> ExecutionView:
+        """A workflow execution: its status, output or error, and the states it went through."""
+        path = f"/v1/executions/{_segment(Workflow(workflow).value)}/{_segment(name)}"
+        return self._parse(self._request("GET", path), ExecutionView)
+
+    def recommend(
+        self,
+        config: dict[str, Any],
+        *,
+        model: str | None = None,
+        serving: ServingRequest | None = None,
+    ) -> AdvisorReport:
+        """The serving-size advisor's report for a ``config.json``, computed by the API."""
+        from maas.advisor import AdvisorReport  # noqa: PLC0415 - its catalog is slow to import
+
+        body: dict[str, Any] = {"config": config, "model": model}
+        if serving is not None:
+            body["serving"] = serving.model_dump(mode="json")
+        # Advising changes nothing: a repeat is harmless, so it is retried like a read.
+        response = self._request("POST", "/v1/recommendations", json=body, replayable=True)
+        return self._parse(response, AdvisorReport)
+
+    # -- waiters ----------------------------------------------------------------------
+
+    def wait_for_execution(
+        self,
+        accepted: ExecutionAccepted,
+        *,
+        on_progress: Callable[[ExecutionView], None] | None = None,
+        timeout: float = waiters.DEFAULT_TIMEOUT,
+        max_poll: float = waiters.MAX_POLL,
+    ) -> ExecutionView:
+        """Poll the execution until it stops; see :func:`maas.sdk.waiters.wait_for_execution`."""
+        return waiters.wait_for_execution(
+            self, accepted, on_progress=on_progress, timeout=timeout, max_poll=max_poll
+        )
+
+    def wait_until_in_service(
+        self,
+        endpoint_name: str,
+        *,
+        execution: ExecutionAccepted | None = None,
+        on_progress: Callable[[ExecutionView], None] | None = None,
+        timeout: float = waiters.DEFAULT_TIMEOUT,
+        max_poll: float = waiters.MAX_POLL,
+    ) -> EndpointRecord:
+        """Poll until the endpoint is IN_SERVICE; see :func:`maas.sdk.waiters`."""
+        return waiters.wait_until_in_service(
+            self,
+            endpoint_name,
+            execution=execution,
+            on_progress=on_progress,
+            timeout=timeout,
+            max_poll=max_poll,
+        )
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _page(
+        self, path: str, item: type[ModelT], limit: int | None, next_token: str | None
+    ) -> Page[ModelT]:
+        params: dict[str, str | int] = {}
+        if limit is not None:
+            params["limit"] = limit
+        if next_token is not None:
+            params["next_token"] = next_token
+        return self._parse(self._request("GET", path, params=params), Page[item])  # type: ignore[valid-type]
+
+    def _start(
+        self,
+        method: str,
+        path: str,
+        body: pydantic.BaseModel | None,
+        idempotency_key: str | None,
+        *,
+        params: dict[str, str] | None = None,
+    ) -> ExecutionAccepted:
+        response = self._request(
+            method,
+            path,
+            json=body.model_dump(mode="json", exclude_unset=True) if body is not None else None,
+            params=params,
+            headers={IDEMPOTENCY_HEADER: idempotency_key or _new_key()},
+        )
+        return self._parse(response, ExecutionAccepted)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        replayable: bool | None = None,
+    ) -> httpx.Response:
+        request = self._http.build_request(method, path, json=json, params=params, headers=headers)
+        try:
+            response = send_with_retries(
+                self._http.send,
+                request,
+                self.retry_policy,
+                replayable=replayable,
+                sleep=self._sleep,
+            )
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(
+                None, "Service Unavailable", f"could not reach {request.url}: {exc!r}"
+            ) from exc
+        if response.is_error:
+            raise error_from_response(response)
+        return response
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[ModelT]) -> ModelT:
+        try:
+            return model.model_validate_json(response.content)
+        except pydantic.ValidationError as exc:
+            raise UnexpectedResponse(
+                f"{response.request.method} {response.request.url.path} answered "
+                f"{response.status_code} with a body that is not a {model.__name__}: {exc}"
+            ) from exc
+
+
+def _new_key() -> str:
+    return str(uuid.uuid4())
+
+
+def _segment(value: str) -> str:
+    # Names are validated by the API; quoting keeps a stray '/' or '?' from changing the route.
+    return quote(str(value), safe="")
+
+
+__all__ = ["DEFAULT_TIMEOUT", "MaasClient", "UnexpectedResponse"]
