@@ -63,13 +63,32 @@ class EventPublisher:
         return str(entry["EventId"])
 
 
-def read_event_log(logs: Any, log_group: str) -> list[dict[str, Any]]:
-    """Every event a rule copied to ``log_group``, oldest first (see the EventLogRule)."""
+def read_event_log(
+    logs: Any, log_group: str, *, since_ms: int | None = None, until_ms: int | None = None
+) -> list[dict[str, Any]]:
+    """Every event a rule copied to ``log_group``, oldest first (see the EventLogRule).
+
+    ``since_ms`` and ``until_ms`` (epoch milliseconds) bound what is read.
+    """
+    window = {"startTime": since_ms, "endTime": until_ms}
+    arguments = {key: value for key, value in window.items() if value is not None}
     entries: list[dict[str, Any]] = []
-    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=log_group):
+    pages = logs.get_paginator("filter_log_events").paginate(logGroupName=log_group, **arguments)
+    for page in pages:
         entries.extend(page["events"])
     entries.sort(key=lambda entry: entry["timestamp"])
     return [json.loads(entry["message"]) for entry in entries]
 
 
-__all__ = ["EventPublisher", "read_event_log"]
+def log_group_name(log_group_arn: str) -> str:
+    """The name in a log group's ARN (with or without CloudFormation's ``:*`` suffix).
+
+    Examples
+    --------
+    >>> log_group_name("arn:aws:logs:eu-west-1:123456789012:log-group:/maas/dev/events:*")
+    '/maas/dev/events'
+    """
+    return log_group_arn.split(":log-group:", 1)[1].removesuffix(":*")
+
+
+__all__ = ["EventPublisher", "log_group_name", "read_event_log"]

@@ -565,6 +565,7 @@ MANIFEST = Manifest(
                 "MODELS_TABLE_NAME": table_name("ModelsTable"),
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
                 "TENANT_ROLE_ARN": role_arn("TenantAccessRole"),
+                "EVENT_LOG_GROUP_ARN": Ref(kind=RefKind.LOG_GROUP_ARN, target="EventLog"),
                 **{
                     f"{workflow.name}_STATE_MACHINE_ARN": state_machine_arn(
                         workflow.state_machine_id

@@ -147,6 +147,11 @@ class ExecutionView(BaseModel):
     cause: str | None = None
     output: Any = Field(default=None, description="The workflow's output, once it succeeded.")
     path: list[StateVisitView]
+    events: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The events it (and, for a lifecycle, its children) published, as "
+        "EventBridge delivered them, oldest first.",
+    )
 
 
 class ModelOverview(BaseModel):

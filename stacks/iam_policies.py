@@ -865,6 +865,11 @@ def tenant_executions_of(state_machine_name: str) -> str:
     return arn("states", f"execution:{state_machine_name}:{SESSION_TENANT}_*")
 
 
+def read_log_events(log_group_arn: str) -> iam.PolicyStatement:
+    """Read (filter) the events of one log group."""
+    return iam.PolicyStatement(actions=["logs:FilterLogEvents"], resources=[log_group_arn])
+
+
 def read_tenant_executions(state_machine_names: Sequence[str]) -> iam.PolicyStatement:
     """Read the status and history of the session's tenant's executions."""
     return iam.PolicyStatement(

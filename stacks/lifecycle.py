@@ -615,6 +615,8 @@ class LifecycleStack(Stack):
             ),
             iam_policies.describe_tenant_endpoints(),
             iam_policies.read_endpoint_metrics(),
+            # An execution's events; the API keeps only those naming the session's tenant.
+            iam_policies.read_log_events(self._foundation.log_groups["EventLog"].log_group_arn),
         ]
 
     def _wildcard_reasons(self) -> dict[str, str]:

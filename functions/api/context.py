@@ -22,6 +22,7 @@ from functions.common import int_setting
 from maas.aws import client
 from maas.endpoints import EndpointRegistry
 from maas.endpoints.quotas import TenantQuotas
+from maas.events import log_group_name
 from maas.exceptions import ValidationError
 from maas.registry import ModelRegistry
 from maas.tenancy import TenantSessions
@@ -58,6 +59,8 @@ class Services:
     quotas: TenantQuotas
     sagemaker: Any
     cloudwatch: Any
+    logs: Any
+    event_log_group: str
 
 
 @functools.cache
@@ -90,6 +93,8 @@ def services(tenant: str) -> Services:
         ),
         sagemaker=credentials.client("sagemaker"),
         cloudwatch=credentials.client("cloudwatch"),
+        logs=credentials.client("logs"),
+        event_log_group=log_group_name(os.environ["EVENT_LOG_GROUP_ARN"]),
     )
     _services[tenant] = (credentials.expires_at, made)
     return made

@@ -25,6 +25,7 @@ or apply reserved concurrency.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import importlib.util
 import io
@@ -47,7 +48,7 @@ from maas.local.xray import DAEMON_ADDRESS_ENV, function_segment
 from maas.tracing import trace_header_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping
     from contextlib import ExitStack
     from types import ModuleType
 
@@ -237,6 +238,12 @@ class LocalLambda:
     def _load(self, function: LocalFunction, number: int) -> ModuleType:
         # The module scope is the sandbox's cold start, run with the function's environment.
         module_path = function.handler.rsplit(".", 1)[0]
+        with _COLD_START_LOCK, _own_package(module_path):
+            return self._exec_handler_module(function, number, module_path)
+
+    def _exec_handler_module(
+        self, function: LocalFunction, number: int, module_path: str
+    ) -> ModuleType:
         found = importlib.util.find_spec(module_path)
         if found is None or found.origin is None:
             raise RuntimeFault(
@@ -326,6 +333,41 @@ class LocalLambda:
             result = outcome["result"]
         self._write_logs(function.log_group, stream[0], buffer.getvalue().splitlines())
         return result
+
+
+#: Cold starts that import a function's own package one at a time (see _own_package).
+_COLD_START_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _own_package(module_path: str) -> Iterator[None]:
+    """Import the handler's own package afresh for this sandbox, as its own process would.
+
+    A handler in a package of its own (``functions.api.app``: routers, a request context)
+    keeps module-level state in the package's other modules too. On AWS each sandbox is a
+    process; here sandboxes share one, so the package's modules are set aside while the
+    sandbox's handler imports its own copies, and put back after: each sandbox's handler
+    holds its own. Single-module handlers (``functions.plan_deployment``) share nothing.
+    """
+    package = module_path.rsplit(".", 1)[0]
+    if not package.startswith(_OWN_PACKAGE_ROOT):
+        yield
+        return
+    shared = {
+        name: sys.modules.pop(name)
+        for name in list(sys.modules)
+        if name == package or name.startswith(f"{package}.")
+    }
+    try:
+        yield
+    finally:
+        # The first sandbox's copies stay importable by name (pydantic looks a model's
+        # module up there); any later sandbox leaves the earlier ones in place.
+        sys.modules.update(shared)
+
+
+#: Handlers in sub-packages of this one get their package imported per sandbox.
+_OWN_PACKAGE_ROOT = "functions."
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.local.support import wait_until
 from tests.workflows.versions import register_version
 
 if TYPE_CHECKING:
@@ -27,8 +28,6 @@ def _deploy_body(version: int, name: str = "chat", **extra: Any) -> dict[str, An
 
 
 def _follow(api: ApiCaller, accepted: Answer, timeout: float = 60) -> dict[str, Any]:
-    from tests.local.support import wait_until
-
     def done() -> dict[str, Any] | None:
         answer = api("GET", accepted.headers["location"])
         return answer.body if answer.body["status"] != "RUNNING" else None
@@ -46,6 +45,17 @@ def test_a_deployment_is_accepted_followed_and_listed(api: ApiCaller, version: i
     execution = _follow(api, accepted)
     assert execution["status"] == "SUCCEEDED"
     assert execution["path"][0]["name"] == "Validate and plan deployment"
+    published = wait_until(
+        lambda: (
+            "EndpointInService"
+            in [
+                event["detail-type"]
+                for event in api("GET", accepted.headers["location"]).body["events"]
+            ]
+        ),
+        timeout=10,
+    )
+    assert published
     assert api("GET", "/v1/endpoints/chat").body["status"] == "IN_SERVICE"
     listed = api("GET", "/v1/endpoints").body
     assert [item["endpoint_name"] for item in listed["items"]] == ["chat"]
@@ -92,7 +102,10 @@ def test_quotas_are_enforced_before_anything_starts(api: ApiCaller, version: int
     too_many_instances = api(
         "POST", "/v1/endpoints", body=_deploy_body(version, "big", instance_count=3)
     )
-    assert too_many_instances.status == 403, too_many_instances.body
+    assert too_many_instances.status == 403, (
+        too_many_instances.body,
+        api("GET", "/v1/endpoints").body,
+    )
     assert too_many_instances.body["error_name"] == "Maas.QuotaExceeded"
 
     second = api("POST", "/v1/endpoints", body=_deploy_body(version, "second"))

@@ -72,9 +72,10 @@ def test_a_one_time_schedule_starts_its_state_machine_with_its_input(
     runtime: LocalRuntime, target: str
 ) -> None:
     name = unique("ttl")
-    create_schedule(runtime, name, at(1), target)
+    # Three seconds ahead: a loaded machine takes more than one to get to the next line.
+    create_schedule(runtime, name, at(3), target)
     assert executions(runtime, target) == [] or {"schedule": name} not in inputs(runtime, target)
-    assert wait_until(lambda: {"schedule": name} in inputs(runtime, target))
+    assert wait_until(lambda: {"schedule": name} in inputs(runtime, target), seconds=10)
 
 
 def test_a_fired_schedule_that_says_delete_is_gone(runtime: LocalRuntime, target: str) -> None:

@@ -34,7 +34,9 @@ class ServedApi:
     tokens: LocalTokens
 
 
-@pytest.fixture(scope="package")
+# Per module, not per package: moto's state is the process's, and a package-scoped runtime
+# stopped while the next package's runtime runs on the same worker would reset it.
+@pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApi]:
     tokens = LocalTokens.from_state_dir(tmp_path_factory.mktemp("state"))
     with LocalRuntime(FAST) as runtime:

@@ -155,6 +155,14 @@ def test_function_environment_values_resolve_the_manifest_refs(
             # A workflow of the same stack: its ARN is the machine's Ref.
             machine = plane.lifecycle.state_machines[value.target].state_machine
             assert variables[name] == {"Ref": logical_id_of(machine)}, name
+        elif value.kind is RefKind.LOG_GROUP_ARN:
+            # A foundation log group's ARN: an output of that stack, read across stacks.
+            output = variables[name]["Fn::GetStackOutput"]
+            assert output["StackName"] == plane.foundation.stack_name
+            group = plane.foundation.log_groups[value.target]
+            assert foundation_json["Outputs"][output["OutputName"]]["Value"] == {
+                "Fn::GetAtt": [logical_id_of(group), "Arn"]
+            }
         elif value.kind is RefKind.ROLE_ARN:
             # A role a function assumes: its ARN from its fixed name, the role built after.
             role_name = plane.config.resource_name(value.target)

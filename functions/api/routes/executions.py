@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api.context import services, tenant_of
+from maas.events import read_event_log
+from maas.executions import ExecutionSnapshot
 from schemas.api import ExecutionView, StateVisitView, Workflow
 
 router = APIGatewayRouter()
@@ -50,4 +52,29 @@ def describe_execution(
             )
             for visit in snapshot.visits
         ],
+        events=_published(tenant, snapshot),
     )
+
+
+#: Events are read from the event log a little past the execution's end: a rule copies them
+#: there asynchronously.
+_LOG_DELAY_MS = 60_000
+
+
+def _published(tenant: str, snapshot: ExecutionSnapshot) -> list[dict[str, Any]]:
+    """The events the execution (or a child named after it) published for the tenant."""
+    found = services(tenant)
+    since = int(snapshot.started_at.timestamp() * 1000) - 1000
+    until = (
+        int(snapshot.stopped_at.timestamp() * 1000) + _LOG_DELAY_MS if snapshot.stopped_at else None
+    )
+    events = read_event_log(found.logs, found.event_log_group, since_ms=since, until_ms=until)
+    return [event for event in events if _belongs(event, tenant, snapshot.name)]
+
+
+def _belongs(event: dict[str, Any], tenant: str, name: str) -> bool:
+    detail = event.get("detail")
+    if not isinstance(detail, dict) or detail.get("tenant_id") != tenant:
+        return False
+    correlation = str(detail.get("correlation_id") or "")
+    return correlation == name or correlation.startswith(f"{name}-")

@@ -866,6 +866,13 @@ export interface components {
             cause?: string | null;
             /** Error */
             error?: string | null;
+            /**
+             * Events
+             * @description The events it (and, for a lifecycle, its children) published, as EventBridge delivered them, oldest first.
+             */
+            events?: {
+                [key: string]: unknown;
+            }[];
             /** Execution Arn */
             execution_arn: string;
             /** Execution Name */
