@@ -41,9 +41,11 @@ setup: $(ALL) $(TS_SDK)  ## install everything (runtime, CDK, test and lint tool
 demo: $(LOCAL)  ## deploy an endpoint and tear it down on the local runtime
 	$(BIN)/maas demo
 
-# Two workers; tests/conftest.py hands each a whole module at a time (and all the stack tests).
+# Three workers on two cores: much of a workflow test is waiting on the emulation's timers
+# (endpoints coming into service, Wait states), so a third worker fills the gaps.
+# tests/conftest.py hands each a whole module at a time (and all the stack tests to one).
 test: lint $(TS_SDK)  ## lint, then run every test
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 3
 
 lint: $(ALL)  ## ruff and mypy
 	$(BIN)/ruff check .
