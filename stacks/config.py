@@ -309,6 +309,8 @@ class StageConfig(BaseModel):
 
     def setting(self, name: str) -> str:
         """The value of the manifest setting ``name`` in this stage."""
+        if name == "stage_name":
+            return self.name
         return self.settings.get(name, MANIFEST.setting(name).default)
 
     def stack_name(self, concern: str) -> str:

@@ -18,6 +18,7 @@ from stacks.aspects import ObservabilityChecks
 from stacks.config import STAGE_CONTEXT_KEY, STAGES_CONTEXT_KEY, StageConfig
 from stacks.foundation import FoundationStack
 from stacks.guardrails import GuardrailsStack
+from stacks.iam_policies import STAGE_TAG
 from stacks.lifecycle import LifecycleStack
 from stacks.observability import ObservabilityStack
 from stacks.packaging import PackagingStack
@@ -25,9 +26,6 @@ from stacks.refs import RefResolver
 
 if TYPE_CHECKING:
     from aws_cdk import App, Environment
-
-#: Tag on every resource: which stage of the control plane it belongs to.
-STAGE_TAG = "maas:stage"
 
 
 @dataclass(frozen=True)

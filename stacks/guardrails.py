@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING
 from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_ssm as ssm
-from pydantic import ValidationError
 
-from maas.manifest import PROJECT_ROOT
-from schemas.guardrail import GuardrailPolicy
+from maas.exceptions import ValidationError
+from maas.guardrails import config as guardrail_config
+from maas.guardrails.config import DEFAULT_POLICY, parameter_prefix
 from stacks.config import StageConfigError
 from stacks.constructs.guardrail import Guardrail
 from stacks.iam_policies import TENANT_TAG
@@ -38,21 +38,8 @@ if TYPE_CHECKING:
     from aws_cdk import Environment
     from constructs import Construct
 
+    from schemas.guardrail import GuardrailPolicy
     from stacks.config import StageConfig
-
-#: The policy document of every stage's default guardrail.
-DEFAULT_POLICY = PROJECT_ROOT / "guardrails" / "default.json"
-
-
-def parameter_prefix(stage: str) -> str:
-    """Where a stage's guardrail parameters live.
-
-    Examples
-    --------
-    >>> parameter_prefix("dev")
-    '/maas/dev/guardrails'
-    """
-    return f"/maas/{stage}/guardrails"
 
 
 def load_policy(path: Path) -> GuardrailPolicy:
@@ -63,12 +50,10 @@ def load_policy(path: Path) -> GuardrailPolicy:
     StageConfigError
         When the file is missing, is not JSON, or is not a valid policy document.
     """
-    resolved = path if path.is_absolute() else PROJECT_ROOT / path
     try:
-        return GuardrailPolicy.model_validate(json.loads(resolved.read_text()))
-    except (OSError, ValueError) as exc:
-        problem = exc.errors() if isinstance(exc, ValidationError) else exc
-        raise StageConfigError(f"guardrail policy {path}: {problem}") from None
+        return guardrail_config.load_policy(path)
+    except ValidationError as exc:
+        raise StageConfigError(exc.message) from None
 
 
 def policy_digest(policy: GuardrailPolicy) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 
+from maas.guardrails.config import parameter_prefix
 from maas.naming import IDLE_ALARM_PREFIX
 
 if TYPE_CHECKING:
@@ -103,6 +104,12 @@ HUB_TOKEN_PURPOSE = "hub-token"
 #: The ECS clusters and container instances AWS Batch makes for a managed EC2 environment.
 ECS_CLUSTERS = arn("ecs", "cluster/*")
 ECS_CONTAINER_INSTANCES = arn("ecs", "container-instance/*")
+#: The tag every resource of a stage carries, with the stage's name (``stacks.control_plane``).
+STAGE_TAG = "maas:stage"
+#: Bedrock's foundation models in this region (their ARNs name no account).
+BEDROCK_FOUNDATION_MODELS = arn("bedrock", "foundation-model/*", account="")
+#: Bedrock guardrails of this account and region; a tag condition picks the stage's.
+BEDROCK_GUARDRAILS = arn("bedrock", "guardrail/*")
 #: Resource for actions that support no resource-level permissions.
 ANY_RESOURCE = "*"
 
@@ -194,6 +201,15 @@ PATTERN_REASONS: dict[str, str] = {
         "Container instance ARNs are assigned when the ECS agent registers an instance that "
         "AWS Batch launched; limited to this account and region."
     ),
+    BEDROCK_FOUNDATION_MODELS: (
+        "An evaluation's request names the Bedrock judge or embedding model it uses; limited "
+        "to foundation models in this region and to InvokeModel."
+    ),
+    BEDROCK_GUARDRAILS: (
+        "Guardrail ids are assigned by Bedrock when the guardrails stack creates them; only "
+        "guardrails tagged with this stage (aws:ResourceTag/maas:stage) may be applied, in "
+        "this account and region."
+    ),
 }
 #: Why each action that is granted on ``*`` needs it (cdk-nag IAM5 ``Resource::*``).
 ANY_RESOURCE_REASONS: dict[str, str] = {
@@ -231,6 +247,15 @@ ANY_RESOURCE_REASONS: dict[str, str] = {
         "ecs:DiscoverPollEndpoint, which the ECS agent calls to find its endpoint, supports "
         "no resource-level permissions."
     ),
+    "states:SendTaskSuccess": (
+        "states:SendTaskSuccess supports no resource-level permissions: a task token names no "
+        "ARN. The token is kept on the tenant's own evaluation record and never shown to "
+        "callers, so a session can only resume a task it was handed."
+    ),
+    "xray:PutTraceSegments": (
+        "xray:PutTraceSegments supports no resource-level permissions (the evaluator job's "
+        "traces of each request to the endpoint)."
+    ),
 }
 
 #: Why a role may touch every object of a bucket (``<bucket arn>/*``), by what it does there.
@@ -256,11 +281,64 @@ def version_objects(bucket_arn: str) -> str:
     return f"{bucket_arn}/*/*/*/*"
 
 
+#: Where an evaluation's files live: ``evaluations/<tenant>/<evaluation id>/``
+#: (``maas.evaluation.plan.evaluation_prefix``).
+EVALUATIONS_FOLDER = "evaluations"
+#: The files of an evaluation that each step writes, under its folder.
+EVALUATION_PLAN_FILES = ("shards/*", "job.json")
+EVALUATION_RESULT_FILES = ("results/*",)
+EVALUATION_REPORT_FILES = ("report.html", "summary.json")
+
+
+def evaluation_objects(bucket_arn: str, name: str = "*") -> str:
+    """The objects ``name`` (a pattern) of every evaluation's folder, or all of them."""
+    if name == "*":
+        return f"{bucket_arn}/{EVALUATIONS_FOLDER}/*"
+    return f"{bucket_arn}/{EVALUATIONS_FOLDER}/*/{name}"
+
+
+def tenant_evaluation_objects(bucket_arn: str) -> str:
+    """The objects of the session's tenant's evaluations only."""
+    return f"{bucket_arn}/{EVALUATIONS_FOLDER}/{SESSION_TENANT}/*"
+
+
 def artifact_object_reasons(bucket_arn: str) -> dict[str, str]:
     """IAM5 reasons for the object patterns of ``bucket_arn`` (see ``acknowledge_wildcards``)."""
-    return {
+    folder = "evaluations/<tenant>/<evaluation id>/"
+    reasons = {
         bucket_objects(bucket_arn): BUCKET_OBJECTS_REASON,
         version_objects(bucket_arn): VERSION_OBJECTS_REASON,
+        evaluation_objects(bucket_arn): (
+            f"An evaluation's files live under {folder} (maas.evaluation.plan), named per "
+            "evaluation; limited to the evaluations folder of this stage's artifacts bucket."
+        ),
+        tenant_evaluation_objects(bucket_arn): (
+            f"The evaluations of the session's tenant: {folder} with the tenant taken from the "
+            "session tag maas:tenant, so a session reads its own tenant's files only."
+        ),
+    }
+    for name in (*EVALUATION_PLAN_FILES, *EVALUATION_RESULT_FILES, *EVALUATION_REPORT_FILES):
+        reasons[evaluation_objects(bucket_arn, name)] = (
+            f"Each evaluation writes {name} in its own folder {folder}, named per evaluation; "
+            "limited to that file name in the evaluations folder of this stage's artifacts "
+            "bucket."
+        )
+    return reasons
+
+
+def guardrail_parameters(stage: str) -> str:
+    """The SSM parameters that announce a stage's guardrails (``maas.guardrails.config``)."""
+    return arn("ssm", f"parameter{parameter_prefix(stage)}/*")
+
+
+def guardrail_parameter_reasons(stage: str) -> dict[str, str]:
+    """The IAM5 reason for reading a stage's guardrail parameters."""
+    return {
+        guardrail_parameters(stage): (
+            f"The stage's default guardrail and one per tenant are announced under "
+            f"{parameter_prefix(stage)}/ (default, tenants/<tenant>); limited to that path in "
+            "this account and region, read only."
+        )
     }
 
 
@@ -851,10 +929,42 @@ def read_tenant_items(table_arns: Sequence[str]) -> iam.PolicyStatement:
     )
 
 
+def write_tenant_items(table_arn: str) -> iam.PolicyStatement:
+    """Put only the session's tenant's items (partition keys ``TENANT#<tenant>``) of a table."""
+    return iam.PolicyStatement(
+        actions=["dynamodb:PutItem"],
+        resources=[table_arn],
+        conditions={
+            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{SESSION_TENANT}"]}
+        },
+    )
+
+
+def read_tenant_evaluation_objects(bucket_arn: str) -> iam.PolicyStatement:
+    """Read the files of the session's tenant's evaluations (their answers, the report)."""
+    return iam.PolicyStatement(
+        actions=["s3:GetObject"], resources=[tenant_evaluation_objects(bucket_arn)]
+    )
+
+
+def send_task_success() -> iam.PolicyStatement:
+    """Resume a workflow waiting on a task token (an action with no resource-level permissions)."""
+    return iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[ANY_RESOURCE])
+
+
 def describe_tenant_endpoints() -> iam.PolicyStatement:
     """Describe only the endpoints tagged with the session's tenant."""
     return iam.PolicyStatement(
         actions=["sagemaker:DescribeEndpoint"],
+        resources=[SAGEMAKER_ENDPOINTS],
+        conditions={"StringEquals": {"aws:ResourceTag/maas:tenant": SESSION_TENANT}},
+    )
+
+
+def invoke_tenant_endpoints() -> iam.PolicyStatement:
+    """Invoke only the endpoints tagged with the session's tenant (the API's ``invoke``)."""
+    return iam.PolicyStatement(
+        actions=["sagemaker:InvokeEndpoint"],
         resources=[SAGEMAKER_ENDPOINTS],
         conditions={"StringEquals": {"aws:ResourceTag/maas:tenant": SESSION_TENANT}},
     )
@@ -931,6 +1041,84 @@ def read_hub_tokens() -> iam.PolicyStatement:
         resources=[SECRETS],
         conditions={"StringEquals": {f"aws:ResourceTag/{HUB_TOKEN_TAG}": HUB_TOKEN_PURPOSE}},
     )
+
+
+# --- Evaluations ----------------------------------------------------------------------------
+
+
+def read_evaluation_objects(bucket_arn: str) -> iam.PolicyStatement:
+    """Read the files of every evaluation (job documents, shards, results)."""
+    return iam.PolicyStatement(actions=["s3:GetObject"], resources=[evaluation_objects(bucket_arn)])
+
+
+def write_evaluation_plans(bucket_arn: str) -> iam.PolicyStatement:
+    """Write an evaluation's shards and job document, nothing else of its folder."""
+    return iam.PolicyStatement(
+        actions=["s3:PutObject"],
+        resources=[evaluation_objects(bucket_arn, name) for name in EVALUATION_PLAN_FILES],
+    )
+
+
+def write_evaluation_results(bucket_arn: str) -> iam.PolicyStatement:
+    """Write a shard's scored answers, only under an evaluation's ``results/``."""
+    return iam.PolicyStatement(
+        actions=["s3:PutObject"],
+        resources=[evaluation_objects(bucket_arn, name) for name in EVALUATION_RESULT_FILES],
+    )
+
+
+def write_evaluation_reports(bucket_arn: str) -> iam.PolicyStatement:
+    """Write an evaluation's HTML report and JSON summary, nothing else of its folder."""
+    return iam.PolicyStatement(
+        actions=["s3:PutObject"],
+        resources=[evaluation_objects(bucket_arn, name) for name in EVALUATION_REPORT_FILES],
+    )
+
+
+def reject_tagged_model_packages() -> iam.PolicyStatement:
+    """Set a model package's approval (Rejected), only on the product's tagged packages."""
+    return iam.PolicyStatement(
+        actions=["sagemaker:UpdateModelPackage"],
+        resources=[SAGEMAKER_MODEL_PACKAGES],
+        conditions={"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}},
+    )
+
+
+def invoke_tagged_endpoints() -> iam.PolicyStatement:
+    """Invoke endpoints, only those the workflows made for a tenant (the ``maas:tenant`` tag)."""
+    return iam.PolicyStatement(
+        actions=["sagemaker:InvokeEndpoint"],
+        resources=[SAGEMAKER_ENDPOINTS],
+        conditions={"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}},
+    )
+
+
+def invoke_foundation_models() -> iam.PolicyStatement:
+    """Invoke Bedrock foundation models of this region (a judge, an embedder)."""
+    return iam.PolicyStatement(
+        actions=["bedrock:InvokeModel"], resources=[BEDROCK_FOUNDATION_MODELS]
+    )
+
+
+def apply_stage_guardrails(stage: str) -> iam.PolicyStatement:
+    """Apply the guardrails of one stage (tagged ``maas:stage``), no other."""
+    return iam.PolicyStatement(
+        actions=["bedrock:ApplyGuardrail"],
+        resources=[BEDROCK_GUARDRAILS],
+        conditions={"StringEquals": {f"aws:ResourceTag/{STAGE_TAG}": stage}},
+    )
+
+
+def read_guardrail_parameters(stage: str) -> iam.PolicyStatement:
+    """Read the SSM parameters that say which guardrail guards a tenant in one stage."""
+    return iam.PolicyStatement(
+        actions=["ssm:GetParameter"], resources=[guardrail_parameters(stage)]
+    )
+
+
+def put_trace_segments() -> iam.PolicyStatement:
+    """Send X-Ray segments (an action with no resource-level permissions)."""
+    return iam.PolicyStatement(actions=["xray:PutTraceSegments"], resources=[ANY_RESOURCE])
 
 
 # --- The ECS agent on EC2 compute ----------------------------------------------------------
@@ -1013,10 +1201,16 @@ __all__ = [
     "ANY_RESOURCE_REASONS",
     "BATCH_JOBS",
     "BATCH_JOB_EVENTS_RULE",
+    "BEDROCK_FOUNDATION_MODELS",
+    "BEDROCK_GUARDRAILS",
     "BUCKET_OBJECTS_REASON",
     "ECR_REPOSITORIES_IN_REGION",
     "ECS_CLUSTERS",
     "ECS_CONTAINER_INSTANCES",
+    "EVALUATIONS_FOLDER",
+    "EVALUATION_PLAN_FILES",
+    "EVALUATION_REPORT_FILES",
+    "EVALUATION_RESULT_FILES",
     "HOURS_SCHEDULE_PREFIXES",
     "HUB_TOKEN_PURPOSE",
     "HUB_TOKEN_TAG",
@@ -1031,6 +1225,7 @@ __all__ = [
     "SAGEMAKER_MODEL_PACKAGES",
     "SAGEMAKER_MODEL_PACKAGE_GROUPS",
     "SECRETS",
+    "STAGE_TAG",
     "START_SCHEDULES",
     "STOP_SCHEDULES",
     "TARGET_TRACKING_ALARMS",
@@ -1038,6 +1233,7 @@ __all__ = [
     "TTL_SCHEDULES",
     "TTL_SCHEDULE_PREFIX",
     "VERSION_OBJECTS_REASON",
+    "apply_stage_guardrails",
     "arn",
     "artifact_object_reasons",
     "bucket_objects",
@@ -1063,9 +1259,15 @@ __all__ = [
     "describe_model_packages",
     "discover_ecs_endpoints",
     "encrypt_decrypt_via",
+    "evaluation_objects",
     "get_registry_token",
+    "guardrail_parameter_reasons",
+    "guardrail_parameters",
     "inspect_endpoints",
+    "invoke_foundation_models",
     "invoke_functions",
+    "invoke_tagged_endpoints",
+    "invoke_tenant_endpoints",
     "job_definition_revisions",
     "judge_idle_alarms",
     "list_artifact_folders",
@@ -1078,26 +1280,37 @@ __all__ = [
     "pull_serving_images",
     "put_events",
     "put_sagemaker_metrics",
+    "put_trace_segments",
     "query_items",
     "read_artifact_objects",
     "read_artifacts",
+    "read_evaluation_objects",
+    "read_guardrail_parameters",
     "read_hub_tokens",
     "read_items",
+    "read_tenant_evaluation_objects",
     "read_version_objects",
     "read_write_items",
     "register_endpoint_scaling",
+    "reject_tagged_model_packages",
     "restart_idle_clocks",
     "rule_writes_logs",
     "run_ecs_container_instances",
     "scale_endpoint_variants",
+    "send_task_success",
     "start_execution",
     "submit_batch_jobs",
     "tag_batch_jobs",
+    "tenant_evaluation_objects",
     "terminate_batch_jobs",
     "trust_conditions",
     "update_items",
     "version_objects",
+    "write_evaluation_plans",
+    "write_evaluation_reports",
+    "write_evaluation_results",
     "write_logs",
     "write_sagemaker_logs",
+    "write_tenant_items",
     "write_version_objects",
 ]

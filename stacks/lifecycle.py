@@ -42,6 +42,8 @@ from stacks.foundation import bucket_arn
 from stacks.nag import acknowledge, acknowledge_wildcards
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from aws_cdk import Environment
     from constructs import Construct
 
@@ -367,6 +369,8 @@ class LifecycleStack(Stack):
             iam_policies.read_write_items(models),
             iam_policies.encrypt_decrypt_via(key, "dynamodb"),
         ]
+        # maas.evaluation.store: reads, and puts guarded by the status they expect.
+        evaluation_records = version_records
         # functions.common.idempotency: the answers of the handlers that create things.
         idempotency = iam_policies.keep_idempotency_records(
             self._foundation.tables["IdempotencyTable"].table_arn
@@ -454,23 +458,46 @@ class LifecycleStack(Stack):
                 iam_policies.list_version_prefixes(artifacts),
                 iam_policies.delete_version_objects(artifacts),
             ],
+            # maas.evaluation.plan: the endpoint's record, the question set (anywhere in the
+            # artifacts bucket; listing it tells a missing one, NoSuchKey, from a refusal),
+            # the shards and job document, the EVALUATION# record (create, or find it).
+            "PlanEvaluation": [
+                iam_policies.read_items(endpoints),
+                *evaluation_records,
+                iam_policies.read_artifacts(artifacts),
+                iam_policies.write_evaluation_plans(artifacts),
+                iam_policies.encrypt_decrypt_via(key, "s3"),
+            ],
+            # maas.evaluation.outcome.gather: every shard's results; then the record.
+            "AggregateEvaluation": [
+                *evaluation_records,
+                iam_policies.read_evaluation_objects(artifacts),
+                iam_policies.decrypt_via(key, "s3"),
+            ],
+            "RequestEvaluationReview": evaluation_records,
+            # maas.evaluation.finish: the results again, the report and summary, the record;
+            # a failed gate that rejects the version: its record and its model package.
+            "FinishEvaluation": [
+                *evaluation_records,
+                iam_policies.read_evaluation_objects(artifacts),
+                iam_policies.write_evaluation_reports(artifacts),
+                iam_policies.encrypt_decrypt_via(key, "s3"),
+                iam_policies.reject_tagged_model_packages(),
+            ],
+            "RecordEvaluationFailure": evaluation_records,
         }
         return permissions[function_id]
 
     def _state_machine_permissions(self, state_machine_id: str) -> list[iam.PolicyStatement]:
         """The service integrations each machine's states call (``aws-sdk:*`` tasks)."""
-        if state_machine_id == "Lifecycle":
-            # states:startExecution.sync:2: start each child, follow it through the managed
-            # events rule and DescribeExecution, stop it when the lifecycle is stopped. The
-            # children are built before it (manifest order), unlike the other machines here.
-            children = [self.state_machines[child] for child in _LIFECYCLE_CHILDREN]
-            return [
-                *(iam_policies.start_execution(child.state_machine_arn) for child in children),
-                iam_policies.follow_child_executions(
-                    [child.state_machine.state_machine_name for child in children]
-                ),
-                iam_policies.manage_execution_events_rule(),
-            ]
+        if state_machine_id in _CHILDREN:
+            # Children are built before their parent (manifest order), so these are not in
+            # the table below, which refers to no machine.
+            children = self._child_permissions(_CHILDREN[state_machine_id])
+            if state_machine_id == "Evaluate":
+                # A Map of batch:submitJob.sync, one Evaluator job per shard.
+                return [*self._batch_job_permissions("Evaluator"), *children]
+            return children
         permissions = {
             "Teardown": [
                 iam_policies.deregister_endpoint_scaling(),
@@ -539,20 +566,36 @@ class LifecycleStack(Stack):
                 iam_policies.manage_scaling_alarms(),
                 iam_policies.create_autoscaling_service_linked_role(),
             ],
-            # batch:submitJob.sync: submit (with the workflow's maas: tags), follow the job
-            # through the managed events rule and DescribeJobs, terminate it when stopped.
-            "PackageModel": [
-                iam_policies.submit_batch_jobs(
-                    self._refs.resolve(job_queue_arn("Packager")),
-                    self._refs.resolve(job_definition_arn("Packager")),
-                ),
-                iam_policies.tag_batch_jobs(),
-                iam_policies.describe_batch_jobs(),
-                iam_policies.terminate_batch_jobs(),
-                iam_policies.manage_batch_job_events_rule(),
-            ],
+            "PackageModel": self._batch_job_permissions("Packager"),
         }
         return permissions[state_machine_id]
+
+    def _batch_job_permissions(self, job_id: str) -> list[iam.PolicyStatement]:
+        """batch:submitJob.sync of one manifest job: submit (with the workflow's maas: tags),
+        follow the job through the managed events rule and DescribeJobs, terminate it when
+        the task is stopped."""
+        return [
+            iam_policies.submit_batch_jobs(
+                self._refs.resolve(job_queue_arn(job_id)),
+                self._refs.resolve(job_definition_arn(job_id)),
+            ),
+            iam_policies.tag_batch_jobs(),
+            iam_policies.describe_batch_jobs(),
+            iam_policies.terminate_batch_jobs(),
+            iam_policies.manage_batch_job_events_rule(),
+        ]
+
+    def _child_permissions(self, child_ids: Sequence[str]) -> list[iam.PolicyStatement]:
+        """states:startExecution.sync:2 of child machines: start each, follow it through the
+        managed events rule and DescribeExecution, stop it when the parent is stopped."""
+        children = [self.state_machines[child] for child in child_ids]
+        return [
+            *(iam_policies.start_execution(child.state_machine_arn) for child in children),
+            iam_policies.follow_child_executions(
+                [child.state_machine.state_machine_name for child in children]
+            ),
+            iam_policies.manage_execution_events_rule(),
+        ]
 
     def _role_permissions(self) -> dict[str, list[iam.PolicyStatement]]:
         """What each role lets its service, or its function, do."""
@@ -589,31 +632,47 @@ class LifecycleStack(Stack):
         return bucket_arn(self._config, "ArtifactsBucket")
 
     def _child_execution_reasons(self) -> dict[str, str]:
-        """IAM5 reasons for following the executions of the lifecycle's children built so far."""
+        """IAM5 reasons for following the executions of the children built so far."""
         reasons = {}
-        for child in _LIFECYCLE_CHILDREN:
-            if child in self.state_machines:
-                name = self.state_machines[child].state_machine.state_machine_name
-                reasons[iam_policies.executions_of(name)] = (
-                    f"Every execution of {child}: the lifecycle names each child execution "
-                    "after its own, so the names are known only when it starts them."
-                )
+        for children in _CHILDREN.values():
+            for child in children:
+                if child in self.state_machines:
+                    name = self.state_machines[child].state_machine.state_machine_name
+                    reasons[iam_policies.executions_of(name)] = (
+                        f"Every execution of {child}: its parent workflow names each child "
+                        "execution after its own, so the names are known only when it starts "
+                        "them."
+                    )
         return reasons
 
     def _tenant_access_permissions(self) -> list[iam.PolicyStatement]:
-        """What the API may do for one tenant: read that tenant's records, endpoints and
-        executions, start workflows, read endpoint metrics (maas.tenancy)."""
+        """What the API may do for one tenant: read that tenant's records, endpoints,
+        executions and evaluation files, start workflows, grade an evaluation, read endpoint
+        metrics (maas.tenancy)."""
         key = self._foundation.key.key_arn
         tables = [self._foundation.tables[table] for table in ("EndpointsTable", "ModelsTable")]
         machines = [self.state_machines[workflow.state_machine_id] for workflow in Workflow]
+        models = self._foundation.tables["ModelsTable"].table_arn
         return [
             iam_policies.read_tenant_items([table.table_arn for table in tables]),
-            iam_policies.decrypt_via(key, "dynamodb"),
+            # maas.evaluation.review.submit_review: the grades on the evaluation's record.
+            iam_policies.write_tenant_items(models),
+            iam_policies.encrypt_decrypt_via(key, "dynamodb"),
+            # maas.evaluation.review.review_items: the answers to grade.
+            iam_policies.read_tenant_evaluation_objects(self._artifacts_bucket_arn()),
+            iam_policies.decrypt_via(key, "s3"),
+            # ... and the grades resume the workflow through the record's task token.
+            iam_policies.send_task_success(),
             *(iam_policies.start_execution(machine.state_machine_arn) for machine in machines),
             iam_policies.read_tenant_executions(
                 [machine.state_machine.state_machine_name for machine in machines]
             ),
             iam_policies.describe_tenant_endpoints(),
+            # The invoke route (maas.pipeline): the tenant's endpoints and the stage's
+            # guardrails (endpoints' pipelines are items of the models table, written above).
+            iam_policies.invoke_tenant_endpoints(),
+            iam_policies.apply_stage_guardrails(self._config.name),
+            iam_policies.read_guardrail_parameters(self._config.name),
             iam_policies.read_endpoint_metrics(),
             # An execution's events; the API keeps only those naming the session's tenant.
             iam_policies.read_log_events(self._foundation.log_groups["EventLog"].log_group_arn),
@@ -622,6 +681,7 @@ class LifecycleStack(Stack):
     def _wildcard_reasons(self) -> dict[str, str]:
         """IAM5 reasons for the wildcard resources that depend on this stage's names."""
         reasons = iam_policies.artifact_object_reasons(self._artifacts_bucket_arn())
+        reasons.update(iam_policies.guardrail_parameter_reasons(self._config.name))
         for machine in self.state_machines.values():
             name = machine.state_machine.state_machine_name
             reasons[iam_policies.tenant_executions_of(name)] = (
@@ -638,7 +698,13 @@ class LifecycleStack(Stack):
 
 
 #: The state machines the lifecycle runs as children.
-_LIFECYCLE_CHILDREN = ("PackageModel", "DeployEndpoint", "Teardown")
+_LIFECYCLE_CHILDREN = ("PackageModel", "DeployEndpoint", "Evaluate", "Teardown")
+#: Each parent workflow's children (``states:startExecution.sync:2``).
+_CHILDREN: dict[str, tuple[str, ...]] = {
+    "Lifecycle": _LIFECYCLE_CHILDREN,
+    # A gate that fails with on_gate_failure=teardown tears the endpoint down.
+    "Evaluate": ("Teardown",),
+}
 
 
 def _starts_workflows(spec: FunctionSpec) -> bool:

@@ -165,7 +165,10 @@ class PackagingStack(Stack):
         acknowledge_wildcards(
             job.job_role,
             statements,
-            extra_reasons=iam_policies.artifact_object_reasons(artifacts),
+            extra_reasons={
+                **iam_policies.artifact_object_reasons(artifacts),
+                **iam_policies.guardrail_parameter_reasons(self._config.name),
+            },
         )
         # ARNs from the names, not the resources: a job definition's ARN changes with every
         # revision (a new image is one), while the ARN without a revision always means the
@@ -197,6 +200,23 @@ class PackagingStack(Stack):
                 iam_policies.update_items(models),
                 iam_policies.encrypt_decrypt_via(key, "dynamodb"),
                 iam_policies.read_hub_tokens(),
+            ],
+            # maas.evaluation (one shard): read the job document, the shard and knowledge
+            # corpora (anywhere in the artifacts bucket), write the shard's results; ask the
+            # tenant's endpoint, a Bedrock judge or embedder, the stage's guardrail (found
+            # through its SSM parameter); trace each request.
+            "Evaluator": [
+                iam_policies.read_artifact_objects(artifacts),
+                iam_policies.write_evaluation_results(artifacts),
+                iam_policies.encrypt_decrypt_via(key, "s3"),
+                iam_policies.invoke_tagged_endpoints(),
+                iam_policies.invoke_foundation_models(),
+                iam_policies.apply_stage_guardrails(self._config.name),
+                iam_policies.read_guardrail_parameters(self._config.name),
+                iam_policies.put_trace_segments(),
+                # maas.registry.assertion_sets: the version's EvalGen assertion set, read once.
+                iam_policies.read_items(models),
+                iam_policies.encrypt_decrypt_via(key, "dynamodb"),
             ],
         }
         return permissions[job_id]

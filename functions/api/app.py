@@ -25,9 +25,11 @@ from functions.api.context import TENANT_CLAIM, Unauthenticated
 from functions.api.problems import InvalidFields, field_problems, problem_response, status_of
 from functions.api.routes import (
     endpoints,
+    evaluations,
     executions,
     lifecycles,
     models,
+    pipelines,
     recommendations,
     seed,
 )
@@ -48,8 +50,10 @@ tracer = Tracer()
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(seed.router)
 app.include_router(endpoints.router, prefix="/v1/endpoints")
+app.include_router(pipelines.router, prefix="/v1/endpoints")
 app.include_router(models.router, prefix="/v1")
 app.include_router(lifecycles.router, prefix="/v1")
+app.include_router(evaluations.router, prefix="/v1")
 app.include_router(executions.router, prefix="/v1")
 app.include_router(recommendations.router, prefix="/v1")
 app.configure_openapi(

@@ -22,8 +22,10 @@ from functions.common import int_setting
 from maas.aws import client
 from maas.endpoints import EndpointRegistry
 from maas.endpoints.quotas import TenantQuotas
+from maas.evaluation.store import EvaluationStore
 from maas.events import log_group_name
 from maas.exceptions import ValidationError
+from maas.pipeline.store import PipelineStore
 from maas.registry import ModelRegistry
 from maas.tenancy import TenantSessions
 from maas.workflows import WorkflowStarter, execution_name
@@ -61,6 +63,12 @@ class Services:
     cloudwatch: Any
     logs: Any
     event_log_group: str
+    pipelines: PipelineStore
+    #: Any other client acting as the tenant, made on first use (the invoke route's).
+    client: Callable[[str], Any]
+    evaluations: EvaluationStore
+    s3: Any
+    stepfunctions: Any
 
 
 @functools.cache
@@ -95,6 +103,11 @@ def services(tenant: str) -> Services:
         cloudwatch=credentials.client("cloudwatch"),
         logs=credentials.client("logs"),
         event_log_group=log_group_name(os.environ["EVENT_LOG_GROUP_ARN"]),
+        pipelines=PipelineStore(os.environ["MODELS_TABLE_NAME"], dynamodb),
+        client=functools.cache(credentials.client),
+        evaluations=EvaluationStore(os.environ["MODELS_TABLE_NAME"], dynamodb),
+        s3=credentials.client("s3"),
+        stepfunctions=credentials.client("stepfunctions"),
     )
     _services[tenant] = (credentials.expires_at, made)
     return made

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools.event_handler import Response
 
 from maas import exceptions
+from maas.pipeline.exceptions import ModelCallFailed
 from schemas.api import PROBLEM_TYPE_BASE, FieldProblem, Problem
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ STATUS_BY_ERROR: tuple[tuple[type[exceptions.MaasError], HTTPStatus], ...] = (
     (exceptions.Conflict, HTTPStatus.CONFLICT),
     # 403, not 429: a quota is not a rate, and a client that retries a 429 would only wait.
     (exceptions.QuotaExceeded, HTTPStatus.FORBIDDEN),
+    # A model the request pipeline called (the endpoint, an embedding model) failed.
+    (ModelCallFailed, HTTPStatus.BAD_GATEWAY),
 )
 
 

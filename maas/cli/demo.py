@@ -1,13 +1,16 @@
-"""``maas demo``: package a real model, deploy it, ask it a question, tear it down, locally.
+"""``maas demo``: package a real model, deploy it, evaluate it, ask it, tear it down, locally.
 
 The demo runs the product's main job, the ``lifecycle`` state machine, with its real children
-(``package_model``, ``deploy_endpoint``), Lambda handlers and packaging job on the embedded
-runtime: SmolLM2-135M-Instruct is converted from GGUF to safetensors, sized by the advisor,
-uploaded, registered and deployed. The lifecycle is asked to keep its endpoint, so the demo
-can ask the endpoint's local inference server (which loads that package) through
-``InvokeEndpoint``; then it runs ``teardown`` under the name the lifecycle would have given
-it. Each state is shown as it happens; then the path each execution took, the events
-published, and proof that nothing was left behind. No network is used.
+(``package_model``, ``deploy_endpoint``, ``evaluate``), Lambda handlers and Batch jobs on the
+embedded runtime: SmolLM2-135M-Instruct is converted from GGUF to safetensors, sized by the
+advisor, uploaded, registered and deployed; then a bundled question set runs through the
+endpoint's RAG pipeline (all-MiniLM-L6-v2 retrieval over a bundled corpus, the stage's
+guardrail) in two evaluator jobs, scored by ragas with SmolLM2 itself as the local judge, and
+gated. The lifecycle is asked to keep its endpoint, so the demo can ask the endpoint's local
+inference server through ``InvokeEndpoint``; then it runs ``teardown`` under the name the
+lifecycle would have given it. Each state is shown as it happens; then the path each
+execution took, the evaluation's scores, one question's trace, the events published, and
+proof that nothing was left behind. No network is used.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from rich.panel import Panel
 from rich.table import Table
 
+from maas.cli.demo_evaluation import show_evaluation
 from maas.cli.progress import follow
 from maas.endpoints.inventory import sagemaker_resources
 from maas.events import read_event_log
@@ -33,6 +38,7 @@ from schemas.packaging import ModelVersionRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from rich.console import Console
 
@@ -55,6 +61,8 @@ class DemoResult:
     lifecycle: ExecutionSnapshot
     packaging: ExecutionSnapshot | None = None
     deployment: ExecutionSnapshot | None = None
+    evaluation: ExecutionSnapshot | None = None
+    report: Path | None = None
     answer: str | None = None
     chat_answer: str | None = None
     teardown: ExecutionSnapshot | None = None
@@ -63,21 +71,66 @@ class DemoResult:
 
     @property
     def succeeded(self) -> bool:
-        """Every execution succeeded, the model answered, and nothing is left in SageMaker."""
-        executions = (self.lifecycle, self.packaging, self.deployment, self.teardown)
+        """Every execution succeeded, the evaluation wrote its report, the model answered,
+        and nothing is left in SageMaker."""
+        executions = (
+            self.lifecycle,
+            self.packaging,
+            self.deployment,
+            self.evaluation,
+            self.teardown,
+        )
         return (
             all(
                 execution is not None and execution.status == "SUCCEEDED"
                 for execution in executions
             )
+            and self.report is not None
             and bool(self.answer)
             and not self.leftovers
         )
 
 
-def lifecycle_request(request_id: str) -> dict[str, Any]:
+def evaluation_settings(bucket: str) -> dict[str, Any]:
+    """Evaluate on the bundled question set, retrieving from the bundled corpus, judged locally.
+
+    The gate holds the retrieval (the corpus has each answer); what a 135M model writes is
+    scored and reported, not gated: its scores are what they are.
+    """
+    prefix = f"s3://{bucket}/{TENANT}/evaluation"
+    return {
+        "question_set_uri": f"{prefix}/questions.jsonl",
+        "pipeline": {
+            "knowledge": {"corpus_uri": f"{prefix}/corpus.jsonl", "top_k": 2},
+            "generation": {"max_new_tokens": 40, "temperature": 0},
+        },
+        "metrics": [
+            "faithfulness",
+            "answer_relevancy",
+            "non_llm_context_recall",
+            "rouge",
+            "exact_match",
+        ],
+        "judge": {"kind": "local"},
+        "thresholds": {"non_llm_context_recall": 0.5},
+        "on_gate_failure": "report",
+        "shard_size": 3,
+    }
+
+
+def upload_evaluation_data(runtime: LocalRuntime, bucket: str) -> None:
+    """Put the bundled question set and corpus where :func:`evaluation_settings` reads them."""
+    data = files("maas") / "data" / "evaluation"
+    for name in ("questions.jsonl", "corpus.jsonl"):
+        runtime.client("s3").put_object(
+            Bucket=bucket, Key=f"{TENANT}/evaluation/{name}", Body=(data / name).read_bytes()
+        )
+
+
+def lifecycle_request(request_id: str, bucket: str) -> dict[str, Any]:
     """Package the demo's GGUF file (sized for a few short chats, approved), deploy it on the
-    instance type the advisor recommends, and keep the endpoint for the demo to ask."""
+    instance type the advisor recommends, evaluate it, and keep the endpoint for the demo to
+    ask."""
     return {
         "tenant_id": TENANT,
         "request_id": request_id,
@@ -97,6 +150,7 @@ def lifecycle_request(request_id: str) -> dict[str, Any]:
                 "target_concurrent_requests": 4,
             },
         },
+        "evaluation": evaluation_settings(bucket),
         "keep_endpoint": True,
     }
 
@@ -196,11 +250,13 @@ def _print_events(console: Console, events: list[dict[str, Any]]) -> None:
 def run_demo(console: Console, settings: LocalSettings | None = None) -> DemoResult:
     """Package, deploy, invoke, tear down and report; return what happened."""
     started = time.monotonic()
-    request = lifecycle_request(f"demo-{uuid.uuid4().hex[:8]}")
     with console.status("starting the local runtime (moto, adapters, provisioning)"):
         runtime = LocalRuntime(settings).start()
     try:
         resources = runtime.resources
+        bucket = resources.buckets["ArtifactsBucket"]
+        upload_evaluation_data(runtime, bucket)
+        request = lifecycle_request(f"demo-{uuid.uuid4().hex[:8]}", bucket)
         console.print(
             f"[bold]local runtime up[/] in {time.monotonic() - started:.1f}s: "
             f"{len(resources.functions)} functions, {len(resources.state_machines)} state "
@@ -226,7 +282,7 @@ def _run(console: Console, runtime: LocalRuntime, request: dict[str, Any]) -> De
     name = request["request_id"]
     console.print(
         f"lifecycle [bold]{name}[/]: package [bold]{ORIGIN}[/] as [bold]{MODEL_NAME}[/] for "
-        f"tenant [bold]{TENANT}[/], deploy it as [bold]{ENDPOINT}[/] and keep it"
+        f"tenant [bold]{TENANT}[/], deploy it as [bold]{ENDPOINT}[/], evaluate it and keep it"
     )
     lifecycle = follow(
         console,
@@ -240,10 +296,13 @@ def _run(console: Console, runtime: LocalRuntime, request: dict[str, Any]) -> De
         lifecycle=lifecycle,
         packaging=_child(runtime, "PackageModel", f"{name}-package"),
         deployment=_child(runtime, "DeployEndpoint", f"{name}-deploy"),
+        evaluation=_child(runtime, "Evaluate", f"{name}-eval"),
     )
-    for child in (result.packaging, result.deployment):
+    for child in (result.packaging, result.deployment, result.evaluation):
         if child is not None:
             _print_path(console, child)
+    if result.evaluation is not None:
+        result.report = show_evaluation(console, runtime, TENANT, f"{name}-eval")
     if lifecycle.status != "SUCCEEDED":
         # The failed child removed what it had created: there is nothing to tear down.
         console.print(f"[red]the lifecycle failed:[/] {lifecycle.error}: {lifecycle.cause}")
@@ -306,6 +365,7 @@ __all__ = [
     "DemoResult",
     "chat",
     "complete",
+    "evaluation_settings",
     "invoke",
     "lifecycle_request",
     "run_demo",

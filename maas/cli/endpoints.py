@@ -267,6 +267,57 @@ def delete_endpoint(
         finish_workflow(client, accepted, options, wait=wait, timeout=timeout)
 
 
+def invoke_endpoint(
+    name: Name,
+    question: Annotated[str, typer.Argument(help="The question to ask.")],
+    *,
+    max_new_tokens: Annotated[
+        int | None, typer.Option(min=1, help="New tokens at most (default: the pipeline's).")
+    ] = None,
+    temperature: Annotated[
+        float | None,
+        typer.Option(min=0, max=2, help="0 decodes greedily (default: the pipeline's)."),
+    ] = None,
+    api_url: ApiUrl = None,
+    token: Token = None,
+    profile: ProfileName = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Ask endpoint NAME a question through its pipeline: the answer, the passages it rests
+    on, what the guardrail found, and the trace to follow (exit code 4 when not in service)."""
+    from schemas.pipeline import GenerationSettings
+
+    overrides = {"max_new_tokens": max_new_tokens, "temperature": temperature}
+    given = {key: value for key, value in overrides.items() if value is not None}
+    parameters = GenerationSettings.model_validate(given) if given else None
+    options = ApiOptions(api_url, token, profile, json_output)
+    with api_client(options) as client:
+        answer = client.invoke_endpoint(name, question, parameters=parameters)
+    if options.as_json:
+        print_json(answer)
+        return
+    console.print(answer.answer, highlight=False, markup=False)
+    console.print()
+    for rank, context in enumerate(answer.contexts, start=1):
+        console.print(f"[dim][{rank}] {context.id} ({context.score:.3f})[/]", highlight=False)
+    for finding in answer.guardrail:
+        if finding.intervened:
+            kind = "[bold red]blocked[/]" if finding.blocked else "[yellow]masked[/]"
+            reasons = "; ".join(finding.reasons) or finding.action
+            console.print(f"guardrail {finding.source}: {kind}: {reasons}", highlight=False)
+    stages = ", ".join(f"{stage} {ms:.0f} ms" for stage, ms in answer.stages_ms.items())
+    console.print(
+        f"[dim]{answer.tokens_in} tokens in, {answer.tokens_out} out; {stages}[/]", highlight=False
+    )
+    if answer.trace_id:
+        # One line however narrow the terminal: the command is there to be copied.
+        console.print(
+            f"trace {answer.trace_id}: maas traces show {answer.trace_id}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def register(endpoints_app: typer.Typer) -> None:
     """Add the commands to the ``endpoints`` group."""
     for name, command in (
@@ -278,6 +329,7 @@ def register(endpoints_app: typer.Typer) -> None:
         ("stop", stop_endpoint),
         ("start", start_endpoint),
         ("delete", delete_endpoint),
+        ("invoke", invoke_endpoint),
     ):
         endpoints_app.command(name)(command)
 

@@ -12,6 +12,9 @@ import typer
 from rich.console import Console
 
 from maas.cli.api_commands import add_api_commands
+from maas.cli.evalgen import evalgen_app
+from maas.cli.evaluations import evaluations_app
+from maas.cli.reward import reward_app
 from maas.exceptions import MaasError
 
 app = typer.Typer(
@@ -28,6 +31,9 @@ app.add_typer(endpoints_app, name="endpoints")
 add_api_commands(app, endpoints_app)
 traces_app = typer.Typer(help="X-Ray traces: requests and workflows.", no_args_is_help=True)
 app.add_typer(traces_app, name="traces")
+app.add_typer(evaluations_app, name="evaluations")
+app.add_typer(reward_app, name="reward")
+app.add_typer(evalgen_app, name="evalgen")
 
 console = Console()
 

@@ -9,18 +9,13 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
+from maas.htmlpage import page
+
 if TYPE_CHECKING:
     from maas.cli.traces import Span, Waterfall
 
+#: The waterfall's rules, after the shared page's (:data:`maas.htmlpage.BASE_STYLE`).
 _STYLE = """
-body { font: 13px/1.4 system-ui, sans-serif; margin: 24px; color: #1d2330; }
-h1 { font-size: 16px; margin: 0 0 4px; }
-p.meta { color: #5b6475; margin: 0 0 16px; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #e6e8ee; }
-td { vertical-align: top; }
-th { color: #5b6475; font-weight: 600; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.name { white-space: nowrap; }
 td.track { width: 40%; }
 div.track { position: relative; height: 14px; background: #f3f4f7; }
@@ -35,20 +30,18 @@ span.annotation b { color: #1d2330; font-weight: 500; }
 def render_html(found: Waterfall) -> str:
     """The page for ``found``: a title line, then one table row per span."""
     rows = "\n".join(_row(span, found.duration_ms) for span in found.spans)
-    title = escape(f"trace {found.trace_id}")
+    title = f"trace {found.trace_id}"
     meta = escape(
         f"started {found.start:%Y-%m-%d %H:%M:%S} UTC, {found.duration_ms:.1f} ms, "
         f"{len(found.spans)} segments and subsegments"
     )
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{title}</title><style>{_STYLE}</style></head>\n"
-        f'<body><h1>{title}</h1><p class="meta">{meta}</p>\n'
+    body = (
+        f'<h1>{escape(title)}</h1><p class="meta">{meta}</p>\n'
         "<table><thead><tr><th>span</th><th>start ms</th><th>ms</th><th>waterfall</th>"
         "<th>annotations</th></tr></thead>\n"
-        f"<tbody>\n{rows}\n</tbody></table></body></html>\n"
+        f"<tbody>\n{rows}\n</tbody></table>"
     )
+    return page(title, body, style=_STYLE)
 
 
 def _row(span: Span, total_ms: float) -> str:

@@ -12,11 +12,11 @@ any endpoint name, existing or not, with the same canned body. With this adapter
   ``LocalSettings.model_server_startup_seconds``);
 - the server's output goes to the endpoint's log group, ``/aws/sagemaker/Endpoints/<name>``,
   in a stream ``<variant>/<instance id>``, as SageMaker writes a container's output;
-- ``InvokeEndpoint`` forwards the body, ``ContentType``, ``Accept`` and ``CustomAttributes``
-  to the server's ``/invocations``: a 2xx answer is the response, any other is SageMaker's
-  ``ModelError`` (424, with ``OriginalStatusCode``, ``OriginalMessage`` and
-  ``LogStreamArn``); an endpoint that does not exist or is not ``InService`` is AWS's
-  ``ValidationError``, "Endpoint <name> of account <account> not found.";
+- ``InvokeEndpoint`` forwards the body, ``ContentType``, ``Accept``, ``CustomAttributes`` and
+  the caller's ``X-Amzn-Trace-Id`` to the server's ``/invocations``: a 2xx answer is the
+  response, any other is SageMaker's ``ModelError`` (424, with ``OriginalStatusCode``,
+  ``OriginalMessage`` and ``LogStreamArn``); an endpoint that does not exist or is not
+  ``InService`` is AWS's ``ValidationError``, "Endpoint <name> of account <account> not found.";
 - every ``InvokeEndpoint`` that reaches a server is reported to the emulated CloudWatch as
   SageMaker reports it, in ``AWS/SageMaker`` with the ``EndpointName`` and ``VariantName``
   dimensions: ``Invocations`` (1), ``Invocation4XXErrors`` and ``Invocation5XXErrors`` (1
@@ -58,6 +58,7 @@ from maas.local.modeldata import ModelDataError, download_model_data, model_data
 from maas.local.modelserver import ModelServer
 from maas.local.patching import replace
 from maas.local.sagemaker import variant_containers
+from maas.tracing import TRACE_HEADER
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -377,6 +378,9 @@ class LocalInference:
         }
         if headers.get(_CUSTOM_ATTRIBUTES):
             forwarded[_CUSTOM_ATTRIBUTES] = headers[_CUSTOM_ATTRIBUTES]
+        # The caller's trace, so that the server's work joins it (maas.serving.server).
+        if headers.get(TRACE_HEADER):
+            forwarded[TRACE_HEADER] = headers[TRACE_HEADER]
         log_group = LOG_GROUP_PREFIX + endpoint_name
         log_arn = f"arn:{backend.partition}:logs:{region}:{account_id}:log-group:{log_group}"
         see_logs = (

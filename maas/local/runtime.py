@@ -38,6 +38,7 @@ from maas.local import applicationautoscaling, environ, stepfunctions
 from maas.local.apigateway import LocalApiGateway
 from maas.local.awslambda import LocalLambda
 from maas.local.batch import LocalBatch
+from maas.local.bedrock import LocalBedrock, configured_stage
 from maas.local.cloudwatch import LocalCloudWatch
 from maas.local.events import LocalEventBridge
 from maas.local.faults import FaultInjector
@@ -128,6 +129,10 @@ class LocalRuntime:
         )
         # The X-Ray daemon's part: segments sent over UDP land in the emulated X-Ray.
         self.xray = LocalXRay(self.client)
+        # ApplyGuardrail, answered by the local guardrail engine (maas.local.bedrock).
+        self.bedrock = LocalBedrock(
+            account_id=self.settings.account_id, region=self.settings.region
+        )
         self._stack: ExitStack | None = None
         self._server: ThreadedMotoServer | None = None
         self._api: LocalApiGateway | None = None
@@ -161,12 +166,14 @@ class LocalRuntime:
                 self.scheduler,
                 self.cloudwatch,
                 self.instance_metrics,
+                self.bedrock,
             )
             for adapter in adapters:
                 adapter.install(stack)
             self.faults.install(stack, self.lambda_)
             stack.callback(self._stop_server)
             provision(self.resources, self.client, self.lambda_)
+            self.bedrock.provision(*configured_stage())
         except BaseException:
             stack.close()
             raise

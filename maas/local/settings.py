@@ -46,7 +46,11 @@ class LocalSettings(BaseModel):
 
     def setting_values(self) -> dict[str, str]:
         """Values of the manifest's stage settings in this world."""
+        # The stage whose guardrails the runtime registers (cdk.json's, as the CDK app reads).
+        from maas.local.bedrock import configured_stage  # noqa: PLC0415 - moto, only when used
+
         return {
+            "stage_name": configured_stage()[0],
             "endpoint_poll_seconds": str(self.endpoint_poll_seconds),
             "endpoint_max_status_checks": str(self.endpoint_max_status_checks),
             "tenant_max_endpoints": str(self.tenant_max_endpoints),

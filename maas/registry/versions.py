@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Any
 from maas.aws import error_code
 from maas.dynamodb import from_item, key, to_item, to_value
 from maas.exceptions import Conflict, NotFound
-from schemas.packaging import ModelVersionRecord, VersionStatus
+from schemas.packaging import ApprovalStatus, ModelVersionRecord, VersionStatus
 
 if TYPE_CHECKING:
     from schemas.aws_events import ServiceStatus
     from schemas.packaging import (
-        ApprovalStatus,
         PackageManifest,
         PackagingJob,
         PackagingRequest,
@@ -269,6 +268,38 @@ class ModelRegistry:
         return updated
 
     # -- helpers ---------------------------------------------------------------------
+
+    def reject(
+        self, tenant_id: str, model_name: str, version: int, *, reason: str
+    ) -> ModelVersionRecord:
+        """Mark a REGISTERED version Rejected (an evaluation's gate failed); deploys refuse it.
+
+        Rejecting a rejected version changes nothing. :class:`NotFound` when there is no such
+        version, :class:`Conflict` when it is not registered.
+        """
+        record = self.get(tenant_id, model_name, version)
+        if record.status is not VersionStatus.REGISTERED:
+            raise Conflict(
+                f"model: version {version} of {model_name!r} is {record.status.value}, "
+                "not REGISTERED"
+            )
+        if record.approval_status is ApprovalStatus.REJECTED:
+            return record
+        updated = record.model_copy(
+            update={
+                "approval_status": ApprovalStatus.REJECTED,
+                "approval_reason": reason[:1000],
+                "updated_at": _now(),
+            }
+        )
+        self._dynamodb.put_item(
+            TableName=self.table_name,
+            Item=to_item(updated, self._key_values(updated)),
+            ConditionExpression="#status = :registered",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":registered": {"S": VersionStatus.REGISTERED.value}},
+        )
+        return updated
 
     @staticmethod
     def _key_values(record: ModelVersionRecord) -> dict[str, str]:

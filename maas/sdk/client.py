@@ -30,18 +30,21 @@ from __future__ import annotations
 import time
 import uuid
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import quote
 
 import httpx
 import pydantic
 
+from maas.pipeline.results import PipelineAnswer
 from maas.sdk import pages, waiters
 from maas.sdk.errors import MaasSdkError, ServiceUnavailable, error_from_response
 from maas.sdk.retry import IDEMPOTENCY_HEADER, RetryPolicy, send_with_retries
 from schemas.api import ExecutionAccepted, ExecutionView, ModelOverview, Page, Workflow
 from schemas.endpoint import EndpointRecord
+from schemas.evaluation import EvaluationRecord, ReviewItem
 from schemas.packaging import ModelVersionRecord
+from schemas.pipeline import EndpointPipeline
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -49,12 +52,15 @@ if TYPE_CHECKING:
 
     from maas.advisor import AdvisorReport, ServingRequest
     from schemas.deployment import DeploymentSpec
+    from schemas.evaluation import EvaluationSpec, ReviewSubmission
     from schemas.lifecycle import LifecycleSpec
     from schemas.packaging import PackagingSettings
+    from schemas.pipeline import GenerationSettings, PipelineSpec
     from schemas.scaling import ScalingChange
     from schemas.update import EndpointChange
 
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+T = TypeVar("T")
 
 #: Seconds a request may take (connect, read, write, pool) unless the client is told otherwise.
 DEFAULT_TIMEOUT = 30.0
@@ -226,6 +232,69 @@ class MaasClient:
             params={"delete_model": str(delete_model).lower()},
         )
 
+    # -- inference ----------------------------------------------------------------------
+
+    def get_pipeline(self, name: str) -> EndpointPipeline:
+        """The endpoint's request pipeline (the default one, ``configured`` False, if unset)."""
+        path = f"/v1/endpoints/{_segment(name)}/pipeline"
+        return self._parse(self._request("GET", path), EndpointPipeline)
+
+    def put_pipeline(self, name: str, spec: PipelineSpec) -> EndpointPipeline:
+        """Set the endpoint's prompt template, knowledge, guardrail and generation settings."""
+        path = f"/v1/endpoints/{_segment(name)}/pipeline"
+        body = spec.model_dump(mode="json", exclude_unset=True)
+        return self._parse(self._request("PUT", path, json=body), EndpointPipeline)
+
+    def invoke_endpoint(
+        self, name: str, question: str, *, parameters: GenerationSettings | None = None
+    ) -> PipelineAnswer:
+        """Ask the endpoint ``question`` through its pipeline.
+
+        The answer has the retrieved passages, the guardrail's findings (a blocked question
+        or answer is an answer too, with ``blocked`` set), the trace id and each stage's time.
+        :class:`Conflict` when the endpoint is not in service.
+        """
+        body: dict[str, Any] = {"question": question}
+        if parameters is not None:
+            body["parameters"] = parameters.model_dump(mode="json", exclude_unset=True)
+        path = f"/v1/endpoints/{_segment(name)}/invoke"
+        # Asking changes nothing: a repeat after a lost answer is harmless, as for a read.
+        response = self._request("POST", path, json=body, replayable=True)
+        return self._parse(response, PipelineAnswer)
+
+    # -- evaluations ------------------------------------------------------------------
+
+    def create_evaluation(
+        self, spec: EvaluationSpec, *, idempotency_key: str | None = None
+    ) -> ExecutionAccepted:
+        """Start ``evaluate``: the question set through the endpoint's pipeline, scored, gated.
+
+        The evaluation's id is the execution's name (``accepted.execution_name``).
+        """
+        return self._start("POST", "/v1/evaluations", spec, idempotency_key)
+
+    def list_evaluations(
+        self, *, limit: int | None = None, next_token: str | None = None
+    ) -> Page[EvaluationRecord]:
+        """One page of the tenant's evaluations, by id."""
+        return self._page("/v1/evaluations", EvaluationRecord, limit, next_token)
+
+    def get_evaluation(self, evaluation_id: str) -> EvaluationRecord:
+        """Status, metrics, the gate's verdict, the judge's parse failures, the report."""
+        path = f"/v1/evaluations/{_segment(evaluation_id)}"
+        return self._parse(self._request("GET", path), EvaluationRecord)
+
+    def review_items(self, evaluation_id: str) -> list[ReviewItem]:
+        """The answers an evaluation waits for a person to grade (:class:`Conflict` if none)."""
+        path = f"/v1/evaluations/{_segment(evaluation_id)}/review"
+        return self._parse(self._request("GET", path), _REVIEW_ITEMS)
+
+    def submit_review(self, evaluation_id: str, submission: ReviewSubmission) -> EvaluationRecord:
+        """Grade the answers; the evaluation resumes and writes its report."""
+        path = f"/v1/evaluations/{_segment(evaluation_id)}/review"
+        body = submission.model_dump(mode="json", exclude_none=True)
+        return self._parse(self._request("POST", path, json=body), EvaluationRecord)
+
     # -- lifecycles, executions, recommendations --------------------------------------
 
     def create_lifecycle(
@@ -347,15 +416,29 @@ class MaasClient:
             raise error_from_response(response)
         return response
 
+    @overload
     @staticmethod
-    def _parse(response: httpx.Response, model: type[ModelT]) -> ModelT:
+    def _parse(response: httpx.Response, model: type[ModelT]) -> ModelT: ...
+
+    @overload
+    @staticmethod
+    def _parse(response: httpx.Response, model: pydantic.TypeAdapter[T]) -> T: ...
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[ModelT] | pydantic.TypeAdapter[T]) -> Any:
         try:
+            if isinstance(model, pydantic.TypeAdapter):
+                return model.validate_json(response.content)
             return model.model_validate_json(response.content)
         except pydantic.ValidationError as exc:
+            name = model.__name__ if isinstance(model, type) else "list of the expected items"
             raise UnexpectedResponse(
                 f"{response.request.method} {response.request.url.path} answered "
-                f"{response.status_code} with a body that is not a {model.__name__}: {exc}"
+                f"{response.status_code} with a body that is not a {name}: {exc}"
             ) from exc
+
+
+_REVIEW_ITEMS = pydantic.TypeAdapter(list[ReviewItem])
 
 
 def _new_key() -> str:

@@ -7,6 +7,12 @@ is a 4xx whose JSON body says why (``{"code": 400, "type": "BadRequest", "messag
 never a 500. Each answer carries its token counts in ``X-Maas-Input-Tokens`` and
 ``X-Maas-Output-Tokens``, and each invocation is one log line with the same counts.
 
+An invocation that carries an ``X-Amzn-Trace-Id`` joins that trace: the server records a
+segment, ``maas-model-server``, under the caller's parent (the pipeline's ``generation``
+stage), with the tokens it read and wrote, sent to the X-Ray daemon at
+``AWS_XRAY_DAEMON_ADDRESS`` (the local runtime's collector, which model servers inherit).
+Without the header nothing is recorded.
+
 The standard library's threading server is enough: requests wait on the batcher, which
 generates one batch at a time.
 """
@@ -16,20 +22,47 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
+
+from aws_xray_sdk.core import xray_recorder
+from aws_xray_sdk.core.models.trace_header import TraceHeader
 
 from maas.serving.exceptions import ServingError
 from maas.serving.model import ServedModel
 from maas.serving.service import InferenceService
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
+
+    from aws_xray_sdk.core.models.entity import Entity
 
 logger = logging.getLogger(__name__)
 
 INPUT_TOKENS_HEADER = "X-Maas-Input-Tokens"
 OUTPUT_TOKENS_HEADER = "X-Maas-Output-Tokens"
+#: The segment an invocation records when it carries a trace.
+SEGMENT_NAME = "maas-model-server"
+_TRACE_HEADER = "X-Amzn-Trace-Id"
+
+
+@contextmanager
+def traced_invocation(header: str | None) -> Iterator[Entity | None]:
+    """A segment for one invocation in the caller's trace; None when no trace came with it.
+
+    The caller's ``Sampled`` decision is kept, so an unsampled request records nothing.
+    """
+    incoming = TraceHeader.from_header_str(header) if header else None
+    if incoming is None or not incoming.root:
+        yield None
+        return
+    sampling = None if incoming.sampled is None else int(incoming.sampled)
+    with xray_recorder.in_segment(
+        SEGMENT_NAME, traceid=incoming.root, parent_id=incoming.parent, sampling=sampling
+    ) as segment:
+        yield segment
 
 
 class InferenceServer:
@@ -108,7 +141,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         started = time.monotonic()
         try:
-            invocation = service.invoke(body, self.headers.get("Content-Type"))
+            with traced_invocation(self.headers.get(_TRACE_HEADER)) as segment:
+                invocation = service.invoke(body, self.headers.get("Content-Type"))
+                if segment is not None:
+                    segment.put_annotation("tokens_in", invocation.input_tokens)
+                    segment.put_annotation("tokens_out", invocation.output_tokens)
         except ServingError as error:
             logger.info("invocation refused (%d): %s", error.status, error.message)
             self._send(
@@ -152,4 +189,10 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug(format, *args)
 
 
-__all__ = ["INPUT_TOKENS_HEADER", "OUTPUT_TOKENS_HEADER", "InferenceServer"]
+__all__ = [
+    "INPUT_TOKENS_HEADER",
+    "OUTPUT_TOKENS_HEADER",
+    "SEGMENT_NAME",
+    "InferenceServer",
+    "traced_invocation",
+]

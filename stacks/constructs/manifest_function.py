@@ -48,6 +48,15 @@ CODE_EXCLUDES = (
     "/maas/sdk/",
     "/maas/packaging/",
     "/maas/serving/",
+    # The in-process embedding model (sentence-transformers, torch): local runtime only.
+    "/maas/pipeline/local_embedder.py",
+    # The evaluator job's own modules: ragas, the local judge (torch, llguidance) and the
+    # reward model's training run in its container, never in a function.
+    "/maas/evaluation/metrics.py",
+    "/maas/evaluation/scoring.py",
+    "/maas/evaluation/shard.py",
+    "/maas/evaluation/judges/local.py",
+    "/maas/evaluation/reward/",
     "__pycache__/",
     "*.pyc",
 )

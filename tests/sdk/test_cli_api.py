@@ -129,3 +129,33 @@ def test_executions_show_refuses_an_unknown_workflow(served: ServedApi) -> None:
     result = maas(served, "executions", "show", "no-such-workflow", "acme-1")
 
     assert result.exit_code == ExitCode.USAGE
+
+
+def test_evaluations_are_listed_and_a_missing_one_exits_3(served: ServedApi) -> None:
+    assert json_of(maas(served, "evaluations", "list", "--json")) == []
+    missing = maas(served, "evaluations", "show", "nope")
+    assert missing.exit_code == ExitCode.NOT_FOUND, missing.output
+
+
+def test_an_evaluation_of_a_missing_endpoint_is_refused_with_404(served: ServedApi) -> None:
+    bucket = served.runtime.resources.buckets["ArtifactsBucket"]
+    refused = maas(
+        served, "evaluations", "run", "absent", "--questions", f"s3://{bucket}/acme/q.jsonl"
+    )
+    assert refused.exit_code == ExitCode.NOT_FOUND, refused.output
+
+
+def test_a_malformed_threshold_or_grade_is_a_usage_error(served: ServedApi) -> None:
+    threshold = maas(
+        served,
+        "evaluations",
+        "run",
+        "chat",
+        "--questions",
+        "s3://b/acme/q.jsonl",
+        "--threshold",
+        "faithfulness>0.8",
+    )
+    grade = maas(served, "evaluations", "review", "e1", "--grade", "q1=maybe")
+    assert threshold.exit_code == 2 and "METRIC=MINIMUM" in threshold.output
+    assert grade.exit_code == 2 and "QUESTION_ID=up or =down" in grade.output

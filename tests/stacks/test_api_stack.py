@@ -139,7 +139,12 @@ def test_the_api_acts_only_as_its_callers_tenant(lifecycle_json: dict[str, Any])
     }
     executions = json.dumps(by_action["states:DescribeExecution"]["Resource"])
     assert ":${aws:PrincipalTag/maas:tenant}_*" in executions
-    assert "dynamodb:PutItem" not in by_action
+    # A review's grades go on the tenant's evaluation record: a put, in its partition only.
+    put = by_action["dynamodb:PutItem"]
+    assert put["Action"] == "dynamodb:PutItem"
+    assert put["Condition"]["ForAllValues:StringEquals"] == leading_keys
+    assert "ModelsTable" in json.dumps(put["Resource"])
+    assert "EndpointsTable" not in json.dumps(put["Resource"])
     assert "dynamodb:Scan" not in by_action
 
 

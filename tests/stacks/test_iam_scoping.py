@@ -50,6 +50,8 @@ ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
     "sagemaker:ListEndpoints",
     "sagemaker:ListEndpointConfigs",
     "sagemaker:ListModels",
+    # A task token names no ARN (the API resumes an evaluation waiting for its grades).
+    "states:SendTaskSuccess",
 }
 #: Keys of a model version's record and of the KMS key through DynamoDB.
 _VERSION_RECORDS = {
@@ -172,6 +174,17 @@ FUNCTION_ACTIONS = {
         "sagemaker:DeleteModel",
         "events:PutEvents",
     },
+    # maas.evaluation.plan: the endpoint's record, the question set (listing the bucket tells
+    # a missing one from a refusal), the shards and job document, the EVALUATION# record.
+    "PlanEvaluation": _VERSION_RECORDS | {"s3:GetObject", "s3:ListBucket", "s3:PutObject"},
+    # maas.evaluation.outcome.gather over the shards' results, then the record.
+    "AggregateEvaluation": _VERSION_RECORDS | {"s3:GetObject"},
+    # maas.evaluation.store: the record only.
+    "RequestEvaluationReview": _VERSION_RECORDS,
+    "RecordEvaluationFailure": _VERSION_RECORDS,
+    # maas.evaluation.finish: results, report and summary, the record, a rejected package.
+    "FinishEvaluation": _VERSION_RECORDS
+    | {"s3:GetObject", "s3:PutObject", "sagemaker:UpdateModelPackage"},
 }
 BASELINE_FUNCTION_ACTIONS = {
     "logs:CreateLogStream",
@@ -184,6 +197,8 @@ IAM_PREFIXES = {"applicationautoscaling": "application-autoscaling"}
 #: Optimized integrations: the IAM actions a task resource calls.
 OPTIMIZED_ACTIONS = {
     "lambda:invoke": {"lambda:InvokeFunction"},
+    # The callback pattern is a plain invoke that hands the function a task token.
+    "lambda:invoke.waitForTaskToken": {"lambda:InvokeFunction"},
     "batch:submitJob": {"batch:SubmitJob"},
     # .sync follows the job: the managed rule, polling, and terminating a stopped task's job.
     "batch:submitJob.sync": {

@@ -33,7 +33,19 @@ PROVIDED = {
 #: The asset's own packages.
 SHIPPED = {"functions", "maas", "schemas"}
 #: Parts of the repository the asset leaves out (see stacks/constructs/manifest_function.py).
-LEFT_OUT = ("maas/local/", "maas/cli/", "maas/sdk/", "maas/packaging/", "maas/serving/")
+LEFT_OUT = (
+    "maas/local/",
+    "maas/cli/",
+    "maas/sdk/",
+    "maas/packaging/",
+    "maas/serving/",
+    "maas/pipeline/local_embedder.py",
+    "maas/evaluation/metrics.py",
+    "maas/evaluation/scoring.py",
+    "maas/evaluation/shard.py",
+    "maas/evaluation/judges/local.py",
+    "maas/evaluation/reward/",
+)
 
 
 def asset_modules() -> list[Path]:

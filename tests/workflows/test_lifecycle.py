@@ -53,7 +53,7 @@ def children(runtime: LocalRuntime, name: str) -> dict[str, str]:
     """The child executions of the lifecycle ``name``, by state machine id: their status."""
     stepfunctions = runtime.client("stepfunctions")
     found = {}
-    for machine_id in ("PackageModel", "DeployEndpoint", "Teardown"):
+    for machine_id in ("PackageModel", "DeployEndpoint", "Evaluate", "Teardown"):
         listed = stepfunctions.list_executions(
             stateMachineArn=runtime.state_machine_arn(machine_id)
         )["executions"]
@@ -83,7 +83,8 @@ def test_a_lifecycle_runs_each_child_under_a_name_derived_from_its_own(
         "Package the model",
         "Address the deployment to the version",
         "Deploy the version",
-        "Evaluation point",
+        "Evaluate it?",
+        "No evaluation",
         "Keep the endpoint?",
         "Tear the endpoint down",
         "Lifecycle complete",
@@ -123,6 +124,40 @@ def test_a_kept_endpoint_is_still_in_service_when_the_lifecycle_ends(
     assert status == "InService"
     torn_down = run(runtime, "Teardown", {"tenant_id": "acme", "endpoint_name": "chat-life-kept"})
     assert torn_down.status == "SUCCEEDED", torn_down.cause
+
+
+def test_a_failed_gate_tears_the_endpoint_down_when_the_request_says_so(
+    runtime: LocalRuntime, tiny_model: Path
+) -> None:
+    # No model is served here (FAST): every question goes unanswered, so nothing scores and
+    # the gate fails; the evaluation tears the endpoint down and the lifecycle completes.
+    bucket = runtime.resources.buckets["ArtifactsBucket"]
+    question = {"id": "q1", "question": "What is 2 + 2?", "reference": "4"}
+    runtime.client("s3").put_object(
+        Bucket=bucket, Key="acme/eval/one.jsonl", Body=json.dumps(question).encode()
+    )
+    evaluation = {
+        "question_set_uri": f"s3://{bucket}/acme/eval/one.jsonl",
+        "metrics": ["exact_match"],
+        "thresholds": {"exact_match": 0.5},
+        "on_gate_failure": "teardown",
+    }
+    snapshot = run_lifecycle(
+        runtime, lifecycle_request(tiny_model, "life-gated", evaluation=evaluation)
+    )
+
+    assert snapshot.status == "SUCCEEDED", snapshot.cause
+    assert snapshot.output["evaluation"]["passed"] is False
+    assert "Tear the endpoint down" not in snapshot.path  # the evaluation already did
+    assert children(runtime, "life-gated") == {
+        "life-gated-package": "SUCCEEDED",
+        "life-gated-deploy": "SUCCEEDED",
+        "life-gated-eval": "SUCCEEDED",
+        "life-gated-eval-teardown": "SUCCEEDED",
+    }
+    (failed,) = events_of(runtime, "EvaluationGateFailed", "life-gated-eval")
+    assert failed["verdict"]["action"] == "teardown"
+    assert leftovers(runtime, "chat-life-gated") == []
 
 
 def test_a_failed_package_stage_is_announced_once_and_deploys_nothing(

@@ -149,6 +149,41 @@ export interface paths {
         patch: operations["update_endpoint_v1_endpoints__name__patch"];
         trace?: never;
     };
+    "/v1/endpoints/{name}/invoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask an endpoint a question through its pipeline */
+        post: operations["invoke_endpoint_v1_endpoints__name__invoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/endpoints/{name}/pipeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show an endpoint's pipeline */
+        get: operations["get_pipeline_v1_endpoints__name__pipeline_get"];
+        /** Configure an endpoint's pipeline */
+        put: operations["put_pipeline_v1_endpoints__name__pipeline_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/endpoints/{name}/scaling": {
         parameters: {
             query?: never;
@@ -194,6 +229,59 @@ export interface paths {
         put?: never;
         /** Stop an endpoint */
         post: operations["stop_endpoint_v1_endpoints__name__stop_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the tenant's evaluations */
+        get: operations["list_evaluations_v1_evaluations_get"];
+        put?: never;
+        /** Evaluate an endpoint */
+        post: operations["create_evaluation_v1_evaluations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evaluations/{evaluation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Describe an evaluation */
+        get: operations["describe_evaluation_v1_evaluations__evaluation_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evaluations/{evaluation_id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The answers to grade */
+        get: operations["list_review_items_v1_evaluations__evaluation_id__review_get"];
+        put?: never;
+        /** Grade the answers */
+        post: operations["grade_evaluation_v1_evaluations__evaluation_id__review_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -499,6 +587,22 @@ export interface components {
             target_invocations_per_instance?: number;
         };
         /**
+         * BedrockEmbedding
+         * @description A Bedrock embedding model (Amazon Titan Text Embeddings, Cohere Embed).
+         */
+        BedrockEmbedding: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "bedrock";
+            /**
+             * Model Id
+             * @example amazon.titan-embed-text-v2:0
+             */
+            model_id: string;
+        };
+        /**
          * BlueGreenPolicy
          * @description SageMaker's blue/green ``DeploymentConfig``: the new fleet starts beside the old one.
          */
@@ -749,6 +853,26 @@ export interface components {
             rollback?: components["schemas"]["RollbackAlarms"];
         };
         /**
+         * EndpointPipeline
+         * @description An endpoint's pipeline, as ``GET /v1/endpoints/{name}/pipeline`` answers it.
+         */
+        EndpointPipeline: {
+            /**
+             * Configured
+             * @description False: none was set, and this is the default.
+             */
+            configured: boolean;
+            /**
+             * Endpoint Name
+             * @description SageMaker endpoint name: letters, digits and hyphens, 1 to 63 characters, starting and ending with a letter or digit.
+             * @example glm4-chat-prod
+             */
+            endpoint_name: string;
+            pipeline: components["schemas"]["PipelineSpec"];
+            /** Updated At */
+            updated_at?: string | null;
+        };
+        /**
          * EndpointRecord
          * @description One endpoint of one tenant, with the names of everything created for it.
          */
@@ -834,6 +958,218 @@ export interface components {
          */
         EndpointStatus: "CREATING" | "IN_SERVICE" | "UPDATING" | "STOPPING" | "STOPPED" | "STARTING" | "FAILED" | "DELETING" | "DELETED";
         /**
+         * EvaluationRecord
+         * @description One evaluation of one tenant, from its plan to its report.
+         */
+        EvaluationRecord: {
+            /** Correlation Id */
+            correlation_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Endpoint Name
+             * @description SageMaker endpoint name: letters, digits and hyphens, 1 to 63 characters, starting and ending with a letter or digit.
+             * @example glm4-chat-prod
+             */
+            endpoint_name: string;
+            /**
+             * Evaluation Id
+             * @description Names the evaluation and its execution (Step Functions allows 80).
+             * @example eval-2026-11-28
+             */
+            evaluation_id: string;
+            /** Failure */
+            failure?: string | null;
+            /** Judge */
+            judge?: string | null;
+            /**
+             * Judge Calls
+             * @default 0
+             */
+            judge_calls?: number;
+            /**
+             * Judge Parse Failures
+             * @default 0
+             */
+            judge_parse_failures?: number;
+            /** Metrics */
+            metrics?: components["schemas"]["MetricSummary"][];
+            /** Model Id */
+            model_id: string;
+            /** Model Version */
+            model_version: string;
+            /** Questions */
+            questions: number;
+            /**
+             * Report Uri
+             * @description The HTML report in S3.
+             */
+            report_uri?: string | null;
+            review?: components["schemas"]["ReviewState"] | null;
+            /** Shards */
+            shards: number;
+            /** Skipped Lines */
+            skipped_lines?: components["schemas"]["SkippedLine"][];
+            spec: components["schemas"]["EvaluationSpec"];
+            status: components["schemas"]["EvaluationStatus"];
+            /**
+             * Summary Uri
+             * @description The JSON summary in S3.
+             */
+            summary_uri?: string | null;
+            /**
+             * Tenant Id
+             * @description Tenant that owns the resource: lower-case letters, digits and hyphens, 1 to 32 characters. It prefixes keys and tags every resource (maas:tenant).
+             * @example acme
+             */
+            tenant_id: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            verdict?: components["schemas"]["GateVerdict"] | null;
+        };
+        /**
+         * EvaluationSettings
+         * @description How to evaluate an endpoint: the questions, the pipeline, the metrics, the gate.
+         */
+        EvaluationSettings: {
+            human_review?: components["schemas"]["HumanReviewSettings"] | null;
+            /**
+             * Invalid Lines
+             * @description A malformed question-set line fails the evaluation before any work (reject) or is reported and left out (skip).
+             * @default reject
+             * @enum {string}
+             */
+            invalid_lines?: "reject" | "skip";
+            /**
+             * Judge
+             * @description The LLM judge (maas.evaluation.judges' JudgeSpec): local, sagemaker or bedrock; the endpoint under test when omitted.
+             */
+            judge?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Max Questions
+             * @default 1000
+             */
+            max_questions?: number;
+            /**
+             * Metrics
+             * @description Metric names (maas.evaluation.metrics lists the known ones).
+             */
+            metrics?: string[];
+            /**
+             * On Gate Failure
+             * @description report: only publish EvaluationGateFailed; reject_version: also mark the model version rejected; teardown: also tear the endpoint down.
+             * @default report
+             * @enum {string}
+             */
+            on_gate_failure?: "report" | "reject_version" | "teardown";
+            /** @description The RAG pipeline under test; the endpoint's configured pipeline (PUT /v1/endpoints/{name}/pipeline) when omitted. */
+            pipeline?: components["schemas"]["PipelineSpec"] | null;
+            /**
+             * Question Set Uri
+             * @description JSONL: one {id, question, reference, reference_contexts?} per line.
+             * @example s3://models/acme/glm4/1/
+             */
+            question_set_uri: string;
+            /**
+             * Shard Size
+             * @description Questions per shard.
+             * @default 25
+             */
+            shard_size?: number;
+            /**
+             * Thresholds
+             * @description Metric -> the lowest mean that passes the gate.
+             * @example {
+             *       "faithfulness": 0.8
+             *     }
+             */
+            thresholds?: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * EvaluationSpec
+         * @description What to evaluate, how to score it and what passes.
+         */
+        EvaluationSpec: {
+            /**
+             * Endpoint Name
+             * @description SageMaker endpoint name: letters, digits and hyphens, 1 to 63 characters, starting and ending with a letter or digit.
+             * @example glm4-chat-prod
+             */
+            endpoint_name: string;
+            human_review?: components["schemas"]["HumanReviewSettings"] | null;
+            /**
+             * Invalid Lines
+             * @description A malformed question-set line fails the evaluation before any work (reject) or is reported and left out (skip).
+             * @default reject
+             * @enum {string}
+             */
+            invalid_lines?: "reject" | "skip";
+            /**
+             * Judge
+             * @description The LLM judge (maas.evaluation.judges' JudgeSpec): local, sagemaker or bedrock; the endpoint under test when omitted.
+             */
+            judge?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Max Questions
+             * @default 1000
+             */
+            max_questions?: number;
+            /**
+             * Metrics
+             * @description Metric names (maas.evaluation.metrics lists the known ones).
+             */
+            metrics?: string[];
+            /**
+             * On Gate Failure
+             * @description report: only publish EvaluationGateFailed; reject_version: also mark the model version rejected; teardown: also tear the endpoint down.
+             * @default report
+             * @enum {string}
+             */
+            on_gate_failure?: "report" | "reject_version" | "teardown";
+            /** @description The RAG pipeline under test; the endpoint's configured pipeline (PUT /v1/endpoints/{name}/pipeline) when omitted. */
+            pipeline?: components["schemas"]["PipelineSpec"] | null;
+            /**
+             * Question Set Uri
+             * @description JSONL: one {id, question, reference, reference_contexts?} per line.
+             * @example s3://models/acme/glm4/1/
+             */
+            question_set_uri: string;
+            /**
+             * Shard Size
+             * @description Questions per shard.
+             * @default 25
+             */
+            shard_size?: number;
+            /**
+             * Thresholds
+             * @description Metric -> the lowest mean that passes the gate.
+             * @example {
+             *       "faithfulness": 0.8
+             *     }
+             */
+            thresholds?: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * EvaluationStatus
+         * @description Where an evaluation stands.
+         * @enum {string}
+         */
+        EvaluationStatus: "Running" | "AwaitingReview" | "Passed" | "GateFailed" | "Failed";
+        /**
          * ExecutionAccepted
          * @description A workflow the request started (or found started by the same Idempotency-Key).
          */
@@ -918,6 +1254,21 @@ export interface components {
             message: string;
         };
         /**
+         * GateVerdict
+         * @description The gate's verdict: passed when every threshold is met.
+         */
+        GateVerdict: {
+            /**
+             * Action
+             * @description What follows a failed gate; none when it passed.
+             */
+            action?: ("report" | "reject_version" | "teardown") | null;
+            /** Checks */
+            checks: components["schemas"]["ThresholdCheck"][];
+            /** Passed */
+            passed: boolean;
+        };
+        /**
          * GatewayMessage
          * @description What API Gateway itself answers, before the function runs: its authorizer's 401.
          *
@@ -930,6 +1281,59 @@ export interface components {
              * @example Unauthorized
              */
             message: string;
+        };
+        /**
+         * GenerationSettings
+         * @description How the endpoint generates (the LMI ``parameters`` of the request it is sent).
+         */
+        GenerationSettings: {
+            /**
+             * Max New Tokens
+             * @default 128
+             */
+            max_new_tokens?: number;
+            /**
+             * Temperature
+             * @description 0 decodes greedily; above 0 samples.
+             * @default 0
+             */
+            temperature?: number;
+        };
+        /**
+         * GuardrailFinding
+         * @description What the guardrail said about the question (``INPUT``) or the answer (``OUTPUT``).
+         */
+        GuardrailFinding: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "NONE" | "GUARDRAIL_INTERVENED";
+            /**
+             * Assessments
+             * @description Bedrock's assessments, as ApplyGuardrail answers.
+             */
+            assessments?: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Blocked
+             * @description The text could not pass (not only masked).
+             */
+            blocked: boolean;
+            /** Intervened */
+            intervened: boolean;
+            /**
+             * Reasons
+             * @description One line per finding.
+             * @default []
+             */
+            reasons?: string[];
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "INPUT" | "OUTPUT";
         };
         /**
          * HuggingFaceSource
@@ -958,6 +1362,24 @@ export interface components {
              * @description A Secrets Manager secret holding a Hub token, for gated models.
              */
             token_secret_arn?: string | null;
+        };
+        /**
+         * HumanReviewSettings
+         * @description Wait for a person to grade a sample of the answers before the evaluation completes.
+         */
+        HumanReviewSettings: {
+            /**
+             * Sample Size
+             * @description Answers to grade.
+             * @default 5
+             */
+            sample_size?: number;
+            /**
+             * Timeout Seconds
+             * @description How long the workflow waits.
+             * @default 86400
+             */
+            timeout_seconds?: number;
         };
         /**
          * InstanceDetails
@@ -996,6 +1418,36 @@ export interface components {
             LastModifiedTime?: string | null;
         };
         /**
+         * InvokeRequest
+         * @description A question for an endpoint, with generation settings for this request only.
+         */
+        InvokeRequest: {
+            /** @description Overrides the pipeline's generation settings; fields left out keep them. */
+            parameters?: components["schemas"]["GenerationSettings"] | null;
+            /** Question */
+            question: string;
+        };
+        /**
+         * KnowledgeSpec
+         * @description The corpus retrieval searches, how it is embedded, and how many passages to keep.
+         */
+        KnowledgeSpec: {
+            /**
+             * Corpus Uri
+             * @description A JSONL object in S3, one document per line: {"id": ..., "text": ..., "title": ...}.
+             * @example s3://models/acme/glm4/1/
+             */
+            corpus_uri: string;
+            /** Embedding */
+            embedding?: components["schemas"]["LocalEmbedding"] | components["schemas"]["SageMakerEmbedding"] | components["schemas"]["BedrockEmbedding"];
+            /**
+             * Top K
+             * @description Passages retrieved per question.
+             * @default 4
+             */
+            top_k?: number;
+        };
+        /**
          * LatentAttention
          * @description DeepSeek's multi-head latent attention (MLA): keys and values through a low-rank latent.
          */
@@ -1026,6 +1478,8 @@ export interface components {
          */
         LifecycleSpec: {
             deployment: components["schemas"]["DeploymentSettings"];
+            /** @description Evaluate the deployed endpoint before the lifecycle goes on; a failed gate can reject the version or tear the endpoint down (on_gate_failure). */
+            evaluation?: components["schemas"]["EvaluationSettings"] | null;
             /**
              * Keep Endpoint
              * @description Leave the endpoint serving when the lifecycle ends (its expires_at and hours, if any, still apply); otherwise the lifecycle tears it down.
@@ -1033,6 +1487,24 @@ export interface components {
              */
             keep_endpoint?: boolean;
             package: components["schemas"]["PackagingSettings"];
+        };
+        /**
+         * LocalEmbedding
+         * @description A sentence-transformers model run in the process that serves the request.
+         */
+        LocalEmbedding: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "local";
+            /**
+             * Model
+             * @description The model (384 dimensions, offline).
+             * @default all-MiniLM-L6-v2
+             * @constant
+             */
+            model?: "all-MiniLM-L6-v2";
         };
         /**
          * LocalSource
@@ -1072,6 +1544,35 @@ export interface components {
             Timestamp: string;
             /** Unit */
             Unit: string;
+        };
+        /**
+         * MetricSummary
+         * @description One metric over the scored samples.
+         */
+        MetricSummary: {
+            /**
+             * Failed
+             * @description Samples the metric could not score.
+             */
+            failed: number;
+            /** Maximum */
+            maximum?: number | null;
+            /**
+             * Mean
+             * @description None when no sample scored.
+             */
+            mean?: number | null;
+            /** Median */
+            median?: number | null;
+            /** Metric */
+            metric: string;
+            /** Minimum */
+            minimum?: number | null;
+            /**
+             * Scored
+             * @description Samples with a score.
+             */
+            scored: number;
         };
         /**
          * MixtureOfExperts
@@ -1304,6 +1805,11 @@ export interface components {
             advisor_report?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Approval Reason
+             * @description Why the approval changed, for example a failed gate.
+             */
+            approval_reason?: string | null;
             approval_status?: components["schemas"]["ApprovalStatus"] | null;
             /**
              * Artifact Uri
@@ -1424,6 +1930,16 @@ export interface components {
              */
             next_token?: string | null;
         };
+        /** Page[EvaluationRecord] */
+        Page_EvaluationRecord_: {
+            /** Items */
+            items: components["schemas"]["EvaluationRecord"][];
+            /**
+             * Next Token
+             * @description Absent on the last page; otherwise the next page's token.
+             */
+            next_token?: string | null;
+        };
         /** Page[ModelOverview] */
         Page_ModelOverview_: {
             /** Items */
@@ -1443,6 +1959,99 @@ export interface components {
              * @description Absent on the last page; otherwise the next page's token.
              */
             next_token?: string | null;
+        };
+        /**
+         * PipelineAnswer
+         * @description What the RAG pipeline produced for one question.
+         *
+         *     A guardrail that intervenes never loses the request: a blocked question is answered with
+         *     the guardrail's blocked message and no generation, a blocked or masked answer with the
+         *     text the guardrail returned, and ``guardrail`` says what was found and why.
+         */
+        PipelineAnswer: {
+            /** Answer */
+            answer: string;
+            /**
+             * Blocked
+             * @description A guardrail blocked the question or answer.
+             * @default false
+             */
+            blocked?: boolean;
+            /**
+             * Contexts
+             * @default []
+             */
+            contexts?: components["schemas"]["RetrievedContext"][];
+            /**
+             * Guardrail
+             * @description The guardrail's findings, input first; none when it is off.
+             * @default []
+             */
+            guardrail?: components["schemas"]["GuardrailFinding"][];
+            /**
+             * Latency Ms
+             * @default 0
+             */
+            latency_ms?: number;
+            /**
+             * Model
+             * @description The model the endpoint serves.
+             */
+            model?: string | null;
+            /**
+             * Stages Ms
+             * @description Wall time of each stage that ran, in milliseconds: prompt, embedding, retrieval, generation, guardrail_input, guardrail_output.
+             */
+            stages_ms?: {
+                [key: string]: number;
+            };
+            /**
+             * Tokens In
+             * @default 0
+             */
+            tokens_in?: number;
+            /**
+             * Tokens Out
+             * @default 0
+             */
+            tokens_out?: number;
+            /**
+             * Trace Id
+             * @description The request's X-Ray trace id.
+             */
+            trace_id?: string | null;
+            /**
+             * Version
+             * @description Its registered version.
+             */
+            version?: string | null;
+        };
+        /**
+         * PipelineSpec
+         * @description The request pipeline of one endpoint.
+         */
+        PipelineSpec: {
+            generation?: components["schemas"]["GenerationSettings"];
+            /**
+             * Guardrail
+             * @description Apply the tenant's guardrail to the question and to the answer.
+             * @default true
+             */
+            guardrail?: boolean;
+            /** @description Retrieval over a corpus; none: {context} renders empty. */
+            knowledge?: components["schemas"]["KnowledgeSpec"] | null;
+            /**
+             * Prompt Template
+             * @description A str.format template with {question} (required) and {context} (the retrieved passages, numbered); write a literal brace as {{ or }}.
+             * @default Answer the question using only the context below. If the context does not contain the answer, say that you do not know.
+             *
+             *     Context:
+             *     {context}
+             *
+             *     Question: {question}
+             *     Answer:
+             */
+            prompt_template?: string;
         };
         /**
          * Problem
@@ -1658,6 +2267,84 @@ export interface components {
             tensor_parallel_degree: number;
         };
         /**
+         * RetrievedContext
+         * @description A passage the pipeline retrieved for a question, with its similarity score.
+         */
+        RetrievedContext: {
+            /** Id */
+            id: string;
+            /** Score */
+            score: number;
+            /** Text */
+            text: string;
+            /** Title */
+            title?: string | null;
+        };
+        /**
+         * ReviewGrade
+         * @description A person's thumbs up or down on one answer.
+         */
+        ReviewGrade: {
+            /**
+             * Grade
+             * @enum {string}
+             */
+            grade: "up" | "down";
+            /** Note */
+            note?: string | null;
+            /** Question Id */
+            question_id: string;
+        };
+        /**
+         * ReviewItem
+         * @description One answer to grade: the question, the reference, the answer and its scores.
+         */
+        ReviewItem: {
+            /** Answer */
+            answer: string;
+            /** Context Ids */
+            context_ids: string[];
+            /** Question */
+            question: string;
+            /** Question Id */
+            question_id: string;
+            /** Reference */
+            reference: string;
+            /** Scores */
+            scores: {
+                [key: string]: number;
+            };
+            /** Trace Id */
+            trace_id?: string | null;
+        };
+        /**
+         * ReviewState
+         * @description The human review an evaluation waits for: what to grade and what was graded.
+         */
+        ReviewState: {
+            /** Grades */
+            grades?: components["schemas"]["ReviewGrade"][];
+            /** Question Ids */
+            question_ids: string[];
+            /** Reviewer */
+            reviewer?: string | null;
+            /**
+             * Task Token
+             * @description The workflow's callback token; never shown to callers.
+             */
+            task_token?: string | null;
+        };
+        /**
+         * ReviewSubmission
+         * @description A person's grades of the answers an evaluation waits on.
+         */
+        ReviewSubmission: {
+            /** Grades */
+            grades: components["schemas"]["ReviewGrade"][];
+            /** Reviewer */
+            reviewer?: string | null;
+        };
+        /**
          * RollbackAlarms
          * @description The alarms that roll the update back while the new fleet takes traffic and bakes.
          */
@@ -1702,6 +2389,23 @@ export interface components {
              * @example s3://models/acme/glm4/1/
              */
             uri: string;
+        };
+        /**
+         * SageMakerEmbedding
+         * @description An embedding model served on a SageMaker endpoint of the tenant.
+         */
+        SageMakerEmbedding: {
+            /**
+             * Endpoint Name
+             * @description SageMaker endpoint name: letters, digits and hyphens, 1 to 63 characters, starting and ending with a letter or digit.
+             * @example glm4-chat-prod
+             */
+            endpoint_name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "sagemaker";
         };
         /**
          * ScalingChange
@@ -1842,6 +2546,16 @@ export interface components {
             quantizations?: ("none" | "fp8" | "awq" | "gptq")[] | null;
         };
         /**
+         * SkippedLine
+         * @description A question-set line left out under the ``skip`` policy.
+         */
+        SkippedLine: {
+            /** Line */
+            line: number;
+            /** Reason */
+            reason: string;
+        };
+        /**
          * StateVisitView
          * @description One entry into one state of an execution.
          */
@@ -1873,6 +2587,23 @@ export interface components {
              * @description running, succeeded, caught (failed, then handled) or failed.
              */
             status: string;
+        };
+        /**
+         * ThresholdCheck
+         * @description One threshold of the gate and how the evaluation fared against it.
+         */
+        ThresholdCheck: {
+            /**
+             * Mean
+             * @description None when no sample scored.
+             */
+            mean?: number | null;
+            /** Metric */
+            metric: string;
+            /** Passed */
+            passed: boolean;
+            /** Threshold */
+            threshold: number;
         };
         /**
          * TrafficRouting
@@ -1935,7 +2666,7 @@ export interface components {
          * @description The workflows a tenant's request starts, by the path segment the API names them with.
          * @enum {string}
          */
-        Workflow: "package-model" | "deploy-endpoint" | "scale-endpoint" | "update-endpoint" | "stop-endpoint" | "start-endpoint" | "teardown" | "lifecycle";
+        Workflow: "package-model" | "deploy-endpoint" | "scale-endpoint" | "update-endpoint" | "stop-endpoint" | "start-endpoint" | "teardown" | "lifecycle" | "evaluate";
     };
     responses: never;
     parameters: never;
@@ -3313,6 +4044,257 @@ export interface operations {
             };
         };
     };
+    invoke_endpoint_v1_endpoints__name__invoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvokeRequest"];
+            };
+        };
+        responses: {
+            /** @description The answer; a guardrail's intervention included. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The endpoint (or the embedding model) answered an error. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_pipeline_v1_endpoints__name__pipeline_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointPipeline"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_pipeline_v1_endpoints__name__pipeline_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineSpec"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointPipeline"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     scale_endpoint_v1_endpoints__name__scaling_put: {
         parameters: {
             query?: never;
@@ -3501,6 +4483,406 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExecutionAccepted"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_evaluations_v1_evaluations_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, at most 100. */
+                limit?: number;
+                /** @description The previous page's next_token. */
+                next_token?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_EvaluationRecord_"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_evaluation_v1_evaluations_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry with the same key and the same body: the first request's workflow is answered, none is started twice. */
+                "idempotency-key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluationSpec"];
+            };
+        };
+        responses: {
+            /** @description The workflow started; follow status_url. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionAccepted"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    describe_evaluation_v1_evaluations__evaluation_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The evaluation's id. */
+                evaluation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationRecord"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_review_items_v1_evaluations__evaluation_id__review_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The evaluation's id. */
+                evaluation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewItem"][];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    grade_evaluation_v1_evaluations__evaluation_id__review_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The evaluation's id. */
+                evaluation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewSubmission"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationRecord"];
                 };
             };
             /** @description Bad Request */

@@ -1,0 +1,277 @@
+"""``maas evaluations run|list|show|review``: evaluations through the REST API.
+
+``run`` starts one (from flags, or a whole request file), ``--wait`` follows it to its
+verdict; ``review`` shows each answer a waiting evaluation asks about and takes a thumbs up
+or down per answer (``--grade ID=up`` for scripts), then resumes it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path  # noqa: TC003 - typer reads the annotations when the app is built
+from typing import TYPE_CHECKING, Annotated
+
+import click
+import typer
+from rich.table import Table
+
+from maas.cli.api_common import (
+    ApiOptions,
+    ApiUrl,
+    JsonOutput,
+    ProfileName,
+    Token,
+    Wait,
+    WaitTimeout,
+    api_client,
+    console,
+    finish_workflow,
+    print_fields,
+    print_json,
+    when,
+)
+
+if TYPE_CHECKING:
+    from schemas.evaluation import EvaluationRecord, ReviewGrade, ReviewItem
+
+evaluations_app = typer.Typer(
+    help="Evaluate endpoints: scores, gates, reviews, reports.", no_args_is_help=True
+)
+
+EvaluationId = Annotated[str, typer.Argument(help="The evaluation's id (its execution name).")]
+
+
+def _thresholds(values: list[str]) -> dict[str, float]:
+    """``metric=0.8`` pairs as a mapping; a malformed one is a usage error naming it."""
+    parsed = {}
+    for value in values:
+        metric, _, number = value.partition("=")
+        try:
+            parsed[metric.strip()] = float(number)
+        except ValueError:
+            raise typer.BadParameter(
+                f"{value!r}: write METRIC=MINIMUM, e.g. faithfulness=0.8", param_hint="--threshold"
+            ) from None
+    return parsed
+
+
+@evaluations_app.command("run")
+def run_evaluation(
+    endpoint: Annotated[str | None, typer.Argument(help="The endpoint to evaluate.")] = None,
+    *,
+    questions: Annotated[
+        str | None, typer.Option(help="The question set: an s3:// JSONL of the tenant's.")
+    ] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option(help="A metric to compute (repeat for more).")
+    ] = None,
+    threshold: Annotated[
+        list[str] | None, typer.Option(help="METRIC=MINIMUM the gate holds (repeat for more).")
+    ] = None,
+    judge: Annotated[
+        str | None, typer.Option(help="The LLM judge: local, sagemaker or bedrock (as JSON).")
+    ] = None,
+    on_gate_failure: Annotated[
+        str, typer.Option(help="report, reject_version or teardown.")
+    ] = "report",
+    review: Annotated[
+        int, typer.Option(min=0, help="Answers a person grades before it completes (0: none).")
+    ] = 0,
+    request: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="A JSON file with the whole request."),
+    ] = None,
+    wait: Wait = False,
+    timeout: WaitTimeout = 7200,
+    api_url: ApiUrl = None,
+    token: Token = None,
+    profile: ProfileName = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Evaluate ENDPOINT on a question set (or run the request in --request)."""
+    import pydantic
+
+    from schemas.evaluation import EvaluationSpec
+
+    if request is not None:
+        document = json.loads(request.read_text())
+    else:
+        if endpoint is None or questions is None:
+            raise typer.BadParameter("give ENDPOINT and --questions, or --request FILE")
+        document = {"endpoint_name": endpoint, "question_set_uri": questions}
+        if metric:
+            document["metrics"] = metric
+        if threshold:
+            document["thresholds"] = _thresholds(threshold)
+        if judge:
+            document["judge"] = json.loads(judge) if judge.startswith("{") else {"kind": judge}
+        document["on_gate_failure"] = on_gate_failure
+        if review:
+            document["human_review"] = {"sample_size": review}
+    try:
+        spec = EvaluationSpec.model_validate(document)
+    except pydantic.ValidationError as error:
+        raise typer.BadParameter(str(error)) from None
+    options = ApiOptions(api_url, token, profile, json_output)
+    with api_client(options) as client:
+        accepted = client.create_evaluation(spec)
+        finish_workflow(client, accepted, options, wait=wait, timeout=timeout)
+        if wait and not options.as_json:
+            _print_evaluation(client.get_evaluation(accepted.execution_name))
+
+
+@evaluations_app.command("list")
+def list_evaluations(
+    *,
+    api_url: ApiUrl = None,
+    token: Token = None,
+    profile: ProfileName = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """List the tenant's evaluations."""
+    options = ApiOptions(api_url, token, profile, json_output)
+    with api_client(options) as client:
+        records = list(client.list_evaluations().items)
+    if options.as_json:
+        print_json(records)
+        return
+    table = Table(show_edge=False)
+    for column in ("evaluation", "endpoint", "status", "questions", "gate", "created"):
+        table.add_column(column)
+    for record in records:
+        gate = "-" if record.verdict is None else ("passed" if record.verdict.passed else "failed")
+        table.add_row(
+            record.evaluation_id,
+            record.endpoint_name,
+            record.status.value,
+            str(record.questions),
+            gate,
+            when(record.created_at),
+        )
+    console.print(table)
+
+
+@evaluations_app.command("show")
+def show_evaluation(
+    evaluation_id: EvaluationId,
+    *,
+    api_url: ApiUrl = None,
+    token: Token = None,
+    profile: ProfileName = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Show an evaluation: status, each metric, the gate, the judge, the report."""
+    options = ApiOptions(api_url, token, profile, json_output)
+    with api_client(options) as client:
+        record = client.get_evaluation(evaluation_id)
+    if options.as_json:
+        print_json(record)
+        return
+    _print_evaluation(record)
+
+
+@evaluations_app.command("review")
+def review_evaluation(
+    evaluation_id: EvaluationId,
+    *,
+    grade: Annotated[
+        list[str] | None,
+        typer.Option(help="QUESTION_ID=up or =down, without prompting (repeat for each)."),
+    ] = None,
+    reviewer: Annotated[str | None, typer.Option(help="Who grades, for the record.")] = None,
+    api_url: ApiUrl = None,
+    token: Token = None,
+    profile: ProfileName = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Grade the answers a waiting evaluation asks about; it then resumes."""
+    from schemas.evaluation import ReviewSubmission
+
+    options = ApiOptions(api_url, token, profile, json_output)
+    with api_client(options) as client:
+        grades = _given(grade) if grade else _asked(client.review_items(evaluation_id))
+        record = client.submit_review(
+            evaluation_id, ReviewSubmission(grades=grades, reviewer=reviewer)
+        )
+    if options.as_json:
+        print_json(record)
+        return
+    console.print(f"{len(grades)} grades sent; the evaluation resumes ({record.status.value}).")
+
+
+def _given(values: list[str]) -> list[ReviewGrade]:
+    from schemas.evaluation import ReviewGrade
+
+    grades = []
+    for value in values:
+        question_id, _, thumb = value.partition("=")
+        if thumb not in {"up", "down"}:
+            raise typer.BadParameter(
+                f"{value!r}: write QUESTION_ID=up or =down", param_hint="--grade"
+            )
+        grades.append(ReviewGrade(question_id=question_id, grade=thumb))
+    return grades
+
+
+def _asked(items: list[ReviewItem]) -> list[ReviewGrade]:
+    from schemas.evaluation import ReviewGrade
+
+    grades = []
+    for number, item in enumerate(items, start=1):
+        scores = ", ".join(f"{name} {value:.2f}" for name, value in item.scores.items())
+        print_fields(
+            f"answer {number}/{len(items)}: {item.question_id}",
+            {
+                "question": item.question,
+                "reference": item.reference,
+                "answer": item.answer,
+                "contexts": ", ".join(item.context_ids) or None,
+                "scores": scores or None,
+                "trace": item.trace_id,
+            },
+        )
+        thumb = typer.prompt("good answer? (up/down)", type=click.Choice(["up", "down"]))
+        note = typer.prompt("note (optional)", default="", show_default=False) or None
+        grades.append(ReviewGrade(question_id=item.question_id, grade=thumb, note=note))
+    return grades
+
+
+def _print_evaluation(record: EvaluationRecord) -> None:
+    verdict = record.verdict
+    print_fields(
+        f"evaluation {record.evaluation_id}",
+        {
+            "status": record.status.value,
+            "endpoint": record.endpoint_name,
+            "model": f"{record.model_id} version {record.model_version}",
+            "questions": f"{record.questions} in {record.shards} shards"
+            + (f", {len(record.skipped_lines)} lines skipped" if record.skipped_lines else ""),
+            "judge": record.judge
+            and f"{record.judge} ({record.judge_parse_failures}/{record.judge_calls} "
+            "answers did not parse)",
+            "gate": None if verdict is None else ("passed" if verdict.passed else "failed"),
+            "report": record.report_uri,
+            "summary": record.summary_uri,
+            "failure": record.failure,
+        },
+    )
+    if not record.metrics:
+        return
+    thresholds = {check.metric: check for check in (verdict.checks if verdict else [])}
+    table = Table(show_edge=False, title="metrics", title_justify="left")
+    for column in ("metric", "mean", "median", "scored", "failed", "threshold"):
+        table.add_column(column)
+    for summary in record.metrics:
+        check = thresholds.get(summary.metric)
+        table.add_row(
+            summary.metric,
+            "-" if summary.mean is None else f"{summary.mean:.3f}",
+            "-" if summary.median is None else f"{summary.median:.3f}",
+            str(summary.scored),
+            str(summary.failed),
+            "-" if check is None else f"{'✓' if check.passed else '✗'} {check.threshold:g}",
+        )
+    console.print(table)
+
+
+__all__ = ["evaluations_app"]

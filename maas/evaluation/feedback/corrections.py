@@ -1,0 +1,81 @@
+"""People's corrections of the judge's verdicts, kept per task, picked as few-shot examples.
+
+When a person overrules the judge on an output, the correction (input, output, what the
+judge said, what the person said, why) is kept. Later verdicts on the same task show the
+judge the corrections most like the output at hand (shared key terms), the most recent
+first among equals, so that it follows people's judgement where it went wrong before.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from maas.evaluation.evalgen.assertions import key_terms
+from maas.evaluation.jsonl_log import JsonlLog
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+class Correction(BaseModel):
+    """A person's verdict on an output the judge had judged, and why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task_id: str = Field(min_length=1, max_length=128)
+    input: str
+    output: str
+    judge_verdict: bool | None = Field(description="What the judge said; None: no verdict.")
+    human_verdict: bool
+    note: str | None = None
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+def _similarity(first: set[str], second: set[str]) -> float:
+    union = first | second
+    return len(first & second) / len(union) if union else 0.0
+
+
+class CorrectionStore:
+    """Corrections in a JSONL file, or in memory only when ``path`` is None."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._log = JsonlLog(path, Correction) if path is not None else None
+        self._memory: list[Correction] = []
+
+    def add(self, correction: Correction) -> None:
+        """Keep ``correction``."""
+        if self._log is not None:
+            self._log.append([correction])
+        else:
+            self._memory.append(correction)
+
+    def for_task(self, task_id: str) -> list[Correction]:
+        """The task's corrections, oldest first."""
+        every = self._log.read() if self._log is not None else self._memory
+        return [correction for correction in every if correction.task_id == task_id]
+
+    def examples(
+        self, task_id: str, input_text: str, output: str, *, limit: int
+    ) -> list[Correction]:
+        """Up to ``limit`` of the task's corrections most like ``input_text`` and ``output``,
+        the most relevant last (nearest the question the judge answers)."""
+        if limit <= 0:
+            return []
+        wanted = key_terms(f"{input_text} {output}")
+        corrections = self.for_task(task_id)
+        # Enumerate so that among equally similar corrections the later (newer) one ranks higher.
+        ranked = sorted(
+            enumerate(corrections),
+            key=lambda pair: (
+                _similarity(wanted, key_terms(f"{pair[1].input} {pair[1].output}")),
+                pair[0],
+            ),
+        )
+        return [correction for _, correction in ranked[-limit:]]
+
+
+__all__ = ["Correction", "CorrectionStore"]

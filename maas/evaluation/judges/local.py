@@ -1,0 +1,278 @@
+"""A judge in this process: SmolLM2-135M-Instruct whose decoding is held to the answer's schema.
+
+A model this small rarely writes the JSON a metric's prompt asks for when left to itself, so
+its decoding is constrained: at each step `llguidance <https://github.com/guidance-ai/llguidance>`_
+computes, from the requested pydantic model's JSON Schema, which tokens may come next, and the
+others are masked out before the greedy choice. The answer is then always JSON of the right
+shape, unless it runs out of tokens first (a long list, a string that never closes): that
+attempt is retried with a growing repetition penalty, so a retry is not the same answer again,
+and after the retries the call is a :class:`~maas.evaluation.judging.JudgeAnswerError`.
+
+The weights come from the demo model's GGUF file (:mod:`maas.local.demo_model`), converted once
+to a Hugging Face folder (:func:`~maas.packaging.series.convert_gguf`, about a minute) and kept
+in the model cache (``$MAAS_MODEL_CACHE``, else ``$XDG_CACHE_HOME/maas``, else
+``~/.cache/maas``): reading the GGUF file on every start would take that minute each time, the
+folder loads in about a second. torch, transformers and llguidance are imported when a judge
+is made.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from pydantic import ValidationError
+
+from maas.evaluation.judging import JudgeAnswerError
+from maas.evaluation.records import JudgeUsage
+
+if TYPE_CHECKING:
+    from maas.evaluation.judging import AnswerT
+
+#: The environment variable naming the folder converted models are kept in.
+CACHE_VARIABLE = "MAAS_MODEL_CACHE"
+#: What the demo model is, for reports.
+MODEL_NAME = "SmolLM2-135M-Instruct"
+DEFAULT_RETRIES = 2
+#: Bounds the grammar puts on strings and lists the schema leaves open, so that an answer
+#: closes within its token budget instead of rambling past it (a reason, a list of statements).
+MAX_STRING_CHARS = 160
+MAX_LIST_ITEMS = 8
+#: Repetition penalty of the first attempt and each retry: a greedy retry must differ.
+_PENALTIES = (1.0, 1.15, 1.3, 1.45)
+
+
+def model_cache_directory() -> Path:
+    """Where converted models are kept: ``$MAAS_MODEL_CACHE``, ``$XDG_CACHE_HOME/maas``, ..."""
+    configured = os.environ.get(CACHE_VARIABLE)
+    if configured:
+        return Path(configured)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "maas"
+
+
+def demo_judge_model_dir(cache: Path | None = None) -> Path:
+    """The demo model as a Hugging Face folder, converted from its GGUF file once per cache.
+
+    Raises
+    ------
+    maas.local.demo_model.DemoModelMissing
+        The demo model's package is not installed.
+    """
+    from maas.local.demo_model import demo_model_path  # noqa: PLC0415 - only the demo's model
+    from maas.packaging.series import convert_gguf  # noqa: PLC0415 - torch behind it
+
+    gguf = demo_model_path()
+    root = cache or model_cache_directory()
+    # The file's size names the folder, so that another release of the file converts anew.
+    folder = root / f"smollm2-135m-instruct-{gguf.stat().st_size}"
+    if (folder / "config.json").is_file():
+        return folder
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=".converting-"))
+    try:
+        convert_gguf(gguf, staging)
+        staging.chmod(0o755)  # mkdtemp's 0700 would hide the model from other users
+        staging.rename(folder)
+    except OSError:
+        if not (folder / "config.json").is_file():
+            raise
+        # Another process converted it first: its folder is as good as ours.
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+class LocalJudge:
+    """A causal LM in this process, answering with JSON its decoding cannot leave.
+
+    Parameters
+    ----------
+    model_dir
+        A Hugging Face folder (config, safetensors, tokenizer with a chat template); the demo
+        model (:func:`demo_judge_model_dir`) when omitted.
+    retries
+        Attempts after the first when an answer does not parse.
+    name
+        The judge's name in reports; ``local:<folder name>`` or ``local:SmolLM2-135M-Instruct``.
+
+    Examples
+    --------
+    >>> from pydantic import BaseModel
+    >>> class Verdict(BaseModel):
+    ...     verdict: int
+    >>> judge = LocalJudge()  # doctest: +SKIP
+    >>> judge.ask("Is 2 + 2 = 4? Answer 1 for yes, 0 for no.", Verdict)  # doctest: +SKIP
+    Verdict(verdict=1)
+    """
+
+    def __init__(
+        self, model_dir: Path | None = None, *, retries: int = DEFAULT_RETRIES, name: str = ""
+    ) -> None:
+        if not 0 <= retries < len(_PENALTIES):
+            raise ValueError(f"retries must be between 0 and {len(_PENALTIES) - 1}")
+        import llguidance.hf  # noqa: PLC0415 - the evaluation extra
+        import torch  # noqa: PLC0415
+        from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415
+
+        folder = model_dir or demo_judge_model_dir()
+        self._name = name or f"local:{MODEL_NAME if model_dir is None else folder.name}"
+        self.retries = retries
+        self._tokenizer: Any = cast(
+            "Any", AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        )
+        # float32: a CPU multiplies it faster than bf16, and 135M parameters fit either way.
+        self._model: Any = cast(
+            "Any",
+            AutoModelForCausalLM.from_pretrained(
+                folder, dtype=torch.float32, local_files_only=True
+            ),
+        )
+        self._model.eval()
+        self._eos = self._tokenizer.eos_token_id
+        self._context = int(getattr(self._model.config, "max_position_embeddings", 2048))
+        self._ll_tokenizer = llguidance.hf.from_tokenizer(self._tokenizer)
+        self._usage = JudgeUsage()
+        # One generation at a time: the model is not thread-safe, and the usage counts must add.
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        """``local:SmolLM2-135M-Instruct`` for the demo model."""
+        return self._name
+
+    @property
+    def usage(self) -> JudgeUsage:
+        """Calls, retries and parse failures so far."""
+        return self._usage
+
+    def ask(self, prompt: str, answer: type[AnswerT], *, max_new_tokens: int = 256) -> AnswerT:
+        """Answer ``prompt`` as an ``answer``, decoding greedily within its JSON Schema.
+
+        Raises
+        ------
+        JudgeAnswerError
+            No attempt produced a valid ``answer`` (it ran out of tokens, or broke a
+            constraint the grammar does not hold, such as a number's range).
+        """
+        with self._lock:
+            self._usage = self._usage + JudgeUsage(calls=1)
+            ids = self._prompt_ids(prompt)
+            if len(ids) + max_new_tokens > self._context:
+                self._usage = self._usage + JudgeUsage(parse_failures=1)
+                raise JudgeAnswerError(
+                    f"{self.name}: the prompt ({len(ids)} tokens) and its answer "
+                    f"({max_new_tokens}) exceed the model's context of {self._context} tokens"
+                )
+            grammar = self._grammar(answer)
+            problem = ""
+            for attempt in range(self.retries + 1):
+                if attempt:
+                    self._usage = self._usage + JudgeUsage(retries=1)
+                text = self._generate(ids, grammar, max_new_tokens, _PENALTIES[attempt])
+                try:
+                    return answer.model_validate_json(text)
+                except ValidationError as error:
+                    problem = f"{error.error_count()} error(s), first: {error.errors()[0]['msg']}"
+            self._usage = self._usage + JudgeUsage(parse_failures=1)
+            raise JudgeAnswerError(
+                f"{self.name}: no {answer.__name__} after {self.retries + 1} attempt(s): {problem}"
+            )
+
+    def _prompt_ids(self, prompt: str) -> list[int]:
+        conversation = [{"role": "user", "content": prompt}]
+        text: str = self._tokenizer.apply_chat_template(
+            conversation, add_generation_prompt=True, tokenize=False
+        )
+        ids: list[int] = self._tokenizer(text, add_special_tokens=False)["input_ids"]
+        return ids
+
+    def _grammar(self, answer: type[AnswerT]) -> str:
+        import llguidance  # noqa: PLC0415
+
+        grammar: str = llguidance.LLMatcher.grammar_from_json_schema(
+            _bounded(answer.model_json_schema()),
+            # Separators without optional whitespace: a small model left free to write spaces
+            # and new lines can spend its whole budget on them.
+            overrides={"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "},
+        )
+        return grammar
+
+    def _generate(self, ids: list[int], grammar: str, max_new_tokens: int, penalty: float) -> str:
+        """Greedy decoding within ``grammar``, with the KV cache, feeding forced tokens at once.
+
+        Written out rather than ``generate`` with a logits processor: the tokens the grammar
+        forces (a key's name, the punctuation between fields) are fed to the model together,
+        one forward pass for all of them instead of one each, which on a CPU roughly halves
+        the time of a structured answer.
+        """
+        import llguidance  # noqa: PLC0415
+        import torch  # noqa: PLC0415
+
+        matcher = llguidance.LLMatcher(self._ll_tokenizer, grammar, log_level=0)
+        if matcher.is_error():
+            raise JudgeAnswerError(f"{self.name}: the answer's schema: {matcher.get_error()}")
+        generated: list[int] = []
+        pending = ids
+        cache: Any = None
+        with torch.inference_mode():
+            while len(generated) < max_new_tokens and not matcher.is_stopped():
+                output = self._model(input_ids=torch.tensor([pending]), cache=cache, use_cache=True)
+                cache = output.cache
+                logits = output.logits[0, -1].float()
+                if penalty != 1.0 and generated:
+                    seen = torch.tensor(sorted(set(generated)))
+                    picked = logits[seen]
+                    logits[seen] = torch.where(picked > 0, picked / penalty, picked * penalty)
+                allowed = torch.frombuffer(
+                    bytearray(matcher.compute_logit_bias()), dtype=torch.uint8
+                ).bool()
+                width = min(allowed.shape[0], logits.shape[0])
+                logits[width:] = float("-inf")
+                logits[:width][~allowed[:width]] = float("-inf")
+                token = int(logits.argmax())
+                if token == self._eos or not matcher.consume_token(token):
+                    break
+                forced = matcher.compute_ff_tokens()[: max_new_tokens - len(generated) - 1]
+                if forced and not matcher.consume_tokens(forced):
+                    break
+                generated += [token, *forced]
+                pending = [token, *forced]
+        text: str = self._tokenizer.decode(generated, skip_special_tokens=True)
+        return text
+
+
+def _bounded(schema: Any) -> Any:
+    """``schema`` with a length on every string and list that has none (for the grammar only).
+
+    Examples
+    --------
+    >>> _bounded({"type": "array", "items": {"type": "string"}})
+    {'type': 'array', 'items': {'type': 'string', 'maxLength': 160}, 'maxItems': 8}
+    """
+    if isinstance(schema, list):
+        return [_bounded(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    bounded = {key: _bounded(value) for key, value in schema.items()}
+    if bounded.get("type") == "string" and "maxLength" not in bounded and "enum" not in bounded:
+        bounded["maxLength"] = MAX_STRING_CHARS
+    if bounded.get("type") == "array" and "maxItems" not in bounded:
+        bounded["maxItems"] = MAX_LIST_ITEMS
+    return bounded
+
+
+__all__ = [
+    "CACHE_VARIABLE",
+    "DEFAULT_RETRIES",
+    "MAX_LIST_ITEMS",
+    "MAX_STRING_CHARS",
+    "MODEL_NAME",
+    "LocalJudge",
+    "demo_judge_model_dir",
+    "model_cache_directory",
+]

@@ -1,0 +1,266 @@
+"""Planning an evaluation: check it can run, read and shard the question set, record it.
+
+Everything that can be refused is refused here, before any work starts: an endpoint the
+tenant does not have (``Maas.NotFound``), one that is not in service (``Maas.Conflict``), a
+question set that is missing or malformed under the ``reject`` policy
+(``Maas.ValidationError`` naming each bad line), a threshold on a metric the evaluation
+does not compute. The shards and the job document go to S3 under
+``evaluations/<tenant>/<evaluation id>/``; each shard's Batch job reads them from there.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from maas.aws import error_code, split_s3_uri
+from maas.evaluation.datasets import parse_jsonl, shards
+from maas.evaluation.records import QuestionRecord
+from maas.evaluation.store import now
+from maas.exceptions import Conflict, NotFound, ValidationError
+from schemas.endpoint import EndpointStatus
+from schemas.evaluation import (
+    EvaluationRecord,
+    EvaluationRequest,
+    EvaluationSpec,
+    EvaluationStatus,
+    HumanReviewSettings,
+    SkippedLine,
+)
+from schemas.pipeline import PipelineSpec
+
+if TYPE_CHECKING:
+    from maas.endpoints import EndpointRegistry
+    from maas.evaluation.store import EvaluationStore
+    from maas.pipeline.store import PipelineStore
+
+#: The variables an evaluator job reads: the job document and its shard's index.
+JOB_URI_VARIABLE = "MAAS_EVALUATION_JOB"
+SHARD_VARIABLE = "MAAS_EVALUATION_SHARD"
+
+
+class EvaluationTarget(BaseModel):
+    """Whose evaluation it is, and of which endpoint serving which model version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    evaluation_id: str
+    endpoint_name: str
+    model_id: str
+    model_version: str
+
+
+class EvaluationJob(EvaluationTarget):
+    """What every shard of an evaluation does; written once to S3 as ``job.json``."""
+
+    pipeline: PipelineSpec
+    metrics: list[str]
+    judge: dict[str, Any] | None
+    shard_uris: list[str]
+
+    def results_uri(self, shard: int) -> str:
+        """Where shard ``shard`` writes its scored samples (JSONL)."""
+        return self.shard_uris[shard].replace("/shards/", "/results/")
+
+
+class ShardTask(BaseModel):
+    """One iteration of the workflow's Map: a Batch job."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    job_name: str
+    container_overrides: dict[str, Any]
+
+
+class EvaluationPlan(EvaluationTarget):
+    """The plan step's output, read by the workflow's later states."""
+
+    job_uri: str
+    shards: list[ShardTask]
+    human_review: HumanReviewSettings | None
+    on_gate_failure: str
+
+
+def evaluation_prefix(bucket: str, tenant_id: str, evaluation_id: str) -> str:
+    """The S3 prefix of an evaluation's files.
+
+    >>> evaluation_prefix("artifacts", "acme", "e1")
+    's3://artifacts/evaluations/acme/e1/'
+    """
+    return f"s3://{bucket}/evaluations/{tenant_id}/{evaluation_id}/"
+
+
+def plan_evaluation(
+    request: EvaluationRequest,
+    *,
+    endpoints: EndpointRegistry,
+    pipelines: PipelineStore,
+    store: EvaluationStore,
+    s3: Any,
+    bucket: str,
+    correlation_id: str,
+    known_metrics: frozenset[str],
+) -> EvaluationPlan:
+    """Check ``request``, write its shards and job document, and record it as running."""
+    _check_metrics(request.metrics, request.thresholds, known_metrics)
+    _check_owned(request.question_set_uri, "question_set_uri", bucket, request.tenant_id)
+    if request.pipeline is not None and request.pipeline.knowledge is not None:
+        corpus = request.pipeline.knowledge.corpus_uri
+        _check_owned(corpus, "pipeline.knowledge.corpus_uri", bucket, request.tenant_id)
+    endpoint = endpoints.get(request.tenant_id, request.endpoint_name)
+    if endpoint.status is not EndpointStatus.IN_SERVICE:
+        raise Conflict(
+            f"endpoint: {request.endpoint_name!r} is {endpoint.status.value}, not InService"
+        )
+    parsed = parse_jsonl(
+        _read_text(s3, request.question_set_uri),
+        QuestionRecord,
+        policy=request.invalid_lines,
+        limit=request.max_questions,
+    )
+    prefix = evaluation_prefix(bucket, request.tenant_id, request.evaluation_id)
+    shard_uris = []
+    for index, shard in enumerate(shards(parsed.records, request.shard_size)):
+        uri = f"{prefix}shards/{index:04d}.jsonl"
+        body = "".join(record.model_dump_json() + "\n" for record in shard)
+        _write_text(s3, uri, body, "application/x-ndjson")
+        shard_uris.append(uri)
+    job = EvaluationJob(
+        tenant_id=request.tenant_id,
+        evaluation_id=request.evaluation_id,
+        endpoint_name=request.endpoint_name,
+        model_id=endpoint.model.model_id,
+        model_version=endpoint.model.version,
+        pipeline=request.pipeline
+        or pipelines.get(request.tenant_id, request.endpoint_name).pipeline,
+        metrics=request.metrics,
+        judge=request.judge,
+        shard_uris=shard_uris,
+    )
+    job_uri = f"{prefix}job.json"
+    _write_text(s3, job_uri, job.model_dump_json(indent=2), "application/json")
+    stamp = now()
+    store.create(
+        EvaluationRecord(
+            tenant_id=request.tenant_id,
+            evaluation_id=request.evaluation_id,
+            status=EvaluationStatus.RUNNING,
+            correlation_id=correlation_id,
+            endpoint_name=request.endpoint_name,
+            model_id=job.model_id,
+            model_version=job.model_version,
+            spec=EvaluationSpec.model_validate(
+                request.model_dump(include=set(EvaluationSpec.model_fields))
+            ),
+            questions=len(parsed.records),
+            shards=len(shard_uris),
+            skipped_lines=[
+                SkippedLine(line=problem.line, reason=problem.reason) for problem in parsed.problems
+            ],
+            created_at=stamp,
+            updated_at=stamp,
+        )
+    )
+    return EvaluationPlan(
+        **job.model_dump(include=set(EvaluationTarget.model_fields)),
+        job_uri=job_uri,
+        shards=[
+            ShardTask(
+                index=index,
+                job_name=_job_name(request.tenant_id, request.evaluation_id, index),
+                container_overrides={
+                    "Environment": [
+                        {"Name": JOB_URI_VARIABLE, "Value": job_uri},
+                        {"Name": SHARD_VARIABLE, "Value": str(index)},
+                    ]
+                },
+            )
+            for index in range(len(shard_uris))
+        ],
+        human_review=request.human_review,
+        on_gate_failure=request.on_gate_failure,
+    )
+
+
+def read_job(s3: Any, job_uri: str) -> EvaluationJob:
+    """The job document the plan wrote."""
+    return EvaluationJob.model_validate(json.loads(_read_text(s3, job_uri)))
+
+
+def _check_metrics(metrics: list[str], thresholds: dict[str, float], known: frozenset[str]) -> None:
+    unknown = sorted(set(metrics) - known)
+    if unknown:
+        raise ValidationError(
+            f"metrics: unknown {', '.join(unknown)}; the known metrics are "
+            + ", ".join(sorted(known))
+        )
+    ungated = sorted(set(thresholds) - set(metrics))
+    if ungated:
+        raise ValidationError(
+            f"thresholds: {', '.join(ungated)} not among the metrics this evaluation computes"
+        )
+
+
+def _check_owned(uri: str, field: str, bucket: str, tenant_id: str) -> None:
+    """In the artifacts bucket, a tenant may name only its own files (``<tenant>/...``).
+
+    The evaluation's jobs read that bucket on every tenant's behalf, so the check is here.
+
+    >>> _check_owned("s3://art/acme/eval/q.jsonl", "question_set_uri", "art", "acme")
+    >>> try:
+    ...     _check_owned("s3://art/globex/q.jsonl", "question_set_uri", "art", "acme")
+    ... except ValidationError as exc:
+    ...     print(str(exc)[:48])
+    question_set_uri: in s3://art/ only the tenant's
+    """
+    named_bucket, key = split_s3_uri(uri)
+    if named_bucket == bucket and not key.startswith(f"{tenant_id}/"):
+        raise ValidationError(
+            f"{field}: in s3://{bucket}/ only the tenant's own files "
+            f"(s3://{bucket}/{tenant_id}/...) can be read"
+        )
+
+
+def _job_name(tenant_id: str, evaluation_id: str, shard: int) -> str:
+    """A Batch job name (128 characters of letters, digits, - and _).
+
+    >>> _job_name("acme", "e1", 3)
+    'evaluate-acme-e1-3'
+    """
+    return f"evaluate-{tenant_id}-{evaluation_id}"[:120] + f"-{shard}"
+
+
+def _read_text(s3: Any, uri: str) -> str:
+    bucket, key = split_s3_uri(uri)
+    try:
+        body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except s3.exceptions.ClientError as exc:
+        if error_code(exc) in {"NoSuchKey", "NoSuchBucket", "404"}:
+            raise NotFound(f"question_set_uri: nothing at {uri}") from None
+        raise
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{uri}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _write_text(s3: Any, uri: str, text: str, content_type: str) -> None:
+    bucket, key = split_s3_uri(uri)
+    s3.put_object(Bucket=bucket, Key=key, Body=text.encode(), ContentType=content_type)
+
+
+__all__ = [
+    "JOB_URI_VARIABLE",
+    "SHARD_VARIABLE",
+    "EvaluationJob",
+    "EvaluationPlan",
+    "EvaluationTarget",
+    "ShardTask",
+    "evaluation_prefix",
+    "plan_evaluation",
+    "read_job",
+]

@@ -1,0 +1,235 @@
+"""IAM of the evaluation workflow: each step writes only its own files, the evaluator asks
+only the product's endpoints and the stage's guardrails, tenants see only their own."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from maas.manifest import MANIFEST
+from stacks.iam_policies import STAGE_TAG, TENANT_TAG
+from tests.stacks.cfn_template import (
+    as_list,
+    function_by_handler,
+    logical_id_of,
+    policy_statements,
+)
+
+if TYPE_CHECKING:
+    from stacks.control_plane import ControlPlane
+
+pytestmark = pytest.mark.stacks
+
+#: The S3 objects each evaluation principal may write, as ARN tails after the bucket name.
+WRITES = {
+    "PlanEvaluation": {"/evaluations/*/shards/*", "/evaluations/*/job.json"},
+    "FinishEvaluation": {"/evaluations/*/report.html", "/evaluations/*/summary.json"},
+    "AggregateEvaluation": set(),
+    "RequestEvaluationReview": set(),
+    "RecordEvaluationFailure": set(),
+}
+
+
+def _joined(value: Any) -> str:
+    """A resource ARN as text: pseudo-parameters and references in angle brackets."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        return "".join(_joined(part) for part in value["Fn::Join"][1])
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    if "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    return json.dumps(value)
+
+
+def _granting(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+    return [statement for statement in statements if action in as_list(statement["Action"])]
+
+
+def _function_statements(template: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
+    _, properties = function_by_handler(template, MANIFEST.function(function_id).handler)
+    return policy_statements(template, properties["Role"]["Fn::GetAtt"][0])
+
+
+def _machine_statements(
+    template: dict[str, Any], plane: ControlPlane, machine_id: str
+) -> list[dict[str, Any]]:
+    machine = plane.lifecycle.state_machines[machine_id].state_machine
+    role = template["Resources"][logical_id_of(machine)]["Properties"]["RoleArn"]
+    return policy_statements(template, role["Fn::GetAtt"][0])
+
+
+def _evaluator_statements(template: dict[str, Any], plane: ControlPlane) -> list[dict[str, Any]]:
+    return policy_statements(template, logical_id_of(plane.packaging.jobs["Evaluator"].job_role))
+
+
+def _artifacts(plane: ControlPlane) -> str:
+    bucket = f"maas-{plane.config.name}-artifacts-<AWS::AccountId>-<AWS::Region>"
+    return f"arn:<AWS::Partition>:s3:::{bucket}"
+
+
+# --- Functions -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function_id", sorted(WRITES))
+def test_evaluation_step_writes_only_its_own_files_of_the_evaluations_folder(
+    lifecycle_json: dict[str, Any], plane: ControlPlane, function_id: str
+) -> None:
+    statements = _function_statements(lifecycle_json, function_id)
+    written = {
+        _joined(resource).removeprefix(_artifacts(plane))
+        for statement in _granting(statements, "s3:PutObject")
+        for resource in as_list(statement["Resource"])
+    }
+    assert written == WRITES[function_id]
+    assert not _granting(statements, "s3:DeleteObject")
+
+
+@pytest.mark.parametrize("function_id", ["AggregateEvaluation", "FinishEvaluation"])
+def test_scoring_and_reporting_read_only_the_evaluations_folder(
+    lifecycle_json: dict[str, Any], plane: ControlPlane, function_id: str
+) -> None:
+    statements = _function_statements(lifecycle_json, function_id)
+    [read] = _granting(statements, "s3:GetObject")
+    assert _joined(read["Resource"]) == f"{_artifacts(plane)}/evaluations/*"
+    assert not _granting(statements, "s3:ListBucket")
+
+
+def test_finish_evaluation_rejects_only_the_products_model_packages(
+    lifecycle_json: dict[str, Any],
+) -> None:
+    [update] = _granting(
+        _function_statements(lifecycle_json, "FinishEvaluation"), "sagemaker:UpdateModelPackage"
+    )
+    assert update["Action"] == "sagemaker:UpdateModelPackage"
+    assert _joined(update["Resource"]).endswith(":model-package/*")
+    assert update["Condition"] == {"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}}
+
+
+# --- The state machines ------------------------------------------------------------------------
+
+
+def test_evaluate_submits_only_the_evaluator_job_to_its_queue(
+    lifecycle_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    statements = _machine_statements(lifecycle_json, plane, "Evaluate")
+    [submit] = _granting(statements, "batch:SubmitJob")
+    assert submit["Action"] == "batch:SubmitJob"
+    name = plane.config.resource_name("Evaluator")
+    tails = sorted(_joined(resource).rsplit(":", 1)[-1] for resource in submit["Resource"])
+    queue = plane.config.resource_name("EvaluatorQueue")
+    assert tails == ["*", f"job-definition/{name}", f"job-queue/{queue}"]
+    assert any(
+        _joined(resource).endswith(f":job-definition/{name}:*") for resource in submit["Resource"]
+    )
+
+
+def test_evaluate_starts_only_teardown_and_the_lifecycle_starts_evaluate(
+    lifecycle_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    machines = plane.lifecycle.state_machines
+
+    def started(machine_id: str) -> set[str]:
+        statements = _machine_statements(lifecycle_json, plane, machine_id)
+        return {
+            resource["Ref"]
+            for statement in _granting(statements, "states:StartExecution")
+            for resource in as_list(statement["Resource"])
+        }
+
+    def ref(machine_id: str) -> str:
+        return logical_id_of(machines[machine_id].state_machine)
+
+    assert started("Evaluate") == {ref("Teardown")}
+    assert started("Lifecycle") == {
+        ref(child) for child in ("PackageModel", "DeployEndpoint", "Evaluate", "Teardown")
+    }
+
+
+# --- The evaluator job -------------------------------------------------------------------------
+
+
+def test_evaluator_invokes_only_endpoints_tagged_for_a_tenant(
+    packaging_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    [invoke] = _granting(_evaluator_statements(packaging_json, plane), "sagemaker:InvokeEndpoint")
+    assert invoke["Action"] == "sagemaker:InvokeEndpoint"
+    assert _joined(invoke["Resource"]).endswith(":endpoint/*")
+    assert invoke["Condition"] == {"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}}
+
+
+def test_evaluator_applies_only_its_stages_guardrails_found_through_their_parameters(
+    packaging_json: dict[str, Any], guardrails_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    statements = _evaluator_statements(packaging_json, plane)
+    stage = plane.config.name
+    [apply] = _granting(statements, "bedrock:ApplyGuardrail")
+    assert apply["Condition"] == {"StringEquals": {f"aws:ResourceTag/{STAGE_TAG}": stage}}
+    [read] = _granting(statements, "ssm:GetParameter")
+    assert read["Action"] == "ssm:GetParameter"
+    assert _joined(read["Resource"]).endswith(f":parameter/maas/{stage}/guardrails/*")
+    # The condition holds for the guardrails the stage deploys: each carries the stage tag.
+    guardrails = [
+        resource["Properties"]
+        for resource in guardrails_json["Resources"].values()
+        if resource["Type"] == "AWS::Bedrock::Guardrail"
+    ]
+    assert guardrails
+    for guardrail in guardrails:
+        assert {"Key": STAGE_TAG, "Value": stage} in guardrail["Tags"]
+
+
+def test_evaluator_writes_only_shard_results_and_invokes_only_foundation_models(
+    packaging_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    statements = _evaluator_statements(packaging_json, plane)
+    [write] = _granting(statements, "s3:PutObject")
+    assert write["Action"] == "s3:PutObject"
+    assert _joined(write["Resource"]) == f"{_artifacts(plane)}/evaluations/*/results/*"
+    assert not any(
+        action.startswith(("s3:Delete", "dynamodb:", "secretsmanager:"))
+        for statement in statements
+        for action in as_list(statement["Action"])
+    )
+    [invoke] = _granting(statements, "bedrock:InvokeModel")
+    assert invoke["Action"] == "bedrock:InvokeModel"
+    assert _joined(invoke["Resource"]) == (
+        "arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/*"
+    )
+
+
+# --- The API, acting as a tenant ------------------------------------------------------------
+
+
+def _tenant_statements(template: dict[str, Any], plane: ControlPlane) -> list[dict[str, Any]]:
+    return policy_statements(template, logical_id_of(plane.lifecycle.roles["TenantAccessRole"]))
+
+
+def test_api_reads_only_its_tenants_evaluation_files(
+    lifecycle_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    [read] = _granting(_tenant_statements(lifecycle_json, plane), "s3:GetObject")
+    assert read["Action"] == "s3:GetObject"
+    assert _joined(read["Resource"]) == (
+        f"{_artifacts(plane)}/evaluations/${{aws:PrincipalTag/{TENANT_TAG}}}/*"
+    )
+
+
+def test_api_resumes_evaluations_and_starts_and_follows_only_its_tenants(
+    lifecycle_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    statements = _tenant_statements(lifecycle_json, plane)
+    [send] = _granting(statements, "states:SendTaskSuccess")
+    assert send["Resource"] == "*"
+    assert not _granting(statements, "states:SendTaskFailure")
+    evaluate = logical_id_of(plane.lifecycle.state_machines["Evaluate"].state_machine)
+    [start] = _granting(statements, "states:StartExecution")
+    assert {"Ref": evaluate} in as_list(start["Resource"])
+    [describe] = _granting(statements, "states:DescribeExecution")
+    followed = [_joined(resource) for resource in as_list(describe["Resource"])]
+    assert f":execution:<{evaluate}.Name>:${{aws:PrincipalTag/{TENANT_TAG}}}_*" in {
+        arn[arn.index(":execution:") :] for arn in followed
+    }
