@@ -70,13 +70,16 @@ schemas: $(ALL) $(TS_SDK)  ## regenerate the JSON Schema files, the API's OpenAP
 	$(BIN)/python -m functions.api.openapi
 	cd sdk/typescript && $(BIN)/npm run --silent generate
 
-bench: $(BENCH)  ## print the speed figures: local runtime, advisor, packaging upload, tracing, API, guardrails
+bench: $(BENCH)  ## print the speed figures: local runtime, advisor, packaging upload, tracing, API, guardrails, evaluation
 	$(BIN)/python benchmarks/local_runtime.py
 	$(BIN)/python benchmarks/advisor.py
 	$(BIN)/python benchmarks/packaging_upload.py
 	$(BIN)/python benchmarks/tracing.py
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/guardrails.py
+	$(BIN)/python benchmarks/evaluation.py --samples 2
+	$(BIN)/python benchmarks/evaluation_shards.py
+	$(BIN)/python benchmarks/reward.py
 
 up: $(LOCAL)  ## serve the AWS emulation on 127.0.0.1 for other processes
 	$(BIN)/maas local up

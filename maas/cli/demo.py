@@ -91,27 +91,28 @@ class DemoResult:
         )
 
 
-def evaluation_settings(bucket: str) -> dict[str, Any]:
+#: What the local judge scores; the other metrics need no LLM.
+JUDGED_METRICS = ("faithfulness", "answer_relevancy")
+OBJECTIVE_METRICS = ("non_llm_context_recall", "rouge", "exact_match")
+
+
+def evaluation_settings(bucket: str, *, judged: bool = True) -> dict[str, Any]:
     """Evaluate on the bundled question set, retrieving from the bundled corpus, judged locally.
 
     The gate holds the retrieval (the corpus has each answer); what a 135M model writes is
-    scored and reported, not gated: its scores are what they are.
+    scored and reported, not gated: its scores are what they are. ``judged`` False leaves the
+    LLM metrics out (each judge call is seconds of CPU).
     """
     prefix = f"s3://{bucket}/{TENANT}/evaluation"
+    metrics = [*JUDGED_METRICS, *OBJECTIVE_METRICS] if judged else list(OBJECTIVE_METRICS)
     return {
         "question_set_uri": f"{prefix}/questions.jsonl",
         "pipeline": {
             "knowledge": {"corpus_uri": f"{prefix}/corpus.jsonl", "top_k": 2},
             "generation": {"max_new_tokens": 40, "temperature": 0},
         },
-        "metrics": [
-            "faithfulness",
-            "answer_relevancy",
-            "non_llm_context_recall",
-            "rouge",
-            "exact_match",
-        ],
-        "judge": {"kind": "local"},
+        "metrics": metrics,
+        "judge": {"kind": "local"} if judged else None,
         "thresholds": {"non_llm_context_recall": 0.5},
         "on_gate_failure": "report",
         "shard_size": 3,
@@ -127,7 +128,7 @@ def upload_evaluation_data(runtime: LocalRuntime, bucket: str) -> None:
         )
 
 
-def lifecycle_request(request_id: str, bucket: str) -> dict[str, Any]:
+def lifecycle_request(request_id: str, bucket: str, *, judged: bool = True) -> dict[str, Any]:
     """Package the demo's GGUF file (sized for a few short chats, approved), deploy it on the
     instance type the advisor recommends, evaluate it, and keep the endpoint for the demo to
     ask."""
@@ -150,7 +151,7 @@ def lifecycle_request(request_id: str, bucket: str) -> dict[str, Any]:
                 "target_concurrent_requests": 4,
             },
         },
-        "evaluation": evaluation_settings(bucket),
+        "evaluation": evaluation_settings(bucket, judged=judged),
         "keep_endpoint": True,
     }
 
@@ -247,8 +248,13 @@ def _print_events(console: Console, events: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def run_demo(console: Console, settings: LocalSettings | None = None) -> DemoResult:
-    """Package, deploy, invoke, tear down and report; return what happened."""
+def run_demo(
+    console: Console, settings: LocalSettings | None = None, *, judged: bool = True
+) -> DemoResult:
+    """Package, deploy, evaluate, invoke, tear down and report; return what happened.
+
+    ``judged`` False evaluates without the LLM metrics (no local judge).
+    """
     started = time.monotonic()
     with console.status("starting the local runtime (moto, adapters, provisioning)"):
         runtime = LocalRuntime(settings).start()
@@ -256,7 +262,7 @@ def run_demo(console: Console, settings: LocalSettings | None = None) -> DemoRes
         resources = runtime.resources
         bucket = resources.buckets["ArtifactsBucket"]
         upload_evaluation_data(runtime, bucket)
-        request = lifecycle_request(f"demo-{uuid.uuid4().hex[:8]}", bucket)
+        request = lifecycle_request(f"demo-{uuid.uuid4().hex[:8]}", bucket, judged=judged)
         console.print(
             f"[bold]local runtime up[/] in {time.monotonic() - started:.1f}s: "
             f"{len(resources.functions)} functions, {len(resources.state_machines)} state "

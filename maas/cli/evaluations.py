@@ -199,6 +199,40 @@ def review_evaluation(
     console.print(f"{len(grades)} grades sent; the evaluation resumes ({record.status.value}).")
 
 
+@evaluations_app.command("export")
+def export_evaluation(
+    evaluation_id: EvaluationId,
+    *,
+    out: Annotated[Path, typer.Option(dir_okay=False, help="The JSONL file to write.")],
+    api_url: ApiUrl = None,
+    token: Token = None,
+    profile: ProfileName = None,
+) -> None:
+    """Write the evaluation's answers, with the review's grades, as EvalGen outputs (JSONL).
+
+    ``maas evalgen import SESSION FILE --grades`` then takes them, so the answers graded in
+    the evaluation's review choose the assertions later evaluations run.
+    """
+    options = ApiOptions(api_url, token, profile, as_json=False)
+    with api_client(options) as client:
+        summary = client.get_evaluation_summary(evaluation_id)
+    grades = {grade.output_id: grade for grade in (summary.review.grades if summary.review else [])}
+    lines = []
+    for sample in summary.samples:
+        line: dict[str, str | None] = {
+            "id": sample.id,
+            "input": sample.question,
+            "output": sample.answer,
+            "reference": sample.reference,
+        }
+        if sample.id in grades:
+            line["grade"] = grades[sample.id].grade.value
+            line["note"] = grades[sample.id].note
+        lines.append(json.dumps(line, ensure_ascii=False))
+    out.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    console.print(f"{len(lines)} answers ({len(grades)} graded) written to {out}")
+
+
 def _given(values: list[str]) -> list[ReviewGrade]:
     from schemas.evaluation import ReviewGrade
 

@@ -43,12 +43,20 @@ def demo(
     create_seconds: Annotated[
         float, typer.Option(help="How long emulated SageMaker takes to create an endpoint.")
     ] = 2.0,
+    judge: Annotated[
+        bool,
+        typer.Option(
+            help="Score faithfulness and answer relevancy with the local LLM judge (a few "
+            "seconds of CPU per call); --no-judge keeps the metrics that need no LLM."
+        ),
+    ] = True,
 ) -> None:
-    """Deploy a SageMaker endpoint and tear it down, on the local runtime, showing each state."""
+    """Package, deploy, evaluate, ask and tear down a model on the local runtime, showing each
+    state."""
     from maas.cli.demo import run_demo
     from maas.local import LocalSettings
 
-    result = run_demo(console, LocalSettings(endpoint_create_seconds=create_seconds))
+    result = run_demo(console, LocalSettings(endpoint_create_seconds=create_seconds), judged=judge)
     if not result.succeeded:
         raise typer.Exit(code=1)
 

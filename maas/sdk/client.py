@@ -36,6 +36,7 @@ from urllib.parse import quote
 import httpx
 import pydantic
 
+from maas.evaluation.report import ReportSummary
 from maas.pipeline.results import PipelineAnswer
 from maas.sdk import pages, waiters
 from maas.sdk.errors import MaasSdkError, ServiceUnavailable, error_from_response
@@ -283,6 +284,11 @@ class MaasClient:
         """Status, metrics, the gate's verdict, the judge's parse failures, the report."""
         path = f"/v1/evaluations/{_segment(evaluation_id)}"
         return self._parse(self._request("GET", path), EvaluationRecord)
+
+    def get_evaluation_summary(self, evaluation_id: str) -> ReportSummary:
+        """The JSON summary beside the report (:class:`Conflict` until it is written)."""
+        path = f"/v1/evaluations/{_segment(evaluation_id)}/summary"
+        return self._parse(self._request("GET", path), ReportSummary)
 
     def review_items(self, evaluation_id: str) -> list[ReviewItem]:
         """The answers an evaluation waits for a person to grade (:class:`Conflict` if none)."""

@@ -190,10 +190,14 @@ def test_evaluator_writes_only_shard_results_and_invokes_only_foundation_models(
     assert write["Action"] == "s3:PutObject"
     assert _joined(write["Resource"]) == f"{_artifacts(plane)}/evaluations/*/results/*"
     assert not any(
-        action.startswith(("s3:Delete", "dynamodb:", "secretsmanager:"))
+        action.startswith(("s3:Delete", "secretsmanager:"))
+        or (action.startswith("dynamodb:") and action != "dynamodb:GetItem")
         for statement in statements
         for action in as_list(statement["Action"])
     )
+    # One read: the version's EvalGen assertion set, for the ``assertions`` metric.
+    [get] = _granting(statements, "dynamodb:GetItem")
+    assert "ModelsTable" in json.dumps(get["Resource"])
     [invoke] = _granting(statements, "bedrock:InvokeModel")
     assert invoke["Action"] == "bedrock:InvokeModel"
     assert _joined(invoke["Resource"]) == (

@@ -160,6 +160,7 @@ def test_a_review_waits_for_a_persons_grades(
     assert len(items) == 2 and all(item["answer"] is not None for item in items)
     shown = api("GET", f"/v1/evaluations/{evaluation_id}").body
     assert shown["review"]["task_token"] is None  # the callback token stays inside
+    assert api("GET", f"/v1/evaluations/{evaluation_id}/summary").status == 409
 
     wrong = api(
         "POST",

@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api.context import complete, paginate, services, start_once, tenant_of
 from functions.api.params import ACCEPTED, IdempotencyKey, Limit, NextToken
+from maas.evaluation.report import ReportSummary, read_summary
 from maas.evaluation.review import review_items, submit_review
 from maas.exceptions import Conflict
 from maas.workflows import execution_name
@@ -107,3 +108,21 @@ def grade_evaluation(evaluation_id: Id, body: ReviewSubmission) -> EvaluationRec
     record = found.evaluations.get(tenant, evaluation_id)
     saved = submit_review(record, body, store=found.evaluations, stepfunctions=found.stepfunctions)
     return _shown(saved)
+
+
+@router.get(
+    "/evaluations/<evaluation_id>/summary",
+    summary="The evaluation's JSON summary",
+    tags=["Evaluations"],
+)
+def evaluation_summary(evaluation_id: Id) -> ReportSummary:
+    """Every question's answer, scores or failures and trace, the gate and the review's grades
+    (409 until the evaluation has written its report)."""
+    tenant = tenant_of(router)
+    found = services(tenant)
+    record = found.evaluations.get(tenant, evaluation_id)
+    if record.summary_uri is None:
+        raise Conflict(
+            f"evaluation: {evaluation_id!r} is {record.status.value} and has no report yet"
+        )
+    return read_summary(record.summary_uri, s3_client=found.s3)

@@ -288,6 +288,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/evaluations/{evaluation_id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The evaluation's JSON summary */
+        get: operations["evaluation_summary_v1_evaluations__evaluation_id__summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/executions/{workflow}/{name}": {
         parameters: {
             query?: never;
@@ -494,6 +511,33 @@ export interface components {
             };
         };
         /**
+         * AlignmentFigures
+         * @description How a check, or a set of checks, agrees with the grades it was measured on.
+         */
+        AlignmentFigures: {
+            /** Alignment */
+            alignment: number;
+            /** Bad */
+            bad: number;
+            /** Caught */
+            caught: number;
+            /** Coverage */
+            coverage: number;
+            /** False Failure Rate */
+            false_failure_rate: number;
+            /** False Failures */
+            false_failures: number;
+            /** Good */
+            good: number;
+            /** Graded */
+            graded: number;
+            /**
+             * Unjudged
+             * @default 0
+             */
+            unjudged?: number;
+        };
+        /**
          * ApprovalStatus
          * @description A model package's approval, as SageMaker names it: only approved versions deploy.
          * @enum {string}
@@ -672,6 +716,16 @@ export interface components {
             Image?: string | null;
             /** Modeldataurl */
             ModelDataUrl?: string | null;
+        };
+        /**
+         * ContextReference
+         * @description A retrieved passage as the summary keeps it: its id and similarity, not its text.
+         */
+        ContextReference: {
+            /** Id */
+            id: string;
+            /** Score */
+            score: number;
         };
         /**
          * CreateInstanceRequest
@@ -1300,6 +1354,22 @@ export interface components {
             temperature?: number;
         };
         /**
+         * Grade
+         * @description A person's thumbs up or down on one output; the latest grade of an output counts.
+         */
+        Grade: {
+            grade: components["schemas"]["Thumb"];
+            /**
+             * Graded At
+             * Format: date-time
+             */
+            graded_at?: string;
+            /** Note */
+            note?: string | null;
+            /** Output Id */
+            output_id: string;
+        };
+        /**
          * GuardrailFinding
          * @description What the guardrail said about the question (``INPUT``) or the answer (``OUTPUT``).
          */
@@ -1428,6 +1498,27 @@ export interface components {
             question: string;
         };
         /**
+         * JudgeUsage
+         * @description How the judge fared: calls made, retried, and failed to parse after the retries.
+         */
+        JudgeUsage: {
+            /**
+             * Calls
+             * @default 0
+             */
+            calls?: number;
+            /**
+             * Parse Failures
+             * @default 0
+             */
+            parse_failures?: number;
+            /**
+             * Retries
+             * @default 0
+             */
+            retries?: number;
+        };
+        /**
          * KnowledgeSpec
          * @description The corpus retrieval searches, how it is embedded, and how many passages to keep.
          */
@@ -1487,6 +1578,16 @@ export interface components {
              */
             keep_endpoint?: boolean;
             package: components["schemas"]["PackagingSettings"];
+        };
+        /**
+         * LineProblem
+         * @description A line that could not be read as a record.
+         */
+        LineProblem: {
+            /** Line */
+            line: number;
+            /** Reason */
+            reason: string;
         };
         /**
          * LocalEmbedding
@@ -2267,6 +2368,90 @@ export interface components {
             tensor_parallel_degree: number;
         };
         /**
+         * ReportReview
+         * @description People's grades of the answers, and how well the gate's thresholds agree with them.
+         *
+         *     ``alignment`` treats the thresholds as a check on each sample (it passes when every
+         *     thresholded metric scored at or above its threshold) and measures it against the grades
+         *     as EvalGen does (:mod:`maas.evaluation.evalgen.alignment`); it is None when there is no
+         *     threshold, or when the grades are not both up and down.
+         */
+        ReportReview: {
+            alignment?: components["schemas"]["AlignmentFigures"] | null;
+            /** Grades */
+            grades: components["schemas"]["Grade"][];
+        };
+        /**
+         * ReportSummary
+         * @description The JSON summary beside the page: the report without the retrieved passages' text.
+         */
+        ReportSummary: {
+            /**
+             * Endpoint Name
+             * @description SageMaker endpoint name: letters, digits and hyphens, 1 to 63 characters, starting and ending with a letter or digit.
+             * @example glm4-chat-prod
+             */
+            endpoint_name: string;
+            /**
+             * Evaluation Id
+             * @description Names the evaluation and its execution (Step Functions allows 80).
+             * @example eval-2026-11-28
+             */
+            evaluation_id: string;
+            /**
+             * Finished At
+             * Format: date-time
+             */
+            finished_at: string;
+            /**
+             * Judge
+             * @description The LLM judge, as kind:model (local:SmolLM2-135M-Instruct); none when no metric needed one.
+             */
+            judge?: string | null;
+            /**
+             * Judge Parse Failure Share
+             * @description Judge calls whose answer never parsed, after retries.
+             */
+            judge_parse_failure_share: number;
+            judge_usage?: components["schemas"]["JudgeUsage"];
+            /** Metrics */
+            metrics: components["schemas"]["MetricSummary"][];
+            /**
+             * Model Name
+             * @description The served model: a registry name or hub id.
+             */
+            model_name: string;
+            /** Model Version */
+            model_version: string;
+            /**
+             * Region
+             * @description The AWS region the evaluation ran in.
+             * @example eu-west-1
+             */
+            region: string;
+            review?: components["schemas"]["ReportReview"] | null;
+            /** Samples */
+            samples: components["schemas"]["SampleSummary"][];
+            /**
+             * Skipped Lines
+             * @description Question-set lines left out, by number.
+             */
+            skipped_lines?: components["schemas"]["LineProblem"][];
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * Tenant Id
+             * @description Tenant that owns the resource: lower-case letters, digits and hyphens, 1 to 32 characters. It prefixes keys and tags every resource (maas:tenant).
+             * @example acme
+             */
+            tenant_id: string;
+            /** @description The gate's verdict; none when the request set no threshold. */
+            verdict?: components["schemas"]["GateVerdict"] | null;
+        };
+        /**
          * RetrievedContext
          * @description A passage the pipeline retrieved for a question, with its similarity score.
          */
@@ -2406,6 +2591,42 @@ export interface components {
              * @enum {string}
              */
             kind: "sagemaker";
+        };
+        /**
+         * SampleSummary
+         * @description One row of the summary: a question, its answer, scores or failures, and its trace.
+         */
+        SampleSummary: {
+            /** Answer */
+            answer: string;
+            /** Blocked */
+            blocked: boolean;
+            /** Contexts */
+            contexts: components["schemas"]["ContextReference"][];
+            /** Failures */
+            failures: {
+                [key: string]: string;
+            };
+            /** Id */
+            id: string;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Question */
+            question: string;
+            /** Reference */
+            reference: string;
+            /** Scores */
+            scores: {
+                [key: string]: number;
+            };
+            /** Tokens In */
+            tokens_in: number;
+            /** Tokens Out */
+            tokens_out: number;
+            /** Trace Id */
+            trace_id: string | null;
+            /** Trace Url */
+            trace_url: string | null;
         };
         /**
          * ScalingChange
@@ -2605,6 +2826,12 @@ export interface components {
             /** Threshold */
             threshold: number;
         };
+        /**
+         * Thumb
+         * @description A person's grade of an output.
+         * @enum {string}
+         */
+        Thumb: "up" | "down";
         /**
          * TrafficRouting
          * @description How SageMaker shifts traffic from the old fleet to the new one.
@@ -4883,6 +5110,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EvaluationRecord"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evaluation_summary_v1_evaluations__evaluation_id__summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The evaluation's id. */
+                evaluation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSummary"];
                 };
             };
             /** @description Bad Request */
