@@ -302,6 +302,11 @@ def tenant_evaluation_objects(bucket_arn: str) -> str:
     return f"{bucket_arn}/{EVALUATIONS_FOLDER}/{SESSION_TENANT}/*"
 
 
+def tenant_objects(bucket_arn: str) -> str:
+    """The session's tenant's own files (``<tenant>/...``: knowledge corpora, question sets)."""
+    return f"{bucket_arn}/{SESSION_TENANT}/*"
+
+
 def artifact_object_reasons(bucket_arn: str) -> dict[str, str]:
     """IAM5 reasons for the object patterns of ``bucket_arn`` (see ``acknowledge_wildcards``)."""
     folder = "evaluations/<tenant>/<evaluation id>/"
@@ -315,6 +320,11 @@ def artifact_object_reasons(bucket_arn: str) -> dict[str, str]:
         tenant_evaluation_objects(bucket_arn): (
             f"The evaluations of the session's tenant: {folder} with the tenant taken from the "
             "session tag maas:tenant, so a session reads its own tenant's files only."
+        ),
+        tenant_objects(bucket_arn): (
+            "The session's tenant's own files (<tenant>/..., its knowledge corpora): the "
+            "session tag maas:tenant names the folder, so a session reads its own tenant's "
+            "files only."
         ),
     }
     for name in (*EVALUATION_PLAN_FILES, *EVALUATION_RESULT_FILES, *EVALUATION_REPORT_FILES):
@@ -941,9 +951,11 @@ def write_tenant_items(table_arn: str) -> iam.PolicyStatement:
 
 
 def read_tenant_evaluation_objects(bucket_arn: str) -> iam.PolicyStatement:
-    """Read the files of the session's tenant's evaluations (their answers, the report)."""
+    """Read the session's tenant's files: its evaluations' (answers, report) and its own
+    (``<tenant>/...``: the knowledge corpora its endpoints' pipelines retrieve from)."""
     return iam.PolicyStatement(
-        actions=["s3:GetObject"], resources=[tenant_evaluation_objects(bucket_arn)]
+        actions=["s3:GetObject"],
+        resources=[tenant_evaluation_objects(bucket_arn), tenant_objects(bucket_arn)],
     )
 
 
@@ -1302,6 +1314,7 @@ __all__ = [
     "submit_batch_jobs",
     "tag_batch_jobs",
     "tenant_evaluation_objects",
+    "tenant_objects",
     "terminate_batch_jobs",
     "trust_conditions",
     "update_items",

@@ -658,7 +658,8 @@ class LifecycleStack(Stack):
             # maas.evaluation.review.submit_review: the grades on the evaluation's record.
             iam_policies.write_tenant_items(models),
             iam_policies.encrypt_decrypt_via(key, "dynamodb"),
-            # maas.evaluation.review.review_items: the answers to grade.
+            # maas.evaluation.review.review_items: the answers to grade; maas.pipeline: the
+            # tenant's knowledge corpora.
             iam_policies.read_tenant_evaluation_objects(self._artifacts_bucket_arn()),
             iam_policies.decrypt_via(key, "s3"),
             # ... and the grades resume the workflow through the record's task token.
@@ -671,6 +672,8 @@ class LifecycleStack(Stack):
             # The invoke route (maas.pipeline): the tenant's endpoints and the stage's
             # guardrails (endpoints' pipelines are items of the models table, written above).
             iam_policies.invoke_tenant_endpoints(),
+            # ... a Bedrock embedding model, when the pipeline names one.
+            iam_policies.invoke_foundation_models(),
             iam_policies.apply_stage_guardrails(self._config.name),
             iam_policies.read_guardrail_parameters(self._config.name),
             iam_policies.read_endpoint_metrics(),

@@ -212,14 +212,16 @@ def _tenant_statements(template: dict[str, Any], plane: ControlPlane) -> list[di
     return policy_statements(template, logical_id_of(plane.lifecycle.roles["TenantAccessRole"]))
 
 
-def test_api_reads_only_its_tenants_evaluation_files(
+def test_api_reads_only_its_tenants_evaluation_files_and_corpora(
     lifecycle_json: dict[str, Any], plane: ControlPlane
 ) -> None:
     [read] = _granting(_tenant_statements(lifecycle_json, plane), "s3:GetObject")
     assert read["Action"] == "s3:GetObject"
-    assert _joined(read["Resource"]) == (
-        f"{_artifacts(plane)}/evaluations/${{aws:PrincipalTag/{TENANT_TAG}}}/*"
-    )
+    session_tenant = f"${{aws:PrincipalTag/{TENANT_TAG}}}"
+    assert sorted(_joined(resource) for resource in read["Resource"]) == [
+        f"{_artifacts(plane)}/{session_tenant}/*",
+        f"{_artifacts(plane)}/evaluations/{session_tenant}/*",
+    ]
 
 
 def test_api_resumes_evaluations_and_starts_and_follows_only_its_tenants(
