@@ -28,6 +28,7 @@ from maas.exceptions import MaasError
 from maas.guardrails import GuardrailChecker, resolve_guardrail
 from maas.pipeline import RagPipeline
 from maas.registry.assertion_sets import AssertionSetRegistry
+from maas.tracing.emitter import send_without_daemon
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -122,6 +123,8 @@ def main() -> int:
     """The job's command: the shard named by the environment; exit 0 when its results are in."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     s3 = client("s3")
+    # A Batch job on AWS has no X-Ray daemon: its questions' traces go through the API.
+    send_without_daemon(client("xray"))
     try:
         job = read_job(s3, os.environ[JOB_URI_VARIABLE])
         shard = int(os.environ[SHARD_VARIABLE])
