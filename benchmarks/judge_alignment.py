@@ -10,18 +10,23 @@ into a training part and a held-out part:
    agrees best with the training grades is chosen. Printed: each criterion's choice with
    coverage, false failure rate and alignment on the training grades, and the whole set's on
    the training and on the held-out grades.
-2. The judge that learns: its agreement with people on the held-out part with no
-   corrections, then after ``--corrections`` corrections taken from its mistakes on the
-   training part.
+2. The judge that learns: its agreement with people on the held-out part with nothing
+   learnt, then after it has judged the training part as in use, each verdict reviewed by
+   the person's grade (up to ``--corrections`` corrections): the corrections become few-shot
+   examples, and the reviews fit the threshold its probability of a pass is cut at. Printed
+   with the majority baseline (what "always pass" or "always fail" would agree), balanced
+   accuracy and Cohen's kappa, per seed and averaged.
 
 The judge is :class:`maas.evaluation.judges.local.LocalJudge` (SmolLM2-135M-Instruct with
 constrained JSON decoding, the ``evaluation`` extra and the demo model); ``--no-judge`` runs
 the code-only part of EvalGen, ``--judge-agreement-only`` uses the judge in part 2 alone (the
 judge's criteria and proposals are long answers, slow on a CPU). The judge's calls, retries
-and parse failures are printed. On two CPU cores shared with other work a verdict of the 135M
-model took 20-40 s: the defaults keep the run to a few dozen judge calls.
+and parse failures are printed. The local judge gives probabilities, so a verdict in part 2
+is one forward pass over the prompt (1-5 s on two shared CPU cores), not a generated
+answer (20-40 s there); a judge behind an API would take the few-shot path alone.
 
-Run: ``python benchmarks/judge_alignment.py [--heldout 12] [--corrections 4] [--graders]``.
+Run: ``python benchmarks/judge_alignment.py --judge-agreement-only [--heldout 20]
+[--corrections 27] [--seed 7 1 2] [--graders]``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -47,11 +53,12 @@ from maas.evaluation.evalgen import (
     suggest_criteria,
     validate_assertion,
 )
-from maas.evaluation.feedback import JudgeTask, measure_agreement
+from maas.evaluation.feedback import AgreementReport, JudgeTask, measure_agreement
 from maas.evaluation.jsonl_log import JsonlLog
 
 if TYPE_CHECKING:
     from maas.evaluation.evalgen import AlignmentFigures
+    from maas.evaluation.feedback import AgreementFigures
     from maas.evaluation.judging import Judge
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "evalgen"
@@ -126,10 +133,51 @@ def evalgen(
     print(f"  the set on the held-out grades: {figures_line(held)}")
 
 
+def agreement_line(label: str, figures: AgreementFigures) -> str:
+    return (
+        f"  {label}: {figures.agreed}/{figures.total} = {figures.agreement:.2f} "
+        f"(majority baseline {figures.majority_baseline:.2f}), balanced accuracy "
+        f"{figures.balanced_accuracy:.2f}, kappa {figures.kappa:+.2f}"
+        + (f", {figures.unjudged} unjudged" if figures.unjudged else "")
+    )
+
+
+def judge_agreement(
+    judge: Judge,
+    task: dict[str, Any],
+    training: list[LabelledOutput],
+    heldout: list[LabelledOutput],
+    *,
+    corrections: int,
+) -> AgreementReport:
+    started = time.perf_counter()
+    report = measure_agreement(
+        judge,
+        JudgeTask(id=task["id"], description=task["description"]),
+        training=training,
+        heldout=heldout,
+        corrections=corrections,
+    )
+    print(f"judge agreement with people on {report.before.total} held-out outputs:")
+    print(agreement_line("before", report.before))
+    print(agreement_line("after ", report.after))
+    threshold = "" if report.threshold is None else f", threshold {report.threshold:.3f}"
+    print(
+        f"  after {report.corrections} corrections in {report.training_judged} reviewed "
+        f"training verdicts{threshold}; {time.perf_counter() - started:.1f} s"
+    )
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--heldout", type=int, default=12, help="held-out outputs")
-    parser.add_argument("--corrections", type=int, default=4, help="corrections to learn from")
+    parser.add_argument("--heldout", type=int, default=20, help="held-out outputs")
+    parser.add_argument(
+        "--corrections",
+        type=int,
+        default=27,
+        help="corrections to learn from at most (the training part ends first by default)",
+    )
     parser.add_argument("--graders", action="store_true", help="try the LLM grader phrasings")
     parser.add_argument("--no-judge", action="store_true", help="code assertions only")
     parser.add_argument(
@@ -137,17 +185,11 @@ def main() -> int:
         action="store_true",
         help="use the judge only for the agreement part (EvalGen on code assertions)",
     )
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seed", type=int, nargs="+", default=[7], help="one split per seed")
     arguments = parser.parse_args()
 
     labelled = JsonlLog(DATA / "labelled.jsonl", LabelledOutput).read()
     task = json.loads((DATA / "task.json").read_text())
-    random.Random(arguments.seed).shuffle(labelled)
-    heldout, training = labelled[: arguments.heldout], labelled[arguments.heldout :]
-    print(
-        f"labelled set: {len(labelled)} outputs ({sum(i.good for i in labelled)} up), "
-        f"{len(training)} training, {len(heldout)} held out"
-    )
     judge: Judge | None = None
     if not arguments.no_judge:
         started = time.perf_counter()
@@ -155,34 +197,38 @@ def main() -> int:
 
         judge = LocalJudge()
         print(f"judge: {judge.name}, loaded in {time.perf_counter() - started:.1f} s")
-
     evalgen_judge = None if arguments.judge_agreement_only else judge
-    evalgen(evalgen_judge, task, training, heldout, graders=arguments.graders)
-    if judge is None:
-        return 0
-    started = time.perf_counter()
-    report = measure_agreement(
-        judge,
-        JudgeTask(id=task["id"], description=task["description"]),
-        training=training,
-        heldout=heldout,
-        corrections=arguments.corrections,
-    )
-    print(f"judge agreement with people on {report.before.total} held-out outputs:")
-    for label, figures in (("before", report.before), ("after", report.after)):
+    reports: list[AgreementReport] = []
+    for seed in arguments.seed:
+        shuffled = list(labelled)
+        random.Random(seed).shuffle(shuffled)
+        heldout, training = shuffled[: arguments.heldout], shuffled[arguments.heldout :]
         print(
-            f"  {label}: {figures.agreed}/{figures.total} = {figures.agreement:.2f}"
-            + (f" ({figures.unjudged} unjudged)" if figures.unjudged else "")
+            f"seed {seed}: labelled set {len(labelled)} outputs "
+            f"({sum(i.good for i in labelled)} up), {len(training)} training, "
+            f"{len(heldout)} held out ({sum(i.good for i in heldout)} up)"
         )
-    print(
-        f"  after {report.corrections} corrections from {report.training_judged} training "
-        f"verdicts; {time.perf_counter() - started:.1f} s"
-    )
-    usage = judge.usage
-    print(
-        f"judge calls {usage.calls}, retries {usage.retries}, parse failures "
-        f"{usage.parse_failures} ({usage.failure_share:.1%})"
-    )
+        evalgen(evalgen_judge, task, training, heldout, graders=arguments.graders)
+        if judge is not None:
+            reports.append(
+                judge_agreement(judge, task, training, heldout, corrections=arguments.corrections)
+            )
+    if len(reports) > 1:
+        print(f"mean over {len(reports)} seeds:")
+        for label in ("before", "after"):
+            chosen = [getattr(report, label) for report in reports]
+            print(
+                f"  {label}: agreement {statistics.fmean(f.agreement for f in chosen):.2f} "
+                f"(majority baseline {statistics.fmean(f.majority_baseline for f in chosen):.2f}), "
+                f"balanced accuracy {statistics.fmean(f.balanced_accuracy for f in chosen):.2f}, "
+                f"kappa {statistics.fmean(f.kappa for f in chosen):+.2f}"
+            )
+    if judge is not None:
+        usage = judge.usage
+        print(
+            f"judge calls {usage.calls}, retries {usage.retries}, parse failures "
+            f"{usage.parse_failures} ({usage.failure_share:.1%})"
+        )
     return 0
 
 

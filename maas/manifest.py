@@ -189,15 +189,31 @@ class SettingSpec(BaseModel):
 
 
 class FunctionSpec(BaseModel):
-    """A Lambda function: where its handler is and what its environment holds."""
+    """A Lambda function: where its handler is and what its environment holds.
+
+    A function is the control plane's zip code asset (``functions/``, ``maas/``,
+    ``schemas/``: pure Python on the runtime and the Powertools layer) unless it names an
+    ``image``: then it is that container image, built from the Dockerfile like a Batch job's,
+    with ``awslambdaric`` running ``handler``. Locally both run in process alike.
+    """
 
     model_config = _Frozen
     id: str
-    handler: str = Field(pattern=r"^functions(\.[a-z_]+)+$")
+    handler: str = Field(pattern=r"^(functions|containers)(\.[a-z_]+)+$")
     description: str
     environment: dict[str, Ref | str] = Field(default_factory=dict)
-    timeout_seconds: int = 30
-    memory_mb: int = 256
+    timeout_seconds: int = Field(default=30, ge=1, le=900)
+    memory_mb: int = Field(default=256, ge=128, le=10240)
+    image: str | None = Field(
+        default=None, description="Path of the Dockerfile of a container-image function."
+    )
+
+    @model_validator(mode="after")
+    def _image_code_in_its_image(self) -> Self:
+        # The zip asset holds functions/ only; a container's code is in its image alone.
+        if self.handler.startswith("containers.") and self.image is None:
+            raise ValueError(f"{self.id}: a handler under containers/ runs in an image: name it")
+        return self
 
 
 class JobSpec(BaseModel):
@@ -647,6 +663,20 @@ MANIFEST = Manifest(
             },
         ),
         FunctionSpec(
+            id="EvaluateShard",
+            handler="containers.evaluator.lambda_handler.handler",
+            image="containers/evaluator/Dockerfile",
+            description="Answer and score one shard of a small evaluation: the Evaluator "
+            "job's image as a function, where a Batch job would mostly be start-up.",
+            environment={
+                **COMMON_ENVIRONMENT,
+                "MODELS_TABLE_NAME": table_name("ModelsTable"),
+                "STAGE_NAME": setting("stage_name"),
+            },
+            timeout_seconds=900,
+            memory_mb=10240,
+        ),
+        FunctionSpec(
             id="AggregateEvaluation",
             handler="functions.aggregate_evaluation.handler",
             description="Gather an evaluation's shard results, summarize each metric, judge the "
@@ -802,6 +832,7 @@ MANIFEST = Manifest(
                 "TeardownStateMachineArn": state_machine_arn("Teardown"),
                 "EvaluatorJobQueueArn": job_queue_arn("Evaluator"),
                 "EvaluatorJobDefinitionArn": job_definition_arn("Evaluator"),
+                "EvaluateShardFunctionArn": function_arn("EvaluateShard"),
             },
         ),
         StateMachineSpec(

@@ -21,13 +21,37 @@ from typing import Any
 
 import boto3
 
-from maas.aws import RETRY_CONFIG
+from maas.aws import RETRY_CONFIG, split_s3_uri
+from maas.exceptions import ValidationError
 
 #: The session tag the tenant access role's conditions compare with resources.
 TENANT_TAG = "maas:tenant"
 #: How long a tenant's credentials live, and how long before expiry they are renewed.
 SESSION_SECONDS = 3600
 RENEW_BEFORE_SECONDS = 300
+
+
+def check_tenant_file(uri: str, field: str, bucket: str, tenant_id: str) -> None:
+    """In the artifacts bucket ``bucket``, a tenant may name only its own files
+    (``<tenant>/...``).
+
+    What reads that bucket on every tenant's behalf (an evaluation's jobs) checks here
+    what a tenant named, as IAM checks the tenant's own session: a question set or a
+    knowledge corpus of another tenant is refused as ``field``'s error.
+
+    >>> check_tenant_file("s3://art/acme/eval/q.jsonl", "question_set_uri", "art", "acme")
+    >>> try:
+    ...     check_tenant_file("s3://art/globex/q.jsonl", "question_set_uri", "art", "acme")
+    ... except ValidationError as exc:
+    ...     print(str(exc)[:48])
+    question_set_uri: in s3://art/ only the tenant's
+    """
+    named_bucket, key = split_s3_uri(uri)
+    if named_bucket == bucket and not key.startswith(f"{tenant_id}/"):
+        raise ValidationError(
+            f"{field}: in s3://{bucket}/ only the tenant's own files "
+            f"(s3://{bucket}/{tenant_id}/...) can be read"
+        )
 
 
 @dataclass(frozen=True)
@@ -88,4 +112,4 @@ class TenantSessions:
         return fresh
 
 
-__all__ = ["TENANT_TAG", "TenantCredentials", "TenantSessions"]
+__all__ = ["TENANT_TAG", "TenantCredentials", "TenantSessions", "check_tenant_file"]

@@ -45,6 +45,16 @@ class HumanReviewSettings(BaseModel):
     )
 
 
+#: Where an evaluation's shards may be scored; ``auto`` lets the plan choose.
+EvaluationRunner = Literal["auto", "batch", "lambda"]
+#: The most questions a shard scored by a Lambda function may hold: a function runs 15
+#: minutes at most, and each question is a generation plus the judge's calls.
+LAMBDA_SHARD_MAX_QUESTIONS = 25
+#: The largest set ``auto`` scores in Lambda functions: below it a Batch job's start-up
+#: (placement, image pull) outweighs the work.
+AUTO_LAMBDA_MAX_QUESTIONS = 10
+
+
 class EvaluationSettings(BaseModel):
     """How to evaluate an endpoint: the questions, the pipeline, the metrics, the gate."""
 
@@ -84,6 +94,13 @@ class EvaluationSettings(BaseModel):
         "(reject) or is reported and left out (skip).",
     )
     shard_size: int = Field(default=25, ge=1, le=1000, description="Questions per shard.")
+    runner: EvaluationRunner = Field(
+        default="auto",
+        description="Where each shard is scored: batch (an AWS Batch job), lambda (a Lambda "
+        f"function, 15 minutes at most: shards of at most {LAMBDA_SHARD_MAX_QUESTIONS} "
+        f"questions), or auto: lambda for a set of at most {AUTO_LAMBDA_MAX_QUESTIONS} "
+        "questions unless the local judge scores it, batch otherwise.",
+    )
     max_questions: int = Field(default=1000, ge=1, le=100_000)
     human_review: HumanReviewSettings | None = None
 
@@ -195,6 +212,9 @@ class EvaluationRecord(BaseModel):
     spec: EvaluationSpec
     questions: int = Field(ge=0)
     shards: int = Field(ge=0)
+    runner: Literal["batch", "lambda"] | None = Field(
+        default=None, description="Where the plan chose to score the shards."
+    )
     skipped_lines: list[SkippedLine] = Field(default_factory=list)
     metrics: list[MetricSummary] = Field(default_factory=list)
     verdict: GateVerdict | None = None

@@ -1128,6 +1128,31 @@ def read_guardrail_parameters(stage: str) -> iam.PolicyStatement:
     )
 
 
+def score_evaluation_shards(
+    *, artifacts: str, key: str, models: str, stage: str
+) -> list[iam.PolicyStatement]:
+    """What scoring one shard of an evaluation calls, from a Batch job or a function alike
+    (:func:`maas.evaluation.shard.evaluate_shard`).
+
+    Read the job document, the shard and knowledge corpora (anywhere in the artifacts
+    bucket), write the shard's results; ask the tenant's endpoint, a Bedrock judge or
+    embedder, the stage's guardrail (found through its SSM parameter); read the version's
+    EvalGen assertion set. Tracing is the caller's: a function's own, a job's
+    :func:`put_trace_segments`.
+    """
+    return [
+        read_artifact_objects(artifacts),
+        write_evaluation_results(artifacts),
+        encrypt_decrypt_via(key, "s3"),
+        invoke_tagged_endpoints(),
+        invoke_foundation_models(),
+        apply_stage_guardrails(stage),
+        read_guardrail_parameters(stage),
+        read_items(models),
+        encrypt_decrypt_via(key, "dynamodb"),
+    ]
+
+
 def put_trace_segments() -> iam.PolicyStatement:
     """Send X-Ray segments (an action with no resource-level permissions)."""
     return iam.PolicyStatement(actions=["xray:PutTraceSegments"], resources=[ANY_RESOURCE])
@@ -1309,6 +1334,7 @@ __all__ = [
     "rule_writes_logs",
     "run_ecs_container_instances",
     "scale_endpoint_variants",
+    "score_evaluation_shards",
     "send_task_success",
     "start_execution",
     "submit_batch_jobs",

@@ -35,6 +35,7 @@ from stacks.constructs.log_group_target import LogGroupTarget
 from stacks.constructs.manifest_function import (
     ManifestFunction,
     function_code,
+    image_function_code,
     powertools_layer_arn,
 )
 from stacks.constructs.state_machine_from_file import StateMachineFromFile
@@ -205,7 +206,7 @@ class LifecycleStack(Stack):
             self,
             spec.id,
             spec=spec,
-            code=self._code,
+            code=self._code if spec.image is None else image_function_code(PROJECT_ROOT, spec),
             environment=self._refs.resolve_all(spec.environment),
             layers=[self._powertools],
             log_retention=self._config.retention,
@@ -485,6 +486,10 @@ class LifecycleStack(Stack):
                 iam_policies.reject_tagged_model_packages(),
             ],
             "RecordEvaluationFailure": evaluation_records,
+            # maas.evaluation.shard: one shard of a small evaluation, as the Evaluator job.
+            "EvaluateShard": iam_policies.score_evaluation_shards(
+                artifacts=artifacts, key=key, models=models, stage=self._config.name
+            ),
         }
         return permissions[function_id]
 
@@ -655,7 +660,9 @@ class LifecycleStack(Stack):
         models = self._foundation.tables["ModelsTable"].table_arn
         return [
             iam_policies.read_tenant_items([table.table_arn for table in tables]),
-            # maas.evaluation.review.submit_review: the grades on the evaluation's record.
+            # maas.evaluation.review.submit_review: the grades on the evaluation's record;
+            # EvalGen's sessions (maas.evaluation.evalgen.session_table) and the assertion
+            # sets stored with versions: puts only, in the tenant's partition.
             iam_policies.write_tenant_items(models),
             iam_policies.encrypt_decrypt_via(key, "dynamodb"),
             # maas.evaluation.review.review_items: the answers to grade; maas.pipeline: the

@@ -201,22 +201,13 @@ class PackagingStack(Stack):
                 iam_policies.encrypt_decrypt_via(key, "dynamodb"),
                 iam_policies.read_hub_tokens(),
             ],
-            # maas.evaluation (one shard): read the job document, the shard and knowledge
-            # corpora (anywhere in the artifacts bucket), write the shard's results; ask the
-            # tenant's endpoint, a Bedrock judge or embedder, the stage's guardrail (found
-            # through its SSM parameter); trace each request.
+            # maas.evaluation.shard: one shard scored; its questions' traces go through the
+            # X-Ray API (a job has no daemon).
             "Evaluator": [
-                iam_policies.read_artifact_objects(artifacts),
-                iam_policies.write_evaluation_results(artifacts),
-                iam_policies.encrypt_decrypt_via(key, "s3"),
-                iam_policies.invoke_tagged_endpoints(),
-                iam_policies.invoke_foundation_models(),
-                iam_policies.apply_stage_guardrails(self._config.name),
-                iam_policies.read_guardrail_parameters(self._config.name),
+                *iam_policies.score_evaluation_shards(
+                    artifacts=artifacts, key=key, models=models, stage=self._config.name
+                ),
                 iam_policies.put_trace_segments(),
-                # maas.registry.assertion_sets: the version's EvalGen assertion set, read once.
-                iam_policies.read_items(models),
-                iam_policies.encrypt_decrypt_via(key, "dynamodb"),
             ],
         }
         return permissions[job_id]

@@ -25,6 +25,7 @@ from functions.api.context import TENANT_CLAIM, Unauthenticated
 from functions.api.problems import InvalidFields, field_problems, problem_response, status_of
 from functions.api.routes import (
     endpoints,
+    evalgen,
     evaluations,
     executions,
     lifecycles,
@@ -54,6 +55,7 @@ app.include_router(pipelines.router, prefix="/v1/endpoints")
 app.include_router(models.router, prefix="/v1")
 app.include_router(lifecycles.router, prefix="/v1")
 app.include_router(evaluations.router, prefix="/v1")
+app.include_router(evalgen.router, prefix="/v1")
 app.include_router(executions.router, prefix="/v1")
 app.include_router(recommendations.router, prefix="/v1")
 app.configure_openapi(

@@ -22,11 +22,12 @@ from functions.common import int_setting
 from maas.aws import client
 from maas.endpoints import EndpointRegistry
 from maas.endpoints.quotas import TenantQuotas
+from maas.evaluation.evalgen.session_table import SessionTable
 from maas.evaluation.store import EvaluationStore
 from maas.events import log_group_name
 from maas.exceptions import ValidationError
 from maas.pipeline.store import PipelineStore
-from maas.registry import ModelRegistry
+from maas.registry import AssertionSetRegistry, ModelRegistry
 from maas.tenancy import TenantSessions
 from maas.workflows import WorkflowStarter, execution_name
 from schemas.api import ExecutionAccepted, Page, Workflow
@@ -69,6 +70,8 @@ class Services:
     evaluations: EvaluationStore
     s3: Any
     stepfunctions: Any
+    evalgen: SessionTable
+    assertion_sets: AssertionSetRegistry
 
 
 @functools.cache
@@ -108,6 +111,8 @@ def services(tenant: str) -> Services:
         evaluations=EvaluationStore(os.environ["MODELS_TABLE_NAME"], dynamodb),
         s3=credentials.client("s3"),
         stepfunctions=credentials.client("stepfunctions"),
+        evalgen=SessionTable(os.environ["MODELS_TABLE_NAME"], dynamodb),
+        assertion_sets=AssertionSetRegistry(os.environ["MODELS_TABLE_NAME"], dynamodb),
     )
     _services[tenant] = (credentials.expires_at, made)
     return made

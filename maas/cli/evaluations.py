@@ -77,6 +77,10 @@ def run_evaluation(
     review: Annotated[
         int, typer.Option(min=0, help="Answers a person grades before it completes (0: none).")
     ] = 0,
+    runner: Annotated[
+        str,
+        typer.Option(help="Where shards are scored: auto, batch or lambda (small sets)."),
+    ] = "auto",
     request: Annotated[
         Path | None,
         typer.Option(exists=True, dir_okay=False, help="A JSON file with the whole request."),
@@ -106,6 +110,7 @@ def run_evaluation(
         if judge:
             document["judge"] = json.loads(judge) if judge.startswith("{") else {"kind": judge}
         document["on_gate_failure"] = on_gate_failure
+        document["runner"] = runner
         if review:
             document["human_review"] = {"sample_size": review}
     try:
@@ -279,6 +284,7 @@ def _print_evaluation(record: EvaluationRecord) -> None:
             "endpoint": record.endpoint_name,
             "model": f"{record.model_id} version {record.model_version}",
             "questions": f"{record.questions} in {record.shards} shards"
+            + (f" ({record.runner})" if record.runner else "")
             + (f", {len(record.skipped_lines)} lines skipped" if record.skipped_lines else ""),
             "judge": record.judge
             and f"{record.judge} ({record.judge_parse_failures}/{record.judge_calls} "

@@ -52,7 +52,11 @@ def train(
     trainable_layers: Annotated[
         int | None,
         typer.Option(
-            min=0, help="Top encoder layers that learn (default: all on a GPU, 0 on CPU)."
+            min=0,
+            help=(
+                "Top encoder layers that learn (default: all on a GPU, 0 on CPU). On the CPU "
+                "6 with --epochs 8 ranks far better, at minutes per hundred pairs."
+            ),
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split, the head and the batches.")] = 0,

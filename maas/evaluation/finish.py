@@ -16,10 +16,10 @@ from botocore.exceptions import ClientError
 
 from maas.aws import error_code, split_s3_uri
 from maas.evaluation.datasets import LineProblem
-from maas.evaluation.evalgen.records import Grade, Thumb
 from maas.evaluation.outcome import gather
 from maas.evaluation.plan import EvaluationPlan, evaluation_prefix, read_job
 from maas.evaluation.report import EvaluationReport, review_of, write_report
+from maas.evaluation.review import review_grades
 from maas.evaluation.store import now
 from maas.exceptions import Conflict, NotFound
 from schemas.evaluation import EvaluationRecord, EvaluationStatus, GateVerdict
@@ -46,15 +46,7 @@ def finish_evaluation(
     """Write the report, record the outcome, reject the version if asked; the event detail."""
     record = store.get(plan.tenant_id, plan.evaluation_id)
     outcome = gather(read_job(s3, plan.job_uri), record.spec, s3)
-    grades = [
-        Grade(
-            output_id=grade.question_id,
-            grade=Thumb(grade.grade),
-            note=grade.note,
-            graded_at=record.updated_at,
-        )
-        for grade in (record.review.grades if record.review else [])
-    ]
+    grades = review_grades(record)
     report = EvaluationReport(
         evaluation_id=plan.evaluation_id,
         tenant_id=plan.tenant_id,

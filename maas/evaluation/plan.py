@@ -5,23 +5,30 @@ tenant does not have (``Maas.NotFound``), one that is not in service (``Maas.Con
 question set that is missing or malformed under the ``reject`` policy
 (``Maas.ValidationError`` naming each bad line), a threshold on a metric the evaluation
 does not compute. The shards and the job document go to S3 under
-``evaluations/<tenant>/<evaluation id>/``; each shard's Batch job reads them from there.
+``evaluations/<tenant>/<evaluation id>/``; each shard's Batch job (or, for a small set, its
+invocation of the evaluator function: :func:`choose_runner`) reads them from there.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from maas.aws import error_code, split_s3_uri
 from maas.evaluation.datasets import parse_jsonl, shards
+from maas.evaluation.judges.spec import JUDGE_SPEC
+from maas.evaluation.metric_names import LLM_METRICS
 from maas.evaluation.records import QuestionRecord
 from maas.evaluation.store import now
 from maas.exceptions import Conflict, NotFound, ValidationError
+from maas.tenancy import check_tenant_file
+from maas.validation import parse_as
 from schemas.endpoint import EndpointStatus
 from schemas.evaluation import (
+    AUTO_LAMBDA_MAX_QUESTIONS,
+    LAMBDA_SHARD_MAX_QUESTIONS,
     EvaluationRecord,
     EvaluationRequest,
     EvaluationSpec,
@@ -66,12 +73,17 @@ class EvaluationJob(EvaluationTarget):
         return self.shard_uris[shard].replace("/shards/", "/results/")
 
 
+#: Where a shard is scored: an AWS Batch job, or the evaluator image as a Lambda function.
+Runner = Literal["batch", "lambda"]
+
+
 class ShardTask(BaseModel):
-    """One iteration of the workflow's Map: a Batch job."""
+    """One iteration of the workflow's Map: a Batch job, or an invocation of the function."""
 
     model_config = ConfigDict(frozen=True)
 
     index: int
+    runner: Runner
     job_name: str
     container_overrides: dict[str, Any]
 
@@ -107,10 +119,12 @@ def plan_evaluation(
 ) -> EvaluationPlan:
     """Check ``request``, write its shards and job document, and record it as running."""
     _check_metrics(request.metrics, request.thresholds, known_metrics)
-    _check_owned(request.question_set_uri, "question_set_uri", bucket, request.tenant_id)
-    if request.pipeline is not None and request.pipeline.knowledge is not None:
-        corpus = request.pipeline.knowledge.corpus_uri
-        _check_owned(corpus, "pipeline.knowledge.corpus_uri", bucket, request.tenant_id)
+    check_tenant_file(request.question_set_uri, "question_set_uri", bucket, request.tenant_id)
+    pipeline = request.pipeline or pipelines.get(request.tenant_id, request.endpoint_name).pipeline
+    if pipeline.knowledge is not None:
+        # The endpoint's stored pipeline too: the jobs would read its corpus for the tenant.
+        corpus = pipeline.knowledge.corpus_uri
+        check_tenant_file(corpus, "pipeline.knowledge.corpus_uri", bucket, request.tenant_id)
     endpoint = endpoints.get(request.tenant_id, request.endpoint_name)
     if endpoint.status is not EndpointStatus.IN_SERVICE:
         raise Conflict(
@@ -122,6 +136,7 @@ def plan_evaluation(
         policy=request.invalid_lines,
         limit=request.max_questions,
     )
+    runner = choose_runner(request, len(parsed.records))
     prefix = evaluation_prefix(bucket, request.tenant_id, request.evaluation_id)
     shard_uris = []
     for index, shard in enumerate(shards(parsed.records, request.shard_size)):
@@ -135,8 +150,7 @@ def plan_evaluation(
         endpoint_name=request.endpoint_name,
         model_id=endpoint.model.model_id,
         model_version=endpoint.model.version,
-        pipeline=request.pipeline
-        or pipelines.get(request.tenant_id, request.endpoint_name).pipeline,
+        pipeline=pipeline,
         metrics=request.metrics,
         judge=request.judge,
         shard_uris=shard_uris,
@@ -158,6 +172,7 @@ def plan_evaluation(
             ),
             questions=len(parsed.records),
             shards=len(shard_uris),
+            runner=runner,
             skipped_lines=[
                 SkippedLine(line=problem.line, reason=problem.reason) for problem in parsed.problems
             ],
@@ -171,6 +186,7 @@ def plan_evaluation(
         shards=[
             ShardTask(
                 index=index,
+                runner=runner,
                 job_name=_job_name(request.tenant_id, request.evaluation_id, index),
                 container_overrides={
                     "Environment": [
@@ -184,6 +200,37 @@ def plan_evaluation(
         human_review=request.human_review,
         on_gate_failure=request.on_gate_failure,
     )
+
+
+def choose_runner(request: EvaluationRequest, questions: int) -> Runner:
+    """Where ``request``'s shards of ``questions`` questions in all are scored.
+
+    ``auto`` chooses Lambda for a small set (at most ``AUTO_LAMBDA_MAX_QUESTIONS``), where a
+    Batch job's placement and image pull would take longer than the work, unless the local
+    judge scores it: a judge model on a function's CPUs is slow, and a function stops at 15
+    minutes. ``lambda`` is refused for shards too big to finish in time.
+
+    Raises
+    ------
+    ValidationError
+        The judge is not a judge spec, or ``lambda`` was asked for with shards too big.
+    """
+    judge = parse_as(JUDGE_SPEC, request.judge) if request.judge is not None else None
+    local_judge = judge is not None and judge.kind == "local"
+    judged = bool(LLM_METRICS.intersection(request.metrics))
+    if request.runner == "lambda":
+        largest = min(request.shard_size, questions)
+        if largest > LAMBDA_SHARD_MAX_QUESTIONS:
+            raise ValidationError(
+                f"runner: a Lambda function scores shards of at most "
+                f"{LAMBDA_SHARD_MAX_QUESTIONS} questions (it stops at 15 minutes), this one "
+                f"would get {largest}: lower shard_size or use the batch runner"
+            )
+        return "lambda"
+    if request.runner == "batch":
+        return "batch"
+    small = questions <= AUTO_LAMBDA_MAX_QUESTIONS
+    return "lambda" if small and not (local_judge and judged) else "batch"
 
 
 def read_job(s3: Any, job_uri: str) -> EvaluationJob:
@@ -202,26 +249,6 @@ def _check_metrics(metrics: list[str], thresholds: dict[str, float], known: froz
     if ungated:
         raise ValidationError(
             f"thresholds: {', '.join(ungated)} not among the metrics this evaluation computes"
-        )
-
-
-def _check_owned(uri: str, field: str, bucket: str, tenant_id: str) -> None:
-    """In the artifacts bucket, a tenant may name only its own files (``<tenant>/...``).
-
-    The evaluation's jobs read that bucket on every tenant's behalf, so the check is here.
-
-    >>> _check_owned("s3://art/acme/eval/q.jsonl", "question_set_uri", "art", "acme")
-    >>> try:
-    ...     _check_owned("s3://art/globex/q.jsonl", "question_set_uri", "art", "acme")
-    ... except ValidationError as exc:
-    ...     print(str(exc)[:48])
-    question_set_uri: in s3://art/ only the tenant's
-    """
-    named_bucket, key = split_s3_uri(uri)
-    if named_bucket == bucket and not key.startswith(f"{tenant_id}/"):
-        raise ValidationError(
-            f"{field}: in s3://{bucket}/ only the tenant's own files "
-            f"(s3://{bucket}/{tenant_id}/...) can be read"
         )
 
 
@@ -259,7 +286,9 @@ __all__ = [
     "EvaluationJob",
     "EvaluationPlan",
     "EvaluationTarget",
+    "Runner",
     "ShardTask",
+    "choose_runner",
     "evaluation_prefix",
     "plan_evaluation",
     "read_job",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from maas.evaluation.evalgen.records import Grade, Thumb
 from maas.evaluation.outcome import gather
 from maas.evaluation.plan import evaluation_prefix, read_job
 from maas.exceptions import Conflict, ValidationError
@@ -23,6 +24,7 @@ from schemas.evaluation import (
 )
 
 if TYPE_CHECKING:
+    from maas.evaluation.records import ScoredSample
     from maas.evaluation.store import EvaluationStore
 
 
@@ -34,12 +36,30 @@ def _awaiting(record: EvaluationRecord) -> ReviewState:
     return record.review
 
 
+def answered(record: EvaluationRecord, *, s3: Any, bucket: str) -> list[ScoredSample]:
+    """Every answer of the evaluation with its scores, read from its shards' results."""
+    job_uri = evaluation_prefix(bucket, record.tenant_id, record.evaluation_id) + "job.json"
+    return gather(read_job(s3, job_uri), record.spec, s3).samples
+
+
+def review_grades(record: EvaluationRecord) -> list[Grade]:
+    """The review's grades as EvalGen grades (an answer's id is the question's), given when
+    the record was last written."""
+    return [
+        Grade(
+            output_id=grade.question_id,
+            grade=Thumb(grade.grade),
+            note=grade.note,
+            graded_at=record.updated_at,
+        )
+        for grade in (record.review.grades if record.review else [])
+    ]
+
+
 def review_items(record: EvaluationRecord, *, s3: Any, bucket: str) -> list[ReviewItem]:
     """The answers the evaluation asks a person to grade, in the order asked."""
     asked = _awaiting(record).question_ids
-    job_uri = evaluation_prefix(bucket, record.tenant_id, record.evaluation_id) + "job.json"
-    outcome = gather(read_job(s3, job_uri), record.spec, s3)
-    by_id = {sample.question.id: sample for sample in outcome.samples}
+    by_id = {sample.question.id: sample for sample in answered(record, s3=s3, bucket=bucket)}
     return [
         ReviewItem(
             question_id=question_id,
@@ -98,4 +118,4 @@ def submit_review(
     return saved
 
 
-__all__ = ["review_items", "submit_review"]
+__all__ = ["answered", "review_grades", "review_items", "submit_review"]

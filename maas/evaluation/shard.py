@@ -28,7 +28,7 @@ from maas.exceptions import MaasError
 from maas.guardrails import GuardrailChecker, resolve_guardrail
 from maas.pipeline import RagPipeline
 from maas.registry.assertion_sets import AssertionSetRegistry
-from maas.tracing.emitter import send_without_daemon
+from maas.tracing.emitter import standalone_recorder
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -119,28 +119,42 @@ def run_shard(
     return judging
 
 
-def main() -> int:
-    """The job's command: the shard named by the environment; exit 0 when its results are in."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+def evaluate_shard(job_uri: str, shard: int, *, stage: str | None) -> ShardJudging:
+    """Answer and score shard ``shard`` of the job at ``job_uri``: the Batch job's and the
+    Lambda function's work alike.
+
+    ``stage`` names the stage whose guardrail the pipeline applies (none without one). Each
+    question's trace is recorded by a recorder of its own (see
+    :func:`~maas.tracing.emitter.standalone_recorder`), so it is a trace of its own in a
+    Lambda function too, and reaches X-Ray from a Batch job, which has no daemon.
+    """
     s3 = client("s3")
-    # A Batch job on AWS has no X-Ray daemon: its questions' traces go through the API.
-    send_without_daemon(client("xray"))
+    job = read_job(s3, job_uri)
+    reference = resolve_guardrail(job.tenant_id, stage=stage) if stage else None
+    pipeline = RagPipeline(
+        job.pipeline,
+        endpoint_name=job.endpoint_name,
+        tenant=job.tenant_id,
+        model=job.model_id,
+        version=job.model_version,
+        guardrail=GuardrailChecker(reference) if reference else None,
+        recorder=standalone_recorder(client("xray")),
+    )
+    assertion_sets = AssertionSetRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
+    scorer = scorer_for(job, assertion_sets=assertion_sets)
+    return run_shard(job, shard, s3=s3, pipeline=pipeline, scorer=scorer)
+
+
+def main() -> int:
+    """The Batch job's command: the shard named by the environment; exit 0 when its results
+    are in."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        job = read_job(s3, os.environ[JOB_URI_VARIABLE])
-        shard = int(os.environ[SHARD_VARIABLE])
-        stage = os.environ.get(STAGE_VARIABLE)
-        reference = resolve_guardrail(job.tenant_id, stage=stage) if stage else None
-        pipeline = RagPipeline(
-            job.pipeline,
-            endpoint_name=job.endpoint_name,
-            tenant=job.tenant_id,
-            model=job.model_id,
-            version=job.model_version,
-            guardrail=GuardrailChecker(reference) if reference else None,
+        evaluate_shard(
+            os.environ[JOB_URI_VARIABLE],
+            int(os.environ[SHARD_VARIABLE]),
+            stage=os.environ.get(STAGE_VARIABLE),
         )
-        assertion_sets = AssertionSetRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
-        scorer = scorer_for(job, assertion_sets=assertion_sets)
-        run_shard(job, shard, s3=s3, pipeline=pipeline, scorer=scorer)
     except (KeyError, ValueError, MaasError) as exc:
         logger.error("evaluation shard failed: %s", exc)
         return 1

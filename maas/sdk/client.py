@@ -36,8 +36,13 @@ from urllib.parse import quote
 import httpx
 import pydantic
 
+from maas.evaluation.evalgen.grading import SessionInfo, SessionStatus
+from maas.evaluation.evalgen.records import EvalOutput, Grade
+from maas.evaluation.evalgen.selection import SelectionReport
+from maas.evaluation.evalgen.sessions import AssertionSetChoice
 from maas.evaluation.report import ReportSummary
 from maas.pipeline.results import PipelineAnswer
+from maas.registry.assertion_sets import StoredAssertionSet
 from maas.sdk import pages, waiters
 from maas.sdk.errors import MaasSdkError, ServiceUnavailable, error_from_response
 from maas.sdk.retry import IDEMPOTENCY_HEADER, RetryPolicy, send_with_retries
@@ -52,6 +57,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from maas.advisor import AdvisorReport, ServingRequest
+    from maas.evaluation.evalgen.selection import AssertionSet
+    from maas.evaluation.evalgen.sessions import CriteriaSpec, GradeSpec, SessionSpec
     from schemas.deployment import DeploymentSpec
     from schemas.evaluation import EvaluationSpec, ReviewSubmission
     from schemas.lifecycle import LifecycleSpec
@@ -300,6 +307,103 @@ class MaasClient:
         path = f"/v1/evaluations/{_segment(evaluation_id)}/review"
         body = submission.model_dump(mode="json", exclude_none=True)
         return self._parse(self._request("POST", path, json=body), EvaluationRecord)
+
+    # -- EvalGen: grading sessions and a version's assertion set ----------------------
+
+    def create_evalgen_session(self, spec: SessionSpec) -> SessionStatus:
+        """Begin a grading session with outputs, or an evaluation's answers and its review's
+        grades; sent again, outputs it does not hold are added (:class:`Conflict` for an id
+        it holds with other text, or another task)."""
+        body = spec.model_dump(mode="json", exclude_none=True)
+        # Adding what is held already changes nothing: a repeat is harmless.
+        response = self._request("POST", "/v1/evalgen/sessions", json=body, replayable=True)
+        return self._parse(response, SessionStatus)
+
+    def list_evalgen_sessions(
+        self, *, limit: int | None = None, next_token: str | None = None
+    ) -> Page[SessionInfo]:
+        """One page of the tenant's grading sessions, by name."""
+        return self._page("/v1/evalgen/sessions", SessionInfo, limit, next_token)
+
+    def iter_evalgen_sessions(self, *, page_size: int | None = None) -> Iterator[SessionInfo]:
+        """Every grading session of the tenant, across pages."""
+        return pages.iterate(
+            lambda token: self.list_evalgen_sessions(limit=page_size, next_token=token)
+        )
+
+    def get_evalgen_session(self, name: str) -> SessionStatus:
+        """A session's counts (outputs, graded up and down, ungraded), criteria and latest
+        selection."""
+        path = f"/v1/evalgen/sessions/{_segment(name)}"
+        return self._parse(self._request("GET", path), SessionStatus)
+
+    def list_evalgen_outputs(
+        self,
+        name: str,
+        *,
+        ungraded: bool = False,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> Page[EvalOutput]:
+        """One page of a session's outputs in the order added (``ungraded``: only those)."""
+        params: dict[str, str | int] = {"ungraded": str(ungraded).lower()}
+        if limit is not None:
+            params["limit"] = limit
+        if next_token is not None:
+            params["next_token"] = next_token
+        path = f"/v1/evalgen/sessions/{_segment(name)}/outputs"
+        return self._parse(self._request("GET", path, params=params), Page[EvalOutput])
+
+    def iter_evalgen_outputs(
+        self, name: str, *, ungraded: bool = False, page_size: int | None = None
+    ) -> Iterator[EvalOutput]:
+        """Every output of a session (or every ungraded one), across pages."""
+        return pages.iterate(
+            lambda token: self.list_evalgen_outputs(
+                name, ungraded=ungraded, limit=page_size, next_token=token
+            )
+        )
+
+    def grade_evalgen_output(self, name: str, grade: GradeSpec) -> Grade:
+        """Thumbs up or down on one output (:class:`NotFound` for one the session lacks)."""
+        path = f"/v1/evalgen/sessions/{_segment(name)}/grades"
+        body = grade.model_dump(mode="json", exclude_none=True)
+        # The latest grade counts, so the same grade twice is no change: safe to repeat.
+        return self._parse(self._request("POST", path, json=body, replayable=True), Grade)
+
+    def set_evalgen_criteria(self, name: str, criteria: CriteriaSpec) -> SessionStatus:
+        """Replace a session's criteria, each with candidate assertions of the vetted kinds."""
+        path = f"/v1/evalgen/sessions/{_segment(name)}/criteria"
+        body = criteria.model_dump(mode="json")
+        return self._parse(self._request("PUT", path, json=body), SessionStatus)
+
+    def select_evalgen_assertions(self, name: str) -> SelectionReport:
+        """Choose per criterion the candidate that agrees best with the grades; the report
+        (:class:`Conflict` without criteria or grades of both kinds)."""
+        path = f"/v1/evalgen/sessions/{_segment(name)}/selection"
+        # Selection recomputes from what is held: a repeat gives the same report.
+        response = self._request("POST", path, replayable=True)
+        return self._parse(response, SelectionReport)
+
+    def put_assertion_set(
+        self,
+        model_name: str,
+        version: int,
+        *,
+        session: str | None = None,
+        assertion_set: AssertionSet | None = None,
+    ) -> StoredAssertionSet:
+        """Store a session's latest chosen set, or ``assertion_set``, with the version; the
+        ``assertions`` metric of its later evaluations runs it."""
+        choice = AssertionSetChoice(session=session, assertion_set=assertion_set)
+        path = f"/v1/models/{_segment(model_name)}/versions/{int(version)}/assertions"
+        body = choice.model_dump(mode="json", exclude_none=True)
+        return self._parse(self._request("PUT", path, json=body), StoredAssertionSet)
+
+    def get_assertion_set(self, model_name: str, version: int) -> StoredAssertionSet:
+        """The assertion set stored with the version (:class:`NotFound` when none is)."""
+        path = f"/v1/models/{_segment(model_name)}/versions/{int(version)}/assertions"
+        return self._parse(self._request("GET", path), StoredAssertionSet)
 
     # -- lifecycles, executions, recommendations --------------------------------------
 

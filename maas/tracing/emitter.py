@@ -13,12 +13,12 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from aws_xray_sdk.core import xray_recorder
+from aws_xray_sdk.core import AWSXRayRecorder, xray_recorder
+from aws_xray_sdk.core.context import Context
 from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
 from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
-    from aws_xray_sdk.core import AWSXRayRecorder
     from aws_xray_sdk.core.models.entity import Entity
 
 logger = logging.getLogger(__name__)
@@ -53,4 +53,24 @@ def send_without_daemon(xray: Any, recorder: AWSXRayRecorder | None = None) -> b
     return True
 
 
-__all__ = ["DAEMON_ADDRESS_ENV", "ApiEmitter", "send_without_daemon"]
+def standalone_recorder(xray: Any) -> AWSXRayRecorder:
+    """A recorder of its own, for traces that start in this process, wherever it runs.
+
+    Inside a Lambda function the SDK's global recorder may only add subsegments to the
+    function's segment (a new segment is discarded), so an evaluator running there could
+    not record each question as a trace of its own; a Batch job has no daemon. This
+    recorder keeps its entities per thread whatever runs it, traces every request it is
+    given (sampling is the caller's header's), and sends to the daemon where one listens
+    (Lambda, the local runtime), through ``xray`` (the X-Ray API) where none does.
+    """
+    recorder = AWSXRayRecorder()
+    recorder.configure(context=Context(), sampling=False)
+    address = os.environ.get(DAEMON_ADDRESS_ENV)
+    if address:
+        recorder.emitter.set_daemon_address(address)
+    else:
+        send_without_daemon(xray, recorder)
+    return recorder
+
+
+__all__ = ["DAEMON_ADDRESS_ENV", "ApiEmitter", "send_without_daemon", "standalone_recorder"]

@@ -1,4 +1,8 @@
-"""A Lambda function as the manifest describes it, with its own role and log group."""
+"""A Lambda function as the manifest describes it, with its own role and log group.
+
+Most functions run the one zip code asset (:func:`function_code`); a function whose spec
+names an ``image`` runs that container image instead (:func:`image_function_code`).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks import iam_policies
+from stacks.constructs.manifest_job import BUILD_ARGS, CONTEXT_EXCLUDES, PLATFORM
 from stacks.nag import IAM5_ANY_RESOURCE, acknowledge
 
 if TYPE_CHECKING:
@@ -25,6 +30,11 @@ if TYPE_CHECKING:
 #: The newest Python runtime the CDK knows (cdk-nag AwsSolutions-L1 asks for it), on Graviton.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
+#: A container-image function's architecture: its image is the Batch job's (x86_64 wheels).
+IMAGE_ARCHITECTURE = lambda_.Architecture.X86_64
+#: How a container-image function starts: the Lambda runtime interface client, which runs
+#: the handler its command names (the image's default command is the Batch job's).
+IMAGE_ENTRYPOINT = ("python", "-m", "awslambdaric")
 #: Powertools for AWS Lambda (Python) v3, published by AWS as a public layer per runtime and
 #: architecture in every commercial region: it brings aws-lambda-powertools, pydantic v2 and
 #: aws-xray-sdk (boto3 comes with the runtime). Version 27 of the python3.14/arm64 layer;
@@ -81,6 +91,26 @@ def function_code(project_root: Path) -> lambda_.Code:
     )
 
 
+def image_function_code(project_root: Path, spec: FunctionSpec) -> lambda_.DockerImageCode:
+    """The image ``spec.image`` builds, started as a function that runs ``spec.handler``.
+
+    Built from the same Dockerfile, context and arguments as a Batch job's image
+    (:func:`stacks.constructs.manifest_job.image_asset`), so the two publish one image.
+    """
+    if spec.image is None:
+        raise ValueError(f"{spec.id} runs the zip asset, not an image")
+    return lambda_.DockerImageCode.from_image_asset(
+        str(project_root),
+        file=spec.image,
+        platform=PLATFORM,
+        build_args=BUILD_ARGS,
+        ignore_mode=IgnoreMode.DOCKER,
+        exclude=[*CONTEXT_EXCLUDES, f"!{spec.image}"],
+        entrypoint=list(IMAGE_ENTRYPOINT),
+        cmd=[spec.handler],
+    )
+
+
 class ManifestFunction(Construct):
     """The manifest's function ``spec``: handler, environment, memory and timeout from it.
 
@@ -95,7 +125,8 @@ class ManifestFunction(Construct):
     spec
         The manifest's description of the function.
     code
-        The code asset (see :func:`function_code`).
+        The zip code asset (see :func:`function_code`), or the image of a spec that names
+        one (see :func:`image_function_code`): then ``layers`` do not apply.
     environment
         The function's environment, its manifest ``Ref`` s already resolved.
     layers
@@ -114,7 +145,7 @@ class ManifestFunction(Construct):
         id: str,
         *,
         spec: FunctionSpec,
-        code: lambda_.Code,
+        code: lambda_.Code | lambda_.DockerImageCode,
         environment: Mapping[str, str],
         layers: list[lambda_.ILayerVersion],
         log_retention: logs.RetentionDays,
@@ -139,22 +170,38 @@ class ManifestFunction(Construct):
             description=f"Runs the maas {spec.id} function.",
         )
         self.role.add_to_policy(iam_policies.write_logs(self.log_group.log_group_arn))
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            description=spec.description,
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
-            handler=spec.handler,
-            code=code,
-            environment=dict(environment),
-            layers=layers,
-            memory_size=spec.memory_mb,
-            timeout=Duration.seconds(spec.timeout_seconds),
-            role=self.role,
-            log_group=self.log_group,
-            tracing=lambda_.Tracing.ACTIVE,
-        )
+        self.function: lambda_.Function
+        if isinstance(code, lambda_.DockerImageCode):
+            self.function = lambda_.DockerImageFunction(
+                self,
+                "Function",
+                description=spec.description,
+                architecture=IMAGE_ARCHITECTURE,
+                code=code,
+                environment=dict(environment),
+                memory_size=spec.memory_mb,
+                timeout=Duration.seconds(spec.timeout_seconds),
+                role=self.role,
+                log_group=self.log_group,
+                tracing=lambda_.Tracing.ACTIVE,
+            )
+        else:
+            self.function = lambda_.Function(
+                self,
+                "Function",
+                description=spec.description,
+                runtime=RUNTIME,
+                architecture=ARCHITECTURE,
+                handler=spec.handler,
+                code=code,
+                layers=layers,
+                environment=dict(environment),
+                memory_size=spec.memory_mb,
+                timeout=Duration.seconds(spec.timeout_seconds),
+                role=self.role,
+                log_group=self.log_group,
+                tracing=lambda_.Tracing.ACTIVE,
+            )
         acknowledge(
             self,
             IAM5_ANY_RESOURCE,
@@ -171,11 +218,14 @@ class ManifestFunction(Construct):
 __all__ = [
     "ARCHITECTURE",
     "CODE_EXCLUDES",
+    "IMAGE_ARCHITECTURE",
+    "IMAGE_ENTRYPOINT",
     "POWERTOOLS_LAYER_ACCOUNT",
     "POWERTOOLS_LAYER_NAME",
     "POWERTOOLS_LAYER_VERSION",
     "RUNTIME",
     "ManifestFunction",
     "function_code",
+    "image_function_code",
     "powertools_layer_arn",
 ]

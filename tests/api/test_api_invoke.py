@@ -201,6 +201,22 @@ def test_an_unknown_placeholder_is_refused_by_name(api: ApiCaller, served: str) 
     assert "unknown placeholder {ctx}" in refused.body["detail"]
 
 
+def test_another_tenants_corpus_cannot_be_named(
+    runtime: LocalRuntime, api: ApiCaller, served: str
+) -> None:
+    bucket = runtime.resources.buckets["ArtifactsBucket"]
+    refused = api(
+        "PUT",
+        f"/v1/endpoints/{served}/pipeline",
+        body={"knowledge": {"corpus_uri": f"s3://{bucket}/globex/corpus/faq.jsonl"}},
+    )
+
+    assert refused.status == 422, refused.body
+    assert "only the tenant's own files" in refused.body["detail"]
+    shown = api("GET", f"/v1/endpoints/{served}/pipeline")
+    assert shown.body["pipeline"]["knowledge"]["corpus_uri"].startswith(f"s3://{bucket}/acme/")
+
+
 def test_another_tenants_endpoint_is_not_found(api: ApiCaller, served: str) -> None:
     invoked = api("POST", f"/v1/endpoints/{served}/invoke", tenant="globex", body={"question": "x"})
     shown = api("GET", f"/v1/endpoints/{served}/pipeline", tenant="globex")

@@ -157,5 +157,16 @@ def test_a_malformed_threshold_or_grade_is_a_usage_error(served: ServedApi) -> N
         "faithfulness>0.8",
     )
     grade = maas(served, "evaluations", "review", "e1", "--grade", "q1=maybe")
+    runner = maas(
+        served,
+        "evaluations",
+        "run",
+        "chat",
+        "--questions",
+        "s3://b/acme/q.jsonl",
+        "--runner",
+        "ec2",
+    )
     assert threshold.exit_code == 2 and "METRIC=MINIMUM" in threshold.output
     assert grade.exit_code == 2 and "QUESTION_ID=up or =down" in grade.output
+    assert runner.exit_code == 2 and "runner" in runner.output

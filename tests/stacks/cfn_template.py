@@ -27,11 +27,15 @@ def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[st
 
 
 def function_by_handler(template: dict[str, Any], handler: str) -> tuple[str, dict[str, Any]]:
-    """The one Lambda function whose handler is ``handler``: logical id and properties."""
+    """The one Lambda function whose handler is ``handler``: logical id and properties.
+
+    A container-image function names its handler as its image's command.
+    """
     matches = [
         (logical_id, properties)
         for logical_id, properties in resources(template, "AWS::Lambda::Function").items()
-        if properties.get("Handler") == handler
+        if handler
+        in (properties.get("Handler"), *properties.get("ImageConfig", {}).get("Command", ()))
     ]
     assert len(matches) == 1, f"{len(matches)} functions with handler {handler}"
     return matches[0]

@@ -62,8 +62,17 @@ def _machine_statements(
     return policy_statements(template, role["Fn::GetAtt"][0])
 
 
-def _evaluator_statements(template: dict[str, Any], plane: ControlPlane) -> list[dict[str, Any]]:
-    return policy_statements(template, logical_id_of(plane.packaging.jobs["Evaluator"].job_role))
+@pytest.fixture(params=["Evaluator job", "EvaluateShard function"])
+def evaluator_statements(
+    request: pytest.FixtureRequest, plane: ControlPlane
+) -> list[dict[str, Any]]:
+    """What scores a shard may do: the Batch job's role, and the function's, alike."""
+    if request.param == "Evaluator job":
+        template = request.getfixturevalue("packaging_json")
+        return policy_statements(
+            template, logical_id_of(plane.packaging.jobs["Evaluator"].job_role)
+        )
+    return _function_statements(request.getfixturevalue("lifecycle_json"), "EvaluateShard")
 
 
 def _artifacts(plane: ControlPlane) -> str:
@@ -149,22 +158,48 @@ def test_evaluate_starts_only_teardown_and_the_lifecycle_starts_evaluate(
     }
 
 
-# --- The evaluator job -------------------------------------------------------------------------
+# --- The evaluator: a Batch job, or a function for small sets ---------------------------------
+
+
+def test_the_evaluator_function_is_the_evaluator_jobs_image_run_by_the_lambda_runtime_client(
+    lifecycle_json: dict[str, Any], packaging_json: dict[str, Any]
+) -> None:
+    spec = MANIFEST.function("EvaluateShard")
+    _, function = function_by_handler(lifecycle_json, spec.handler)
+    assert function["PackageType"] == "Image"
+    assert function["ImageConfig"] == {
+        "Command": [spec.handler],
+        "EntryPoint": ["python", "-m", "awslambdaric"],
+    }
+    assert function["Architectures"] == ["x86_64"]
+    assert function["TracingConfig"] == {"Mode": "Active"}
+    assert "Layers" not in function  # the image holds its dependencies
+    assert (function["Timeout"], function["MemorySize"]) == (900, 10240)
+    assert spec.image == MANIFEST.job("Evaluator").dockerfile
+    # One image for both: the function's image asset is the job's (same content hash).
+    job_images = [
+        resource["Properties"]["ContainerProperties"]["Image"]
+        for resource in packaging_json["Resources"].values()
+        if resource["Type"] == "AWS::Batch::JobDefinition"
+    ]
+    assert function["Code"]["ImageUri"] in job_images
 
 
 def test_evaluator_invokes_only_endpoints_tagged_for_a_tenant(
-    packaging_json: dict[str, Any], plane: ControlPlane
+    evaluator_statements: list[dict[str, Any]],
 ) -> None:
-    [invoke] = _granting(_evaluator_statements(packaging_json, plane), "sagemaker:InvokeEndpoint")
+    [invoke] = _granting(evaluator_statements, "sagemaker:InvokeEndpoint")
     assert invoke["Action"] == "sagemaker:InvokeEndpoint"
     assert _joined(invoke["Resource"]).endswith(":endpoint/*")
     assert invoke["Condition"] == {"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}}
 
 
 def test_evaluator_applies_only_its_stages_guardrails_found_through_their_parameters(
-    packaging_json: dict[str, Any], guardrails_json: dict[str, Any], plane: ControlPlane
+    evaluator_statements: list[dict[str, Any]],
+    guardrails_json: dict[str, Any],
+    plane: ControlPlane,
 ) -> None:
-    statements = _evaluator_statements(packaging_json, plane)
+    statements = evaluator_statements
     stage = plane.config.name
     [apply] = _granting(statements, "bedrock:ApplyGuardrail")
     assert apply["Condition"] == {"StringEquals": {f"aws:ResourceTag/{STAGE_TAG}": stage}}
@@ -183,9 +218,9 @@ def test_evaluator_applies_only_its_stages_guardrails_found_through_their_parame
 
 
 def test_evaluator_writes_only_shard_results_and_invokes_only_foundation_models(
-    packaging_json: dict[str, Any], plane: ControlPlane
+    evaluator_statements: list[dict[str, Any]], plane: ControlPlane
 ) -> None:
-    statements = _evaluator_statements(packaging_json, plane)
+    statements = evaluator_statements
     [write] = _granting(statements, "s3:PutObject")
     assert write["Action"] == "s3:PutObject"
     assert _joined(write["Resource"]) == f"{_artifacts(plane)}/evaluations/*/results/*"

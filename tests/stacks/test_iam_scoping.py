@@ -185,6 +185,21 @@ FUNCTION_ACTIONS = {
     # maas.evaluation.finish: results, report and summary, the record, a rejected package.
     "FinishEvaluation": _VERSION_RECORDS
     | {"s3:GetObject", "s3:PutObject", "sagemaker:UpdateModelPackage"},
+    # maas.evaluation.shard, as the Evaluator job: read the shard and corpora, write results,
+    # the endpoint, a Bedrock judge, the guardrail and its parameter, the assertion set.
+    "EvaluateShard": {
+        "s3:GetObject",
+        "s3:PutObject",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "sagemaker:InvokeEndpoint",
+        "bedrock:InvokeModel",
+        "bedrock:ApplyGuardrail",
+        "ssm:GetParameter",
+        "dynamodb:GetItem",
+    },
 }
 BASELINE_FUNCTION_ACTIONS = {
     "logs:CreateLogStream",

@@ -26,13 +26,18 @@ pytestmark = pytest.mark.stacks
 
 def test_one_function_per_manifest_function(lifecycle_json: dict[str, Any]) -> None:
     handlers = [
-        properties["Handler"]
+        properties.get("Handler") or properties["ImageConfig"]["Command"][0]
         for properties in resources(lifecycle_json, "AWS::Lambda::Function").values()
     ]
     assert sorted(handlers) == sorted(spec.handler for spec in MANIFEST.functions)
 
 
-@pytest.mark.parametrize("spec", MANIFEST.functions, ids=lambda spec: spec.id)
+#: The functions that run the zip asset (the others are container images: see
+#: tests/stacks/test_evaluation_permissions.py).
+ZIP_FUNCTIONS = [spec for spec in MANIFEST.functions if spec.image is None]
+
+
+@pytest.mark.parametrize("spec", ZIP_FUNCTIONS, ids=lambda spec: spec.id)
 def test_function_runs_python_on_arm_with_powertools_and_active_tracing(
     lifecycle_json: dict[str, Any], spec: Any
 ) -> None:
@@ -72,8 +77,9 @@ def test_code_asset_holds_the_handler_packages_without_the_local_runtime(
     keys = {
         properties["Code"]["S3Key"]
         for properties in resources(lifecycle_json, "AWS::Lambda::Function").values()
+        if properties.get("PackageType") != "Image"
     }
-    [key] = keys  # one asset for every function
+    [key] = keys  # one asset for every zip function
     asset = synthesized.outdir / f"asset.{key.removesuffix('.zip')}"
     assert sorted(path.name for path in asset.iterdir()) == ["functions", "maas", "schemas"]
     assert (asset / "maas" / "manifest.py").is_file()

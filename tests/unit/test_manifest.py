@@ -61,3 +61,13 @@ def test_local_definitions_have_no_slot_left() -> None:
 
 def test_every_setting_has_a_local_value() -> None:
     assert {spec.name for spec in MANIFEST.settings} == set(LocalSettings().setting_values())
+
+
+def test_a_handler_under_containers_runs_in_the_image_it_names() -> None:
+    with pytest.raises(ValueError, match="a handler under containers/ runs in an image"):
+        FunctionSpec(
+            id="Stray", handler="containers.evaluator.lambda_handler.handler", description="x"
+        )
+    evaluator = MANIFEST.function("EvaluateShard")
+    assert evaluator.image == MANIFEST.job("Evaluator").dockerfile
+    assert all(spec.image is None for spec in MANIFEST.functions if spec is not evaluator)

@@ -3,7 +3,8 @@
 The endpoint serves the tiny random Llama (gibberish, quickly), so exact match is 0 and a
 gate on it fails; the pipeline retrieves from the bundled corpus with the local
 all-MiniLM-L6-v2. The metrics need no judge (the LLM metrics and the local judge are
-``tests/unit/evaluation``'s), but they are ragas's, computed in the evaluator's Batch jobs.
+``tests/unit/evaluation``'s), but they are ragas's, computed in the evaluator's Batch jobs or,
+for a small set, in the evaluator function.
 """
 
 from __future__ import annotations
@@ -108,16 +109,22 @@ def finished(runtime: LocalRuntime, api: ApiCaller, body: dict[str, Any], key: s
 def test_a_failed_gate_rejects_the_version_and_reports_every_question(
     runtime: LocalRuntime, api: ApiCaller, served: str, bucket: str
 ) -> None:
-    body = evaluation(bucket, thresholds={"exact_match": 0.5}, on_gate_failure="reject_version")
+    body = evaluation(
+        bucket,
+        thresholds={"exact_match": 0.5},
+        on_gate_failure="reject_version",
+        runner="batch",
+    )
     snapshot = finished(runtime, api, body, "gate-1")
 
     assert snapshot.status == "SUCCEEDED", snapshot.cause
     assert snapshot.output["passed"] is False
-    assert "Score the shards" in snapshot.path
+    assert "Score the shard in a Batch job" in snapshot.path
+    assert "Score the shard in a function" not in snapshot.path
     evaluation_id = snapshot.output["evaluation_id"]
     shown = api("GET", f"/v1/evaluations/{evaluation_id}").body
     assert shown["status"] == EvaluationStatus.GATE_FAILED.value
-    assert (shown["questions"], shown["shards"]) == (6, 2)
+    assert (shown["questions"], shown["shards"], shown["runner"]) == (6, 2, "batch")
     metrics = {summary["metric"]: summary for summary in shown["metrics"]}
     assert metrics["exact_match"]["mean"] == 0.0
     assert metrics["rouge"]["scored"] == 6
@@ -143,6 +150,7 @@ def test_a_failed_gate_rejects_the_version_and_reports_every_question(
 def test_a_review_waits_for_a_persons_grades(
     runtime: LocalRuntime, api: ApiCaller, served: str, bucket: str
 ) -> None:
+    # Six questions: small enough for the evaluator function, without a Batch job.
     body = evaluation(bucket, metrics=["rouge"], shard_size=6, human_review={"sample_size": 2})
     started = api("POST", "/v1/evaluations", body=body, headers={"Idempotency-Key": "review-1"})
     assert started.status == 202, started.body
@@ -179,14 +187,22 @@ def test_a_review_waits_for_a_persons_grades(
         runtime.client("stepfunctions"), started.body["execution_arn"], timeout_seconds=120
     )
     assert snapshot.status == "SUCCEEDED", snapshot.cause
+    assert "Score the shard in a function" in snapshot.path
+    assert "Score the shard in a Batch job" not in snapshot.path
     record = store.get("acme", evaluation_id)
     assert record.status is EvaluationStatus.PASSED  # no threshold: nothing to fail
+    assert record.runner == "lambda"
     assert record.review is not None and len(record.review.grades) == 2
     summary_key = (record.summary_uri or "").removeprefix(f"s3://{bucket}/")
     summary = json.loads(
         runtime.client("s3").get_object(Bucket=bucket, Key=summary_key)["Body"].read()
     )
     assert [grade["grade"] for grade in summary["review"]["grades"]] == ["down", "down"]
+    # Inside a function too, each question is a trace of its own, holding the stages.
+    trace_ids = [sample["trace_id"] for sample in summary["samples"]]
+    assert len(set(trace_ids)) == 6
+    traces = runtime.client("xray").batch_get_traces(TraceIds=trace_ids[:1])["Traces"]
+    assert traces and "retrieval" in json.dumps(traces)
 
 
 def test_a_missing_endpoint_fails_before_any_work(

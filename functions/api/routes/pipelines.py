@@ -22,6 +22,7 @@ from functions.api.problems import PROBLEM_CONTENT_TYPE, InvalidFields
 from maas.exceptions import Conflict
 from maas.guardrails import GuardrailChecker, resolve_guardrail
 from maas.pipeline import PipelineAnswer, RagPipeline
+from maas.tenancy import check_tenant_file
 from schemas.api import FieldProblem
 from schemas.common import EndpointName
 from schemas.endpoint import EndpointRecord, EndpointStatus
@@ -55,11 +56,20 @@ def get_pipeline(name: Name) -> EndpointPipeline:
 def put_pipeline(name: Name, body: PipelineSpec) -> EndpointPipeline:
     """Set the endpoint's prompt template, knowledge corpus, guardrail and generation settings.
 
-    It applies to the next request. An embedding endpoint must be one of the tenant's.
+    It applies to the next request. An embedding endpoint must be one of the tenant's, and
+    a corpus in the artifacts bucket under the tenant's own folder (evaluations read it on
+    the tenant's behalf).
     """
     tenant = tenant_of(router)
     found = services(tenant)
     found.endpoints.get(tenant, name)
+    if body.knowledge is not None:
+        check_tenant_file(
+            body.knowledge.corpus_uri,
+            "knowledge.corpus_uri",
+            os.environ["ARTIFACTS_BUCKET_NAME"],
+            tenant,
+        )
     embedding = body.knowledge.embedding if body.knowledge else None
     if embedding is not None and embedding.kind == "sagemaker":
         names = {record.endpoint_name for record in found.endpoints.tenant_records(tenant)}

@@ -8,7 +8,9 @@ person grades outputs thumbs up or down (:mod:`~maas.evaluation.evalgen.grading`
 criterion the implementation that agrees best with the grades is chosen
 (:mod:`~maas.evaluation.evalgen.selection`, figures in :mod:`~maas.evaluation.evalgen.alignment`).
 The chosen set is stored with the model version (:mod:`maas.registry.assertion_sets`) and run
-by later evaluations with :func:`run_assertion_set`.
+by later evaluations with :func:`run_assertion_set`. A session's records are kept in files for
+the CLI or in the models table for the API (:mod:`~maas.evaluation.evalgen.session_table`,
+with the API's bodies in :mod:`~maas.evaluation.evalgen.sessions`).
 """
 
 from maas.evaluation.evalgen.alignment import AlignmentFigures, alignment_figures
@@ -20,7 +22,13 @@ from maas.evaluation.evalgen.criteria import (
     suggest_criteria,
 )
 from maas.evaluation.evalgen.exceptions import InvalidAssertion, UnknownOutput
-from maas.evaluation.evalgen.grading import GradingSession
+from maas.evaluation.evalgen.grading import (
+    FileSessionStorage,
+    GradingSession,
+    SessionInfo,
+    SessionStatus,
+    SessionStorage,
+)
 from maas.evaluation.evalgen.implementations import (
     CodeImplementation,
     GraderImplementation,
@@ -50,6 +58,7 @@ __all__ = [
     "CodeImplementation",
     "Criterion",
     "EvalOutput",
+    "FileSessionStorage",
     "Grade",
     "GraderImplementation",
     "GraderVerdict",
@@ -57,6 +66,9 @@ __all__ = [
     "InvalidAssertion",
     "LabelledOutput",
     "SelectionReport",
+    "SessionInfo",
+    "SessionStatus",
+    "SessionStorage",
     "Thumb",
     "UnknownOutput",
     "alignment_figures",

@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 #: Criterion names are short slugs so that reports and stored sets can key on them.
 CRITERION_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
+#: A grading session's name is a directory name on disk and part of a table key: no
+#: separators, no dots to climb out with, no ``#``.
+SESSION_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 
 def _now() -> datetime:
@@ -106,6 +109,7 @@ class GraderVerdict(BaseModel):
 
 __all__ = [
     "CRITERION_NAME_PATTERN",
+    "SESSION_NAME_PATTERN",
     "Criterion",
     "EvalOutput",
     "Grade",

@@ -1,9 +1,14 @@
-"""People's corrections of the judge's verdicts, kept per task, picked as few-shot examples.
+"""People's verdicts on the judge's verdicts, kept per task; the corrections become examples.
 
-When a person overrules the judge on an output, the correction (input, output, what the
-judge said, what the person said, why) is kept. Later verdicts on the same task show the
-judge the corrections most like the output at hand (shared key terms), the most recent
-first among equals, so that it follows people's judgement where it went wrong before.
+Every verdict a person gives on an output the judge judged is kept (input, output, what the
+judge said and, for a judge that can say, its probability of a pass, what the person said,
+why). Those where the person overruled the judge are corrections: later verdicts on the same
+task show the judge the corrections most like the output at hand (shared key terms), the
+most recent first among equals, so that it follows people's judgement where it went wrong
+before. Those where the person agreed are kept too: with the corrections they say where the
+judge's probability should be cut
+(:func:`~maas.evaluation.feedback.calibration.decision_threshold`), which the corrections
+alone, all on the wrong side of the line, cannot.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ if TYPE_CHECKING:
 
 
 class Correction(BaseModel):
-    """A person's verdict on an output the judge had judged, and why."""
+    """A person's verdict on an output the judge had judged, and why; a correction when the
+    person overruled the judge (:attr:`corrects`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -29,9 +35,20 @@ class Correction(BaseModel):
     input: str
     output: str
     judge_verdict: bool | None = Field(description="What the judge said; None: no verdict.")
+    judge_probability: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="The judge's probability of a pass; None: a judge that gives verdicts only.",
+    )
     human_verdict: bool
     note: str | None = None
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def corrects(self) -> bool:
+        """The person's verdict differs from the judge's (or the judge gave none)."""
+        return self.judge_verdict is not self.human_verdict
 
 
 def _similarity(first: set[str], second: set[str]) -> float:
@@ -54,7 +71,7 @@ class CorrectionStore:
             self._memory.append(correction)
 
     def for_task(self, task_id: str) -> list[Correction]:
-        """The task's corrections, oldest first."""
+        """The task's reviewed verdicts (corrections and agreements), oldest first."""
         every = self._log.read() if self._log is not None else self._memory
         return [correction for correction in every if correction.task_id == task_id]
 
@@ -62,11 +79,12 @@ class CorrectionStore:
         self, task_id: str, input_text: str, output: str, *, limit: int
     ) -> list[Correction]:
         """Up to ``limit`` of the task's corrections most like ``input_text`` and ``output``,
-        the most relevant last (nearest the question the judge answers)."""
+        the most relevant last (nearest the question the judge answers); verdicts the person
+        agreed with are not shown."""
         if limit <= 0:
             return []
         wanted = key_terms(f"{input_text} {output}")
-        corrections = self.for_task(task_id)
+        corrections = [review for review in self.for_task(task_id) if review.corrects]
         # Enumerate so that among equally similar corrections the later (newer) one ranks higher.
         ranked = sorted(
             enumerate(corrections),

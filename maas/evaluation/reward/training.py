@@ -8,7 +8,9 @@ right way round, a tie counting one half) is measured before training and after.
 
 The same code runs on a GPU (``cuda`` when present) and on the CPU. On the CPU the encoder is
 frozen by default (``trainable_layers=0``): then each text is encoded once and only the head
-learns, which takes seconds; on a GPU every layer learns by default.
+learns, which takes seconds whatever the data's size; on a GPU every layer learns by default.
+Fine-tuning every layer on the CPU ranks held-out pairs markedly better on the bundled set
+(docs/reward.md) at minutes per hundred pairs; ask for it with ``trainable_layers``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,14 @@ class TrainingConfig(BaseModel):
 
     epochs: int = Field(default=20, ge=1)
     batch_size: int = Field(default=16, ge=1)
-    learning_rate: float = Field(default=5e-3, gt=0, description="The head's learning rate.")
+    learning_rate: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "The head's learning rate; None: 5e-3 with the encoder frozen, 1e-3 when encoder "
+            "layers learn (a head on features that move needs smaller steps)."
+        ),
+    )
     encoder_learning_rate: float = Field(
         default=3e-5, gt=0, description="The trainable encoder layers' learning rate."
     )
@@ -50,6 +59,12 @@ class TrainingConfig(BaseModel):
     held_out_fraction: float = Field(default=0.2, gt=0, lt=1)
     seed: int = 0
     device: str | None = Field(default=None, description="None: cuda when present, else cpu.")
+
+
+#: The head's learning rate on a frozen encoder's fixed features, and beside encoder layers
+#: that learn: the pair measured on the bundled rankings (docs/reward.md).
+FROZEN_HEAD_LEARNING_RATE = 5e-3
+FINE_TUNED_HEAD_LEARNING_RATE = 1e-3
 
 
 class EpochReport(BaseModel):
@@ -204,9 +219,14 @@ def train_reward_model(
             return accuracy_of(*held_out_scores(held_out_indices))
 
     accuracy_before = held_out_accuracy()
+    head_learning_rate = config.learning_rate
+    if head_learning_rate is None:
+        head_learning_rate = (
+            FROZEN_HEAD_LEARNING_RATE if model.frozen else FINE_TUNED_HEAD_LEARNING_RATE
+        )
     optimizer = torch.optim.AdamW(
         [
-            {"params": list(model.head.parameters()), "lr": config.learning_rate},
+            {"params": list(model.head.parameters()), "lr": head_learning_rate},
             {
                 "params": [p for p in model.encoder.parameters() if p.requires_grad],
                 "lr": config.encoder_learning_rate,
@@ -255,6 +275,8 @@ def train_reward_model(
 
 
 __all__ = [
+    "FINE_TUNED_HEAD_LEARNING_RATE",
+    "FROZEN_HEAD_LEARNING_RATE",
     "EpochReport",
     "TrainingConfig",
     "TrainingReport",

@@ -235,6 +235,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/evalgen/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the grading sessions */
+        get: operations["list_sessions_v1_evalgen_sessions_get"];
+        put?: never;
+        /** Begin a grading session */
+        post: operations["create_session_v1_evalgen_sessions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evalgen/sessions/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Describe a grading session */
+        get: operations["describe_session_v1_evalgen_sessions__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evalgen/sessions/{name}/criteria": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the criteria */
+        put: operations["set_criteria_v1_evalgen_sessions__name__criteria_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evalgen/sessions/{name}/grades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grade an output */
+        post: operations["grade_output_v1_evalgen_sessions__name__grades_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evalgen/sessions/{name}/outputs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The outputs to grade */
+        get: operations["list_outputs_v1_evalgen_sessions__name__outputs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evalgen/sessions/{name}/selection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Select the assertions */
+        post: operations["run_selection_v1_evalgen_sessions__name__selection_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/evaluations": {
         parameters: {
             query?: never;
@@ -383,6 +486,24 @@ export interface paths {
         /** Describe a version */
         get: operations["describe_version_v1_models__model_name__versions__version__get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model_name}/versions/{version}/assertions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A version's assertion set */
+        get: operations["describe_assertions_v1_models__model_name__versions__version__assertions_get"];
+        /** Store a version's assertion set */
+        put: operations["store_assertions_v1_models__model_name__versions__version__assertions_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -544,6 +665,43 @@ export interface components {
          */
         ApprovalStatus: "Approved" | "PendingManualApproval" | "Rejected";
         /**
+         * AssertionSet
+         * @description The chosen assertions for a task, as stored with a model version and run later.
+         */
+        AssertionSet: {
+            /** Assertions */
+            assertions: components["schemas"]["ChosenAssertion"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at?: string;
+            /**
+             * Dropped
+             * @description Criterion name -> why it was left out of the set.
+             */
+            dropped?: {
+                [key: string]: string;
+            };
+            /** @description The whole set's figures on the grades. */
+            figures: components["schemas"]["AlignmentFigures"];
+            /** Task */
+            task: string;
+        };
+        /**
+         * AssertionSetChoice
+         * @description The assertion set to store with a version: a session's latest choice, or a set.
+         */
+        AssertionSetChoice: {
+            /** @description A set chosen elsewhere (maas evalgen select). */
+            assertion_set?: components["schemas"]["AssertionSet"] | null;
+            /**
+             * Session
+             * @description The session whose latest selection chose the set.
+             */
+            session?: string | null;
+        };
+        /**
          * Assumptions
          * @description The engine settings and allowances the recommendation was sized with.
          */
@@ -682,6 +840,31 @@ export interface components {
             wait_interval_seconds?: number;
         };
         /**
+         * CandidateFigures
+         * @description One candidate implementation and how it agreed with the grades.
+         */
+        CandidateFigures: {
+            figures: components["schemas"]["AlignmentFigures"];
+            /** Implementation */
+            implementation: components["schemas"]["CodeImplementation"] | components["schemas"]["GraderImplementation"];
+            /** Label */
+            label: string;
+        };
+        /**
+         * Candidates
+         * @description A criterion with every implementation worth trying, and the proposals refused.
+         */
+        Candidates: {
+            criterion: components["schemas"]["Criterion"];
+            /** Implementations */
+            implementations: (components["schemas"]["CodeImplementation"] | components["schemas"]["GraderImplementation"])[];
+            /**
+             * Rejected
+             * @default []
+             */
+            rejected?: components["schemas"]["RejectedProposal"][];
+        };
+        /**
          * CheckpointQuantization
          * @description The ``quantization_config`` of a checkpoint that is already quantized.
          */
@@ -708,6 +891,29 @@ export interface components {
             ] | null;
         };
         /**
+         * ChosenAssertion
+         * @description A criterion, the implementation chosen for it and that implementation's figures.
+         */
+        ChosenAssertion: {
+            criterion: components["schemas"]["Criterion"];
+            figures: components["schemas"]["AlignmentFigures"];
+            /** Implementation */
+            implementation: components["schemas"]["CodeImplementation"] | components["schemas"]["GraderImplementation"];
+        };
+        /**
+         * CodeImplementation
+         * @description A criterion checked by a vetted assertion from the library.
+         */
+        CodeImplementation: {
+            /** Assertion */
+            assertion: components["schemas"]["MaxWords"] | components["schemas"]["MinWords"] | components["schemas"]["MatchesRegex"] | components["schemas"]["NotMatchesRegex"] | components["schemas"]["MentionsReferenceTerms"] | components["schemas"]["NoRefusal"] | components["schemas"]["ContainsAny"] | components["schemas"]["ContainsNone"] | components["schemas"]["ValidJson"] | components["schemas"]["MaxSentences"] | components["schemas"]["LatinScript"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "code";
+        };
+        /**
          * ContainerDefinition
          * @description A model's serving container and artifact.
          */
@@ -716,6 +922,32 @@ export interface components {
             Image?: string | null;
             /** Modeldataurl */
             ModelDataUrl?: string | null;
+        };
+        /**
+         * ContainsAny
+         * @description At least one of ``terms`` appears (case-insensitive).
+         */
+        ContainsAny: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "contains_any";
+            /** Terms */
+            terms: string[];
+        };
+        /**
+         * ContainsNone
+         * @description None of ``terms`` appears (case-insensitive).
+         */
+        ContainsNone: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "contains_none";
+            /** Terms */
+            terms: string[];
         };
         /**
          * ContextReference
@@ -791,6 +1023,79 @@ export interface components {
             ModelArn?: string | null;
             /** Modelname */
             ModelName: string;
+        };
+        /**
+         * CriteriaSpec
+         * @description The session's criteria, replacing those it had.
+         */
+        CriteriaSpec: {
+            /** Criteria */
+            criteria: components["schemas"]["CriterionSpec"][];
+        };
+        /**
+         * Criterion
+         * @description One thing a good output does: how it reads, what it must contain or avoid.
+         */
+        Criterion: {
+            /**
+             * Check
+             * @description Whether code can check it (length, format, words) or an LLM must read it.
+             * @enum {string}
+             */
+            check: "code" | "llm";
+            /** Description */
+            description: string;
+            /**
+             * Name
+             * @description A short snake_case name.
+             */
+            name: string;
+        };
+        /**
+         * CriterionReport
+         * @description Every candidate of one criterion with its figures, and which was chosen.
+         */
+        CriterionReport: {
+            /** Candidates */
+            candidates: components["schemas"]["CandidateFigures"][];
+            chosen: components["schemas"]["CandidateFigures"];
+            criterion: components["schemas"]["Criterion"];
+            /**
+             * Rejected Proposals
+             * @default 0
+             */
+            rejected_proposals?: number;
+        };
+        /**
+         * CriterionSpec
+         * @description A criterion with the assertions from the vetted library to try for it.
+         */
+        CriterionSpec: {
+            /**
+             * Assertions
+             * @description Candidates, each a vetted kind with its parameters.
+             * @example [
+             *       {
+             *         "kind": "max_words",
+             *         "limit": 60
+             *       }
+             *     ]
+             */
+            assertions: (components["schemas"]["MaxWords"] | components["schemas"]["MinWords"] | components["schemas"]["MatchesRegex"] | components["schemas"]["NotMatchesRegex"] | components["schemas"]["MentionsReferenceTerms"] | components["schemas"]["NoRefusal"] | components["schemas"]["ContainsAny"] | components["schemas"]["ContainsNone"] | components["schemas"]["ValidJson"] | components["schemas"]["MaxSentences"] | components["schemas"]["LatinScript"])[];
+            /**
+             * Check
+             * @description Whether code can check it or an LLM must read it.
+             * @default code
+             * @enum {string}
+             */
+            check?: "code" | "llm";
+            /** Description */
+            description: string;
+            /**
+             * Name
+             * @example concise
+             */
+            name: string;
         };
         /**
          * DeploymentSettings
@@ -1012,6 +1317,29 @@ export interface components {
          */
         EndpointStatus: "CREATING" | "IN_SERVICE" | "UPDATING" | "STOPPING" | "STOPPED" | "STARTING" | "FAILED" | "DELETING" | "DELETED";
         /**
+         * EvalOutput
+         * @description One model output to grade and check.
+         */
+        EvalOutput: {
+            /** Id */
+            id: string;
+            /**
+             * Input
+             * @description The prompt or question the model answered.
+             */
+            input: string;
+            /**
+             * Output
+             * @description What the model answered.
+             */
+            output: string;
+            /**
+             * Reference
+             * @description A reference answer, when known.
+             */
+            reference?: string | null;
+        };
+        /**
          * EvaluationRecord
          * @description One evaluation of one tenant, from its plan to its report.
          */
@@ -1063,6 +1391,11 @@ export interface components {
              */
             report_uri?: string | null;
             review?: components["schemas"]["ReviewState"] | null;
+            /**
+             * Runner
+             * @description Where the plan chose to score the shards.
+             */
+            runner?: ("batch" | "lambda") | null;
             /** Shards */
             shards: number;
             /** Skipped Lines */
@@ -1133,6 +1466,13 @@ export interface components {
              */
             question_set_uri: string;
             /**
+             * Runner
+             * @description Where each shard is scored: batch (an AWS Batch job), lambda (a Lambda function, 15 minutes at most: shards of at most 25 questions), or auto: lambda for a set of at most 10 questions unless the local judge scores it, batch otherwise.
+             * @default auto
+             * @enum {string}
+             */
+            runner?: "auto" | "batch" | "lambda";
+            /**
              * Shard Size
              * @description Questions per shard.
              * @default 25
@@ -1200,6 +1540,13 @@ export interface components {
              * @example s3://models/acme/glm4/1/
              */
             question_set_uri: string;
+            /**
+             * Runner
+             * @description Where each shard is scored: batch (an AWS Batch job), lambda (a Lambda function, 15 minutes at most: shards of at most 25 questions), or auto: lambda for a set of at most 10 questions unless the local judge scores it, batch otherwise.
+             * @default auto
+             * @enum {string}
+             */
+            runner?: "auto" | "batch" | "lambda";
             /**
              * Shard Size
              * @description Questions per shard.
@@ -1368,6 +1715,39 @@ export interface components {
             note?: string | null;
             /** Output Id */
             output_id: string;
+        };
+        /**
+         * GradeSpec
+         * @description A person's thumbs up or down on one output of the session.
+         */
+        GradeSpec: {
+            grade: components["schemas"]["Thumb"];
+            /** Note */
+            note?: string | null;
+            /** Output Id */
+            output_id: string;
+        };
+        /**
+         * GraderImplementation
+         * @description A criterion checked by asking the judge, with one of the grader phrasings.
+         */
+        GraderImplementation: {
+            /**
+             * Phrasing
+             * @description Which phrasing it is, for reports.
+             * @default 0
+             */
+            phrasing?: number;
+            /**
+             * Prompt
+             * @description A template with {criterion}, {input}, {output} and {reference_block}.
+             */
+            prompt: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "llm";
         };
         /**
          * GuardrailFinding
@@ -1564,6 +1944,25 @@ export interface components {
             v_head_dim: number;
         };
         /**
+         * LatinScript
+         * @description At least ``min_share`` of the letters are Latin script.
+         *
+         *     A cheap language check: an answer due in English (or another Latin-script language) that
+         *     came back in another script fails it.
+         */
+        LatinScript: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "latin_script";
+            /**
+             * Min Share
+             * @default 0.9
+             */
+            min_share?: number;
+        };
+        /**
          * LifecycleSpec
          * @description Package a model, deploy the new version, and tear it down unless ``keep_endpoint``.
          */
@@ -1624,6 +2023,65 @@ export interface components {
             path: string;
         };
         /**
+         * MatchesRegex
+         * @description The output matches ``pattern`` somewhere.
+         */
+        MatchesRegex: {
+            /**
+             * Ignore Case
+             * @default true
+             */
+            ignore_case?: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "matches_regex";
+            /** Pattern */
+            pattern: string;
+        };
+        /**
+         * MaxSentences
+         * @description At most ``limit`` sentences (split at ``.``, ``!`` and ``?``).
+         */
+        MaxSentences: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "max_sentences";
+            /** Limit */
+            limit: number;
+        };
+        /**
+         * MaxWords
+         * @description At most ``limit`` words.
+         */
+        MaxWords: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "max_words";
+            /** Limit */
+            limit: number;
+        };
+        /**
+         * MentionsReferenceTerms
+         * @description At least ``min_share`` of the reference's key terms appear in the output.
+         *
+         *     Passes when the output has no reference: there is nothing to compare with.
+         */
+        MentionsReferenceTerms: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "mentions_reference_terms";
+            /** Min Share */
+            min_share: number;
+        };
+        /**
          * Message
          * @description A sentence for the caller.
          */
@@ -1674,6 +2132,19 @@ export interface components {
              * @description Samples with a score.
              */
             scored: number;
+        };
+        /**
+         * MinWords
+         * @description At least ``limit`` words.
+         */
+        MinWords: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "min_words";
+            /** Limit */
+            limit: number;
         };
         /**
          * MixtureOfExperts
@@ -1975,6 +2446,52 @@ export interface components {
             version: number;
         };
         /**
+         * NoRefusal
+         * @description No refusal phrase appears (case-insensitive).
+         */
+        NoRefusal: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "no_refusal";
+            /**
+             * Phrases
+             * @default [
+             *       "i cannot help",
+             *       "i can't help",
+             *       "i am unable to",
+             *       "i'm unable to",
+             *       "i cannot answer",
+             *       "i can't answer",
+             *       "as an ai",
+             *       "i'm sorry, but",
+             *       "i am sorry, but",
+             *       "i do not have access",
+             *       "i don't have access"
+             *     ]
+             */
+            phrases?: string[];
+        };
+        /**
+         * NotMatchesRegex
+         * @description The output matches ``pattern`` nowhere.
+         */
+        NotMatchesRegex: {
+            /**
+             * Ignore Case
+             * @default true
+             */
+            ignore_case?: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "not_matches_regex";
+            /** Pattern */
+            pattern: string;
+        };
+        /**
          * OperatingHours
          * @description When an endpoint serves: it is stopped at ``stop`` and started again at ``start``.
          *
@@ -2031,6 +2548,16 @@ export interface components {
              */
             next_token?: string | null;
         };
+        /** Page[EvalOutput] */
+        Page_EvalOutput_: {
+            /** Items */
+            items: components["schemas"]["EvalOutput"][];
+            /**
+             * Next Token
+             * @description Absent on the last page; otherwise the next page's token.
+             */
+            next_token?: string | null;
+        };
         /** Page[EvaluationRecord] */
         Page_EvaluationRecord_: {
             /** Items */
@@ -2055,6 +2582,16 @@ export interface components {
         Page_ModelVersionRecord_: {
             /** Items */
             items: components["schemas"]["ModelVersionRecord"][];
+            /**
+             * Next Token
+             * @description Absent on the last page; otherwise the next page's token.
+             */
+            next_token?: string | null;
+        };
+        /** Page[SessionInfo] */
+        Page_SessionInfo_: {
+            /** Items */
+            items: components["schemas"]["SessionInfo"][];
             /**
              * Next Token
              * @description Absent on the last page; otherwise the next page's token.
@@ -2347,6 +2884,20 @@ export interface components {
              * @description The registered version; it must be Approved.
              */
             version: number;
+        };
+        /**
+         * RejectedProposal
+         * @description A proposal that failed validation, and why.
+         */
+        RejectedProposal: {
+            /** Kind */
+            kind: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Reason */
+            reason: string;
         };
         /**
          * Rejection
@@ -2657,6 +3208,15 @@ export interface components {
          */
         ScalingMetric: "concurrency" | "invocations";
         /**
+         * SelectionReport
+         * @description What selection tried and what it kept.
+         */
+        SelectionReport: {
+            assertion_set: components["schemas"]["AssertionSet"];
+            /** Criteria */
+            criteria: components["schemas"]["CriterionReport"][];
+        };
+        /**
          * ServiceStatus
          * @description What an AWS service last said about a resource of the platform, from its events.
          */
@@ -2767,6 +3327,77 @@ export interface components {
             quantizations?: ("none" | "fp8" | "awq" | "gptq")[] | null;
         };
         /**
+         * SessionInfo
+         * @description What a session grades for: the task its outputs were written for, and since when.
+         */
+        SessionInfo: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at?: string;
+            /** Name */
+            name: string;
+            /** Task */
+            task: string;
+        };
+        /**
+         * SessionSpec
+         * @description A grading session to begin (or to add outputs to): outputs, or an evaluation's answers.
+         */
+        SessionSpec: {
+            /**
+             * Evaluation Id
+             * @description Take the evaluation's answers as the outputs, with its review's grades.
+             */
+            evaluation_id?: string | null;
+            /**
+             * Name
+             * @description Letters, digits, '-' and '_', at most 64.
+             * @example support-v1
+             */
+            name: string;
+            /** Outputs */
+            outputs?: components["schemas"]["EvalOutput"][] | null;
+            /**
+             * Task
+             * @description What the model was asked to do; selection and judges read it.
+             */
+            task: string;
+        };
+        /**
+         * SessionStatus
+         * @description A session at a glance: its counts, its criteria and its latest selection.
+         */
+        SessionStatus: {
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Criteria
+             * @description Each criterion with its candidates.
+             */
+            criteria: components["schemas"]["Candidates"][];
+            /** Down */
+            down: number;
+            /** Graded */
+            graded: number;
+            /** Name */
+            name: string;
+            /** Outputs */
+            outputs: number;
+            /** @description The latest selection, if any. */
+            selection: components["schemas"]["SelectionReport"] | null;
+            /**
+             * Task
+             * @description None for a file session no criteria were set for.
+             */
+            task: string | null;
+            /** Ungraded */
+            ungraded: number;
+            /** Up */
+            up: number;
+        };
+        /**
          * SkippedLine
          * @description A question-set line left out under the ``skip`` policy.
          */
@@ -2808,6 +3439,24 @@ export interface components {
              * @description running, succeeded, caught (failed, then handled) or failed.
              */
             status: string;
+        };
+        /**
+         * StoredAssertionSet
+         * @description An assertion set as the registry keeps it.
+         */
+        StoredAssertionSet: {
+            assertion_set: components["schemas"]["AssertionSet"];
+            /** Model Name */
+            model_name: string;
+            /**
+             * Stored At
+             * Format: date-time
+             */
+            stored_at?: string;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Version */
+            version: number;
         };
         /**
          * ThresholdCheck
@@ -2859,6 +3508,22 @@ export interface components {
             EndpointArn?: string | null;
             /** Endpointname */
             EndpointName: string;
+        };
+        /**
+         * ValidJson
+         * @description The output parses as JSON (and, if ``object_only``, as a JSON object).
+         */
+        ValidJson: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "valid_json";
+            /**
+             * Object Only
+             * @default false
+             */
+            object_only?: boolean;
         };
         /**
          * VersionProgress
@@ -4769,6 +5434,579 @@ export interface operations {
             };
         };
     };
+    list_sessions_v1_evalgen_sessions_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, at most 100. */
+                limit?: number;
+                /** @description The previous page's next_token. */
+                next_token?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SessionInfo_"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_session_v1_evalgen_sessions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionSpec"];
+            };
+        };
+        responses: {
+            /** @description The session existed; outputs it did not hold were added. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionStatus"];
+                };
+            };
+            /** @description The session was begun. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionStatus"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    describe_session_v1_evalgen_sessions__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionStatus"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_criteria_v1_evalgen_sessions__name__criteria_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CriteriaSpec"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionStatus"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    grade_output_v1_evalgen_sessions__name__grades_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GradeSpec"];
+            };
+        };
+        responses: {
+            /** @description The grade was kept; an output's latest grade counts. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Grade"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_outputs_v1_evalgen_sessions__name__outputs_get: {
+        parameters: {
+            query?: {
+                /** @description Only the outputs no one graded yet. */
+                ungraded?: boolean;
+                /** @description Items per page, at most 100. */
+                limit?: number;
+                /** @description The previous page's next_token. */
+                next_token?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The session's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_EvalOutput_"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    run_selection_v1_evalgen_sessions__name__selection_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SelectionReport"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_evaluations_v1_evaluations_get: {
         parameters: {
             query?: {
@@ -5593,6 +6831,170 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelVersionRecord"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    describe_assertions_v1_models__model_name__versions__version__assertions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model's name in the registry. */
+                model_name: string;
+                /** @description The version number. */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredAssertionSet"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    store_assertions_v1_models__model_name__versions__version__assertions_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model's name in the registry. */
+                model_name: string;
+                /** @description The version number. */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssertionSetChoice"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredAssertionSet"];
                 };
             };
             /** @description Bad Request */

@@ -40,16 +40,16 @@ def evalgen(directory: Path, *arguments: str, stdin: str | None = None) -> tuple
 
 
 def test_the_latest_grade_of_an_output_counts(tmp_path: Path) -> None:
-    session = GradingSession(tmp_path, "s1")
+    session = GradingSession.on_disk(tmp_path, "s1")
     session.add_outputs([EvalOutput(id="o1", input="q", output="a")])
     session.grade("o1", Thumb.UP)
     session.grade("o1", Thumb.DOWN, note="wrong on second look")
-    assert GradingSession(tmp_path, "s1").latest_grades() == {"o1": False}
+    assert GradingSession.on_disk(tmp_path, "s1").latest_grades() == {"o1": False}
     assert [grade.note for grade in session.grades()] == [None, "wrong on second look"]
 
 
 def test_an_output_id_cannot_be_reused_for_other_text(tmp_path: Path) -> None:
-    session = GradingSession(tmp_path, "s1")
+    session = GradingSession.on_disk(tmp_path, "s1")
     assert session.add_outputs([EvalOutput(id="o1", input="q", output="a")]) == 1
     assert session.add_outputs([EvalOutput(id="o1", input="q", output="a")]) == 0
     with pytest.raises(Conflict, match="output 'o1' is already held with other text"):
@@ -58,9 +58,9 @@ def test_an_output_id_cannot_be_reused_for_other_text(tmp_path: Path) -> None:
 
 def test_grading_an_unknown_output_or_naming_a_path_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UnknownOutput, match="session 's1': no output 'nope'"):
-        GradingSession(tmp_path, "s1").grade("nope", Thumb.UP)
+        GradingSession.on_disk(tmp_path, "s1").grade("nope", Thumb.UP)
     with pytest.raises(ValidationError, match=r"session: '\.\./up' is not a session name"):
-        GradingSession(tmp_path, "../up")
+        GradingSession.on_disk(tmp_path, "../up")
 
 
 def test_outputs_are_imported_and_graded_from_the_command_line(
@@ -75,7 +75,7 @@ def test_outputs_are_imported_and_graded_from_the_command_line(
     )
     code, output = evalgen(tmp_path, "status", "s1")
     assert "3 outputs, 2 graded (1 up, 1 down), 1 ungraded" in output
-    latest = GradingSession(tmp_path, "s1").grades()[-1]
+    latest = GradingSession.on_disk(tmp_path, "s1").grades()[-1]
     assert (latest.output_id, latest.grade, latest.note) == ("o2", Thumb.DOWN, "wrong window")
 
 
@@ -101,7 +101,7 @@ def test_review_asks_for_each_ungraded_output_in_turn(tmp_path: Path, outputs_fi
     assert code == 0, output
     assert "o2 (1/2)" in output and "Reference" in output and "o3 (2/2)" in output
     assert "1 graded in this review, 1 left ungraded in s1" in output
-    assert GradingSession(tmp_path, "s1").latest_grades() == {"o1": True, "o2": False}
+    assert GradingSession.on_disk(tmp_path, "s1").latest_grades() == {"o1": True, "o2": False}
     code, output = evalgen(tmp_path, "review", "s1", stdin="u\n\n")
-    assert GradingSession(tmp_path, "s1").latest_grades()["o3"] is True
-    assert GradingSession(tmp_path, "s1").grades()[-1].note is None
+    assert GradingSession.on_disk(tmp_path, "s1").latest_grades()["o3"] is True
+    assert GradingSession.on_disk(tmp_path, "s1").grades()[-1].note is None

@@ -145,6 +145,46 @@ def test_a_plan_shards_the_questions_and_records_the_evaluation(world: World) ->
     assert record.spec.endpoint_name == "chat"
 
 
+@pytest.mark.parametrize(
+    ("settings", "runner"),
+    [
+        # A small set: a Batch job's start-up would outweigh the work.
+        ({}, "lambda"),
+        ({"metrics": ["faithfulness"], "judge": {"kind": "bedrock", "model_id": "m"}}, "lambda"),
+        # The local judge is slow on a function's CPUs; without an LLM metric it never runs.
+        ({"metrics": ["faithfulness"], "judge": {"kind": "local"}}, "batch"),
+        ({"metrics": ["rouge"], "judge": {"kind": "local"}}, "lambda"),
+        ({"runner": "batch"}, "batch"),
+        ({"runner": "lambda", "shard_size": 25}, "lambda"),
+    ],
+)
+def test_a_small_set_is_scored_in_functions_unless_told_or_judged_locally(
+    world: World, settings: dict[str, Any], runner: str
+) -> None:
+    plan = world.plan(**settings)
+    assert {shard.runner for shard in plan.shards} == {runner}
+    assert world.store.get("acme", "e1").runner == runner
+
+
+def test_a_large_set_is_scored_in_batch_jobs(world: World) -> None:
+    lines = [json.dumps({**QUESTIONS[0], "id": f"q{n}"}) for n in range(11)]
+    plan = world.plan(question_set_uri=world.questions(lines), shard_size=4)
+    assert [shard.runner for shard in plan.shards] == ["batch"] * 3
+
+
+def test_shards_too_big_for_a_function_are_refused_before_anything_is_written(
+    world: World,
+) -> None:
+    lines = [json.dumps({**QUESTIONS[0], "id": f"q{n}"}) for n in range(26)]
+    uri = world.questions(lines)
+    with pytest.raises(ValidationError, match=r"at most 25 questions .* would get 26"):
+        world.plan(question_set_uri=uri, runner="lambda", shard_size=30)
+    with pytest.raises(NotFound):
+        world.store.get("acme", "e1")
+    listed = world.s3.list_objects_v2(Bucket=ARTIFACTS_BUCKET, Prefix="evaluations/")
+    assert listed.get("KeyCount", 0) == 0
+
+
 def test_a_missing_endpoint_is_refused_before_anything_is_written(world: World) -> None:
     with pytest.raises(NotFound):
         world.plan(endpoint_name="nope")
@@ -271,3 +311,14 @@ def test_another_tenants_files_cannot_be_named(world: World) -> None:
     world.s3.put_object(Bucket=ARTIFACTS_BUCKET, Key="globex/q.jsonl", Body=b"{}")
     with pytest.raises(ValidationError, match="only the tenant's own files"):
         world.plan(question_set_uri=f"s3://{ARTIFACTS_BUCKET}/globex/q.jsonl")
+
+
+def test_the_endpoints_stored_pipeline_may_not_read_another_tenants_corpus(world: World) -> None:
+    corpus = f"s3://{ARTIFACTS_BUCKET}/globex/corpus.jsonl"
+    world.pipelines.put(
+        "acme", "chat", PipelineSpec.model_validate({"knowledge": {"corpus_uri": corpus}})
+    )
+    with pytest.raises(ValidationError, match=r"pipeline.knowledge.corpus_uri: .* own files"):
+        world.plan()
+    with pytest.raises(NotFound):
+        world.store.get("acme", "e1")

@@ -17,11 +17,12 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from pydantic import BaseModel, Field
 
+from maas.evaluation.evalgen.records import GraderVerdict
 from maas.evaluation.judges import make_judge, parse_answer
 from maas.evaluation.judges.bedrock import BedrockJudge
 from maas.evaluation.judges.local import LocalJudge
 from maas.evaluation.judges.sagemaker import SageMakerJudge
-from maas.evaluation.judging import JudgeAnswerError
+from maas.evaluation.judging import JudgeAnswerError, ProbabilityJudge
 from maas.evaluation.metrics import score
 from maas.evaluation.records import JudgeUsage, PipelineAnswer, QuestionRecord, RetrievedContext
 from maas.exceptions import ValidationError
@@ -65,6 +66,27 @@ def test_the_local_judge_gives_up_when_the_answer_cannot_fit(local_judge: LocalJ
         before.retries + 2,
         before.parse_failures + 1,
     )
+
+
+def test_the_local_judge_s_probability_is_its_greedy_verdict_with_its_confidence(
+    local_judge: LocalJudge,
+) -> None:
+    assert isinstance(local_judge, ProbabilityJudge)
+    prompt = 'Is Paris the capital of France? Answer as JSON: {"passed": true or false}'
+    before = local_judge.usage.calls
+    probability = local_judge.probability(prompt, GraderVerdict)
+    answer = local_judge.ask(prompt, GraderVerdict, max_new_tokens=48)
+
+    assert 0.0 < probability < 1.0
+    assert answer.passed is (probability >= 0.5)
+    assert local_judge.usage.calls == before + 2
+
+
+def test_the_local_judge_reads_a_probability_only_of_a_leading_boolean(
+    local_judge: LocalJudge,
+) -> None:
+    with pytest.raises(JudgeAnswerError, match="Verdict's first field is not a boolean"):
+        local_judge.probability("Is the sky blue?", Verdict)
 
 
 def test_faithfulness_with_the_local_judge_is_a_score_or_a_recorded_failure(
@@ -122,6 +144,7 @@ def test_a_bedrock_judge_retries_an_answer_that_does_not_parse(
     stubber.add_response("converse", _converse('{"reason": "yes", "verdict": 1}'))
     judge = BedrockJudge("amazon.nova-lite-v1:0", client=client)
 
+    assert not isinstance(judge, ProbabilityJudge)
     assert judge.ask("Is it?", Verdict) == Verdict(reason="yes", verdict=1)
     assert judge.usage == JudgeUsage(calls=1, retries=1, parse_failures=0)
     stubber.assert_no_pending_responses()
@@ -164,6 +187,8 @@ def test_a_sagemaker_judge_sends_a_greedy_chat_completion() -> None:
         judge = make_judge(None, endpoint_under_test="chat", sagemaker_client=client)
 
         assert isinstance(judge, SageMakerJudge)
+        # Text behind an API: verdicts, never probabilities (the few-shot path alone).
+        assert not isinstance(judge, ProbabilityJudge)
         assert judge.ask("Is it?", Verdict, max_new_tokens=32) == Verdict(reason="r", verdict=0)
 
 

@@ -82,6 +82,24 @@ def test_a_saved_model_scores_as_the_trained_one(
     ]
 
 
+def test_fine_tuning_the_top_layer_learns_and_saves_that_layer(tmp_path: Path) -> None:
+    from maas.evaluation.reward.model import RewardModel
+    from maas.evaluation.reward.training import TrainingConfig, train_reward_model
+
+    config = TrainingConfig(
+        epochs=3, held_out_fraction=0.3, seed=7, device="cpu", trainable_layers=1
+    )
+    model, report = train_reward_model(PAIRS, config)
+
+    assert report.trainable_layers == 1
+    assert report.encode_seconds == 0.0  # texts are encoded afresh in every batch
+    assert report.epochs[-1].loss < report.epochs[0].loss
+    assert report.accuracy_after >= 0.8
+    model.save(tmp_path / "model")
+    assert any(".layer.5." in name for name in model.learnt_state())
+    assert RewardModel.load(tmp_path / "model").config.trainable_layers == 1
+
+
 def test_the_split_keeps_each_prompt_on_one_side() -> None:
     from maas.evaluation.reward.training import split_by_prompt
 
