@@ -126,8 +126,7 @@ def read_corpus(uri: str, *, s3: Any | None = None) -> list[CorpusDocument]:
     try:
         body = (s3 or aws_client("s3")).get_object(Bucket=bucket, Key=key)["Body"].read()
     except Exception as error:
-        if error_code(error) in {"NoSuchKey", "NoSuchBucket", "404"}:
-            raise CorpusNotFound(f"corpus {uri} does not exist") from None
+        _raise_not_found(error, uri)
         raise
     try:
         text = body.decode("utf-8")
@@ -136,37 +135,71 @@ def read_corpus(uri: str, *, s3: Any | None = None) -> list[CorpusDocument]:
     return parse_corpus(text, uri)
 
 
+def corpus_etag(uri: str, *, s3: Any | None = None) -> str:
+    """The corpus object's ETag: it changes whenever the object is written again."""
+    bucket, key = split_s3_uri(uri)
+    try:
+        etag: str = (s3 or aws_client("s3")).head_object(Bucket=bucket, Key=key)["ETag"]
+    except Exception as error:
+        _raise_not_found(error, uri)
+        raise
+    return etag
+
+
+def _raise_not_found(error: Exception, uri: str) -> None:
+    if error_code(error) in {"NoSuchKey", "NoSuchBucket", "404"}:
+        raise CorpusNotFound(f"corpus {uri} does not exist") from None
+
+
 class CorpusCache:
-    """Embedded corpora of this process, by ``(corpus_uri, embedder name)``."""
+    """Embedded corpora of this process, by ``(corpus_uri, embedder name)``.
+
+    Each use asks S3 for the object's ETag (a ``HeadObject``, milliseconds against the
+    seconds of embedding a corpus): a corpus written again in place is read and embedded
+    anew, never answered from its old text.
+    """
 
     def __init__(self, capacity: int = CACHED_CORPORA) -> None:
         self._capacity = capacity
-        self._indexes: OrderedDict[tuple[str, str], CorpusIndex] = OrderedDict()
+        self._indexes: OrderedDict[tuple[str, str], tuple[str, CorpusIndex]] = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[tuple[str, str], threading.Lock] = {}
 
     def index(self, uri: str, embedder: Embedder, *, s3: Any | None = None) -> CorpusIndex:
         """The corpus at ``uri`` embedded by ``embedder``: kept, or read and embedded now."""
         key = (uri, embedder.name)
+        etag = corpus_etag(uri, s3=s3)
         with self._lock:
-            if key in self._indexes:
-                self._indexes.move_to_end(key)
-                return self._indexes[key]
+            kept = self._kept(key, etag)
+            if kept is not None:
+                return kept
             building = self._building.setdefault(key, threading.Lock())
         # One build per corpus at a time: concurrent first requests wait for it.
         with building:
             with self._lock:
-                if key in self._indexes:
-                    return self._indexes[key]
+                kept = self._kept(key, etag)
+                if kept is not None:
+                    return kept
+            # Written between the HEAD and the GET, the text is newer than the ETag kept
+            # with it: the next use sees another ETag and builds again.
             documents = read_corpus(uri, s3=s3)
             vectors = embedder.embed([document.text for document in documents], purpose="document")
             index = CorpusIndex.build(documents, vectors)
             with self._lock:
-                self._indexes[key] = index
+                self._indexes[key] = (etag, index)
+                self._indexes.move_to_end(key)
                 self._building.pop(key, None)
                 while len(self._indexes) > self._capacity:
                     self._indexes.popitem(last=False)
         return index
+
+    def _kept(self, key: tuple[str, str], etag: str) -> CorpusIndex | None:
+        """The kept index of ``key`` if it was built from the object ``etag`` names."""
+        kept = self._indexes.get(key)
+        if kept is None or kept[0] != etag:
+            return None
+        self._indexes.move_to_end(key)
+        return kept[1]
 
     def clear(self) -> None:
         """Forget every corpus."""
@@ -188,6 +221,7 @@ __all__ = [
     "CORPORA",
     "CorpusCache",
     "CorpusIndex",
+    "corpus_etag",
     "parse_corpus",
     "read_corpus",
 ]

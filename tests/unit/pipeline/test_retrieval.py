@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import boto3
 import pytest
 
 from maas.pipeline import CorpusCache, CorpusInvalid, CorpusNotFound, parse_corpus, read_corpus
@@ -49,6 +50,22 @@ def test_a_corpus_is_embedded_once_per_cache(corpus_uri: str) -> None:
 
     assert again is first
     assert embedder.texts == 5
+
+
+def test_a_corpus_written_again_is_read_and_embedded_anew(corpus_uri: str) -> None:
+    embedder, cache = CountingEmbedder(), CorpusCache()
+    first = cache.index(corpus_uri, embedder)
+    bucket, _, key = corpus_uri.removeprefix("s3://").partition("/")
+    boto3.client("s3").put_object(
+        Bucket=bucket, Key=key, Body=b'{"id": "tea", "text": "Tea is brewed from leaves."}\n'
+    )
+
+    again = cache.index(corpus_uri, embedder)
+
+    assert again is not first
+    assert [document.id for document in again.documents] == ["tea"]
+    assert embedder.texts == 6
+    assert cache.index(corpus_uri, embedder) is again
 
 
 def test_k_larger_than_the_corpus_returns_every_document(corpus_uri: str) -> None:
