@@ -81,7 +81,7 @@ def powertools_layer_arn() -> str:
 
 
 def function_code(project_root: Path) -> lambda_.Code:
-    """The one code asset every function runs: ``functions``, ``maas`` and ``schemas``.
+    """The one code asset every zip function runs: ``functions``, ``maas`` and ``schemas``.
 
     Nothing is bundled in Docker: the packages are pure Python and their dependencies come
     from the runtime and the Powertools layer.
@@ -91,7 +91,7 @@ def function_code(project_root: Path) -> lambda_.Code:
     )
 
 
-def image_function_code(project_root: Path, spec: FunctionSpec) -> lambda_.DockerImageCode:
+def image_function_code(project_root: Path, spec: FunctionSpec) -> lambda_.Code:
     """The image ``spec.image`` builds, started as a function that runs ``spec.handler``.
 
     Built from the same Dockerfile, context and arguments as a Batch job's image
@@ -99,7 +99,7 @@ def image_function_code(project_root: Path, spec: FunctionSpec) -> lambda_.Docke
     """
     if spec.image is None:
         raise ValueError(f"{spec.id} runs the zip asset, not an image")
-    return lambda_.DockerImageCode.from_image_asset(
+    return lambda_.Code.from_asset_image(
         str(project_root),
         file=spec.image,
         platform=PLATFORM,
@@ -145,7 +145,7 @@ class ManifestFunction(Construct):
         id: str,
         *,
         spec: FunctionSpec,
-        code: lambda_.Code | lambda_.DockerImageCode,
+        code: lambda_.Code,
         environment: Mapping[str, str],
         layers: list[lambda_.ILayerVersion],
         log_retention: logs.RetentionDays,
@@ -170,38 +170,24 @@ class ManifestFunction(Construct):
             description=f"Runs the maas {spec.id} function.",
         )
         self.role.add_to_policy(iam_policies.write_logs(self.log_group.log_group_arn))
-        self.function: lambda_.Function
-        if isinstance(code, lambda_.DockerImageCode):
-            self.function = lambda_.DockerImageFunction(
-                self,
-                "Function",
-                description=spec.description,
-                architecture=IMAGE_ARCHITECTURE,
-                code=code,
-                environment=dict(environment),
-                memory_size=spec.memory_mb,
-                timeout=Duration.seconds(spec.timeout_seconds),
-                role=self.role,
-                log_group=self.log_group,
-                tracing=lambda_.Tracing.ACTIVE,
-            )
-        else:
-            self.function = lambda_.Function(
-                self,
-                "Function",
-                description=spec.description,
-                runtime=RUNTIME,
-                architecture=ARCHITECTURE,
-                handler=spec.handler,
-                code=code,
-                layers=layers,
-                environment=dict(environment),
-                memory_size=spec.memory_mb,
-                timeout=Duration.seconds(spec.timeout_seconds),
-                role=self.role,
-                log_group=self.log_group,
-                tracing=lambda_.Tracing.ACTIVE,
-            )
+        # A container image brings its runtime, handler and dependencies itself.
+        image = spec.image is not None
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=spec.description,
+            runtime=lambda_.Runtime.FROM_IMAGE if image else RUNTIME,
+            architecture=IMAGE_ARCHITECTURE if image else ARCHITECTURE,
+            handler=lambda_.Handler.FROM_IMAGE if image else spec.handler,
+            code=code,
+            layers=None if image else layers,
+            environment=dict(environment),
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            role=self.role,
+            log_group=self.log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+        )
         acknowledge(
             self,
             IAM5_ANY_RESOURCE,

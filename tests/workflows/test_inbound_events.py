@@ -92,7 +92,13 @@ def test_an_endpoint_deleted_outside_the_platform_is_marked_failed(
 
     runtime.client("sagemaker").delete_endpoint(EndpointName="deleted-aside")
 
-    current = record_once(runtime, "deleted-aside", lambda r: r.status is EndpointStatus.FAILED)
+    # Both fields at once: moto applies an UpdateItem's SET clauses one by one, so a read
+    # racing the write can see the status before the reason (DynamoDB's write is atomic).
+    current = record_once(
+        runtime,
+        "deleted-aside",
+        lambda r: r.status is EndpointStatus.FAILED and r.failure_reason is not None,
+    )
     assert current.failure_reason == (
         "SageMaker is deleting the endpoint (deleted outside the platform)"
     )
