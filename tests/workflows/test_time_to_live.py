@@ -15,9 +15,10 @@ if TYPE_CHECKING:
     from maas.local import LocalRuntime
 
 
-#: Long enough for the deployment to finish first: a schedule due while the endpoint is
-#: still being created would find it not yet in service.
-LIFETIME_SECONDS = 8
+#: Long enough for the deployment to finish first, on two busy cores too (a deployment took
+#: more than 8 s there, and the schedule had fired and gone before it was looked for): a
+#: schedule due while the endpoint is still being created would find it not yet in service.
+LIFETIME_SECONDS = 20
 
 
 def test_an_expired_endpoint_is_torn_down_by_its_schedule(
