@@ -96,15 +96,7 @@ def _with_assertions(
             sample.model_copy(update={"failures": {**sample.failures, ASSERTIONS_METRIC: missing}})
             for sample in samples
         ]
-    outputs = [
-        EvalOutput(
-            id=sample.question.id,
-            input=sample.question.question,
-            output=sample.answer.answer,
-            reference=sample.question.reference,
-        )
-        for sample in samples
-    ]
+    outputs = [EvalOutput.of_sample(sample) for sample in samples]
     results = {
         result.output_id: result for result in run_assertion_set(assertions, outputs, judge=judge)
     }

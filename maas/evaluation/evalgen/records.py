@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from maas.evaluation.records import ScoredSample
 
 #: Criterion names are short slugs so that reports and stored sets can key on them.
 CRITERION_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
@@ -33,6 +36,16 @@ class EvalOutput(BaseModel):
     input: str = Field(description="The prompt or question the model answered.")
     output: str = Field(description="What the model answered.")
     reference: str | None = Field(default=None, description="A reference answer, when known.")
+
+    @classmethod
+    def of_sample(cls, sample: ScoredSample) -> EvalOutput:
+        """An evaluated question's answer as an output to grade or check."""
+        return cls(
+            id=sample.question.id,
+            input=sample.question.question,
+            output=sample.answer.answer,
+            reference=sample.question.reference,
+        )
 
 
 class Thumb(StrEnum):

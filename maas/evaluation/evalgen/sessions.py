@@ -165,15 +165,7 @@ def evaluation_outputs(
         answered(record, s3=s3, bucket=bucket),
         key=lambda sample: rank.get(sample.question.id, len(rank)),
     )[:MAX_OUTPUTS]
-    outputs = [
-        EvalOutput(
-            id=sample.question.id,
-            input=sample.question.question,
-            output=sample.answer.answer,
-            reference=sample.question.reference,
-        )
-        for sample in samples
-    ]
+    outputs = [EvalOutput.of_sample(sample) for sample in samples]
     kept = {output.id for output in outputs}
     return outputs, [grade for grade in review_grades(record) if grade.output_id in kept]
 
