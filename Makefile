@@ -65,13 +65,15 @@ synth: $(CDK)  ## synthesize the CDK app into cdk.out (no AWS credentials needed
 cfn-lint: synth  ## cfn-lint the synthesized templates
 	$(BIN)/cfn-lint cdk.out/*.template.json
 
-schemas: $(ALL) $(TS_SDK)  ## regenerate the JSON Schema files, the API's OpenAPI document and the TypeScript SDK's types
+schemas: $(ALL) $(TS_SDK)  ## regenerate the JSON Schema files, the API's OpenAPI document, the enforced roles' policies and the TypeScript SDK's types
 	$(BIN)/python -m schemas.export
 	$(BIN)/python -m functions.api.openapi
+	$(BIN)/python -m stacks.policy_export
 	cd sdk/typescript && $(BIN)/npm run --silent generate
 
 bench: $(BENCH)  ## print the speed figures: local runtime, advisor, packaging upload, tracing, API, guardrails, evaluation
 	$(BIN)/python benchmarks/local_runtime.py
+	$(BIN)/python benchmarks/iam_enforcement.py
 	$(BIN)/python benchmarks/advisor.py
 	$(BIN)/python benchmarks/packaging_upload.py
 	$(BIN)/python benchmarks/tracing.py

@@ -1,8 +1,12 @@
-"""``package_model`` step *Mark the version failed*: clear its S3 prefix, record FAILED.
+"""``package_model`` steps *Mark the version failed* and *Mark the registration failed*.
 
-Input: ``{"plan": <PackagingPlan>, "correlation_id": ..., "failure": {"Error", "Cause"}}``.
-Output: ``{"error", "cause", "deleted_objects"}``: the failure as the job itself reported
-it when it did (the workflow only sees a non-zero exit), for the failure event.
+Input: ``{"plan": <PackagingPlan>, "correlation_id": ..., "failure": {"Error", "Cause"},
+"package_complete": false}``. When packaging failed, clear the version's S3 prefix and
+record FAILED. When the package is complete and only its registration failed
+(``package_complete``), keep the package and record REGISTRATION_FAILED, so that the
+registration alone can be retried. Output: ``{"error", "cause", "deleted_objects"}``: the
+failure as the job itself reported it when it did (the workflow only sees a non-zero exit),
+for the failure event.
 """
 
 from __future__ import annotations
@@ -16,7 +20,12 @@ from functions.common import StepInput
 from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.registry import ModelRegistry
-from maas.registry.packaging_steps import PackagingPlan, StepFailure, fail_version
+from maas.registry.packaging_steps import (
+    PackagingPlan,
+    StepFailure,
+    fail_registration,
+    fail_version,
+)
 from maas.validation import parse
 from schemas import CorrelationId
 
@@ -36,17 +45,21 @@ class FailModelVersionInput(StepInput):
     plan: PackagingPlan
     correlation_id: CorrelationId
     failure: StepFailure
+    package_complete: bool = False
 
 
 @logger.inject_lambda_context(correlation_id_path="correlation_id")
 @tracer.capture_lambda_handler
 @idempotent_on("[correlation_id, plan]")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Clean up and mark the version FAILED; return the failure to announce."""
+    """Mark the version FAILED (and clean up) or REGISTRATION_FAILED; return the failure."""
     step = parse(FailModelVersionInput, event)
-    record, deleted = fail_version(
-        step.plan, step.failure, registry, s3, correlation_id=step.correlation_id
-    )
+    if step.package_complete:
+        record, deleted = fail_registration(step.plan, step.failure, registry), 0
+    else:
+        record, deleted = fail_version(
+            step.plan, step.failure, registry, s3, correlation_id=step.correlation_id
+        )
     logger.info(
         "version failed",
         extra={"model": record.model_name, "version": record.version, "error": record.error},

@@ -4,7 +4,10 @@ Input: ``{"request": <DeploymentRequest>, "correlation_id": <execution name>}``.
 Output: a :class:`maas.endpoints.plan.DeploymentPlan`, a registered version resolved to its
 image, artifact and instance type. A bad request raises ``Maas.ValidationError`` naming the
 field, an unknown version ``Maas.NotFound``, an unapproved one ``Maas.Conflict``, one past
-the tenant's quotas ``Maas.QuotaExceeded``: all before anything is created.
+the tenant's quotas ``Maas.QuotaExceeded``: all before anything is created. Once planned,
+the deployment holds its endpoint and instances in the tenant's quota ledger
+(:class:`maas.endpoints.quotas.QuotaLedger`), atomically, so deployments planned at once
+never pass a quota together.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from functions.common import StepInput, int_setting
 from maas.aws import client
 from maas.endpoints import EndpointRegistry, plan_deployment
 from maas.endpoints.plan import resolve_model
-from maas.endpoints.quotas import TenantQuotas
+from maas.endpoints.quotas import QuotaLedger, TenantQuotas, most_instances
 from maas.registry import ModelRegistry
 from maas.validation import parse
 from schemas import CorrelationId, DeploymentRequest
@@ -32,6 +35,7 @@ MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
 QUOTAS = TenantQuotas(int_setting("TENANT_MAX_ENDPOINTS"), int_setting("TENANT_MAX_INSTANCES"))
 registry = ModelRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
 endpoints = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
+ledger = QuotaLedger(QUOTAS, endpoints, client("dynamodb"))
 
 logger = Logger()
 tracer = Tracer()
@@ -57,11 +61,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         poll_interval_seconds=POLL_SECONDS,
         max_status_checks=MAX_STATUS_CHECKS,
     )
-    QUOTAS.check_deployment(
-        endpoints.tenant_records(request.tenant_id),
+    ledger.reserve(
+        request.tenant_id,
         request.endpoint_name,
-        request.instance_count,
-        request.autoscaling,
+        most_instances(request.instance_count, request.autoscaling),
+        owner=step.correlation_id,
     )
     logger.info(
         "deployment planned", extra={"endpoint": plan.endpoint_name, "model": plan.model_name}

@@ -3,9 +3,15 @@
 Input: ``{"request": <PackagingRequest>, "correlation_id": <execution name>,
 "execution_arn": <execution ARN>}``. Output: a
 :class:`maas.registry.packaging_steps.PackagingPlan`. A bad request raises
-``Maas.ValidationError`` naming the field, before any version is opened. Idempotent on the
-execution and the request (:mod:`functions.common.idempotency`): a retried invocation gets
-the version the first one opened, never a second one.
+``Maas.ValidationError`` naming the field, before any version is opened; so does a source
+in another tenant's files or a Hub token secret of another tenant
+(:func:`maas.registry.packaging_steps.check_source`), whichever way the request came.
+Idempotent on the execution and the request (:mod:`functions.common.idempotency`): a
+retried invocation gets the version the first one opened, never a second one.
+
+A :class:`schemas.packaging.RegistrationRetry` (the request has a ``version``; step
+*Plan the registration again*) opens nothing: its plan is the REGISTRATION_FAILED version's
+own, for the workflow to register again; another tenant's version is ``Maas.NotFound``.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ from functions.common import StepInput
 from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.registry import ModelRegistry
-from maas.registry.packaging_steps import plan_packaging
+from maas.registry.packaging_steps import plan_packaging, plan_registration_retry
 from maas.validation import parse
 from schemas import CorrelationId, PackagingRequest
+from schemas.packaging import RegistrationRetry
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -45,11 +52,15 @@ class PlanPackagingInput(StepInput):
 @tracer.capture_lambda_handler
 @idempotent_on("[correlation_id, request]")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Validate the request, open the version and return the packaging plan."""
+    """Validate the request, open the version (or find the one to register again) and
+    return the packaging plan."""
     step = parse(PlanPackagingInput, event)
-    request = parse(PackagingRequest, step.request)
+    if "version" in step.request:
+        plan = plan_registration_retry(parse(RegistrationRetry, step.request), registry)
+        logger.info("registering again", extra={"model": plan.model_name, "version": plan.version})
+        return plan.model_dump(mode="json")
     plan = plan_packaging(
-        request,
+        parse(PackagingRequest, step.request),
         registry,
         correlation_id=step.correlation_id,
         execution_arn=step.execution_arn,

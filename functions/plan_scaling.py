@@ -4,8 +4,10 @@ Input: ``{"request": <ScaleRequest>, "correlation_id": <execution name>}``.
 Output: a :class:`maas.endpoints.scaling.ScalingChangePlan`. An endpoint the tenant does not
 have raises ``Maas.NotFound``, a bad request ``Maas.ValidationError`` naming the field, one
 that is not in service ``Maas.Conflict``, one past the tenant's instance quota
-``Maas.QuotaExceeded``: all before anything changes. Once planned, the
-record is UPDATING and owned by this execution.
+``Maas.QuotaExceeded``: all before anything changes. Once planned, the endpoint's hold in
+the tenant's quota ledger covers the larger of its counts (it may run either while it
+changes; the change's end settles it), and the record is UPDATING and owned by this
+execution.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from functions.common import StepInput, int_setting
 from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.endpoints import EndpointRegistry
-from maas.endpoints.quotas import TenantQuotas
+from maas.endpoints.ownership import owned_record
+from maas.endpoints.quotas import QuotaLedger, TenantQuotas, most_instances
 from maas.endpoints.scaling import plan_scaling
 from maas.validation import parse
 from schemas import CorrelationId, ScaleRequest
@@ -31,6 +34,8 @@ POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
 MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
 QUOTAS = TenantQuotas(int_setting("TENANT_MAX_ENDPOINTS"), int_setting("TENANT_MAX_INSTANCES"))
 registry = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
+ledger = QuotaLedger(QUOTAS, registry, client("dynamodb"))
+sagemaker = client("sagemaker")
 
 logger = Logger()
 tracer = Tracer()
@@ -50,19 +55,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Validate the request against the endpoint's record, then take the record."""
     step = parse(PlanScalingInput, event)
     request = parse(ScaleRequest, step.request)
+    record = owned_record(registry, sagemaker, request.tenant_id, request.endpoint_name)
     plan = plan_scaling(
-        registry.get(request.tenant_id, request.endpoint_name),
+        record,
         request,
         correlation_id=step.correlation_id,
         poll_interval_seconds=POLL_SECONDS,
         max_status_checks=MAX_STATUS_CHECKS,
     )
-    QUOTAS.check_scaling(
-        registry.tenant_records(request.tenant_id),
-        request.endpoint_name,
-        plan.instance_count,
-        plan.autoscaling,
-    )
+    ledger.grow(record, most_instances(plan.instance_count, plan.autoscaling))
     registry.begin_update(
         request.tenant_id, request.endpoint_name, correlation_id=step.correlation_id
     )

@@ -20,6 +20,7 @@ from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.endpoints import EndpointRegistry
 from maas.endpoints.hours import plan_stop
+from maas.endpoints.ownership import owned_record
 from maas.validation import parse
 from schemas import CorrelationId, StopEndpointRequest
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
 MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
 registry = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
+sagemaker = client("sagemaker")
 
 logger = Logger()
 tracer = Tracer()
@@ -49,7 +51,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse(PlanStopInput, event)
     request = parse(StopEndpointRequest, step.request)
     plan = plan_stop(
-        registry.get(request.tenant_id, request.endpoint_name),
+        owned_record(registry, sagemaker, request.tenant_id, request.endpoint_name),
         correlation_id=step.correlation_id,
         poll_interval_seconds=POLL_SECONDS,
         max_status_checks=MAX_STATUS_CHECKS,

@@ -2,7 +2,8 @@
 
 Input: ``{"request": <TeardownRequest>, "correlation_id": <execution name>}``.
 Output: a :class:`maas.endpoints.plan.TeardownPlan`. An endpoint the tenant does not have
-raises ``Maas.NotFound``; one still being created raises ``Maas.Conflict``.
+raises ``Maas.NotFound``, and so does a record whose SageMaker endpoint is tagged for another
+tenant (:mod:`maas.endpoints.ownership`); one still being created raises ``Maas.Conflict``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from functions.common import StepInput, int_setting
 from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.endpoints import EndpointRegistry
+from maas.endpoints.ownership import owned_record
 from maas.endpoints.plan import plan_teardown
 from maas.validation import parse
 from schemas import CorrelationId, TeardownRequest
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
 MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
 registry = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
+sagemaker = client("sagemaker")
 
 logger = Logger()
 tracer = Tracer()
@@ -45,6 +48,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Take ownership of the endpoint's record and return what teardown deletes."""
     step = parse(PlanTeardownInput, event)
     request = parse(TeardownRequest, step.request)
+    owned_record(registry, sagemaker, request.tenant_id, request.endpoint_name)
     record = registry.begin_teardown(
         request.tenant_id, request.endpoint_name, correlation_id=step.correlation_id
     )

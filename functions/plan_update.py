@@ -19,6 +19,7 @@ from functions.common import StepInput, int_setting
 from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.endpoints import EndpointRegistry
+from maas.endpoints.ownership import owned_record
 from maas.endpoints.update import plan_update
 from maas.registry import ModelRegistry
 from maas.validation import parse
@@ -32,6 +33,7 @@ POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
 MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
 endpoints = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
 models = ModelRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
+sagemaker = client("sagemaker")
 
 logger = Logger()
 tracer = Tracer()
@@ -52,7 +54,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse(PlanUpdateInput, event)
     request = parse(UpdateRequest, step.request)
     plan = plan_update(
-        endpoints.get(request.tenant_id, request.endpoint_name),
+        owned_record(endpoints, sagemaker, request.tenant_id, request.endpoint_name),
         request,
         models=models,
         correlation_id=step.correlation_id,

@@ -2,7 +2,10 @@
 
 Input: one of the transitions below, told apart by ``transition``. Output: the record.
 A transition the record's status does not allow, or one by an execution that does not own
-the record, raises ``Maas.Conflict``.
+the record, raises ``Maas.Conflict``. Each written record settles the endpoint's hold on the
+tenant's quotas (:meth:`maas.endpoints.quotas.QuotaLedger.settle`): a FAILED or DELETED
+endpoint gives its hold back, a scaled one keeps what it may now run, so that every path
+that frees capacity (a failed deployment, teardown, scaling down) frees it in the ledger.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from aws_lambda_powertools import Logger, Tracer
 from pydantic import Field, TypeAdapter
 
-from functions.common import StepInput
+from functions.common import StepInput, int_setting
 from maas.aws import client
 from maas.endpoints import DeploymentPlan, EndpointRegistry
+from maas.endpoints.quotas import QuotaLedger, TenantQuotas
+from maas.exceptions import Conflict
 from maas.validation import parse_as
 from schemas import (
     AutoscalingConfig,
@@ -33,6 +38,11 @@ if TYPE_CHECKING:
     from schemas import EndpointRecord
 
 registry = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
+ledger = QuotaLedger(
+    TenantQuotas(int_setting("TENANT_MAX_ENDPOINTS"), int_setting("TENANT_MAX_INSTANCES")),
+    registry,
+    client("dynamodb"),
+)
 
 logger = Logger()
 tracer = Tracer()
@@ -145,7 +155,15 @@ def apply(
 ) -> EndpointRecord:
     """Apply one transition to the registry."""
     if isinstance(step, BeginDeployment):
-        return registry.begin_deployment(step.plan)
+        try:
+            return registry.begin_deployment(step.plan)
+        except Conflict:
+            # Refused for good (the name is taken): the endpoint this deployment held its
+            # quota for will never exist.
+            ledger.release(
+                step.plan.tenant_id, step.plan.endpoint_name, owner=step.plan.correlation_id
+            )
+            raise
     if isinstance(step, MarkInService):
         return registry.mark_in_service(
             step.tenant_id,
@@ -218,6 +236,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Apply the transition in ``event`` and return the record."""
     step = parse_as(Transition, event)
     record = apply(step)
+    # Every path that ends, fails or scales an endpoint comes through here: its quota follows.
+    ledger.settle(record)
     logger.info(
         "endpoint record moved",
         extra={"endpoint": record.endpoint_name, "status": record.status.value},

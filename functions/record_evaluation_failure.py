@@ -18,6 +18,7 @@ from maas.evaluation.store import EvaluationStore
 from maas.exceptions import NotFound
 from maas.validation import parse
 from schemas import CorrelationId
+from schemas.common import failure_message
 from schemas.evaluation import EvaluationStatus
 from schemas.events import EvaluationFailed
 
@@ -46,7 +47,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Mark the evaluation failed with the error's name and cause."""
     step = parse(RecordFailureInput, event)
     error = str(step.error.get("Error", "States.TaskFailed"))
-    cause = str(step.error.get("Cause", ""))[:4000] or error
+    # The failure's message, not a Lambda error's document: the record is what the API
+    # shows, and the stack trace stays in the function's log.
+    cause = failure_message(str(step.error.get("Cause", "")))[:4000] or error
     try:
         record = store.get(step.tenant_id, step.evaluation_id)
     except NotFound:

@@ -1,11 +1,17 @@
-"""Rule target for ``LifecycleRequested``: start ``lifecycle`` under the request's id.
+"""Rule target for ``LifecycleRequested``: start ``lifecycle`` once per tenant and request id.
 
 Input: the EventBridge event (source ``maas.client``), whose detail is a
 :class:`schemas.lifecycle.LifecycleRequest`. EventBridge names the executions it starts
 itself and cannot be told a name, and it delivers at least once; this function names the
-execution after ``request_id``, so a second delivery of the same request finds that
-execution (Step Functions answers ``ExecutionAlreadyExists``, or the running execution for
-identical input) and starts nothing. Output: ``{"execution_arn", "started"}``.
+execution after the tenant and its ``request_id``
+(:func:`maas.workflows.execution_name`: ``<tenant>_<digest>``), so a second delivery of the
+same request finds that execution (Step Functions answers ``ExecutionAlreadyExists``, or the
+running execution for identical input) and starts nothing. Request ids are the client's and
+so per tenant: named after the request id alone, a second tenant's request with the same id
+would find the first tenant's execution and be dropped. Whoever may put events on the bus
+sends these, so the source is held to what the API holds it to: no ``local`` source, and
+nothing of another tenant's (``Maas.ValidationError``, nothing started). Output:
+``{"execution_arn", "started"}``.
 """
 
 from __future__ import annotations
@@ -17,13 +23,19 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from maas.aws import client, error_code
+from maas.exceptions import ValidationError
+from maas.registry.packaging_steps import LOCAL_SOURCE_REFUSED, check_source
 from maas.validation import parse
+from maas.workflows import execution_name
+from schemas.api import Workflow
 from schemas.lifecycle import LifecycleRequest
+from schemas.packaging import LocalSource
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 LIFECYCLE_STATE_MACHINE_ARN = os.environ["LIFECYCLE_STATE_MACHINE_ARN"]
+ARTIFACTS_BUCKET = os.environ["ARTIFACTS_BUCKET_NAME"]
 stepfunctions = client("stepfunctions")
 
 logger = Logger()
@@ -35,12 +47,19 @@ tracer = Tracer()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Start the lifecycle the event asks for, once however often it is delivered."""
     request = parse(LifecycleRequest, event.get("detail"))
+    # Anyone allowed to put events on the bus sends these: hold them to what the API holds.
+    if isinstance(request.package.source, LocalSource):
+        raise ValidationError(f"package.source.kind: {LOCAL_SOURCE_REFUSED}")
+    check_source(
+        request.package.source, request.tenant_id, ARTIFACTS_BUCKET, field="package.source"
+    )
     # The detail as sent (not re-serialised): a redelivery then has identical input.
     document = json.dumps(event["detail"], sort_keys=True)
-    execution_arn = execution_arn_of(request.request_id)
+    name = execution_name(request.tenant_id, Workflow.LIFECYCLE, request.request_id)
+    execution_arn = execution_arn_of(name)
     try:
         stepfunctions.start_execution(
-            stateMachineArn=LIFECYCLE_STATE_MACHINE_ARN, name=request.request_id, input=document
+            stateMachineArn=LIFECYCLE_STATE_MACHINE_ARN, name=name, input=document
         )
     except Exception as exc:
         if error_code(exc) != "ExecutionAlreadyExists":

@@ -150,8 +150,9 @@ class BucketSpec(BaseModel):
 class RoleSpec(BaseModel):
     """A role that an AWS service, or one of the manifest's functions, assumes.
 
-    A function assumes its role with session tags (``assumed_by_function``): the role's
-    policies compare them with the resources a call touches (see :mod:`maas.tenancy`).
+    A function (``assumed_by_function``) or a Batch job (``assumed_by_job``) assumes its role
+    with session tags: the role's policies compare them with the resources a call touches
+    (see :mod:`maas.tenancy`).
     """
 
     model_config = _Frozen
@@ -159,11 +160,13 @@ class RoleSpec(BaseModel):
     description: str
     service_principal: str | None = None
     assumed_by_function: str | None = None
+    assumed_by_job: str | None = None
 
     @model_validator(mode="after")
     def _one_principal(self) -> Self:
-        if (self.service_principal is None) == (self.assumed_by_function is None):
-            raise ValueError(f"{self.id}: give one of service_principal and assumed_by_function")
+        principals = (self.service_principal, self.assumed_by_function, self.assumed_by_job)
+        if sum(principal is not None for principal in principals) != 1:
+            raise ValueError(f"{self.id}: give one principal: a service, a function or a job")
         return self
 
 
@@ -405,6 +408,18 @@ MANIFEST = Manifest(
             description="Assumed by the API for one tenant (session tag maas:tenant): its "
             "items, endpoints and executions only.",
         ),
+        RoleSpec(
+            id="PackagerTenantRole",
+            assumed_by_job="Packager",
+            description="Assumed by the packaging job for its tenant (session tag maas:tenant): "
+            "the tenant's files, versions, records and Hub tokens only.",
+        ),
+        RoleSpec(
+            id="EvaluatorTenantRole",
+            assumed_by_job="Evaluator",
+            description="Assumed by the evaluation job for its tenant (session tag "
+            "maas:tenant): the tenant's evaluation files, corpora and endpoints only.",
+        ),
     ),
     log_groups=(
         LogGroupSpec(
@@ -521,9 +536,11 @@ MANIFEST = Manifest(
         FunctionSpec(
             id="RecordEndpointStatus",
             handler="functions.record_endpoint_status.handler",
-            description="Move an endpoint record through its statuses with conditional writes.",
+            description="Move an endpoint record through its statuses with conditional writes, "
+            "and settle its hold on the tenant's quotas.",
             environment={
                 **COMMON_ENVIRONMENT,
+                **QUOTA_ENVIRONMENT,
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
             },
         ),
@@ -602,10 +619,12 @@ MANIFEST = Manifest(
             id="StartLifecycle",
             handler="functions.start_lifecycle.handler",
             description="Start the lifecycle a LifecycleRequested event asks for, named after "
-            "its request id, once however often the event is delivered.",
+            "its tenant and request id, once however often the event is delivered; a source "
+            "that is not the tenant's to package is refused.",
             environment={
                 **COMMON_ENVIRONMENT,
                 "LIFECYCLE_STATE_MACHINE_ARN": state_machine_arn("Lifecycle"),
+                "ARTIFACTS_BUCKET_NAME": bucket_name("ArtifactsBucket"),
             },
         ),
         FunctionSpec(
@@ -714,7 +733,10 @@ MANIFEST = Manifest(
             description="Download, convert, size and upload a model as a serving package.",
             dockerfile="containers/packager/Dockerfile",
             command=("python", "-m", "containers.packager.entrypoint"),
-            environment={**MODEL_REGISTRY_ENVIRONMENT},
+            environment={
+                **MODEL_REGISTRY_ENVIRONMENT,
+                "TENANT_ROLE_ARN": role_arn("PackagerTenantRole"),
+            },
             vcpus=4,
             memory_mib=16384,
             ephemeral_storage_gib=200,
@@ -729,6 +751,7 @@ MANIFEST = Manifest(
             environment={
                 "MODELS_TABLE_NAME": table_name("ModelsTable"),
                 "STAGE_NAME": setting("stage_name"),
+                "TENANT_ROLE_ARN": role_arn("EvaluatorTenantRole"),
             },
             vcpus=4,
             memory_mib=16384,

@@ -51,6 +51,37 @@ def sagemaker_name(base: str, suffix: str) -> str:
     return name
 
 
+def tenant_sagemaker_name(tenant_id: str, name: str) -> str:
+    """A SageMaker name, unique per account and Region, for the tenant's own ``name``.
+
+    Users name things in their own namespace; two tenants may both call an endpoint (or a
+    model) ``chat``. The SageMaker name starts with the tenant (readable in the console) and
+    always ends with a hash of tenant and name, so ``acme`` + ``x-chat`` and ``acme-x`` +
+    ``chat`` never meet however SageMaker's 63 characters shorten them.
+
+    Examples
+    --------
+    >>> tenant_sagemaker_name("acme", "chat")
+    'acme-chat-c7bee5eb'
+    >>> tenant_sagemaker_name("acme", "x-chat") != tenant_sagemaker_name("acme-x", "chat")
+    True
+    >>> len(tenant_sagemaker_name("t" * 32, "e" * 63))
+    63
+    """
+    return sagemaker_name(f"{tenant_id}-{name}", _tenant_digest(tenant_id, name))
+
+
+def sagemaker_endpoint_name(tenant_id: str, endpoint_name: str) -> str:
+    """The SageMaker name of a tenant's endpoint (:func:`tenant_sagemaker_name`).
+
+    Examples
+    --------
+    >>> sagemaker_endpoint_name("acme", "chat")
+    'acme-chat-c7bee5eb'
+    """
+    return tenant_sagemaker_name(tenant_id, endpoint_name)
+
+
 def ttl_schedule_name(tenant_id: str, endpoint_name: str) -> str:
     """The EventBridge Scheduler name of an endpoint's time-to-live.
 
@@ -111,8 +142,11 @@ def idle_teardown_execution_name(alarm_name: str, state_changed_at: str) -> str:
 
 def _endpoint_schedule_name(kind: str, tenant_id: str, endpoint_name: str) -> str:
     # Schedule names allow 64 characters: "maas-start-" (11), 40, "-" and the digest fit.
-    digest = hashlib.sha256(f"{tenant_id}/{endpoint_name}".encode()).hexdigest()[:SUFFIX_LENGTH]
-    return f"maas-{kind}-{endpoint_name[:40]}-{digest}"
+    return f"maas-{kind}-{endpoint_name[:40]}-{_tenant_digest(tenant_id, endpoint_name)}"
+
+
+def _tenant_digest(tenant_id: str, endpoint_name: str) -> str:
+    return hashlib.sha256(f"{tenant_id}/{endpoint_name}".encode()).hexdigest()[:SUFFIX_LENGTH]
 
 
 __all__ = [
@@ -123,6 +157,8 @@ __all__ = [
     "idle_teardown_execution_name",
     "kebab",
     "run_suffix",
+    "sagemaker_endpoint_name",
     "sagemaker_name",
+    "tenant_sagemaker_name",
     "ttl_schedule_name",
 ]

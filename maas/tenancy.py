@@ -7,28 +7,50 @@ SageMaker endpoints tagged with the tenant (``aws:ResourceTag/maas:tenant``), ex
 named after the tenant. A bug in a handler that asks for another tenant's item is refused
 by IAM, not only by the handler's own checks.
 
-The local runtime's STS hands out credentials the same way; its IAM does not evaluate the
-policies (a gap the documentation lists), so locally the handler's own checks are what
-keeps tenants apart.
+The packaging and evaluation jobs do the same at their start (:func:`act_as_tenant`): their
+own role may do nothing but assume their tenant role, tagged with the tenant the workflow
+gave the job, and every client the job makes afterwards acts as that tenant.
+
+The local runtime's STS hands out credentials the same way, and the runtime evaluates the
+API's tenant sessions' calls against the tenant access role's synthesized statements
+(:mod:`maas.local.iam_enforcement`), so a missing check fails locally with AccessDenied as
+it would on AWS. The jobs' tenant sessions reach the runtime over HTTP and are not
+evaluated yet: locally, their own checks keep tenants apart.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.session
+from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
 
-from maas.aws import RETRY_CONFIG, split_s3_uri
+from maas.aws import RETRY_CONFIG, reset_clients, split_s3_uri
 from maas.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 #: The session tag the tenant access role's conditions compare with resources.
 TENANT_TAG = "maas:tenant"
 #: How long a tenant's credentials live, and how long before expiry they are renewed.
 SESSION_SECONDS = 3600
 RENEW_BEFORE_SECONDS = 300
+#: The environment variable that names the role a job assumes for its tenant (the job
+#: definition's environment, from the manifest).
+TENANT_ROLE_VARIABLE = "TENANT_ROLE_ARN"
+#: What a role session name may hold (STS: ``[\w+=,.@-]``, at most 64 characters).
+_SESSION_NAME_LENGTH = 64
+_NOT_IN_SESSION_NAME = re.compile(r"[^\w+=,.@-]")
+
+logger = logging.getLogger(__name__)
 
 
 def check_tenant_file(uri: str, field: str, bucket: str, tenant_id: str) -> None:
@@ -47,11 +69,67 @@ def check_tenant_file(uri: str, field: str, bucket: str, tenant_id: str) -> None
     question_set_uri: in s3://art/ only the tenant's
     """
     named_bucket, key = split_s3_uri(uri)
-    if named_bucket == bucket and not key.startswith(f"{tenant_id}/"):
+    # S3 keys are literal, but a client or proxy that resolves ``..`` would leave the prefix.
+    dot_segments = {".", ".."} & set(key.split("/"))
+    if named_bucket == bucket and (not key.startswith(f"{tenant_id}/") or dot_segments):
         raise ValidationError(
             f"{field}: in s3://{bucket}/ only the tenant's own files "
             f"(s3://{bucket}/{tenant_id}/...) can be read"
         )
+
+
+def tenant_secret_prefix(tenant_id: str) -> str:
+    """Where a tenant's secrets are named in Secrets Manager: ``maas/<tenant>/``.
+
+    The slash ends the tenant, so ``acme``'s prefix is never a prefix of ``acme-x``'s.
+    """
+    return f"maas/{tenant_id}/"
+
+
+def check_tenant_secret(arn: str, field: str, tenant_id: str) -> None:
+    """A tenant may name only its own secrets: those named ``maas/<tenant>/...``.
+
+    A request names a secret by ARN, and the name is in the ARN, so this needs no call: a
+    boundary refuses another tenant's secret before anything reads it. What reads the
+    secret checks its owner again (:func:`owns_secret`), from the secret itself.
+
+    >>> check_tenant_secret(
+    ...     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:maas/acme/hf-AbCdEf",
+    ...     "source.token_secret_arn", "acme")
+    >>> try:
+    ...     check_tenant_secret(
+    ...         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:maas/acme-x/hf-AbCdEf",
+    ...         "source.token_secret_arn", "acme")
+    ... except ValidationError as exc:
+    ...     print(exc)
+    source.token_secret_arn: only the tenant's own secrets (maas/acme/...) can be named
+    """
+    name = arn.partition(":secret:")[2]
+    if not name.startswith(tenant_secret_prefix(tenant_id)):
+        raise ValidationError(
+            f"{field}: only the tenant's own secrets ({tenant_secret_prefix(tenant_id)}...) "
+            "can be named"
+        )
+
+
+def owns_secret(described: Mapping[str, Any], tenant_id: str) -> bool:
+    """Whether a secret, as ``DescribeSecret`` answers, is the tenant's.
+
+    Both must hold: its name is under :func:`tenant_secret_prefix` and its ``maas:tenant``
+    tag is the tenant. The name is what a request can be checked against before any call;
+    the tag is what IAM compares with the session's tenant; a secret with only one of them
+    (renamed, or tagged by hand) is nobody's.
+
+    >>> owns_secret({"Name": "maas/acme/hf", "Tags": [{"Key": TENANT_TAG, "Value": "acme"}]},
+    ...             "acme")
+    True
+    >>> owns_secret({"Name": "maas/acme/hf", "Tags": [{"Key": TENANT_TAG, "Value": "globex"}]},
+    ...             "acme")
+    False
+    """
+    tags = {tag["Key"]: tag.get("Value") for tag in described.get("Tags") or []}
+    name = str(described.get("Name") or "")
+    return name.startswith(tenant_secret_prefix(tenant_id)) and tags.get(TENANT_TAG) == tenant_id
 
 
 @dataclass(frozen=True)
@@ -112,4 +190,125 @@ class TenantSessions:
         return fresh
 
 
-__all__ = ["TENANT_TAG", "TenantCredentials", "TenantSessions", "check_tenant_file"]
+def tenant_session(role_arn: str, tenant_id: str, sts: Any, *, purpose: str) -> boto3.Session:
+    """A boto3 session that acts as ``tenant_id`` through ``role_arn``, renewed as it runs out.
+
+    The role is assumed with the session tag ``maas:tenant=<tenant_id>``, which its
+    statements compare with what each call touches (``${aws:PrincipalTag/maas:tenant}``).
+    A role assumed from another role's session lives at most an hour (role chaining), and a
+    job may run for hours: botocore renews the credentials through ``sts`` before they
+    expire.
+
+    Parameters
+    ----------
+    role_arn
+        The tenant role to assume.
+    tenant_id
+        The tenant the session acts for.
+    sts
+        A boto3 STS client with the caller's own credentials (a job's role).
+    purpose
+        A word for the session's name (``maas-<purpose>-<tenant>``), seen in CloudTrail.
+    """
+    session_name = _NOT_IN_SESSION_NAME.sub("-", f"maas-{purpose}-{tenant_id}")
+    session_name = session_name[:_SESSION_NAME_LENGTH]
+
+    def assume() -> dict[str, str]:
+        credentials = sts.assume_role(
+            RoleArn=role_arn,
+            RoleSessionName=session_name,
+            DurationSeconds=SESSION_SECONDS,
+            Tags=[{"Key": TENANT_TAG, "Value": tenant_id}],
+        )["Credentials"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
+
+    core = botocore.session.Session()
+    # First in the session's chain, ahead of the environment's (the job's own) credentials.
+    core.get_component("credential_provider").insert_before("env", _TenantRole(assume))
+    return boto3.Session(botocore_session=core)
+
+
+class _TenantRole(CredentialProvider):
+    """botocore's provider of a tenant session's credentials, fetched when first needed
+    and again before they expire (as botocore's own assume-role provider does)."""
+
+    METHOD = "maas-tenant-role"
+    CANONICAL_NAME = "MaasTenantRole"
+
+    def __init__(self, fetch: Callable[[], dict[str, str]]) -> None:
+        super().__init__()
+        self._fetch = fetch
+
+    def load(self) -> DeferredRefreshableCredentials:
+        return DeferredRefreshableCredentials(refresh_using=self._fetch, method=self.METHOD)
+
+
+def act_as_tenant(
+    tenant_id: str,
+    *,
+    purpose: str,
+    environ: Mapping[str, str] = os.environ,
+    sts: Any = None,
+) -> boto3.Session | None:
+    """Make every boto3 client this process creates from now on act as ``tenant_id``.
+
+    A Batch job calls this first thing, with the tenant its workflow gave it: the job's own
+    role may only assume its tenant role (named by :data:`TENANT_ROLE_VARIABLE`), so IAM
+    holds what the job does afterwards to that tenant's files, records, secrets and
+    endpoints, whatever the job was asked. The process's default boto3 session becomes the
+    tenant's and :func:`maas.aws.client`'s cached clients are dropped, so code that creates
+    its clients through either needs no change.
+
+    Returns the tenant's session, or None where no tenant role is named (a job run by hand,
+    outside the stacks and the local runtime): the job then keeps its own credentials.
+
+    Examples
+    --------
+    >>> act_as_tenant("acme", purpose="packager", environ={}) is None
+    True
+    """
+    role_arn = environ.get(TENANT_ROLE_VARIABLE)
+    if not role_arn:
+        logger.warning(
+            "%s is not set: acting with the job's own credentials, not as tenant %s",
+            TENANT_ROLE_VARIABLE,
+            tenant_id,
+        )
+        return None
+    # The caller's own credentials assume (and renew) the tenant's session.
+    caller_sts = sts if sts is not None else boto3.Session().client("sts", config=RETRY_CONFIG)
+    session = tenant_session(role_arn, tenant_id, caller_sts, purpose=purpose)
+    boto3.DEFAULT_SESSION = session
+    reset_clients()
+    logger.info("acting as tenant %s through %s", tenant_id, role_arn)
+    return session
+
+
+def run_as_tenant(tenant_id: str | None, main: Callable[[], int], *, purpose: str) -> int:
+    """A job's ``main``, run as ``tenant_id`` (see :func:`act_as_tenant`) when it has one.
+
+    The job's log then starts by saying whose session does the work.
+    """
+    if tenant_id is not None and act_as_tenant(tenant_id, purpose=purpose) is not None:
+        print(f"tenant  {tenant_id}: acting through {os.environ[TENANT_ROLE_VARIABLE]}")
+    return main()
+
+
+__all__ = [
+    "TENANT_ROLE_VARIABLE",
+    "TENANT_TAG",
+    "TenantCredentials",
+    "TenantSessions",
+    "act_as_tenant",
+    "check_tenant_file",
+    "check_tenant_secret",
+    "owns_secret",
+    "run_as_tenant",
+    "tenant_secret_prefix",
+    "tenant_session",
+]

@@ -129,7 +129,13 @@ class WorkflowStarter:
         try:
             description = self._stepfunctions.describe_execution(executionArn=arn)
         except Exception as exc:
-            if error_code(exc) not in {"ExecutionDoesNotExist", "InvalidArn"}:
+            # A tenant's session may describe only its own executions (<tenant>_...): IAM
+            # refuses another tenant's, which must look exactly like a missing one.
+            if error_code(exc) not in {
+                "ExecutionDoesNotExist",
+                "InvalidArn",
+                "AccessDeniedException",
+            }:
                 raise
             raise NotFound(f"no {workflow.value} execution named {name!r}") from exc
         if _tenant_of(description.get("input")) != tenant_id:

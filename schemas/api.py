@@ -14,6 +14,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from schemas.common import FailureCause
+
 ItemT = TypeVar("ItemT")
 
 #: The API's OpenAPI document, generated from its routes (``python -m functions.api.openapi``).
@@ -21,6 +23,9 @@ OPENAPI_FILE = Path(__file__).resolve().parent / "openapi.json"
 
 #: Where the problem types are described; ``type`` is this plus the kind of problem.
 PROBLEM_TYPE_BASE = "https://maas.dev/problems/"
+
+#: Paths whose ``GET`` needs no token: the Swagger UI page and the OpenAPI document.
+PUBLIC_PATHS = ("/docs", "/openapi.json")
 
 #: Lists answer at most this many items per page unless the client asks for fewer.
 DEFAULT_PAGE_SIZE = 50
@@ -80,6 +85,12 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = Field(
         default=None, description="Each invalid field, when the request did not validate."
     )
+    request_id: str | None = Field(
+        default=None,
+        description="The request's id (API Gateway's, also x-amzn-RequestId): the API's log "
+        "has what went wrong under it, for a 500 too.",
+        examples=["c6af9ac6-7b61-11e6-9a41-93e8deadbeef"],
+    )
 
 
 class GatewayMessage(BaseModel):
@@ -130,7 +141,7 @@ class StateVisitView(BaseModel):
     seconds: float | None = None
     attempts: int = Field(description="Task attempts, retries included.")
     error: str | None = None
-    cause: str | None = None
+    cause: FailureCause | None = None
 
 
 class ExecutionView(BaseModel):
@@ -145,7 +156,7 @@ class ExecutionView(BaseModel):
     started_at: AwareDatetime
     stopped_at: AwareDatetime | None = None
     error: str | None = None
-    cause: str | None = None
+    cause: FailureCause | None = None
     output: Any = Field(default=None, description="The workflow's output, once it succeeded.")
     path: list[StateVisitView]
     events: list[dict[str, Any]] = Field(
@@ -172,6 +183,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "OPENAPI_FILE",
     "PROBLEM_TYPE_BASE",
+    "PUBLIC_PATHS",
     "ExecutionAccepted",
     "ExecutionView",
     "FieldProblem",

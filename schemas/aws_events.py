@@ -42,6 +42,8 @@ from schemas.common import DOCUMENT_CONFIG, CorrelationId
 
 #: The tag that names the tenant on every resource the platform creates.
 TENANT_TAG = "maas:tenant"
+#: The tag that carries the tenant's own name of an endpoint (its SageMaker name is derived).
+ENDPOINT_TAG = "maas:endpoint"
 
 SAGEMAKER_SOURCE = "aws.sagemaker"
 ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
@@ -114,6 +116,12 @@ class SageMakerEndpointStateChange(BaseModel):
         return self.tags.get(TENANT_TAG)
 
     @property
+    def tenant_endpoint_name(self) -> str | None:
+        """The tenant's own name of the endpoint (its record's key), None when not the
+        platform's."""
+        return self.tags.get(ENDPOINT_TAG)
+
+    @property
     def created_at(self) -> datetime:
         """When SageMaker created this endpoint (a later endpoint of the same name is another)."""
         return _from_epoch_ms(self.creation_time)
@@ -174,6 +182,7 @@ __all__ = [
     "BATCH_SOURCE",
     "BATCH_STATUS_ORDER",
     "ENDPOINT_STATE_CHANGE",
+    "ENDPOINT_TAG",
     "JOB_STATE_CHANGE",
     "SAGEMAKER_SOURCE",
     "TENANT_TAG",

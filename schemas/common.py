@@ -65,32 +65,79 @@ S3Uri = Annotated[
     Field(description="An s3://bucket/key URI.", examples=["s3://models/acme/glm4/1/"]),
 ]
 
-#: Requests reject unknown fields so that a typo is an error, not a silent default.
+#: Requests reject unknown fields so that a typo is an error, not a silent default. Their
+#: integer and boolean fields are ``StrictInt`` and ``StrictBool``: pydantic's lax mode would
+#: read ``"3"``, ``3.0`` or ``true`` as 3, and ``"no"`` as False; a request gets no guess.
+#: (Not ``strict=True`` here: strict Python mode refuses enum values and dates as strings.)
 REQUEST_CONFIG = ConfigDict(extra="forbid")
 #: Records and events tolerate fields added by newer writers.
 DOCUMENT_CONFIG = ConfigDict(extra="ignore")
 
 
-def _lambda_error_message(value: Any) -> Any:
-    # Step Functions reports a Lambda error's Cause as the runtime's JSON error document;
-    # records and events carry its message, which is what a person needs to read.
-    if isinstance(value, str) and value.startswith("{"):
-        try:
-            document = json.loads(value)
-        except ValueError:
-            return value
-        if isinstance(document, dict) and "errorMessage" in document:
-            return str(document["errorMessage"])
-        # A child execution's failure (startExecution.sync:2): the cause is the child's
-        # DescribeExecution answer; what a person needs is the child's own error and cause.
-        if isinstance(document, dict) and {"Error", "Cause"} <= document.keys():
-            return f"{document['Error']}: {document['Cause']}"
-    return value
+#: Where Python starts a stack trace in text.
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+def failure_message(cause: str) -> str:
+    r"""What a caller reads of a failure's cause: the message, never a stack trace.
+
+    Step Functions records a failed step's cause as the service wrote it: a Lambda function's
+    error document (message, type and stack trace with the server's paths), a child
+    execution's description, a Batch job's whole description (its command and environment).
+    The stack trace stays in the function's log, under the execution's name (the correlation
+    id of its log lines); what a person needs is the message.
+
+    Examples
+    --------
+    >>> lambda_error = {"errorMessage": "no such model", "errorType": "Maas.NotFound",
+    ...                 "stackTrace": ['  File "/var/task/functions/plan.py", line 9']}
+    >>> failure_message(json.dumps(lambda_error))
+    'no such model'
+    >>> job = {"JobId": "1", "Status": "FAILED", "StatusReason": "exited",
+    ...        "Container": {"ExitCode": 1, "Command": ["python", "-m", "packager"]}}
+    >>> failure_message(json.dumps(job))
+    'Batch job 1 FAILED: exited (exit code 1)'
+    >>> failure_message("failed. Traceback (most recent call last):\n  File ...\nKeyError: 'x'")
+    "failed. KeyError: 'x'"
+    """
+    try:
+        document = json.loads(cause) if cause.startswith("{") else None
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        return _without_traceback(cause)
+    if "errorMessage" in document:
+        return _without_traceback(str(document["errorMessage"]))
+    # A child execution's failure (startExecution.sync:2): its description, whose own
+    # error and cause are what a person needs.
+    if {"Error", "Cause"} <= document.keys():
+        return f"{document['Error']}: {failure_message(str(document['Cause']))}"
+    # A failed batch:submitJob.sync: the job's description; its status reason and exit code.
+    if "JobId" in document:
+        reason = document.get("StatusReason") or "no reason given"
+        container = document.get("Container")
+        exit_code = container.get("ExitCode") if isinstance(container, dict) else None
+        suffix = f" (exit code {exit_code})" if exit_code is not None else ""
+        return f"Batch job {document['JobId']} {document.get('Status', 'FAILED')}: {reason}{suffix}"
+    return cause
+
+
+def _without_traceback(text: str) -> str:
+    if _TRACEBACK not in text:
+        return text
+    before, _, trace = text.partition(_TRACEBACK)
+    # The trace's last line names the exception and its message.
+    lines = [line.strip() for line in trace.splitlines() if line.strip()]
+    return " ".join(part for part in (before.strip(), lines[-1] if lines else "") if part)
+
+
+def _failure_message(value: Any) -> Any:
+    return failure_message(value) if isinstance(value, str) else value
 
 
 FailureCause = Annotated[
     str,
-    BeforeValidator(_lambda_error_message),
+    BeforeValidator(_failure_message),
     Field(description="What went wrong, as the failing step reported it."),
 ]
 

@@ -9,6 +9,8 @@ from pydantic import (
     BaseModel,
     Discriminator,
     Field,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     Tag,
     model_validator,
@@ -86,7 +88,7 @@ class RegisteredModel(BaseModel):
     model_config = REQUEST_CONFIG
 
     model_name: ModelName
-    version: int = Field(ge=1, description="The registered version; it must be Approved.")
+    version: StrictInt = Field(ge=1, description="The registered version; it must be Approved.")
 
 
 def _model_kind(value: Any) -> str:
@@ -119,8 +121,8 @@ class AutoscalingConfig(BaseModel):
 
     model_config = REQUEST_CONFIG
 
-    min_capacity: int = Field(ge=1, le=100, description="Fewest instances.")
-    max_capacity: int = Field(ge=1, le=100, description="Most instances.")
+    min_capacity: StrictInt = Field(ge=1, le=100, description="Fewest instances.")
+    max_capacity: StrictInt = Field(ge=1, le=100, description="Most instances.")
     target_concurrent_requests: float = Field(
         default=4.0,
         gt=0,
@@ -140,8 +142,8 @@ class AutoscalingConfig(BaseModel):
         le=100000,
         description="Target of invocations per instance per minute, with metric invocations.",
     )
-    scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
-    scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
+    scale_in_cooldown_seconds: StrictInt = Field(default=300, ge=0, le=3600)
+    scale_out_cooldown_seconds: StrictInt = Field(default=60, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _bounds_are_ordered(self) -> Self:
@@ -164,7 +166,9 @@ class DeploymentSpec(BaseModel):
         description="Defaults to the registered version's recommended instance type; "
         "required with an explicit model.",
     )
-    instance_count: int = Field(default=1, ge=1, le=100, description="Initial instance count.")
+    instance_count: StrictInt = Field(
+        default=1, ge=1, le=100, description="Initial instance count."
+    )
     variant_name: VariantName = "AllTraffic"
     autoscaling: AutoscalingConfig | None = Field(
         default=None, description="Autoscaling bounds; none keeps the count fixed."
@@ -174,7 +178,7 @@ class DeploymentSpec(BaseModel):
         description="Time-to-live: when the endpoint is torn down automatically (ISO 8601 "
         "with a zone).",
     )
-    idle_timeout_minutes: int | None = Field(
+    idle_timeout_minutes: StrictInt | None = Field(
         default=None,
         ge=IDLE_TIMEOUT_MIN_MINUTES,
         le=IDLE_TIMEOUT_MAX_MINUTES,
@@ -214,4 +218,6 @@ class TeardownRequest(BaseModel):
 
     tenant_id: TenantId
     endpoint_name: EndpointName
-    delete_model: bool = Field(default=True, description="Delete the SageMaker model as well.")
+    delete_model: StrictBool = Field(
+        default=True, description="Delete the SageMaker model as well."
+    )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from schemas.aws_events import ServiceStatus
 from schemas.common import (
@@ -42,7 +43,11 @@ class EndpointRecord(BaseModel):
     model_config = DOCUMENT_CONFIG
 
     tenant_id: TenantId
-    endpoint_name: EndpointName
+    endpoint_name: EndpointName = Field(description="The tenant's own name for it.")
+    sagemaker_endpoint_name: EndpointName = Field(
+        description="Its name in SageMaker, derived from tenant and name "
+        "(maas.naming.sagemaker_endpoint_name): SageMaker's names are per account."
+    )
     status: EndpointStatus
     correlation_id: CorrelationId = Field(description="The execution that last changed it.")
     model: ModelReference
@@ -71,3 +76,13 @@ class EndpointRecord(BaseModel):
     )
     created_at: AwareDatetime
     updated_at: AwareDatetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named_before_tenancy(cls, data: Any) -> Any:
+        # Records written before physical names were derived per tenant named the SageMaker
+        # endpoint after the user's name: they keep pointing at the endpoint they created
+        # (whose maas:tenant tag teardown checks before deleting anything).
+        if isinstance(data, dict) and "sagemaker_endpoint_name" not in data:
+            return {**data, "sagemaker_endpoint_name": data.get("endpoint_name")}
+        return data

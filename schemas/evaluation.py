@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from schemas.common import DOCUMENT_CONFIG, REQUEST_CONFIG, EndpointName, S3Uri, TenantId
 from schemas.pipeline import PipelineSpec
@@ -39,8 +39,8 @@ class HumanReviewSettings(BaseModel):
 
     model_config = REQUEST_CONFIG
 
-    sample_size: int = Field(default=5, ge=1, le=100, description="Answers to grade.")
-    timeout_seconds: int = Field(
+    sample_size: StrictInt = Field(default=5, ge=1, le=100, description="Answers to grade.")
+    timeout_seconds: StrictInt = Field(
         default=86_400, ge=60, le=7 * 86_400, description="How long the workflow waits."
     )
 
@@ -93,7 +93,7 @@ class EvaluationSettings(BaseModel):
         description="A malformed question-set line fails the evaluation before any work "
         "(reject) or is reported and left out (skip).",
     )
-    shard_size: int = Field(default=25, ge=1, le=1000, description="Questions per shard.")
+    shard_size: StrictInt = Field(default=25, ge=1, le=1000, description="Questions per shard.")
     runner: EvaluationRunner = Field(
         default="auto",
         description="Where each shard is scored: batch (an AWS Batch job), lambda (a Lambda "
@@ -101,7 +101,7 @@ class EvaluationSettings(BaseModel):
         f"questions), or auto: lambda for a set of at most {AUTO_LAMBDA_MAX_QUESTIONS} "
         "questions unless the local judge scores it, batch otherwise.",
     )
-    max_questions: int = Field(default=1000, ge=1, le=100_000)
+    max_questions: StrictInt = Field(default=1000, ge=1, le=100_000)
     human_review: HumanReviewSettings | None = None
 
 

@@ -2,15 +2,16 @@
 
 A :class:`LifecycleRequest` starts the ``lifecycle`` workflow, from the API, from the console,
 or as the detail of a ``LifecycleRequested`` event on the bus (source
-:data:`CLIENT_EVENT_SOURCE`). Its ``request_id`` names the execution, so the same request
-delivered twice starts one lifecycle.
+:data:`CLIENT_EVENT_SOURCE`). Its ``request_id``, with its tenant, names the execution
+(:func:`maas.workflows.execution_name`), so the same request delivered twice starts one
+lifecycle, and another tenant's request of the same id starts its own.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Final
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
 
 from schemas.common import REQUEST_CONFIG, EndpointName, FutureDatetime, TenantId
 from schemas.deployment import AutoscalingConfig, InstanceType
@@ -42,7 +43,9 @@ class DeploymentSettings(BaseModel):
     instance_type: InstanceType | None = Field(
         default=None, description="Defaults to the packaged version's recommended instance type."
     )
-    instance_count: int = Field(default=1, ge=1, le=100, description="Initial instance count.")
+    instance_count: StrictInt = Field(
+        default=1, ge=1, le=100, description="Initial instance count."
+    )
     autoscaling: AutoscalingConfig | None = Field(
         default=None, description="Autoscaling bounds; none keeps the count fixed."
     )
@@ -70,7 +73,7 @@ class LifecycleSpec(BaseModel):
         description="Evaluate the deployed endpoint before the lifecycle goes on; a failed "
         "gate can reject the version or tear the endpoint down (on_gate_failure).",
     )
-    keep_endpoint: bool = Field(
+    keep_endpoint: StrictBool = Field(
         default=False,
         description="Leave the endpoint serving when the lifecycle ends (its expires_at and "
         "hours, if any, still apply); otherwise the lifecycle tears it down.",

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 from schemas.aws_events import ServiceStatus
 from schemas.common import (
@@ -66,7 +66,11 @@ class S3Source(BaseModel):
 
 
 class LocalSource(BaseModel):
-    """A directory or a GGUF file on the packaging machine, for offline use."""
+    """A directory or a GGUF file on the packaging machine, for offline use.
+
+    Only for the CLI and tests, which run the workflow on their own machine: the HTTP API
+    refuses it (422 on ``source.kind``), as the packaging machine there is the platform's.
+    """
 
     model_config = REQUEST_CONFIG
 
@@ -82,9 +86,9 @@ class ServingPreferences(BaseModel):
 
     model_config = REQUEST_CONFIG
 
-    context_tokens: int = Field(default=4096, ge=128, le=1_048_576)
-    prompt_tokens: int = Field(default=512, ge=1, le=1_048_576)
-    concurrent_requests: int = Field(default=8, ge=1, le=4096)
+    context_tokens: StrictInt = Field(default=4096, ge=128, le=1_048_576)
+    prompt_tokens: StrictInt = Field(default=512, ge=1, le=1_048_576)
+    concurrent_requests: StrictInt = Field(default=8, ge=1, le=4096)
     preference: Literal["cost", "latency"] = "cost"
     instance_types: list[InstanceType] | None = Field(
         default=None, description="Consider only these instance types."
@@ -117,6 +121,20 @@ class PackagingRequest(PackagingSettings):
     """Package a model for SageMaker and register it as a new version."""
 
     tenant_id: TenantId
+
+
+class RegistrationRetry(BaseModel):
+    """Register again a version whose package is complete but whose registration failed.
+
+    Starts ``package_model`` on the version (``REGISTRATION_FAILED``): it skips packaging
+    and registers the package already under the version's prefix.
+    """
+
+    model_config = REQUEST_CONFIG
+
+    tenant_id: TenantId
+    model_name: ModelName
+    version: int = Field(ge=1)
 
 
 def default_model_name(source: HuggingFaceSource | S3Source | LocalSource) -> str:
@@ -197,10 +215,16 @@ class PackageManifest(BaseModel):
 
 
 class VersionStatus(StrEnum):
-    """Where a model version is in its life."""
+    """Where a model version is in its life.
+
+    ``REGISTRATION_FAILED``: the package is whole under ``artifact_uri`` and only registering
+    it failed (``error``, ``cause``); the registration can be retried without packaging
+    again (``docs/packaging.md``). ``FAILED``: packaging failed and nothing was kept.
+    """
 
     PACKAGING = "PACKAGING"
     REGISTERED = "REGISTERED"
+    REGISTRATION_FAILED = "REGISTRATION_FAILED"
     FAILED = "FAILED"
 
 
@@ -263,6 +287,7 @@ __all__ = [
     "PackagingJob",
     "PackagingRequest",
     "PackagingSettings",
+    "RegistrationRetry",
     "S3Source",
     "ServingPreferences",
     "VersionProgress",

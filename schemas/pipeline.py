@@ -7,8 +7,9 @@ tenant configures per endpoint (``PUT /v1/endpoints/{name}/pipeline``); an endpo
 runs :data:`DEFAULT_PIPELINE`.
 
 The template is checked where it enters: its placeholders are ``{question}`` (required) and
-``{context}``; any other is a validation error that names it, so a typo fails the ``PUT``
-rather than every later request.
+``{context}``, as bare names; any other, or either with a format spec, a conversion, an
+attribute or an index, is a validation error that names it, so a typo or a spec that
+``str.format`` would evaluate fails the ``PUT`` rather than every later request.
 
 Examples
 --------
@@ -23,16 +24,16 @@ Traceback (most recent call last):
 ...
 pydantic_core._pydantic_core.ValidationError: 1 validation error for PipelineSpec
 prompt_template
-  Value error, unknown placeholder {contxt}: a template may use {question} and {context} ...
+  Value error, placeholder {contxt} not allowed: a template may use {question} and {context}...
 """
 
 from __future__ import annotations
 
 import string
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, model_validator
 
 from schemas.common import REQUEST_CONFIG, EndpointName, S3Uri
 
@@ -52,37 +53,86 @@ DEFAULT_PROMPT_TEMPLATE = (
 DEFAULT_MAX_NEW_TOKENS = 128
 
 
-def template_placeholders(template: str) -> list[str]:
-    """The named placeholders of a ``str.format`` template, in order; ValueError if malformed.
+class Placeholder(NamedTuple):
+    """One ``{...}`` of a template, as ``str.format`` reads it."""
+
+    field: str
+    conversion: str | None
+    format_spec: str
+
+    @property
+    def plain(self) -> bool:
+        """Whether it is ``{question}`` or ``{context}`` and nothing more."""
+        return (
+            self.field in TEMPLATE_PLACEHOLDERS and self.conversion is None and not self.format_spec
+        )
+
+    @property
+    def written(self) -> str:
+        """The placeholder as the template spells it (up to an empty ``:``)."""
+        conversion = f"!{self.conversion}" if self.conversion else ""
+        spec = f":{self.format_spec}" if self.format_spec else ""
+        return f"{{{self.field}{conversion}{spec}}}"
+
+
+def template_parts(template: str) -> list[tuple[str, Placeholder | None]]:
+    """The template as (literal text, placeholder that follows it) pairs; ValueError if malformed.
+
+    The literal text has its doubled braces undone: ``{{`` reads ``{``.
 
     Examples
     --------
-    >>> template_placeholders("{context} then {question}, {{literal}}")
-    ['context', 'question']
+    >>> [(text, p and p.field) for text, p in template_parts("Q: {question} {{x}}")]
+    [('Q: ', 'question'), (' {', None), ('x}', None)]
     """
     try:
-        fields = [field for _, field, _, _ in string.Formatter().parse(template)]
+        parsed = list(string.Formatter().parse(template))
     except ValueError as error:
         raise ValueError(
             f"not a valid template: {error} (write a literal brace as {{{{ or }}}})"
         ) from None
-    return [field for field in fields if field is not None]
+    return [
+        (literal, None if field is None else Placeholder(field, conversion, spec or ""))
+        for literal, field, spec, conversion in parsed
+    ]
 
 
 def _checked_template(template: str) -> str:
-    placeholders = template_placeholders(template)
+    # Only the bare names: str.format would evaluate a format spec, a conversion, an
+    # attribute or an index of them ({question:{context.__class__}} fails every request).
+    placeholders = [found for _, found in template_parts(template) if found is not None]
     known = " and ".join(f"{{{name}}}" for name in TEMPLATE_PLACEHOLDERS)
-    unknown = sorted({name for name in placeholders if name not in TEMPLATE_PLACEHOLDERS})
-    if unknown:
-        named = ", ".join(f"{{{name}}}" for name in unknown)
-        plural = "s" if len(unknown) > 1 else ""
+    refused = sorted({found.written for found in placeholders if not found.plain})
+    if refused:
+        plural = "s" if len(refused) > 1 else ""
         raise ValueError(
-            f"unknown placeholder{plural} {named}: a template may use {known} "
-            "(not positional {}, attributes or indexes)"
+            f"placeholder{plural} {', '.join(refused)} not allowed: a template may use {known}, "
+            "as bare names (no positional {}, attributes, indexes, !conversions or :format specs)"
         )
-    if "question" not in placeholders:
+    if all(found.field != "question" for found in placeholders):
         raise ValueError("the template never uses {question}")
     return template
+
+
+def plain_template(template: str) -> str:
+    """``template`` with each placeholder of a known name made bare, any other made literal.
+
+    What a template stored before placeholders were held to bare names renders as: the
+    conversion or format spec dropped, so ``{question!r}`` still receives the question.
+
+    Examples
+    --------
+    >>> plain_template("{question:{context.__class__}} {context!r} {{brace}}")
+    '{question} {context} {{brace}}'
+    """
+    rebuilt = []
+    for literal, found in template_parts(template):
+        rebuilt.append(literal.replace("{", "{{").replace("}", "}}"))
+        if found is not None and found.field in TEMPLATE_PLACEHOLDERS:
+            rebuilt.append(f"{{{found.field}}}")
+        elif found is not None:
+            rebuilt.append(found.written.replace("{", "{{").replace("}", "}}"))
+    return "".join(rebuilt)
 
 
 PromptTemplate = Annotated[
@@ -90,8 +140,9 @@ PromptTemplate = Annotated[
     Field(
         min_length=1,
         max_length=16_000,
-        description="A str.format template with {question} (required) and {context} (the "
-        "retrieved passages, numbered); write a literal brace as {{ or }}.",
+        description="A template with {question} (required) and {context} (the retrieved "
+        "passages, numbered), bare names only (no format spec, conversion, attribute or "
+        "index); write a literal brace as {{ or }}.",
     ),
     AfterValidator(_checked_template),
 ]
@@ -146,7 +197,7 @@ class KnowledgeSpec(BaseModel):
         '{"id": ..., "text": ..., "title": ...}.'
     )
     embedding: EmbeddingSpec = Field(default_factory=LocalEmbedding)
-    top_k: int = Field(default=4, ge=1, le=50, description="Passages retrieved per question.")
+    top_k: StrictInt = Field(default=4, ge=1, le=50, description="Passages retrieved per question.")
 
 
 class GenerationSettings(BaseModel):
@@ -154,7 +205,7 @@ class GenerationSettings(BaseModel):
 
     model_config = REQUEST_CONFIG
 
-    max_new_tokens: int = Field(default=DEFAULT_MAX_NEW_TOKENS, ge=1, le=8192)
+    max_new_tokens: StrictInt = Field(default=DEFAULT_MAX_NEW_TOKENS, ge=1, le=8192)
     temperature: float = Field(
         default=0.0, ge=0, le=2, description="0 decodes greedily; above 0 samples."
     )
@@ -169,7 +220,7 @@ class PipelineSpec(BaseModel):
     knowledge: KnowledgeSpec | None = Field(
         default=None, description="Retrieval over a corpus; none: {context} renders empty."
     )
-    guardrail: bool = Field(
+    guardrail: StrictBool = Field(
         default=True,
         description="Apply the tenant's guardrail to the question and to the answer.",
     )
@@ -187,6 +238,22 @@ class EndpointPipeline(BaseModel):
     pipeline: PipelineSpec
     configured: bool = Field(description="False: none was set, and this is the default.")
     updated_at: datetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stored_template_made_plain(cls, data: Any) -> Any:
+        # A pipeline stored before templates were held to bare placeholders is read back
+        # as it renders (plain_template), rather than failing every read and request.
+        pipeline = data.get("pipeline") if isinstance(data, dict) else None
+        if not isinstance(pipeline, dict) or not isinstance(
+            template := pipeline.get("prompt_template"), str
+        ):
+            return data
+        try:
+            plain = plain_template(template)
+        except ValueError:
+            return data  # not a template at all: the field's own check says so
+        return {**data, "pipeline": {**pipeline, "prompt_template": plain}}
 
 
 class InvokeRequest(BaseModel):
@@ -214,7 +281,9 @@ __all__ = [
     "KnowledgeSpec",
     "LocalEmbedding",
     "PipelineSpec",
+    "Placeholder",
     "PromptTemplate",
     "SageMakerEmbedding",
-    "template_placeholders",
+    "plain_template",
+    "template_parts",
 ]

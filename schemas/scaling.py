@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
 
 from schemas.common import REQUEST_CONFIG, EndpointName, TenantId
 from schemas.deployment import AutoscalingConfig
@@ -19,13 +19,13 @@ class ScalingChange(BaseModel):
 
     model_config = REQUEST_CONFIG
 
-    instance_count: int | None = Field(
+    instance_count: StrictInt | None = Field(
         default=None, ge=1, le=100, description="The variant's new instance count."
     )
     autoscaling: AutoscalingConfig | None = Field(
         default=None, description="New autoscaling bounds, target and cooldowns."
     )
-    remove_autoscaling: bool = Field(
+    remove_autoscaling: StrictBool = Field(
         default=False, description="Stop autoscaling: the count stays where it is, or as given."
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StrictInt, StringConstraints, model_validator
 
 from schemas.common import REQUEST_CONFIG, EndpointName, TenantId
 from schemas.deployment import InstanceType, RegisteredModel
@@ -37,32 +37,32 @@ class BlueGreenPolicy(BaseModel):
     model_config = REQUEST_CONFIG
 
     traffic_routing: TrafficRouting = TrafficRouting.ALL_AT_ONCE
-    canary_percent: int | None = Field(
+    canary_percent: StrictInt | None = Field(
         default=None,
         ge=1,
         le=50,
         description="With CANARY: the share of the capacity that takes traffic first.",
     )
-    linear_step_percent: int | None = Field(
+    linear_step_percent: StrictInt | None = Field(
         default=None,
         ge=10,
         le=50,
         description="With LINEAR: the share of the capacity added at each step.",
     )
-    wait_interval_seconds: int = Field(
+    wait_interval_seconds: StrictInt = Field(
         default=300,
         ge=0,
         le=3600,
         description="Between traffic steps (WaitIntervalInSeconds); the rollback alarms watch.",
     )
-    baking_seconds: int = Field(
+    baking_seconds: StrictInt = Field(
         default=600,
         ge=0,
         le=3600,
         description="After all traffic moved, how long the old fleet is kept while the "
         "rollback alarms watch the new one (TerminationWaitInSeconds).",
     )
-    max_execution_seconds: int | None = Field(
+    max_execution_seconds: StrictInt | None = Field(
         default=None,
         ge=600,
         le=28800,
@@ -87,7 +87,7 @@ class RollbackAlarms(BaseModel):
 
     model_config = REQUEST_CONFIG
 
-    max_5xx_errors_per_minute: int = Field(
+    max_5xx_errors_per_minute: StrictInt = Field(
         default=5,
         ge=1,
         le=100000,
@@ -100,7 +100,7 @@ class RollbackAlarms(BaseModel):
         description="Average ModelLatency of the new fleet over one minute that rolls back "
         "(LLM generations are long: the default is generous).",
     )
-    evaluation_minutes: int = Field(
+    evaluation_minutes: StrictInt = Field(
         default=2,
         ge=1,
         le=60,

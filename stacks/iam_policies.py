@@ -83,7 +83,7 @@ SAGEMAKER_AUTOSCALING_ROLE = arn(
     "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
     region="",
 )
-#: SageMaker model package groups: one per tenant's model, ``<tenant>-<model>``
+#: SageMaker model package groups: one per tenant's model, ``<tenant>-<model>-<hash>``
 #: (``maas.registry.model_package_group_name``).
 SAGEMAKER_MODEL_PACKAGE_GROUPS = arn("sagemaker", "model-package-group/*")
 #: Versioned model packages, ``model-package/<group>/<version>``.
@@ -96,8 +96,11 @@ BATCH_JOB_EVENTS_RULE = arn("events", "rule/StepFunctionsGetEventsForBatchJobsRu
 STEP_FUNCTIONS_EXECUTION_EVENTS_RULE = arn(
     "events", "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
 )
-#: Secrets Manager secrets of this account and region (a tag condition picks the readable).
-SECRETS = arn("secretsmanager", "secret:*")
+#: The tenant a session acts for (maas.tenancy): its session tag, as a policy variable.
+SESSION_TENANT = "${aws:PrincipalTag/maas:tenant}"
+#: The session's tenant's secrets: named ``maas/<tenant>/...`` (``maas.tenancy``), in this
+#: account and region; tag conditions pick the readable among them.
+TENANT_SECRETS = arn("secretsmanager", f"secret:maas/{SESSION_TENANT}/*")
 #: The tag, and its value, that make a secret a Hugging Face Hub token the packager may read.
 HUB_TOKEN_TAG = "maas:purpose"
 HUB_TOKEN_PURPOSE = "hub-token"
@@ -112,6 +115,53 @@ BEDROCK_FOUNDATION_MODELS = arn("bedrock", "foundation-model/*", account="")
 BEDROCK_GUARDRAILS = arn("bedrock", "guardrail/*")
 #: Resource for actions that support no resource-level permissions.
 ANY_RESOURCE = "*"
+
+# --- Tenant conditions ---------------------------------------------------------------------
+#
+# Which condition keys each action supports is the Service Authorization Reference's word
+# (a condition on an action that does not support its key never matches, so it would
+# silently deny, or under a Null test silently allow):
+# - SageMaker (endpoint, endpoint-config, model, model-package resource types carry
+#   aws:ResourceTag; Create* and AddTags take aws:RequestTag and aws:TagKeys):
+#   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html
+# - CloudWatch (the alarm resource type carries aws:ResourceTag; PutMetricAlarm and
+#   TagResource take aws:RequestTag and aws:TagKeys):
+#   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+# - EventBridge Scheduler: a schedule cannot be tagged (only schedule groups can, and the
+#   product's schedules live in the default group), so schedule statements carry no tag
+#   condition and stay scoped by name prefix:
+#   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html
+# - Secrets Manager (GetSecretValue takes aws:ResourceTag):
+#   https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html
+# - S3 (ListBucket takes s3:prefix; object ARNs may hold ${aws:PrincipalTag/...}):
+#   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
+
+
+def created_with_tenant_tag() -> dict[str, dict[str, object]]:
+    """A create (or its ``TagResource``/``AddTags``) must carry ``maas:tenant`` and only
+    ``maas:`` tag keys: nothing the workflows make is left without an owner."""
+    return {
+        "Null": {f"aws:RequestTag/{TENANT_TAG}": "false"},
+        "ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]},
+    }
+
+
+def product_tagged() -> dict[str, dict[str, object]]:
+    """The resource carries a ``maas:tenant`` tag: it is one the workflows made for a tenant.
+
+    For principals that act for every tenant (state machines, the reconciler): their
+    session carries no tenant, so the most IAM can say is "only the product's resources".
+    A resource that does not exist carries no tag either: AWS then answers AccessDenied,
+    not NotFound.
+    """
+    return {"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}}
+
+
+def tagged_for_session_tenant() -> dict[str, dict[str, object]]:
+    """The resource's ``maas:tenant`` tag is the session's: for roles assumed for one
+    tenant with the session tag ``maas:tenant`` (:mod:`maas.tenancy`)."""
+    return {"StringEquals": {f"aws:ResourceTag/{TENANT_TAG}": SESSION_TENANT}}
+
 
 #: Why each wildcard resource pattern above is as narrow as it can be (cdk-nag IAM5).
 PATTERN_REASONS: dict[str, str] = {
@@ -173,7 +223,7 @@ PATTERN_REASONS: dict[str, str] = {
         "region and to the three image-pull actions."
     ),
     SAGEMAKER_MODEL_PACKAGE_GROUPS: (
-        "Model package groups are named per tenant and model (<tenant>-<model>, "
+        "Model package groups are named per tenant and model (<tenant>-<model>-<hash>, "
         "maas.registry.model_package_group_name) as versions are registered; limited to this "
         "account and region, and creation requires the maas:tenant request tag."
     ),
@@ -187,10 +237,11 @@ PATTERN_REASONS: dict[str, str] = {
         "terminates or tags cannot be named in advance; limited to jobs of this account and "
         "region."
     ),
-    SECRETS: (
-        "Hub token secrets are created by the platform team under names of their choosing; "
-        "only secrets tagged maas:purpose=hub-token may be read (aws:ResourceTag condition), "
-        "in this account and region."
+    TENANT_SECRETS: (
+        "A tenant's secrets are named maas/<tenant>/... (maas.tenancy.tenant_secret_prefix) "
+        "with a suffix Secrets Manager adds; the session tag maas:tenant names the folder, and "
+        "only secrets tagged maas:purpose=hub-token and maas:tenant=<the session's tenant> may "
+        "be read (aws:ResourceTag condition), in this account and region."
     ),
     ECS_CLUSTERS: (
         "AWS Batch creates the ECS cluster of a managed EC2 compute environment under a "
@@ -307,6 +358,16 @@ def tenant_objects(bucket_arn: str) -> str:
     return f"{bucket_arn}/{SESSION_TENANT}/*"
 
 
+def tenant_version_objects(bucket_arn: str) -> str:
+    """The objects under the session's tenant's version prefixes ``<tenant>/<model>/<version>/``."""
+    return f"{bucket_arn}/{SESSION_TENANT}/*/*/*"
+
+
+def tenant_evaluation_results(bucket_arn: str) -> str:
+    """The shard results of the session's tenant's evaluations."""
+    return f"{bucket_arn}/{EVALUATIONS_FOLDER}/{SESSION_TENANT}/*/{EVALUATION_RESULT_FILES[0]}"
+
+
 def artifact_object_reasons(bucket_arn: str) -> dict[str, str]:
     """IAM5 reasons for the object patterns of ``bucket_arn`` (see ``acknowledge_wildcards``)."""
     folder = "evaluations/<tenant>/<evaluation id>/"
@@ -325,6 +386,16 @@ def artifact_object_reasons(bucket_arn: str) -> dict[str, str]:
             "The session's tenant's own files (<tenant>/..., its knowledge corpora): the "
             "session tag maas:tenant names the folder, so a session reads its own tenant's "
             "files only."
+        ),
+        tenant_version_objects(bucket_arn): (
+            "The session's tenant's model versions (<tenant>/<model>/<version>/..., "
+            "maas.registry.versions): the session tag maas:tenant names the folder, so a "
+            "packaging session writes its own tenant's packages only."
+        ),
+        tenant_evaluation_results(bucket_arn): (
+            f"The results/ of the session's tenant's evaluations ({folder}results/): the "
+            "session tag maas:tenant names the folder, the evaluation id is chosen per "
+            "evaluation."
         ),
     }
     for name in (*EVALUATION_PLAN_FILES, *EVALUATION_RESULT_FILES, *EVALUATION_REPORT_FILES):
@@ -536,10 +607,7 @@ def create_tagged_sagemaker_resources() -> iam.PolicyStatement:
             "sagemaker:CreateModel",
         ],
         resources=[SAGEMAKER_MODELS, SAGEMAKER_ENDPOINT_CONFIGS, SAGEMAKER_ENDPOINTS],
-        conditions={
-            "Null": {f"aws:RequestTag/{TENANT_TAG}": "false"},
-            "ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]},
-        },
+        conditions=created_with_tenant_tag(),
     )
 
 
@@ -555,10 +623,7 @@ def create_tagged_models_and_endpoint_configs() -> iam.PolicyStatement:
             "sagemaker:CreateModel",
         ],
         resources=[SAGEMAKER_MODELS, SAGEMAKER_ENDPOINT_CONFIGS],
-        conditions={
-            "Null": {f"aws:RequestTag/{TENANT_TAG}": "false"},
-            "ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]},
-        },
+        conditions=created_with_tenant_tag(),
     )
 
 
@@ -572,10 +637,7 @@ def create_tagged_endpoints() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["sagemaker:AddTags", "sagemaker:CreateEndpoint"],
         resources=[SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS],
-        conditions={
-            "Null": {f"aws:RequestTag/{TENANT_TAG}": "false"},
-            "ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]},
-        },
+        conditions=created_with_tenant_tag(),
     )
 
 
@@ -588,15 +650,25 @@ def update_endpoints() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["sagemaker:UpdateEndpoint"],
         resources=[SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS],
-        conditions={"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}},
+        conditions=product_tagged(),
     )
 
 
-def manage_rollback_alarms() -> iam.PolicyStatement:
-    """Create (tagged) and delete the alarms that roll an update back."""
+def create_rollback_alarms() -> iam.PolicyStatement:
+    """Create the alarms that roll an update back, only with the tenant tag."""
     return iam.PolicyStatement(
-        actions=["cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
+        actions=["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
         resources=[ROLLBACK_ALARMS],
+        conditions=created_with_tenant_tag(),
+    )
+
+
+def delete_rollback_alarms() -> iam.PolicyStatement:
+    """Delete the alarms that roll an update back, only those tagged for a tenant."""
+    return iam.PolicyStatement(
+        actions=["cloudwatch:DeleteAlarms"],
+        resources=[ROLLBACK_ALARMS],
+        conditions=product_tagged(),
     )
 
 
@@ -641,22 +713,34 @@ def read_hosting_tags() -> iam.PolicyStatement:
 
 
 def delete_endpoints() -> iam.PolicyStatement:
-    """Delete endpoints."""
+    """Delete endpoints, only those the workflows made for a tenant (:func:`product_tagged`).
+
+    An endpoint of the account that is not the product's (no ``maas:tenant`` tag) cannot
+    be deleted by a name that happens to match it.
+    """
     return iam.PolicyStatement(
-        actions=["sagemaker:DeleteEndpoint"], resources=[SAGEMAKER_ENDPOINTS]
+        actions=["sagemaker:DeleteEndpoint"],
+        resources=[SAGEMAKER_ENDPOINTS],
+        conditions=product_tagged(),
     )
 
 
 def delete_endpoint_configs() -> iam.PolicyStatement:
-    """Delete endpoint configurations."""
+    """Delete endpoint configurations, only the product's (:func:`product_tagged`)."""
     return iam.PolicyStatement(
-        actions=["sagemaker:DeleteEndpointConfig"], resources=[SAGEMAKER_ENDPOINT_CONFIGS]
+        actions=["sagemaker:DeleteEndpointConfig"],
+        resources=[SAGEMAKER_ENDPOINT_CONFIGS],
+        conditions=product_tagged(),
     )
 
 
 def delete_models() -> iam.PolicyStatement:
-    """Delete models."""
-    return iam.PolicyStatement(actions=["sagemaker:DeleteModel"], resources=[SAGEMAKER_MODELS])
+    """Delete models, only the product's (:func:`product_tagged`)."""
+    return iam.PolicyStatement(
+        actions=["sagemaker:DeleteModel"],
+        resources=[SAGEMAKER_MODELS],
+        conditions=product_tagged(),
+    )
 
 
 # --- Application Auto Scaling ------------------------------------------------------------
@@ -686,13 +770,15 @@ def deregister_endpoint_scaling() -> iam.PolicyStatement:
 
 
 def scale_endpoint_variants() -> iam.PolicyStatement:
-    """What Application Auto Scaling checks the caller may do to the endpoint it registers."""
+    """What Application Auto Scaling checks the caller may read of the endpoint it registers.
+
+    It also checks ``UpdateEndpointWeightsAndCapacities``: callers add
+    :func:`update_endpoint_capacities`, which holds it to the product's endpoints. The reads
+    stay unconditioned: a wait loop tells a deleted endpoint by DescribeEndpoint's
+    ValidationException, which a tag condition would turn into AccessDenied.
+    """
     return iam.PolicyStatement(
-        actions=[
-            "sagemaker:DescribeEndpoint",
-            "sagemaker:DescribeEndpointConfig",
-            "sagemaker:UpdateEndpointWeightsAndCapacities",
-        ],
+        actions=["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig"],
         resources=[SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS],
     )
 
@@ -705,7 +791,7 @@ def update_endpoint_capacities() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["sagemaker:UpdateEndpointWeightsAndCapacities"],
         resources=[SAGEMAKER_ENDPOINTS],
-        conditions={"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}},
+        conditions=product_tagged(),
     )
 
 
@@ -730,31 +816,37 @@ def delete_scaling_alarms() -> iam.PolicyStatement:
 
 
 def create_idle_alarms() -> iam.PolicyStatement:
-    """Put an endpoint's idle-limit alarm with its tags, which takes TagResource too."""
+    """Put an endpoint's idle-limit alarm with its tags (which takes TagResource too), only
+    with the tenant tag."""
     return iam.PolicyStatement(
         actions=["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
         resources=[IDLE_ALARMS],
+        conditions=created_with_tenant_tag(),
     )
 
 
 def delete_idle_alarms() -> iam.PolicyStatement:
-    """Delete an endpoint's idle-limit alarm."""
-    return iam.PolicyStatement(actions=["cloudwatch:DeleteAlarms"], resources=[IDLE_ALARMS])
+    """Delete an endpoint's idle-limit alarm, only one tagged for a tenant."""
+    return iam.PolicyStatement(
+        actions=["cloudwatch:DeleteAlarms"], resources=[IDLE_ALARMS], conditions=product_tagged()
+    )
 
 
 def restart_idle_clocks() -> iam.PolicyStatement:
-    """Set an idle-limit alarm back to OK when its endpoint starts again."""
-    return iam.PolicyStatement(actions=["cloudwatch:SetAlarmState"], resources=[IDLE_ALARMS])
+    """Set an idle-limit alarm back to OK when its endpoint starts again (a tagged one)."""
+    return iam.PolicyStatement(
+        actions=["cloudwatch:SetAlarmState"], resources=[IDLE_ALARMS], conditions=product_tagged()
+    )
 
 
 def judge_idle_alarms() -> iam.PolicyStatement:
-    """Read an idle-limit alarm and its tags, and set it back to OK when it went off early."""
+    """Read an idle-limit alarm and its tags (whose endpoint it watches).
+
+    Setting it back to OK when it went off early is :func:`restart_idle_clocks`, which holds
+    to the product's tagged alarms.
+    """
     return iam.PolicyStatement(
-        actions=[
-            "cloudwatch:DescribeAlarms",
-            "cloudwatch:ListTagsForResource",
-            "cloudwatch:SetAlarmState",
-        ],
+        actions=["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"],
         resources=[IDLE_ALARMS],
     )
 
@@ -811,10 +903,7 @@ def create_tagged_model_packages() -> iam.PolicyStatement:
             "sagemaker:CreateModelPackageGroup",
         ],
         resources=[SAGEMAKER_MODEL_PACKAGE_GROUPS, SAGEMAKER_MODEL_PACKAGES],
-        conditions={
-            "Null": {f"aws:RequestTag/{TENANT_TAG}": "false"},
-            "ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]},
-        },
+        conditions=created_with_tenant_tag(),
     )
 
 
@@ -905,8 +994,6 @@ def executions_of(state_machine_name: str) -> str:
     return arn("states", f"execution:{state_machine_name}:*")
 
 
-#: The tenant a session acts for (maas.tenancy): its session tag, as a policy variable.
-SESSION_TENANT = "${aws:PrincipalTag/maas:tenant}"
 #: A session for one tenant names exactly one tenant, in the ``maas:tenant`` tag.
 _ONE_TENANT_TAG = {
     "StringLike": {"aws:RequestTag/maas:tenant": "?*"},
@@ -914,9 +1001,10 @@ _ONE_TENANT_TAG = {
 }
 
 
-def tenant_session_principal(function_role_arn: str) -> iam.IPrincipal:
-    """Trust a function's role to assume a role for one tenant, naming it in a session tag."""
-    return iam.ArnPrincipal(function_role_arn).with_conditions(_ONE_TENANT_TAG).with_session_tags()
+def tenant_session_principal(role_arn: str) -> iam.IPrincipal:
+    """Trust a role (a function's, a job's) to assume a role for one tenant, naming it in a
+    session tag."""
+    return iam.ArnPrincipal(role_arn).with_conditions(_ONE_TENANT_TAG).with_session_tags()
 
 
 def assume_for_tenants(role_arn: str) -> iam.PolicyStatement:
@@ -933,6 +1021,28 @@ def read_tenant_items(table_arns: Sequence[str]) -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["dynamodb:GetItem", "dynamodb:Query"],
         resources=list(table_arns),
+        conditions={
+            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{SESSION_TENANT}"]}
+        },
+    )
+
+
+def get_tenant_items(table_arn: str) -> iam.PolicyStatement:
+    """Get only the session's tenant's items (partition keys ``TENANT#<tenant>``) of a table."""
+    return iam.PolicyStatement(
+        actions=["dynamodb:GetItem"],
+        resources=[table_arn],
+        conditions={
+            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{SESSION_TENANT}"]}
+        },
+    )
+
+
+def update_tenant_items(table_arn: str) -> iam.PolicyStatement:
+    """Update only the session's tenant's items (partition keys ``TENANT#<tenant>``)."""
+    return iam.PolicyStatement(
+        actions=["dynamodb:UpdateItem"],
+        resources=[table_arn],
         conditions={
             "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{SESSION_TENANT}"]}
         },
@@ -969,16 +1079,17 @@ def describe_tenant_endpoints() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["sagemaker:DescribeEndpoint"],
         resources=[SAGEMAKER_ENDPOINTS],
-        conditions={"StringEquals": {"aws:ResourceTag/maas:tenant": SESSION_TENANT}},
+        conditions=tagged_for_session_tenant(),
     )
 
 
 def invoke_tenant_endpoints() -> iam.PolicyStatement:
-    """Invoke only the endpoints tagged with the session's tenant (the API's ``invoke``)."""
+    """Invoke only the endpoints tagged with the session's tenant (the API's ``invoke``, the
+    evaluator job's answers)."""
     return iam.PolicyStatement(
         actions=["sagemaker:InvokeEndpoint"],
         resources=[SAGEMAKER_ENDPOINTS],
-        conditions={"StringEquals": {"aws:ResourceTag/maas:tenant": SESSION_TENANT}},
+        conditions=tagged_for_session_tenant(),
     )
 
 
@@ -1029,30 +1140,91 @@ def read_artifact_objects(bucket_arn: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket_objects(bucket_arn)])
 
 
-def list_artifact_folders(bucket_arn: str) -> iam.PolicyStatement:
-    """List the artifacts bucket under a folder, never from its root."""
+def read_tenant_hub_tokens() -> iam.PolicyStatement:
+    """Read the session's tenant's Hugging Face tokens: secrets named ``maas/<tenant>/...``
+    and tagged ``maas:purpose=hub-token`` and ``maas:tenant=<the session's tenant>``, no
+    other. ``DescribeSecret`` too: the job checks the owner before it reads the value
+    (:func:`maas.tenancy.owns_secret`)."""
+    return iam.PolicyStatement(
+        actions=["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+        resources=[TENANT_SECRETS],
+        conditions={
+            "StringEquals": {
+                f"aws:ResourceTag/{HUB_TOKEN_TAG}": HUB_TOKEN_PURPOSE,
+                f"aws:ResourceTag/{TENANT_TAG}": SESSION_TENANT,
+            }
+        },
+    )
+
+
+# --- Jobs acting for one tenant (maas.tenancy.act_as_tenant) -------------------------------
+
+
+def read_tenant_artifacts(bucket_arn: str) -> iam.PolicyStatement:
+    """Read the session's tenant's files of the artifacts bucket (``<tenant>/...``): a
+    packaging source there, never another tenant's."""
+    return iam.PolicyStatement(actions=["s3:GetObject"], resources=[tenant_objects(bucket_arn)])
+
+
+def list_tenant_folders(bucket_arn: str) -> iam.PolicyStatement:
+    """List the artifacts bucket only under the session's tenant's folder."""
     return iam.PolicyStatement(
         actions=["s3:ListBucket"],
         resources=[bucket_arn],
-        conditions={"StringLike": {"s3:prefix": "?*/*"}},
+        conditions={"StringLike": {"s3:prefix": f"{SESSION_TENANT}/*"}},
     )
 
 
-def write_version_objects(bucket_arn: str) -> iam.PolicyStatement:
-    """Upload (in parts) and delete objects, only under a bucket's version prefixes."""
+def write_tenant_version_objects(bucket_arn: str) -> iam.PolicyStatement:
+    """Upload (in parts) and delete objects only under the session's tenant's versions."""
     return iam.PolicyStatement(
         actions=["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"],
-        resources=[version_objects(bucket_arn)],
+        resources=[tenant_version_objects(bucket_arn)],
     )
 
 
-def read_hub_tokens() -> iam.PolicyStatement:
-    """Read the secrets tagged ``maas:purpose=hub-token`` (Hugging Face tokens), no other."""
+def package_tenant_models(*, artifacts: str, key: str, models: str) -> list[iam.PolicyStatement]:
+    """What the packaging job does under its tenant's session (:mod:`maas.packaging`): read
+    a source in the tenant's folder or the tenant's Hub token, upload the package under the
+    tenant's version prefix, report on the tenant's version record."""
+    return [
+        read_tenant_artifacts(artifacts),
+        list_tenant_folders(artifacts),
+        write_tenant_version_objects(artifacts),
+        encrypt_decrypt_via(key, "s3"),
+        get_tenant_items(models),
+        update_tenant_items(models),
+        encrypt_decrypt_via(key, "dynamodb"),
+        read_tenant_hub_tokens(),
+    ]
+
+
+def write_tenant_evaluation_results(bucket_arn: str) -> iam.PolicyStatement:
+    """Write a shard's scored answers, only under the session's tenant's evaluations."""
     return iam.PolicyStatement(
-        actions=["secretsmanager:GetSecretValue"],
-        resources=[SECRETS],
-        conditions={"StringEquals": {f"aws:ResourceTag/{HUB_TOKEN_TAG}": HUB_TOKEN_PURPOSE}},
+        actions=["s3:PutObject"], resources=[tenant_evaluation_results(bucket_arn)]
     )
+
+
+def score_tenant_evaluation_shards(
+    *, artifacts: str, key: str, models: str, stage: str
+) -> list[iam.PolicyStatement]:
+    """What scoring one shard calls under its tenant's session (the Evaluator job): as
+    :func:`score_evaluation_shards`, with every read, write and invoke held to the session's
+    tenant: its evaluations' files and corpora, its endpoints, its assertion sets. The
+    session's traces too (every client of the job acts as the tenant)."""
+    return [
+        read_tenant_evaluation_objects(artifacts),
+        write_tenant_evaluation_results(artifacts),
+        encrypt_decrypt_via(key, "s3"),
+        invoke_tenant_endpoints(),
+        invoke_foundation_models(),
+        apply_stage_guardrails(stage),
+        read_guardrail_parameters(stage),
+        get_tenant_items(models),
+        encrypt_decrypt_via(key, "dynamodb"),
+        put_trace_segments(),
+    ]
 
 
 # --- Evaluations ----------------------------------------------------------------------------
@@ -1092,7 +1264,7 @@ def reject_tagged_model_packages() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["sagemaker:UpdateModelPackage"],
         resources=[SAGEMAKER_MODEL_PACKAGES],
-        conditions={"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}},
+        conditions=product_tagged(),
     )
 
 
@@ -1101,7 +1273,7 @@ def invoke_tagged_endpoints() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["sagemaker:InvokeEndpoint"],
         resources=[SAGEMAKER_ENDPOINTS],
-        conditions={"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}},
+        conditions=product_tagged(),
     )
 
 
@@ -1261,11 +1433,12 @@ __all__ = [
     "SAGEMAKER_MODELS",
     "SAGEMAKER_MODEL_PACKAGES",
     "SAGEMAKER_MODEL_PACKAGE_GROUPS",
-    "SECRETS",
+    "SESSION_TENANT",
     "STAGE_TAG",
     "START_SCHEDULES",
     "STOP_SCHEDULES",
     "TARGET_TRACKING_ALARMS",
+    "TENANT_SECRETS",
     "TENANT_TAG",
     "TTL_SCHEDULES",
     "TTL_SCHEDULE_PREFIX",
@@ -1273,20 +1446,24 @@ __all__ = [
     "apply_stage_guardrails",
     "arn",
     "artifact_object_reasons",
+    "assume_for_tenants",
     "bucket_objects",
     "create_autoscaling_service_linked_role",
     "create_hours_schedules",
     "create_idle_alarms",
+    "create_rollback_alarms",
     "create_tagged_endpoints",
     "create_tagged_model_packages",
     "create_tagged_sagemaker_resources",
     "create_ttl_schedules",
+    "created_with_tenant_tag",
     "decrypt_via",
     "delete_endpoint_configs",
     "delete_endpoints",
     "delete_hours_schedules",
     "delete_idle_alarms",
     "delete_models",
+    "delete_rollback_alarms",
     "delete_scaling_alarms",
     "delete_ttl_schedules",
     "delete_version_objects",
@@ -1294,10 +1471,13 @@ __all__ = [
     "describe_batch_jobs",
     "describe_endpoints",
     "describe_model_packages",
+    "describe_tenant_endpoints",
     "discover_ecs_endpoints",
     "encrypt_decrypt_via",
     "evaluation_objects",
+    "executions_of",
     "get_registry_token",
+    "get_tenant_items",
     "guardrail_parameter_reasons",
     "guardrail_parameters",
     "inspect_endpoints",
@@ -1307,13 +1487,15 @@ __all__ = [
     "invoke_tenant_endpoints",
     "job_definition_revisions",
     "judge_idle_alarms",
-    "list_artifact_folders",
     "list_model_packages",
+    "list_tenant_folders",
     "list_version_prefixes",
     "logs_use_key",
     "manage_batch_job_events_rule",
     "manage_scaling_alarms",
+    "package_tenant_models",
     "pass_role",
+    "product_tagged",
     "pull_serving_images",
     "put_events",
     "put_sagemaker_metrics",
@@ -1323,9 +1505,11 @@ __all__ = [
     "read_artifacts",
     "read_evaluation_objects",
     "read_guardrail_parameters",
-    "read_hub_tokens",
     "read_items",
+    "read_tenant_artifacts",
     "read_tenant_evaluation_objects",
+    "read_tenant_hub_tokens",
+    "read_tenant_items",
     "read_version_objects",
     "read_write_items",
     "register_endpoint_scaling",
@@ -1335,21 +1519,29 @@ __all__ = [
     "run_ecs_container_instances",
     "scale_endpoint_variants",
     "score_evaluation_shards",
+    "score_tenant_evaluation_shards",
     "send_task_success",
     "start_execution",
     "submit_batch_jobs",
     "tag_batch_jobs",
+    "tagged_for_session_tenant",
     "tenant_evaluation_objects",
+    "tenant_evaluation_results",
+    "tenant_executions_of",
     "tenant_objects",
+    "tenant_session_principal",
+    "tenant_version_objects",
     "terminate_batch_jobs",
     "trust_conditions",
     "update_items",
+    "update_tenant_items",
     "version_objects",
     "write_evaluation_plans",
     "write_evaluation_reports",
     "write_evaluation_results",
     "write_logs",
     "write_sagemaker_logs",
+    "write_tenant_evaluation_results",
     "write_tenant_items",
-    "write_version_objects",
+    "write_tenant_version_objects",
 ]

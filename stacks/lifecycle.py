@@ -351,6 +351,7 @@ class LifecycleStack(Stack):
             teardown = self.state_machines["Teardown"]
             return [
                 iam_policies.judge_idle_alarms(),
+                iam_policies.restart_idle_clocks(),
                 iam_policies.read_items(endpoints),
                 iam_policies.decrypt_via(key, "dynamodb"),
                 iam_policies.start_execution(teardown.state_machine_arn),
@@ -376,21 +377,35 @@ class LifecycleStack(Stack):
         idempotency = iam_policies.keep_idempotency_records(
             self._foundation.tables["IdempotencyTable"].table_arn
         )
+        owner_check = iam_policies.inspect_endpoints()
         permissions = {
-            # The version to deploy, and the tenant's endpoints to hold it to its quotas.
+            # The version to deploy, and the tenant's quota ledger (maas.endpoints.quotas): a
+            # read and guarded updates of its counter item, and a query of the tenant's
+            # endpoints when the ledger opens or a refused request sweeps it.
             "PlanDeployment": [
                 iam_policies.read_items(models),
                 iam_policies.query_items(endpoints),
-                iam_policies.decrypt_via(key, "dynamodb"),
+                *endpoint_records,
             ],
-            # Each plan takes the endpoint's record; a retried plan gets its first answer.
-            "PlanTeardown": [*endpoint_records, idempotency],
+            # Each plan takes the endpoint's record, after reading the SageMaker endpoint's
+            # maas:tenant tag (maas.endpoints.ownership); a retried plan gets its first answer.
+            "PlanTeardown": [*endpoint_records, idempotency, owner_check],
             # Scaling also queries the tenant's endpoints, for its instance quota.
-            "PlanScaling": [*endpoint_records, idempotency, iam_policies.query_items(endpoints)],
-            "PlanStop": [*endpoint_records, idempotency],
-            "PlanStart": [*endpoint_records, idempotency],
+            "PlanScaling": [
+                *endpoint_records,
+                idempotency,
+                owner_check,
+                iam_policies.query_items(endpoints),
+            ],
+            "PlanStop": [*endpoint_records, idempotency, owner_check],
+            "PlanStart": [*endpoint_records, idempotency, owner_check],
             # maas.endpoints.update: the endpoint's record, and the version it moves to.
-            "PlanUpdate": [*endpoint_records, idempotency, iam_policies.read_items(models)],
+            "PlanUpdate": [
+                *endpoint_records,
+                idempotency,
+                owner_check,
+                iam_policies.read_items(models),
+            ],
             "RecordEndpointStatus": endpoint_records,
             "PublishEvent": [
                 iam_policies.put_events(self._foundation.event_bus.event_bus_arn),
@@ -520,6 +535,7 @@ class LifecycleStack(Stack):
                 iam_policies.describe_endpoints(),
                 iam_policies.register_endpoint_scaling(),
                 iam_policies.scale_endpoint_variants(),
+                iam_policies.update_endpoint_capacities(),
                 iam_policies.manage_scaling_alarms(),
                 iam_policies.create_autoscaling_service_linked_role(),
                 iam_policies.create_ttl_schedules(),
@@ -534,6 +550,7 @@ class LifecycleStack(Stack):
                 # Restoring the autoscaling of an endpoint that could not be deleted.
                 iam_policies.register_endpoint_scaling(),
                 iam_policies.scale_endpoint_variants(),
+                iam_policies.update_endpoint_capacities(),
                 iam_policies.manage_scaling_alarms(),
             ],
             "StartEndpoint": [
@@ -541,6 +558,7 @@ class LifecycleStack(Stack):
                 iam_policies.describe_endpoints(),
                 iam_policies.register_endpoint_scaling(),
                 iam_policies.scale_endpoint_variants(),
+                iam_policies.update_endpoint_capacities(),
                 iam_policies.manage_scaling_alarms(),
                 iam_policies.create_autoscaling_service_linked_role(),
                 iam_policies.restart_idle_clocks(),
@@ -550,13 +568,15 @@ class LifecycleStack(Stack):
             ],
             "UpdateEndpoint": [
                 iam_policies.create_tagged_models_and_endpoint_configs(),
-                iam_policies.manage_rollback_alarms(),
+                iam_policies.create_rollback_alarms(),
+                iam_policies.delete_rollback_alarms(),
                 iam_policies.describe_alarms(),
                 iam_policies.update_endpoints(),
                 iam_policies.describe_endpoints(),
                 iam_policies.register_endpoint_scaling(),
                 iam_policies.deregister_endpoint_scaling(),
                 iam_policies.scale_endpoint_variants(),
+                iam_policies.update_endpoint_capacities(),
                 iam_policies.manage_scaling_alarms(),
                 iam_policies.create_autoscaling_service_linked_role(),
                 iam_policies.delete_endpoint_configs(),

@@ -4,6 +4,11 @@ A small VPC (private subnets, NAT for the Hugging Face Hub, endpoints, flow logs
 compute environment, Fargate or EC2 as the stage configures; per manifest job a queue, a
 job definition with its image built from the job's Dockerfile, and the roles the job runs
 with; an ECR repository for custom (bring-your-own-container) serving images.
+
+A job's own role may do one thing: assume its tenant role for the tenant it works for, with
+the session tag ``maas:tenant`` (:func:`maas.tenancy.act_as_tenant`). Everything the job
+does, it does under that session, whose statements name the tenant through
+``${aws:PrincipalTag/maas:tenant}``: no job reads or writes another tenant's files.
 """
 
 from __future__ import annotations
@@ -12,8 +17,16 @@ from typing import TYPE_CHECKING
 
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
 
-from maas.manifest import MANIFEST, PROJECT_ROOT, job_definition_arn, job_queue_arn
+from maas.manifest import (
+    MANIFEST,
+    PROJECT_ROOT,
+    Ref,
+    RefKind,
+    job_definition_arn,
+    job_queue_arn,
+)
 from maas.naming import kebab
 from stacks import iam_policies
 from stacks.constructs.batch_compute import BatchCompute
@@ -24,10 +37,9 @@ from stacks.nag import acknowledge_wildcards
 
 if TYPE_CHECKING:
     from aws_cdk import Environment
-    from aws_cdk import aws_iam as iam
     from constructs import Construct
 
-    from maas.manifest import JobSpec
+    from maas.manifest import JobSpec, RoleSpec
     from stacks.config import StageConfig
     from stacks.foundation import FoundationStack
     from stacks.refs import RefResolver
@@ -96,7 +108,9 @@ class PackagingStack(Stack):
             security_group=self.network.job_security_group,
         )
 
-        # --- Jobs -----------------------------------------------------------------------
+        # --- Jobs, and the roles they assume for one tenant ------------------------------
+        #: The tenant role of each job, by the job's id.
+        self.tenant_roles: dict[str, iam.Role] = {}
         self.jobs = {spec.id: self._job(spec) for spec in MANIFEST.jobs}
 
         # --- Serving images -------------------------------------------------------------
@@ -145,6 +159,15 @@ class PackagingStack(Stack):
     def _job(self, spec: JobSpec) -> ManifestJob:
         job_name = self._config.resource_name(spec.id)
         queue_name = self._config.resource_name(f"{spec.id}Queue")
+        tenant_role_spec = _tenant_role_spec(spec.id)
+        # The job's environment names its tenant role by the role's fixed name (built below,
+        # once the job role it trusts exists).
+        self._refs.register(
+            Ref(kind=RefKind.ROLE_ARN, target=tenant_role_spec.id),
+            iam_policies.arn(
+                "iam", f"role/{self._config.resource_name(tenant_role_spec.id)}", region=""
+            ),
+        )
         job = ManifestJob(
             self,
             spec.id,
@@ -159,11 +182,13 @@ class PackagingStack(Stack):
             encryption_key=self._foundation.key,
             removal_policy=self._config.cdk_removal_policy,
         )
+        tenant_role = self._tenant_role(tenant_role_spec, job)
         statements = self._job_permissions(spec.id)
-        job.add_to_job_role(*statements)
+        for statement in statements:
+            tenant_role.add_to_policy(statement)
         artifacts = bucket_arn(self._config, "ArtifactsBucket")
         acknowledge_wildcards(
-            job.job_role,
+            tenant_role,
             statements,
             extra_reasons={
                 **iam_policies.artifact_object_reasons(artifacts),
@@ -181,36 +206,47 @@ class PackagingStack(Stack):
         )
         return job
 
+    def _tenant_role(self, spec: RoleSpec, job: ManifestJob) -> iam.Role:
+        """The role ``job`` assumes for one tenant; the job role may do nothing else."""
+        role = iam.Role(
+            self,
+            spec.id,
+            role_name=self._config.resource_name(spec.id),
+            assumed_by=iam_policies.tenant_session_principal(job.job_role.role_arn),
+            description=spec.description,
+            # Role chaining caps a session at an hour; maas.tenancy renews it.
+            max_session_duration=Duration.hours(1),
+        )
+        job.add_to_job_role(iam_policies.assume_for_tenants(role.role_arn))
+        self.tenant_roles[job.spec.id] = role
+        return role
+
     # --- Permissions ----------------------------------------------------------------------
 
     def _job_permissions(self, job_id: str) -> list[iam.PolicyStatement]:
-        """What each job's container calls."""
+        """What each job's container calls, under its tenant's session."""
         artifacts = bucket_arn(self._config, "ArtifactsBucket")
         key = self._foundation.key.key_arn
         models = self._foundation.tables["ModelsTable"].table_arn
         permissions = {
-            # maas.packaging: read a source in the artifacts bucket or a gated model's Hub
-            # token, upload the package under the version's prefix, report on the version.
-            "Packager": [
-                iam_policies.read_artifact_objects(artifacts),
-                iam_policies.list_artifact_folders(artifacts),
-                iam_policies.write_version_objects(artifacts),
-                iam_policies.encrypt_decrypt_via(key, "s3"),
-                iam_policies.read_items(models),
-                iam_policies.update_items(models),
-                iam_policies.encrypt_decrypt_via(key, "dynamodb"),
-                iam_policies.read_hub_tokens(),
-            ],
-            # maas.evaluation.shard: one shard scored; its questions' traces go through the
-            # X-Ray API (a job has no daemon).
-            "Evaluator": [
-                *iam_policies.score_evaluation_shards(
-                    artifacts=artifacts, key=key, models=models, stage=self._config.name
-                ),
-                iam_policies.put_trace_segments(),
-            ],
+            # maas.packaging: read a source in the tenant's folder or the tenant's Hub token,
+            # upload the package under the tenant's version prefix, report on the version.
+            "Packager": iam_policies.package_tenant_models(
+                artifacts=artifacts, key=key, models=models
+            ),
+            # maas.evaluation.shard: one shard scored, on the tenant's endpoint; its
+            # questions' traces go through the X-Ray API (a job has no daemon).
+            "Evaluator": iam_policies.score_tenant_evaluation_shards(
+                artifacts=artifacts, key=key, models=models, stage=self._config.name
+            ),
         }
         return permissions[job_id]
+
+
+def _tenant_role_spec(job_id: str) -> RoleSpec:
+    """The manifest's role that the job ``job_id`` assumes for one tenant."""
+    [spec] = [role for role in MANIFEST.roles if role.assumed_by_job == job_id]
+    return spec
 
 
 __all__ = ["UNTAGGED_IMAGE_DAYS", "PackagingStack"]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from maas.local.awslambda import LambdaContext
 from schemas import PackageManifest
 
 if TYPE_CHECKING:
@@ -69,3 +71,17 @@ def package_manifest(record: ModelVersionRecord, **overrides: Any) -> PackageMan
         "created_at": datetime.now(UTC).isoformat(),
     }
     return PackageManifest.model_validate(document | overrides)
+
+
+def lambda_context() -> LambdaContext:
+    """The context Lambda hands a handler, for calling one directly; an hour left to run."""
+    return LambdaContext(
+        function_name="test",
+        function_version="$LATEST",
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:test",
+        memory_limit_in_mb=256,
+        aws_request_id="request-1",
+        log_group_name="/aws/lambda/test",
+        log_stream_name="stream",
+        deadline=time.monotonic() + 3600,
+    )

@@ -1,7 +1,11 @@
 """The API's Lambda handler: routes, validation, errors as problem details, the OpenAPI document.
 
-Requests are validated by Powertools against the routes' pydantic models; an invalid one is
-a 422 naming each field (400 when the body is not JSON at all), never a 5xx. The OpenAPI
+Before a body is read, the caller is authenticated (401) and the body's size checked (413,
+:data:`~functions.api.body.MAX_BODY_BYTES`); the body is then parsed strictly
+(:func:`~functions.api.body.parse_json_body`: 400 for what is not JSON, too deep, or a number
+past 64 bits) and validated by Powertools against the routes' pydantic models; an invalid one
+is a 422 naming each field, never a 5xx. Every problem carries the request's id, under which
+the log has the details of a 500. The OpenAPI
 document is generated from the routes (``python -m functions.api.openapi`` writes
 ``schemas/openapi.json``; a test fails when it drifts) and served at ``/openapi.json``, with
 Swagger UI at ``/docs``.
@@ -21,7 +25,15 @@ from aws_lambda_powertools.event_handler.openapi.models import (
     Server,
 )
 
-from functions.api.context import TENANT_CLAIM, Unauthenticated
+from functions.api.body import (
+    JSON_MEDIA_TYPE,
+    MAX_BODY_BYTES,
+    body_size,
+    content_type,
+    is_json,
+    parse_json_body,
+)
+from functions.api.context import TENANT_CLAIM, Unauthenticated, tenant_from_claims
 from functions.api.problems import InvalidFields, field_problems, problem_response, status_of
 from functions.api.routes import (
     endpoints,
@@ -35,7 +47,7 @@ from functions.api.routes import (
     seed,
 )
 from maas.exceptions import MaasError
-from schemas.api import OPENAPI_FILE
+from schemas.api import OPENAPI_FILE, PUBLIC_PATHS
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -48,7 +60,10 @@ SECURITY_SCHEME = "tenantToken"
 logger = Logger()
 tracer = Tracer()
 
-app = APIGatewayRestResolver(enable_validation=True)
+#: A 500's detail: nothing of the internals; the log has them under the request id.
+_INTERNAL = "the request could not be completed; quote its request_id to find it in the log"
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
 app.include_router(seed.router)
 app.include_router(endpoints.router, prefix="/v1/endpoints")
 app.include_router(pipelines.router, prefix="/v1/endpoints")
@@ -87,8 +102,13 @@ def _openapi_document() -> Response[str]:
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[str]:
     errors = error.errors()
-    if any(item.get("type") == "json_invalid" for item in errors):
-        return _problem(HTTPStatus.BAD_REQUEST, "the body is not valid JSON")
+    for item in errors:
+        if item.get("type") == "json_invalid":
+            # Powertools locates a decode error as ("body", character offset).
+            reason = (item.get("ctx") or {}).get("error") or "it does not parse"
+            offset = item.get("loc", ())[-1]
+            where = f" (at character {offset})" if isinstance(offset, int) and offset else ""
+            return _problem(HTTPStatus.BAD_REQUEST, f"the body is not valid JSON: {reason}{where}")
     # Powertools locates a field as ("body" | "query" | "path" | "header", name, ...).
     problems = field_problems(errors, skip_leading=1)
     return _problem(
@@ -119,7 +139,7 @@ def _typed_error(error: MaasError) -> Response[str]:
     status = status_of(error)
     if status is None:
         logger.exception("a request met an error it should not", extra={"error": error.error_name})
-        return _problem(HTTPStatus.INTERNAL_SERVER_ERROR, "the request could not be completed")
+        return _problem(HTTPStatus.INTERNAL_SERVER_ERROR, _INTERNAL)
     return _problem(status, error.message, error_name=error.error_name)
 
 
@@ -131,11 +151,60 @@ def _no_route(error: NotFoundError) -> Response[str]:
 @app.exception_handler(Exception)
 def _unexpected(error: Exception) -> Response[str]:
     logger.exception("unexpected error")
-    return _problem(HTTPStatus.INTERNAL_SERVER_ERROR, "the request could not be completed")
+    return _problem(HTTPStatus.INTERNAL_SERVER_ERROR, _INTERNAL)
 
 
 def _problem(status: HTTPStatus, detail: str, **extra: Any) -> Response[str]:
-    return problem_response(status, detail, path=app.current_event.path, **extra)
+    event = app.current_event
+    return problem_response(
+        status, detail, path=event.path, request_id=event.request_context.request_id, **extra
+    )
+
+
+def _refused_unread(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The answer to a request refused before its body is parsed, if it is.
+
+    A caller that is not authenticated learns nothing of how its body would validate (on AWS
+    the authorizer stands in front as well; this holds when it does not); a body past
+    :data:`MAX_BODY_BYTES`, or not JSON by its media type, is not parsed at all.
+    """
+    context = event.get("requestContext") or {}
+    method, path = event.get("httpMethod"), event.get("path")
+    problem: tuple[HTTPStatus, str] | None = None
+    if not (method in ("GET", "HEAD") and path in PUBLIC_PATHS):
+        try:
+            tenant_from_claims((context.get("authorizer") or {}).get("claims"))
+        except Unauthenticated as exc:
+            problem = HTTPStatus.UNAUTHORIZED, str(exc)
+    problem = problem or _unreadable_body(event)
+    if problem is None:
+        return None
+    response = problem_response(*problem, path=path, request_id=context.get("requestId"))
+    return {
+        "statusCode": response.status_code,
+        "multiValueHeaders": {
+            name: value if isinstance(value, list) else [value]
+            for name, value in response.headers.items()
+        },
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
+def _unreadable_body(event: dict[str, Any]) -> tuple[HTTPStatus, str] | None:
+    size = body_size(event)
+    if size > MAX_BODY_BYTES:
+        return (
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"the body is {size} bytes; the API reads at most {MAX_BODY_BYTES}",
+        )
+    if size and not is_json(media_type := content_type(event)):
+        return (
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            f"the body must be JSON, sent as Content-Type: {JSON_MEDIA_TYPE}, not {media_type} "
+            "(curl -d sends application/x-www-form-urlencoded unless told otherwise)",
+        )
+    return None
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
@@ -143,4 +212,4 @@ def _problem(status: HTTPStatus, detail: str, **extra: Any) -> Response[str]:
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Answer one API Gateway (REST, proxy) request."""
-    return app.resolve(event, context)
+    return _refused_unread(event) or app.resolve(event, context)

@@ -34,7 +34,7 @@ from schemas.api import ExecutionAccepted, Page, Workflow
 from schemas.common import TenantId
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
@@ -121,7 +121,17 @@ def services(tenant: str) -> Services:
 def tenant_of(router: APIGatewayRouter) -> str:
     """The caller's tenant, from the verified token's claims."""
     authorizer = router.current_event.request_context.authorizer
-    claims = authorizer.claims if authorizer else None
+    return tenant_from_claims(authorizer.claims if authorizer else None)
+
+
+def tenant_from_claims(claims: Mapping[str, Any] | None) -> str:
+    """The tenant the authorizer's ``claims`` name.
+
+    Raises
+    ------
+    Unauthenticated
+        When they name none, or not a valid tenant id.
+    """
     try:
         return _TENANT.validate_python((claims or {}).get(TENANT_CLAIM))
     except pydantic.ValidationError:
@@ -223,5 +233,6 @@ __all__ = [
     "paginate",
     "services",
     "start_once",
+    "tenant_from_claims",
     "tenant_of",
 ]

@@ -14,6 +14,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from functions.api.app import API_VERSION, app
+from functions.api.body import MAX_BODY_BYTES
 from functions.api.problems import PROBLEM_CONTENT_TYPE
 from schemas.api import OPENAPI_FILE, GatewayMessage, Problem
 
@@ -61,6 +62,23 @@ def openapi_document() -> dict[str, Any]:
             operation["responses"]["401"]["content"]["application/json"] = {
                 "schema": {"$ref": "#/components/schemas/GatewayMessage"}
             }
+            if "requestBody" in operation:
+                # The function refuses a body past MAX_BODY_BYTES; API Gateway one past 10 MB.
+                operation["responses"]["413"] = {
+                    "description": f"The body is larger than {MAX_BODY_BYTES} bytes.",
+                    "content": {
+                        PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}},
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/GatewayMessage"}
+                        },
+                    },
+                }
+                operation["responses"]["415"] = {
+                    "description": "The body is not sent as application/json.",
+                    "content": {
+                        PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    },
+                }
     return document
 
 

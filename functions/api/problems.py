@@ -2,7 +2,8 @@
 
 A request the API cannot accept is a 4xx that says which field is wrong; the typed errors of
 the control plane map onto statuses by kind (:data:`STATUS_BY_ERROR`); anything else is a 500
-whose body says nothing of the internals (the log has the traceback, under the request id).
+whose body says nothing of the internals: the log has the traceback, under the request id
+that every problem carries (``request_id``).
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ def problem_response(
     error_name: str | None = None,
     errors: Sequence[FieldProblem] | None = None,
     headers: dict[str, str] | None = None,
+    request_id: str | None = None,
 ) -> Response[str]:
-    """A problem-details response."""
+    """A problem-details response; ``request_id`` is what the caller quotes to find the log."""
     kind = status.phrase.lower().replace(" ", "-").replace("'", "")
     problem = Problem(
         type=f"{PROBLEM_TYPE_BASE}{kind}",
@@ -75,6 +77,7 @@ def problem_response(
         instance=path,
         error_name=error_name,
         errors=list(errors) if errors else None,
+        request_id=request_id,
     )
     return Response(
         status_code=int(status),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from maas.exceptions import UnsupportedArchitecture, ValidationError
@@ -74,6 +75,32 @@ SUPPORTED = (
 
 #: Quantization methods of pre-quantized checkpoints the advisor can size.
 CHECKPOINT_QUANTIZATIONS = ("awq", "gptq", "fp8")
+
+#: The most each size of a ``config.json`` may be: well above every published checkpoint
+#: (Llama 3.1 405B: 126 layers, hidden 16384, MLP 53248, 128 heads; DeepSeek-V3: 256 routed
+#: experts; Gemma 3: a 262k vocabulary; Llama 4 Scout: 10M positions), and small enough that
+#: sizing one (a window per layer, parameter counts per layer) takes milliseconds. A config
+#: past them is refused rather than sized: the API sizes configs that callers send.
+CONFIG_LIMITS: dict[str, int] = {
+    **dict.fromkeys(
+        ("num_hidden_layers", "num_layers", "max_window_layers", "sliding_window_pattern"), 1024
+    ),
+    **dict.fromkeys(("first_k_dense_replace", "moe_layer_freq"), 1024),
+    "hidden_size": 65_536,
+    **dict.fromkeys(("num_attention_heads", "num_key_value_heads", "multi_query_group_num"), 1024),
+    **dict.fromkeys(
+        ("head_dim", "kv_channels", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"), 4096
+    ),
+    **dict.fromkeys(("q_lora_rank", "kv_lora_rank"), 65_536),
+    **dict.fromkeys(("intermediate_size", "ffn_hidden_size", "moe_intermediate_size"), 262_144),
+    **dict.fromkeys(("vocab_size", "padded_vocab_size"), 1_048_576),
+    **dict.fromkeys(("max_position_embeddings", "seq_length", "sliding_window"), 67_108_864),
+    **dict.fromkeys(("n_routed_experts", "n_shared_experts"), 4096),
+    "num_experts_per_tok": 1024,
+    # quantization_config: AWQ's names (w_bit, q_group_size) beside GPTQ's.
+    **dict.fromkeys(("bits", "w_bit"), 16),
+    **dict.fromkeys(("group_size", "q_group_size", "weight_block_size"), 65_536),
+}
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -181,7 +208,15 @@ class ModelArchitecture(BaseModel):
         if not isinstance(config, Mapping):
             raise ValidationError("config: expected a JSON object")
         family = detect_family(config)
-        return _READERS[family](family, config)
+        try:
+            return _READERS[family](family, config)
+        except pydantic.ValidationError as exc:
+            # What the readers do not check field by field (a latent rank below the model's
+            # own bounds, say) is still the caller's config, not a fault of the advisor.
+            problems = "; ".join(
+                f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()
+            )
+            raise ValidationError(f"config: {problems}") from None
 
     @property
     def sliding_window_layers(self) -> int:
@@ -207,7 +242,7 @@ def detect_family(config: Mapping[str, Any]) -> Family:
         return MODEL_TYPES[model_type]
     architectures = config.get("architectures") or []
     for name in architectures if isinstance(architectures, list) else []:
-        if name in ARCHITECTURES:
+        if isinstance(name, str) and name in ARCHITECTURES:
             return ARCHITECTURES[name]
     described = f"model_type {model_type!r}" if model_type else "no model_type"
     if architectures:
@@ -215,17 +250,38 @@ def detect_family(config: Mapping[str, Any]) -> Family:
     raise UnsupportedArchitecture(f"config: {described} is not supported; supported: {SUPPORTED}")
 
 
-def _int(config: Mapping[str, Any], *names: str, default: int | None = None) -> int:
+def _int(
+    config: Mapping[str, Any], *names: str, default: int | None = None, minimum: int = 1
+) -> int:
+    """The first of ``names`` that ``config`` sets, within ``minimum`` and its limit.
+
+    A missing size takes ``default``, which is checked as well: a derived default (``head_dim``
+    from ``hidden_size // num_attention_heads``) can be 0.
+    """
     for name in names:
         value = config.get(name)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValidationError(f"config: {name} must be a positive integer, not {value!r}")
-        return value
-    if default is not None:
-        return default
-    raise ValidationError(f"config: {names[0]} is missing")
+        return _bounded(name, value, minimum)
+    if default is None:
+        raise ValidationError(f"config: {names[0]} is missing")
+    if default < minimum:
+        raise ValidationError(
+            f"config: {names[0]} is missing, and what it defaults to ({default}) is not "
+            f"at least {minimum}"
+        )
+    return default
+
+
+def _bounded(name: str, value: object, minimum: int) -> int:
+    limit = CONFIG_LIMITS[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= limit:
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else f"{shown[:40]}..."
+        raise ValidationError(
+            f"config: {name} must be an integer from {minimum} to {limit}, not {shown}"
+        )
+    return value
 
 
 def _optional_int(config: Mapping[str, Any], name: str) -> int | None:
@@ -270,14 +326,18 @@ def _quantization(config: Mapping[str, Any]) -> CheckpointQuantization | None:
         return CheckpointQuantization(
             method="fp8",
             bits=8,
-            weight_block_size=(int(block[0]), int(block[1]))
+            weight_block_size=(
+                _bounded("weight_block_size", block[0], 1),
+                _bounded("weight_block_size", block[1], 1),
+            )
             if isinstance(block, list) and len(block) == 2
             else None,
         )
     return CheckpointQuantization(
         method="awq" if method == "awq" else "gptq",
-        bits=int(settings.get("bits", settings.get("w_bit", 4))),
-        group_size=int(settings.get("group_size", settings.get("q_group_size", 128))),
+        bits=_int(settings, "bits", "w_bit", default=4),
+        # GPTQ writes -1 for one group per output channel.
+        group_size=_int(settings, "group_size", "q_group_size", default=128, minimum=-1),
     )
 
 
@@ -388,10 +448,10 @@ def _deepseek(family: Family, config: Mapping[str, Any]) -> ModelArchitecture:
     if config.get("n_routed_experts"):
         experts = MixtureOfExperts(
             routed_experts=_int(config, "n_routed_experts"),
-            shared_experts=int(config.get("n_shared_experts") or 0),
+            shared_experts=_int(config, "n_shared_experts", default=0, minimum=0),
             experts_per_token=_int(config, "num_experts_per_tok"),
             expert_intermediate_size=_int(config, "moe_intermediate_size"),
-            first_dense_layers=int(config.get("first_k_dense_replace") or 0),
+            first_dense_layers=_int(config, "first_k_dense_replace", default=0, minimum=0),
             layer_frequency=_int(config, "moe_layer_freq", default=1),
             router_bias=config.get("topk_method") == "noaux_tc",
         )
@@ -456,6 +516,7 @@ _READERS = {
 
 __all__ = [
     "ARCHITECTURES",
+    "CONFIG_LIMITS",
     "MODEL_TYPES",
     "SUPPORTED",
     "CheckpointQuantization",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Annotated, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 Preference = Literal["cost", "latency"]
 Quantization = Literal["none", "fp8", "awq", "gptq"]
@@ -12,6 +12,10 @@ Quantization = Literal["none", "fp8", "awq", "gptq"]
 #: Quantizations the advisor considers for an unquantized checkpoint (GPTQ only ever comes
 #: from a checkpoint that is already quantized with it).
 CANDIDATE_QUANTIZATIONS: tuple[Quantization, ...] = ("none", "fp8", "awq")
+
+#: The longest context and the most concurrent sequences the advisor sizes for.
+MAX_CONTEXT_TOKENS = 1_048_576
+MAX_CONCURRENT_REQUESTS = 4096
 
 
 class ServingRequest(BaseModel):
@@ -30,26 +34,38 @@ class ServingRequest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    context_tokens: int = Field(
+    # The bounds are those of a packaging request's serving preferences: past them no
+    # instance fits, and the API sizes what callers send.
+    context_tokens: StrictInt = Field(
         default=4096,
         gt=0,
+        le=MAX_CONTEXT_TOKENS,
         description="Longest sequence to serve, prompt plus output (the engine's max_model_len).",
     )
-    concurrent_requests: int = Field(
-        default=1, gt=0, description="Sequences decoded at once (the rolling batch to hold)."
+    concurrent_requests: StrictInt = Field(
+        default=1,
+        gt=0,
+        le=MAX_CONCURRENT_REQUESTS,
+        description="Sequences decoded at once (the rolling batch to hold).",
     )
-    prompt_tokens: int = Field(
-        default=512, gt=0, description="Typical prompt length, for the prefill memory peak."
+    prompt_tokens: StrictInt = Field(
+        default=512,
+        gt=0,
+        le=MAX_CONTEXT_TOKENS,
+        description="Typical prompt length, for the prefill memory peak.",
     )
     preference: Preference = Field(
         default="cost",
         description="Rank by cost per million tokens, or by per-sequence decode latency.",
     )
-    instance_types: tuple[str, ...] | None = Field(
-        default=None, description="Consider only these instance types (default: every GPU type)."
+    instance_types: tuple[Annotated[str, Field(max_length=64)], ...] | None = Field(
+        default=None,
+        max_length=64,
+        description="Consider only these instance types (default: every GPU type).",
     )
     quantizations: tuple[Quantization, ...] | None = Field(
         default=None,
+        max_length=len(get_args(Quantization)),
         description='Allowed quantizations (default: all; ("none",) forbids quantizing).',
     )
 
@@ -63,4 +79,11 @@ class ServingRequest(BaseModel):
         return self
 
 
-__all__ = ["CANDIDATE_QUANTIZATIONS", "Preference", "Quantization", "ServingRequest"]
+__all__ = [
+    "CANDIDATE_QUANTIZATIONS",
+    "MAX_CONCURRENT_REQUESTS",
+    "MAX_CONTEXT_TOKENS",
+    "Preference",
+    "Quantization",
+    "ServingRequest",
+]

@@ -33,6 +33,7 @@ from maas.events import read_event_log
 from maas.executions import read_execution
 from maas.local import LocalRuntime, LocalSettings
 from maas.local.demo_model import ORIGIN, demo_model_path
+from maas.naming import sagemaker_endpoint_name
 from maas.registry import ModelRegistry
 from schemas.packaging import ModelVersionRecord
 
@@ -159,7 +160,7 @@ def lifecycle_request(request_id: str, bucket: str, *, judged: bool = True) -> d
 def invoke(runtime: LocalRuntime, body: dict[str, Any]) -> Any:
     """Send one request to the endpoint; return its JSON answer."""
     response = runtime.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=ENDPOINT,
+        EndpointName=sagemaker_endpoint_name(TENANT, ENDPOINT),
         ContentType="application/json",
         Accept="application/json",
         Body=json.dumps(body),
@@ -314,10 +315,12 @@ def _run(console: Console, runtime: LocalRuntime, request: dict[str, Any]) -> De
         console.print(f"[red]the lifecycle failed:[/] {lifecycle.error}: {lifecycle.cause}")
         return result
     _print_version(console, ModelVersionRecord.model_validate(lifecycle.output["version"]))
-    endpoint = runtime.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    endpoint = runtime.client("sagemaker").describe_endpoint(
+        EndpointName=sagemaker_endpoint_name(TENANT, ENDPOINT)
+    )
     console.print(
         f"endpoint [bold]{ENDPOINT}[/] is [green]{endpoint['EndpointStatus']}[/] "
-        f"({endpoint['EndpointArn']})"
+        f"in SageMaker as {endpoint['EndpointName']} ({endpoint['EndpointArn']})"
     )
     try:
         with console.status(f"asking {ENDPOINT} to continue: {PROMPT}"):

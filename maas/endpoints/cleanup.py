@@ -1,10 +1,10 @@
 """Compensation for a failed deployment: delete what the deployment created, and only that.
 
 A deployment may fail at any step, so this does not know what exists; it tries each
-resource in reverse order of creation and treats "not found" as already done. The endpoint
-name was chosen by the user, so an endpoint is deleted only when its
-``maas:correlation-id`` tag shows this deployment created it: a name clash with an endpoint
-made elsewhere must not delete that endpoint.
+resource in reverse order of creation and treats "not found" as already done. An endpoint is
+deleted only when its ``maas:correlation-id`` tag shows this deployment created it: its name
+is derived from tenant and user name, but an endpoint of that name made elsewhere (outside
+the platform, or by an earlier deployment) must not be deleted.
 """
 
 from __future__ import annotations
@@ -38,6 +38,12 @@ def _is_missing(exc: Exception) -> bool:
         return True
     message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", ""))
     return code == "ValidationException" and "Could not find" in message
+
+
+def _is_not_ours(exc: Exception) -> bool:
+    # The role may delete only resources tagged maas:tenant; IAM refuses the rest, a resource
+    # that no longer exists included (it has no tag to match), with AccessDenied.
+    return error_code(exc) in ("AccessDeniedException", "AccessDenied")
 
 
 class DeploymentCleaner:
@@ -101,9 +107,9 @@ class DeploymentCleaner:
         return report
 
     def _delete_endpoint_if_ours(self, report: CleanupReport, plan: DeploymentPlan) -> None:
-        label = f"endpoint/{plan.endpoint_name}"
+        label = f"endpoint/{plan.sagemaker_endpoint_name}"
         try:
-            endpoint = self._sagemaker.describe_endpoint(EndpointName=plan.endpoint_name)
+            endpoint = self._sagemaker.describe_endpoint(EndpointName=plan.sagemaker_endpoint_name)
         except Exception as exc:
             if not _is_missing(exc):
                 raise
@@ -119,7 +125,10 @@ class DeploymentCleaner:
             report.deleted.append(label)
             return
         if self._attempt(
-            report, label, self._sagemaker.delete_endpoint, EndpointName=plan.endpoint_name
+            report,
+            label,
+            self._sagemaker.delete_endpoint,
+            EndpointName=plan.sagemaker_endpoint_name,
         ):
             report.endpoint_deleting = True
 
@@ -128,6 +137,9 @@ class DeploymentCleaner:
         try:
             call(**kwargs)
         except Exception as exc:
+            if _is_not_ours(exc):
+                report.left_alone.append(label)
+                return False
             if not _is_missing(exc):
                 raise
             report.absent.append(label)

@@ -36,6 +36,7 @@ class StopPlan(BaseModel):
 
     tenant_id: str
     endpoint_name: str
+    sagemaker_endpoint_name: str
     correlation_id: str
     nothing_to_do: bool
     status: EndpointStatus
@@ -51,6 +52,7 @@ class StartPlan(BaseModel):
 
     tenant_id: str
     endpoint_name: str
+    sagemaker_endpoint_name: str
     correlation_id: str
     nothing_to_do: bool
     status: EndpointStatus
@@ -72,7 +74,7 @@ class StartPlan(BaseModel):
 def _scaling(record: EndpointRecord) -> ScalingPlan | None:
     if record.autoscaling is None:
         return None
-    return target_tracking(record.endpoint_name, record.variant_name, record.autoscaling)
+    return target_tracking(record.sagemaker_endpoint_name, record.variant_name, record.autoscaling)
 
 
 def plan_stop(
@@ -97,6 +99,7 @@ def plan_stop(
     return StopPlan(
         tenant_id=record.tenant_id,
         endpoint_name=record.endpoint_name,
+        sagemaker_endpoint_name=record.sagemaker_endpoint_name,
         correlation_id=correlation_id,
         nothing_to_do=nothing_to_do,
         status=record.status,
@@ -128,6 +131,7 @@ def plan_start(
     return StartPlan(
         tenant_id=record.tenant_id,
         endpoint_name=record.endpoint_name,
+        sagemaker_endpoint_name=record.sagemaker_endpoint_name,
         correlation_id=correlation_id,
         nothing_to_do=nothing_to_do,
         status=record.status,

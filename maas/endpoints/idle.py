@@ -32,7 +32,7 @@ from maas.exceptions import NotFound
 from maas.naming import idle_teardown_execution_name
 from schemas import EndpointStatus, TeardownRequest
 from schemas.alarms import AlarmStateValue, parse_state_timestamp
-from schemas.aws_events import TENANT_TAG
+from schemas.aws_events import ENDPOINT_TAG, TENANT_TAG
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -40,8 +40,6 @@ if TYPE_CHECKING:
     from maas.endpoints.records import EndpointRegistry
     from schemas import EndpointRecord
     from schemas.alarms import AlarmStateChange
-
-ENDPOINT_TAG = "maas:endpoint"
 
 
 class IdleOutcome(StrEnum):

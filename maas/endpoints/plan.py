@@ -19,6 +19,7 @@ from maas.naming import (
     hours_schedule_name,
     idle_alarm_name,
     run_suffix,
+    sagemaker_endpoint_name,
     sagemaker_name,
     ttl_schedule_name,
 )
@@ -127,6 +128,7 @@ class DeploymentPlan(BaseModel):
     correlation_id: str
     tenant_id: str
     endpoint_name: str
+    sagemaker_endpoint_name: str = Field(description="The endpoint's name in SageMaker.")
     model_name: str
     endpoint_config_name: str
     tags: list[dict[str, str]]
@@ -170,7 +172,7 @@ def plan_teardown(
     target = None
     if record.autoscaling is not None:
         target = ScalableTarget(
-            ResourceId=f"endpoint/{record.endpoint_name}/variant/{record.variant_name}"
+            ResourceId=f"endpoint/{record.sagemaker_endpoint_name}/variant/{record.variant_name}"
         )
     return TeardownPlan(
         record=record,
@@ -267,13 +269,18 @@ def scaling_plan(request: DeploymentRequest) -> ScalingPlan | None:
     """The deployment's target tracking, or None when the count is fixed."""
     if request.autoscaling is None:
         return None
-    return target_tracking(request.endpoint_name, request.variant_name, request.autoscaling)
+    return target_tracking(
+        sagemaker_endpoint_name(request.tenant_id, request.endpoint_name),
+        request.variant_name,
+        request.autoscaling,
+    )
 
 
 def target_tracking(
-    endpoint_name: str, variant_name: str, scaling: AutoscalingConfig
+    sagemaker_endpoint: str, variant_name: str, scaling: AutoscalingConfig
 ) -> ScalingPlan:
-    """Target tracking on the variant: concurrent requests per model, or invocations.
+    """Target tracking on the variant (of the endpoint SageMaker calls ``sagemaker_endpoint``):
+    concurrent requests per model, or invocations.
 
     The policy's name does not depend on the metric, so putting it again (a scaling change)
     replaces the one policy instead of leaving the old metric's policy behind.
@@ -283,10 +290,10 @@ def target_tracking(
     else:
         metric, target = CONCURRENCY_METRIC, scaling.target_concurrent_requests
     return ScalingPlan(
-        ResourceId=f"endpoint/{endpoint_name}/variant/{variant_name}",
+        ResourceId=f"endpoint/{sagemaker_endpoint}/variant/{variant_name}",
         MinCapacity=scaling.min_capacity,
         MaxCapacity=scaling.max_capacity,
-        PolicyName=f"{endpoint_name}-target-tracking",
+        PolicyName=f"{sagemaker_endpoint}-target-tracking",
         TargetTrackingScalingPolicyConfiguration={
             "TargetValue": target,
             "PredefinedMetricSpecification": {"PredefinedMetricType": metric},
@@ -357,7 +364,10 @@ def idle_alarm_plan(request: DeploymentRequest, tags: list[dict[str, str]]) -> I
         AlarmDescription=f"maas: endpoint {request.endpoint_name} of tenant "
         f"{request.tenant_id} served no invocation for {minutes} minutes; it is torn down.",
         Dimensions=[
-            {"Name": "EndpointName", "Value": request.endpoint_name},
+            {
+                "Name": "EndpointName",
+                "Value": sagemaker_endpoint_name(request.tenant_id, request.endpoint_name),
+            },
             {"Name": "VariantName", "Value": request.variant_name},
         ],
         EvaluationPeriods=minutes,
@@ -402,21 +412,22 @@ def plan_deployment(
     ...               "model_data_url": "s3://bucket/acme/m/1/"}})
     >>> plan = plan_deployment(request, correlation_id="deploy-1", artifacts_bucket="bucket",
     ...                        poll_interval_seconds=30, max_status_checks=120)
-    >>> plan.model_name, plan.endpoint_config_name
-    ('chat-244cf825', 'chat-244cf825')
+    >>> plan.sagemaker_endpoint_name, plan.model_name, plan.endpoint_config_name
+    ('acme-chat-c7bee5eb', 'acme-chat-c7bee5eb-244cf825', 'acme-chat-c7bee5eb-244cf825')
     """
     if request.instance_type is None:
         raise ValidationError("instance_type: required unless the model is a registered version")
     get_instance_type(request.instance_type)
     check_model_data(request, artifacts_bucket)
-    suffix = run_suffix(correlation_id)
-    model_name = sagemaker_name(request.endpoint_name, suffix)
+    physical_name = sagemaker_endpoint_name(request.tenant_id, request.endpoint_name)
+    model_name = sagemaker_name(physical_name, run_suffix(correlation_id))
     tags = resource_tags(request, correlation_id)
     return DeploymentPlan(
         request=request,
         correlation_id=correlation_id,
         tenant_id=request.tenant_id,
         endpoint_name=request.endpoint_name,
+        sagemaker_endpoint_name=physical_name,
         model_name=model_name,
         endpoint_config_name=model_name,
         tags=tags,

@@ -7,6 +7,15 @@ records it can prove wrong, and reports (or, when asked, deletes) the SageMaker 
 endpoint configurations and models that carry the product's tags but that no live record
 claims. Whatever is younger than the grace period is left alone: a workflow may be creating
 it right now.
+
+Two repairs finish what a workflow could not:
+
+- a record stuck in ``CREATING`` past the grace period (the deployment's status write timed
+  out, or its execution died) becomes ``IN_SERVICE`` when SageMaker serves the endpoint that
+  deployment created, and ``FAILED`` when it does not;
+- what a failed deployment created and its clean-up left behind (a ``FAILED`` record, and
+  resources tagged with that deployment's ``maas:correlation-id``) is deleted, on every run
+  until it is gone, whether or not orphans are to be deleted.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from maas.aws import error_code
+from maas.endpoints.cleanup import CORRELATION_TAG
 from maas.exceptions import Conflict
 from schemas import EndpointStatus
 from schemas.aws_events import TENANT_TAG
@@ -37,6 +47,8 @@ _IN_FLIGHT = frozenset(
         EndpointStatus.STARTING,
     }
 )
+#: SageMaker's statuses of an endpoint that is still being worked on.
+_SAGEMAKER_BUSY = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
 #: Statuses with no endpoint by design, whose model and configuration are kept for later.
 _KEPT = frozenset({EndpointStatus.STOPPED})
 
@@ -62,6 +74,7 @@ class TaggedResource:
     created_at: datetime
     status: str | None = None
     failure_reason: str | None = None
+    correlation_id: str | None = None
 
 
 #: (kind, list operation, result key, name key, ARN key).
@@ -100,6 +113,7 @@ def tagged_resources(sagemaker: Any) -> Iterator[TaggedResource]:
                     created_at=item["CreationTime"],
                     status=status,
                     failure_reason=reason,
+                    correlation_id=tags.get(CORRELATION_TAG),
                 )
 
 
@@ -135,11 +149,20 @@ class Reconciler:
             if (finding := self._check_record(record, endpoints, now, correlation_id))
         ]
         repaired = {f.resource for f in findings if f.action == "repaired"}
-        claimed = _claimed_names(
-            [r for r in records if f"record/{r.tenant_id}/{r.endpoint_name}" not in repaired]
-        )
+        records = [
+            self._registry.get(r.tenant_id, r.endpoint_name)
+            if f"record/{r.tenant_id}/{r.endpoint_name}" in repaired
+            else r
+            for r in records
+        ]
+        claimed = _claimed_names(records)
+        leftovers = _leftovers(records)
         for resource in resources:
             if resource.name in claimed.get((resource.kind, resource.tenant_id), set()):
+                continue
+            failed_deployment = leftovers.get((resource.tenant_id, resource.correlation_id))
+            if failed_deployment is not None:
+                findings.append(self._clean_up_after(failed_deployment, resource))
                 continue
             if now - resource.created_at < self._grace:
                 continue
@@ -166,17 +189,10 @@ class Reconciler:
         if record.status in _IN_FLIGHT:
             if now - record.updated_at < self._grace:
                 return None
-            return Finding(
-                tenant_id=record.tenant_id,
-                kind="stuck_record",
-                resource=resource,
-                detail=f"{record.status.value} since {record.updated_at.isoformat()}, owned "
-                f"by execution {record.correlation_id}",
-                action="reported",
-            )
+            return self._check_stuck(record, endpoints, correlation_id)
         if record.status not in _LIVE:
             return None
-        endpoint = endpoints.get((record.tenant_id, record.endpoint_name))
+        endpoint = endpoints.get((record.tenant_id, record.sagemaker_endpoint_name))
         if endpoint is None:
             reason = "the endpoint no longer exists in SageMaker (deleted outside the platform)"
         elif endpoint.status == "Failed":
@@ -195,6 +211,75 @@ class Reconciler:
             resource=resource,
             detail=f"was {record.status.value}; {reason}",
             action="repaired",
+        )
+
+    def _check_stuck(
+        self,
+        record: EndpointRecord,
+        endpoints: dict[tuple[str, str], TaggedResource],
+        correlation_id: str,
+    ) -> Finding:
+        """A record an execution has held past the grace period: settled when it was left
+        ``CREATING`` and SageMaker tells the outcome, reported otherwise."""
+        if record.status is EndpointStatus.CREATING:
+            endpoint = endpoints.get((record.tenant_id, record.sagemaker_endpoint_name))
+            settled = self._settle_creation(record, endpoint, correlation_id)
+            if settled is not None:
+                return settled
+        return Finding(
+            tenant_id=record.tenant_id,
+            kind="stuck_record",
+            resource=f"record/{record.tenant_id}/{record.endpoint_name}",
+            detail=f"{record.status.value} since {record.updated_at.isoformat()}, owned "
+            f"by execution {record.correlation_id}",
+            action="reported",
+        )
+
+    def _settle_creation(
+        self, record: EndpointRecord, endpoint: TaggedResource | None, correlation_id: str
+    ) -> Finding | None:
+        """A deployment's outcome, for a record its execution left ``CREATING``; None while
+        SageMaker is still creating the endpoint."""
+        ours = endpoint is not None and endpoint.correlation_id == record.correlation_id
+        if ours and endpoint is not None and endpoint.status in _SAGEMAKER_BUSY:
+            return None
+        if ours and endpoint is not None and endpoint.status == "InService":
+            status, reason = (
+                EndpointStatus.IN_SERVICE,
+                f"SageMaker serves the endpoint deployment {record.correlation_id} created; "
+                "its status write was lost",
+            )
+        else:
+            status, reason = (
+                EndpointStatus.FAILED,
+                f"deployment {record.correlation_id} ended without recording its outcome and "
+                "SageMaker serves no endpoint it created",
+            )
+        try:
+            self._registry.repair(
+                record, status=status, reason=reason, correlation_id=correlation_id
+            )
+        except Conflict:
+            return None  # the deployment wrote its outcome after all
+        return Finding(
+            tenant_id=record.tenant_id,
+            kind="stuck_record",
+            resource=f"record/{record.tenant_id}/{record.endpoint_name}",
+            detail=f"was CREATING since {record.updated_at.isoformat()}; {reason}",
+            action="repaired",
+        )
+
+    def _clean_up_after(self, record: EndpointRecord, resource: TaggedResource) -> Finding:
+        """Delete what failed deployment ``record.correlation_id`` left behind, as its clean-up
+        should have; a failed attempt is reported and tried again on the next run."""
+        deleted = self._delete(resource)
+        return Finding(
+            tenant_id=resource.tenant_id,
+            kind="orphan",
+            resource=f"{resource.kind}/{resource.name}",
+            detail=f"left behind by failed deployment {record.correlation_id} of endpoint "
+            f"{record.endpoint_name!r}, whose clean-up did not finish",
+            action="deleted" if deleted else "reported",
         )
 
     def _delete(self, resource: TaggedResource) -> bool:
@@ -235,6 +320,16 @@ def report_details(findings: list[Finding], *, correlation_id: str) -> list[dict
     ]
 
 
+def _leftovers(records: list[EndpointRecord]) -> dict[tuple[str, str | None], EndpointRecord]:
+    """(tenant, deployment) -> the FAILED record of that deployment: what it created is its
+    leftover (its correlation id tags everything it created)."""
+    return {
+        (record.tenant_id, record.correlation_id): record
+        for record in records
+        if record.status is EndpointStatus.FAILED
+    }
+
+
 def _claimed_names(records: list[EndpointRecord]) -> dict[tuple[str, str], set[str]]:
     """(kind, tenant) -> the names of what live, in-flight or stopped records hold.
 
@@ -245,7 +340,7 @@ def _claimed_names(records: list[EndpointRecord]) -> dict[tuple[str, str], set[s
         if record.status not in _LIVE | _IN_FLIGHT | _KEPT:
             continue
         for kind, name in (
-            ("endpoint", record.endpoint_name),
+            ("endpoint", record.sagemaker_endpoint_name),
             ("endpoint-config", record.endpoint_config_name),
             ("model", record.model_name),
         ):

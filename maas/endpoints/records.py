@@ -166,6 +166,18 @@ class EndpointRegistry:
             raise NotFound(f"endpoint_name: no endpoint {endpoint_name!r} for this tenant")
         return from_item(response["Item"], EndpointRecord)
 
+    def sagemaker_name_of(self, tenant_id: str, endpoint_name: str) -> str:
+        """The SageMaker name of the tenant's endpoint ``endpoint_name``, to call it by.
+
+        Whatever a tenant names as an endpoint to call (an embedding model, a judge) is looked
+        up here, in the tenant's own partition: another tenant's endpoint, like a missing or a
+        deleted one, raises :class:`NotFound`.
+        """
+        record = self.get(tenant_id, endpoint_name)
+        if record.status is EndpointStatus.DELETED:
+            raise NotFound(f"endpoint_name: no endpoint {endpoint_name!r} for this tenant")
+        return record.sagemaker_endpoint_name
+
     def begin_deployment(self, plan: DeploymentPlan) -> EndpointRecord:
         """Create the record as CREATING, unless a live endpoint of that name exists."""
         request = plan.request
@@ -173,6 +185,7 @@ class EndpointRegistry:
         record = EndpointRecord(
             tenant_id=plan.tenant_id,
             endpoint_name=plan.endpoint_name,
+            sagemaker_endpoint_name=plan.sagemaker_endpoint_name,
             status=EndpointStatus.CREATING,
             correlation_id=plan.correlation_id,
             model=request.model,
@@ -426,12 +439,13 @@ class EndpointRegistry:
         """Correct a record that disagrees with SageMaker, if nobody changed it meanwhile.
 
         The reconciler read ``record``; the write succeeds only while the stored record still
-        has that status and owner, so a workflow that moved it on in between wins.
+        has that status and owner, so a workflow that moved it on in between wins. ``reason``
+        is kept as the failure reason of a record repaired to FAILED.
         """
         updated = record.model_copy(
             update={
                 "status": status,
-                "failure_reason": reason[:2000],
+                "failure_reason": reason[:2000] if status is EndpointStatus.FAILED else None,
                 "correlation_id": correlation_id,
                 "updated_at": _now(),
             }
@@ -469,17 +483,18 @@ class EndpointRegistry:
         SageMaker's change time, so an older or repeated event changes nothing, and a status
         change also on the status and owner read, so a workflow that moved the record on wins.
 
+        The record is the one the endpoint's ``maas:endpoint`` tag names in the tenant's
+        partition, and only when it names this SageMaker endpoint: a tag copied onto another
+        endpoint changes nothing.
+
         Returns the record as written, or None when the event changed nothing: no such
         record, an older or repeated report, or a report about an earlier endpoint of that
         name (created before this record).
         """
         observation = change.observation()
         for _ in range(_OBSERVE_ATTEMPTS):
-            try:
-                current = self.get(tenant_id, change.endpoint_name)
-            except NotFound:
-                return None
-            if change.created_at < current.created_at.replace(microsecond=0):
+            current = self._observed_record(tenant_id, change)
+            if current is None:
                 return None
             if current.sagemaker and current.sagemaker.sequence >= observation.sequence:
                 return None
@@ -498,6 +513,24 @@ class EndpointRegistry:
                 continue  # a newer report or a workflow came first: judge again on what is there
             return current.model_copy(update=changes)
         return None
+
+    def _observed_record(
+        self, tenant_id: str, change: SageMakerEndpointStateChange
+    ) -> EndpointRecord | None:
+        """The record ``change`` is about: the tenant's record its ``maas:endpoint`` tag names,
+        if that record names this SageMaker endpoint, created no later than the endpoint."""
+        name = change.tenant_endpoint_name
+        if name is None:
+            return None
+        try:
+            current = self.get(tenant_id, name)
+        except NotFound:
+            return None
+        if current.sagemaker_endpoint_name != change.endpoint_name:
+            return None
+        if change.created_at < current.created_at.replace(microsecond=0):
+            return None
+        return current
 
     def _observe(
         self, current: EndpointRecord, changes: dict[str, Any], *, sequence: int, guard: bool

@@ -24,6 +24,7 @@ class ScalingChangePlan(BaseModel):
 
     tenant_id: str
     endpoint_name: str
+    sagemaker_endpoint_name: str
     correlation_id: str
     previous_instance_count: int
     instance_count: int
@@ -70,7 +71,7 @@ def plan_scaling(
     capacity = None
     if count is not None and count != record.instance_count:
         capacity = {
-            "EndpointName": record.endpoint_name,
+            "EndpointName": record.sagemaker_endpoint_name,
             "DesiredWeightsAndCapacities": [
                 {"VariantName": record.variant_name, "DesiredInstanceCount": count}
             ],
@@ -78,14 +79,17 @@ def plan_scaling(
     deregister = None
     if request.remove_autoscaling and record.autoscaling is not None:
         deregister = ScalableTarget(
-            ResourceId=f"endpoint/{record.endpoint_name}/variant/{record.variant_name}"
+            ResourceId=f"endpoint/{record.sagemaker_endpoint_name}/variant/{record.variant_name}"
         )
     scaling = None
     if request.autoscaling is not None:
-        scaling = target_tracking(record.endpoint_name, record.variant_name, request.autoscaling)
+        scaling = target_tracking(
+            record.sagemaker_endpoint_name, record.variant_name, request.autoscaling
+        )
     return ScalingChangePlan(
         tenant_id=record.tenant_id,
         endpoint_name=record.endpoint_name,
+        sagemaker_endpoint_name=record.sagemaker_endpoint_name,
         correlation_id=correlation_id,
         previous_instance_count=record.instance_count,
         instance_count=_within(count or record.instance_count, autoscaling),

@@ -22,6 +22,7 @@ from maas.endpoints.plan import (
     ScalingPlan,
     plan_deployment,
     resolve_model,
+    target_tracking,
 )
 from maas.exceptions import Conflict, NoInstanceFits, NotFound, ValidationError
 from schemas import DeploymentRequest, EndpointStatus, ModelReference, TrafficRouting
@@ -68,6 +69,7 @@ class UpdatePlan(BaseModel):
 
     tenant_id: str
     endpoint_name: str
+    sagemaker_endpoint_name: str
     correlation_id: str
     model: ModelReference
     model_name: str
@@ -122,7 +124,7 @@ def check_fit(version: ModelVersionRecord | None, instance_type: str) -> None:
 
 
 def rollback_alarms(
-    endpoint_name: str,
+    sagemaker_endpoint: str,
     variant_name: str,
     endpoint_config_name: str,
     request: UpdateRequest,
@@ -131,7 +133,7 @@ def rollback_alarms(
     """Invocation errors and model latency of the new fleet, over the request's thresholds."""
     thresholds = request.rollback
     dimensions = [
-        {"Name": "EndpointName", "Value": endpoint_name},
+        {"Name": "EndpointName", "Value": sagemaker_endpoint},
         {"Name": "VariantName", "Value": variant_name},
         {"Name": "EndpointConfigName", "Value": endpoint_config_name},
     ]
@@ -139,8 +141,9 @@ def rollback_alarms(
     return RollbackAlarmPlan(
         errors=MetricAlarm(
             AlarmName=f"{prefix}-5xx-errors",
-            AlarmDescription=f"Roll back the update of {endpoint_name} to {endpoint_config_name} "
-            f"on {thresholds.max_5xx_errors_per_minute} or more 5XX errors a minute",
+            AlarmDescription=f"Roll back the update of {sagemaker_endpoint} to "
+            f"{endpoint_config_name} on {thresholds.max_5xx_errors_per_minute} or more 5XX "
+            "errors a minute",
             MetricName="Invocation5XXErrors",
             Dimensions=dimensions,
             Statistic="Sum",
@@ -150,8 +153,9 @@ def rollback_alarms(
         ),
         latency=MetricAlarm(
             AlarmName=f"{prefix}-model-latency",
-            AlarmDescription=f"Roll back the update of {endpoint_name} to {endpoint_config_name} "
-            f"when its model takes {thresholds.max_model_latency_seconds:g} s or more on average",
+            AlarmDescription=f"Roll back the update of {sagemaker_endpoint} to "
+            f"{endpoint_config_name} when its model takes "
+            f"{thresholds.max_model_latency_seconds:g} s or more on average",
             MetricName="ModelLatency",
             Dimensions=dimensions,
             Statistic="Average",
@@ -258,7 +262,11 @@ def plan_update(
         max_status_checks=max_status_checks,
     )
     alarms = rollback_alarms(
-        record.endpoint_name, record.variant_name, plan.endpoint_config_name, request, plan.tags
+        record.sagemaker_endpoint_name,
+        record.variant_name,
+        plan.endpoint_config_name,
+        request,
+        plan.tags,
     )
     alarm_names = [alarms.errors.AlarmName, alarms.latency.AlarmName]
     # SageMaker refuses an UpdateEndpoint that changes the instance type of a variant
@@ -268,6 +276,7 @@ def plan_update(
     return UpdatePlan(
         tenant_id=record.tenant_id,
         endpoint_name=record.endpoint_name,
+        sagemaker_endpoint_name=record.sagemaker_endpoint_name,
         correlation_id=correlation_id,
         model=model,
         model_name=plan.model_name,
@@ -288,12 +297,16 @@ def plan_update(
         traffic_routing=request.deployment.traffic_routing,
         deregister=(
             ScalableTarget(
-                ResourceId=f"endpoint/{record.endpoint_name}/variant/{record.variant_name}"
+                ResourceId=f"endpoint/{record.sagemaker_endpoint_name}/variant/{record.variant_name}"
             )
             if moves_scaled_variant
             else None
         ),
-        scaling=plan.scaling if moves_scaled_variant else None,
+        scaling=(
+            target_tracking(record.sagemaker_endpoint_name, record.variant_name, record.autoscaling)
+            if moves_scaled_variant and record.autoscaling is not None
+            else None
+        ),
         polling=Polling(
             interval_seconds=poll_interval_seconds,
             max_attempts=max_status_checks + math.ceil(shifting / poll_interval_seconds),

@@ -12,6 +12,7 @@ invocation of the evaluator function: :func:`choose_runner`) reads them from the
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -23,6 +24,7 @@ from maas.evaluation.metric_names import LLM_METRICS
 from maas.evaluation.records import QuestionRecord
 from maas.evaluation.store import now
 from maas.exceptions import Conflict, NotFound, ValidationError
+from maas.pipeline.embedding import with_sagemaker_names
 from maas.tenancy import check_tenant_file
 from maas.validation import parse_as
 from schemas.endpoint import EndpointStatus
@@ -39,6 +41,8 @@ from schemas.evaluation import (
 from schemas.pipeline import PipelineSpec
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from maas.endpoints import EndpointRegistry
     from maas.evaluation.store import EvaluationStore
     from maas.pipeline.store import PipelineStore
@@ -61,8 +65,14 @@ class EvaluationTarget(BaseModel):
 
 
 class EvaluationJob(EvaluationTarget):
-    """What every shard of an evaluation does; written once to S3 as ``job.json``."""
+    """What every shard of an evaluation does; written once to S3 as ``job.json``.
 
+    Endpoints are named as SageMaker knows them (the endpoint under test, the pipeline's
+    embedding endpoint, a SageMaker judge), looked up among the tenant's own endpoints when
+    the evaluation was planned: a job calls nothing the tenant does not own.
+    """
+
+    sagemaker_endpoint_name: str
     pipeline: PipelineSpec
     metrics: list[str]
     judge: dict[str, Any] | None
@@ -95,6 +105,48 @@ class EvaluationPlan(EvaluationTarget):
     shards: list[ShardTask]
     human_review: HumanReviewSettings | None
     on_gate_failure: str
+
+
+def address_endpoints(
+    pipeline: PipelineSpec,
+    judge: dict[str, Any] | None,
+    *,
+    endpoints: EndpointRegistry,
+    tenant_id: str,
+) -> tuple[PipelineSpec, dict[str, Any] | None]:
+    """The pipeline and the judge with the endpoints they name (the tenant's own names) named
+    as SageMaker knows them.
+
+    A name the tenant has no endpoint of (another tenant's included) is a
+    :class:`ValidationError` of the field that named it: an evaluation never calls an
+    endpoint its tenant does not own.
+    """
+    sagemaker_name_of = partial(_tenant_endpoint, endpoints, tenant_id)
+    return (
+        with_sagemaker_names(pipeline, partial(sagemaker_name_of, "pipeline.knowledge.embedding")),
+        _judge_addressed(judge, partial(sagemaker_name_of, "judge")),
+    )
+
+
+def _tenant_endpoint(
+    endpoints: EndpointRegistry, tenant_id: str, field: str, endpoint_name: str
+) -> str:
+    """The SageMaker name of the tenant's endpoint that ``field`` names, or ``field``'s error."""
+    try:
+        return endpoints.sagemaker_name_of(tenant_id, endpoint_name)
+    except NotFound:
+        raise ValidationError(
+            f"{field}.endpoint_name: the tenant has no endpoint {endpoint_name!r}"
+        ) from None
+
+
+def _judge_addressed(
+    judge: dict[str, Any] | None, sagemaker_name_of: Callable[[str], str]
+) -> dict[str, Any] | None:
+    """A SageMaker judge named by the tenant's own endpoint name, as SageMaker knows it."""
+    if judge is None or judge.get("kind") != "sagemaker" or not judge.get("endpoint_name"):
+        return judge
+    return {**judge, "endpoint_name": sagemaker_name_of(str(judge["endpoint_name"]))}
 
 
 def evaluation_prefix(bucket: str, tenant_id: str, evaluation_id: str) -> str:
@@ -130,6 +182,9 @@ def plan_evaluation(
         raise Conflict(
             f"endpoint: {request.endpoint_name!r} is {endpoint.status.value}, not InService"
         )
+    pipeline, judge = address_endpoints(
+        pipeline, request.judge, endpoints=endpoints, tenant_id=request.tenant_id
+    )
     parsed = parse_jsonl(
         _read_text(s3, request.question_set_uri),
         QuestionRecord,
@@ -148,11 +203,12 @@ def plan_evaluation(
         tenant_id=request.tenant_id,
         evaluation_id=request.evaluation_id,
         endpoint_name=request.endpoint_name,
+        sagemaker_endpoint_name=endpoint.sagemaker_endpoint_name,
         model_id=endpoint.model.model_id,
         model_version=endpoint.model.version,
         pipeline=pipeline,
         metrics=request.metrics,
-        judge=request.judge,
+        judge=judge,
         shard_uris=shard_uris,
     )
     job_uri = f"{prefix}job.json"

@@ -62,7 +62,7 @@ def scorer_for(job: EvaluationJob, *, assertion_sets: AssertionSetRegistry) -> S
         chosen.implementation.type == "llm" for chosen in assertions.assertions
     )
     judge = (
-        make_judge(job.judge, endpoint_under_test=job.endpoint_name)
+        make_judge(job.judge, endpoint_under_test=job.sagemaker_endpoint_name)
         if LLM_METRICS & set(job.metrics) or graders
         else None
     )

@@ -26,7 +26,7 @@ from maas.evaluation.records import PipelineAnswer, QuestionRecord, ScoredSample
 from maas.evaluation.scoring import scorer_for
 from maas.exceptions import MaasError
 from maas.guardrails import GuardrailChecker, resolve_guardrail
-from maas.pipeline import RagPipeline
+from maas.pipeline import EndpointGenerator, RagPipeline
 from maas.registry.assertion_sets import AssertionSetRegistry
 from maas.tracing.emitter import standalone_recorder
 
@@ -138,6 +138,7 @@ def evaluate_shard(job_uri: str, shard: int, *, stage: str | None) -> ShardJudgi
         model=job.model_id,
         version=job.model_version,
         guardrail=GuardrailChecker(reference) if reference else None,
+        generator=EndpointGenerator(job.sagemaker_endpoint_name),
         recorder=standalone_recorder(client("xray")),
     )
     assertion_sets = AssertionSetRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))

@@ -16,7 +16,10 @@ module plays both parts for that function, over plain HTTP:
   Cognito authorizer takes both), is verified by :class:`~maas.local.tokens.LocalTokens`;
   a missing or refused token is answered ``401 {"message":"Unauthorized"}`` without
   invoking the function, and a good one puts its claims, all as strings (``exp`` and
-  ``iat`` as dates, as the authorizer writes them), in ``requestContext.authorizer.claims``;
+  ``iat`` as dates, as the authorizer writes them), in ``requestContext.authorizer.claims``.
+  The token is checked from the request's head, before its body is read;
+- API Gateway's payload limit (10 MB): a larger body is answered
+  ``413 {"message": "Request Too Long"}`` without being read;
 - the function's proxy response (``statusCode``, ``headers``, ``multiValueHeaders``,
   ``body``, ``isBase64Encoded``) becomes the HTTP response; a function error or a
   malformed response is ``502 {"message": "Internal server error"}``; every response
@@ -42,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from maas.local.tokens import InvalidToken
+from schemas.api import PUBLIC_PATHS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping
@@ -51,14 +55,18 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Paths served without a token: the Swagger UI page and the OpenAPI document.
-PUBLIC_PATHS = ("/docs", "/openapi.json")
 
 #: What API Gateway answers when its Cognito authorizer refuses the request.
 UNAUTHORIZED = {"message": "Unauthorized"}
 
 #: What API Gateway answers when the function fails or its response is malformed.
 INTERNAL_SERVER_ERROR = {"message": "Internal server error"}
+
+#: API Gateway's payload limit (10 MB), past which it answers 413 without a look at the body.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
+#: What API Gateway answers for a larger body (the REQUEST_TOO_LARGE gateway response).
+REQUEST_TOO_LARGE = {"message": "Request Too Long"}
 
 _PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -89,6 +97,17 @@ class HttpResponse:
         return values[-1] if values else None
 
 
+@dataclass(frozen=True)
+class Admission:
+    """A request the gateway let through: its ids, the headers it adds, the token's claims."""
+
+    request_id: str
+    extended_request_id: str
+    trace_id: str
+    headers: list[tuple[str, str]]
+    claims: dict[str, str] | None
+
+
 class MalformedProxyResponse(Exception):
     """The function answered something that is not a Lambda proxy response."""
 
@@ -111,6 +130,8 @@ class LocalApiGateway:
     binary_media_types
         The API's ``binaryMediaTypes``: request bodies of these content types (wildcards
         allowed) reach the function base64-encoded.
+    max_body_bytes
+        Larger bodies are answered 413 and never read.
     """
 
     def __init__(
@@ -123,6 +144,7 @@ class LocalApiGateway:
         stage: str = "local",
         public_paths: Collection[str] = PUBLIC_PATHS,
         binary_media_types: Collection[str] = (),
+        max_body_bytes: int = MAX_PAYLOAD_BYTES,
     ) -> None:
         self._invoke = invoke
         self.function = function
@@ -131,6 +153,7 @@ class LocalApiGateway:
         self.stage = stage
         self.public_paths = frozenset(public_paths)
         self.binary_media_types = tuple(binary_media_types)
+        self.max_body_bytes = max_body_bytes
         # API Gateway's ids: 10 characters for the API, 6 for each resource.
         self.api_id = secrets.token_hex(5)
         self._server: ThreadingHTTPServer | None = None
@@ -176,28 +199,49 @@ class LocalApiGateway:
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         """Authorize ``request``, run the function on its proxy event, answer as API Gateway."""
+        admitted = self.admit(request.method, request.target, request.headers, len(request.body))
+        if isinstance(admitted, HttpResponse):
+            return admitted
+        return self.forward(request, admitted)
+
+    def admit(
+        self, method: str, target: str, headers: list[tuple[str, str]], body_length: int
+    ) -> Admission | HttpResponse:
+        """What is checked before a body is read: the token, then the body's declared size.
+
+        The refusal when either fails (401, 413), else what :meth:`forward` needs.
+        """
         request_id = str(uuid.uuid4())
         extended_id = base64.b64encode(secrets.token_bytes(10)).decode()
-        trace_id = _header(request.headers, "X-Amzn-Trace-Id") or _new_trace_id()
+        trace_id = _header(headers, "X-Amzn-Trace-Id") or _new_trace_id()
         gateway_headers = [
             ("x-amzn-RequestId", request_id),
             ("x-amz-apigw-id", extended_id),
             ("X-Amzn-Trace-Id", trace_id),
         ]
-        path = unquote(urlsplit(request.target).path) or "/"
+        path = unquote(urlsplit(target).path) or "/"
         claims: dict[str, str] | None = None
-        if not self._is_public(request.method, path):
+        if not self._is_public(method, path):
             try:
-                claims = _authorizer_claims(self._tokens.verify(_bearer(request.headers)))
+                claims = _authorizer_claims(self._tokens.verify(_bearer(headers)))
             except InvalidToken as exc:
-                logger.info("local API: 401 for %s %s: %s", request.method, path, exc)
+                logger.info("local API: 401 for %s %s: %s", method, path, exc)
                 return _error(401, UNAUTHORIZED, "UnauthorizedException", gateway_headers)
+        if body_length > self.max_body_bytes:
+            logger.info("local API: 413 for %s %s: %d bytes", method, path, body_length)
+            return _error(413, REQUEST_TOO_LARGE, None, gateway_headers)
+        return Admission(request_id, extended_id, trace_id, gateway_headers, claims)
+
+    def forward(self, request: HttpRequest, admitted: Admission) -> HttpResponse:
+        """Run the function on ``request``'s proxy event; answer as API Gateway."""
+        path = unquote(urlsplit(request.target).path) or "/"
+        gateway_headers = admitted.headers
         event = self.proxy_event(
             request,
-            request_id=request_id,
-            extended_request_id=extended_id,
-            trace_id=trace_id,
-            claims=claims,
+            request_id=admitted.request_id,
+            extended_request_id=admitted.extended_request_id,
+            trace_id=admitted.trace_id,
+            claims=admitted.claims,
         )
         try:
             invocation = self._invoke(self.function, event)
@@ -377,35 +421,52 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: _GatewayServer
 
     def _serve(self) -> None:
-        request = HttpRequest(
-            method=self.command,
-            target=self.path,
-            # Names as the client spelled them, repeats kept: what API Gateway passes on.
-            headers=[(name, value) for name, value in self.headers.items()],
-            body=self._read_body(),
-            source_ip=self.client_address[0],
-        )
-        response = self.server.gateway.handle(request)
+        gateway = self.server.gateway
+        # Names as the client spelled them, repeats kept: what API Gateway passes on.
+        headers = [(name, value) for name, value in self.headers.items()]
+        chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        declared = 0 if chunked else int(self.headers.get("Content-Length") or 0)
+        # The token and the declared size first: a refused request's body is never read.
+        admitted = gateway.admit(self.command, self.path, headers, declared)
+        if isinstance(admitted, HttpResponse):
+            self._answer(admitted, unread_body=chunked or declared > 0)
+            return
+        body = self._read_chunked(gateway.max_body_bytes) if chunked else self._read(declared)
+        request = HttpRequest(self.command, self.path, headers, body, self.client_address[0])
+        if len(body) > gateway.max_body_bytes:  # chunked: the size shows only while reading
+            self._answer(gateway.handle(request), unread_body=True)
+            return
+        self._answer(gateway.forward(request, admitted), unread_body=False)
+
+    def _answer(self, response: HttpResponse, *, unread_body: bool) -> None:
+        # What is left of a body the gateway did not read would be taken for the next request.
+        self.close_connection = self.close_connection or unread_body
         self.send_response(response.status)
         for name, value in response.headers:
             if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
+        if unread_body:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
-    def _read_body(self) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            while self.rfile.readline().strip():  # trailers, up to the empty line
-                pass
-            return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
+    def _read(self, length: int) -> bytes:
         return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self, limit: int) -> bytes:
+        """The chunks' bytes, or the first ``limit`` + 1 of them (the rest left unread)."""
+        chunks, total = [], 0
+        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            chunks.append(self.rfile.read(min(size, limit + 1 - total)))
+            total += len(chunks[-1])
+            if total > limit:
+                return b"".join(chunks)
+            self.rfile.readline()
+        while self.rfile.readline().strip():  # trailers, up to the empty line
+            pass
+        return b"".join(chunks)
 
     def log_message(self, format: str, *args: Any) -> None:
         # One line per request would interleave with whatever the terminal shows.
@@ -515,19 +576,23 @@ def _new_trace_id() -> str:
 
 
 def _error(
-    status: int, body: Mapping[str, str], error_type: str, headers: list[tuple[str, str]]
+    status: int, body: Mapping[str, str], error_type: str | None, headers: list[tuple[str, str]]
 ) -> HttpResponse:
+    kind = [("x-amzn-ErrorType", error_type)] if error_type else []
     return HttpResponse(
         status,
-        [("Content-Type", "application/json"), ("x-amzn-ErrorType", error_type), *headers],
+        [("Content-Type", "application/json"), *kind, *headers],
         json.dumps(body).encode(),
     )
 
 
 __all__ = [
     "INTERNAL_SERVER_ERROR",
+    "MAX_PAYLOAD_BYTES",
     "PUBLIC_PATHS",
+    "REQUEST_TOO_LARGE",
     "UNAUTHORIZED",
+    "Admission",
     "HttpRequest",
     "HttpResponse",
     "LocalApiGateway",

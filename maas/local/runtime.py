@@ -34,7 +34,13 @@ from moto.logs.models import logs_backends
 from moto.server import ThreadedMotoServer
 
 from maas.aws import reset_clients
-from maas.local import applicationautoscaling, environ, stepfunctions
+from maas.local import (
+    applicationautoscaling,
+    dynamodb,
+    environ,
+    iam_enforcement,
+    stepfunctions,
+)
 from maas.local.apigateway import LocalApiGateway
 from maas.local.awslambda import LocalLambda
 from maas.local.batch import LocalBatch
@@ -156,6 +162,7 @@ class LocalRuntime:
             stack.callback(environ.uninstall)
             stepfunctions.install(stack)
             applicationautoscaling.install(stack)
+            dynamodb.install(stack)
             adapters = (
                 self.xray,
                 self.lambda_,
@@ -174,6 +181,12 @@ class LocalRuntime:
             stack.callback(self._stop_server)
             provision(self.resources, self.client, self.lambda_)
             self.bedrock.provision(*configured_stage())
+            if self.settings.enforce_iam:
+                # Every guardrail the runtime registers is its stage's, as the stack tags them.
+                stage_tag = {"maas:stage": self.bedrock.stage}
+                iam_enforcement.install(
+                    stack, iam_enforcement.enforce_roles(self.resources, lambda _: stage_tag)
+                )
         except BaseException:
             stack.close()
             raise

@@ -27,6 +27,11 @@ class LocalSettings(BaseModel):
     ``instance_metrics_seconds`` is how often a served endpoint's requests in flight and its
     server's utilization are reported (see :mod:`maas.local.instancemetrics`); SageMaker
     reports ``ConcurrentRequestsPerModel`` every 10 seconds.
+
+    ``enforce_iam`` evaluates the calls of the API's tenant sessions against the tenant access
+    role's statements, as the stacks synthesize them, and refuses what AWS would refuse with
+    AccessDenied (see :mod:`maas.local.iam_enforcement`); turn it off to see what the
+    handlers' own checks hold alone.
     """
 
     region: str = "us-east-1"
@@ -43,6 +48,7 @@ class LocalSettings(BaseModel):
     instance_metrics_seconds: float = Field(default=10.0, gt=0)
     tenant_max_endpoints: int = Field(default=10, ge=1)
     tenant_max_instances: int = Field(default=20, ge=1)
+    enforce_iam: bool = True
 
     def setting_values(self) -> dict[str, str]:
         """Values of the manifest's stage settings in this world."""

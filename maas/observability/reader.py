@@ -123,10 +123,11 @@ class EndpointMetricsReader:
         _check_window(window_seconds, period_seconds)
         record = self._registry.get(tenant_id, endpoint_name)
         read_at = self._clock()
-        described = self._describe(endpoint_name)
+        # SageMaker and CloudWatch know the endpoint by the name derived for its tenant.
+        described = self._describe(record.sagemaker_endpoint_name)
         variants = self._variants(record, described)
         readings = self._readings(
-            endpoint_name,
+            record.sagemaker_endpoint_name,
             [variant.variant_name for variant in variants],
             wanted,
             start=read_at - timedelta(seconds=window_seconds),

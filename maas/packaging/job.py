@@ -28,7 +28,7 @@ from maas.packaging.series import series_of
 from maas.packaging.sizing import check_servable, plan_serving
 from maas.packaging.sources import fetch_source
 from maas.packaging.upload import upload_package
-from maas.registry.packaging_steps import JOB_ENVIRONMENT_VARIABLE
+from maas.registry.packaging_steps import JOB_ENVIRONMENT_VARIABLE, check_source
 from maas.registry.reporter import RegistryReporter
 from schemas.packaging import HuggingFaceSource, PackageManifest, PackagingJob
 
@@ -92,6 +92,7 @@ def package_model(
         job.source,
         workdir,
         progress,
+        tenant_id=job.tenant_id,
         before_weights=lambda folder: check_servable(folder, job.serving),
     )
     series = series_of(fetched.path)
@@ -140,7 +141,10 @@ def _reporter(job: PackagingJob) -> Reporter:
 def run(job: PackagingJob, progress: Progress) -> int:
     """Run ``job``, report its failure if it fails; return the process's exit code."""
     try:
-        check_destination(job, os.environ.get(BUCKET_VARIABLE))
+        bucket = os.environ.get(BUCKET_VARIABLE)
+        check_destination(job, bucket)
+        if bucket:
+            check_source(job.source, job.tenant_id, bucket)
         region = client("s3").meta.region_name
         if region is None:
             raise PackagingFailed("no AWS region: set AWS_REGION in the job's environment")

@@ -22,9 +22,9 @@ from maas.aws import client as aws_client
 from maas.pipeline.exceptions import ModelCallFailed
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
-    from schemas.pipeline import EmbeddingSpec
+    from schemas.pipeline import EmbeddingSpec, PipelineSpec
 
 #: Why a text is embedded: Cohere's models embed a query and a document differently.
 Purpose = Literal["query", "document"]
@@ -155,6 +155,26 @@ def _vectors(answer: Any, expected: int, source: str) -> list[list[float]]:
     return answer
 
 
+def with_sagemaker_names(
+    spec: PipelineSpec, sagemaker_name_of: Callable[[str], str]
+) -> PipelineSpec:
+    """``spec`` with its embedding endpoint (the tenant's own name) named as SageMaker knows it.
+
+    ``sagemaker_name_of`` looks the name up among the tenant's endpoints only (see
+    :meth:`maas.endpoints.EndpointRegistry.sagemaker_name_of`), so a pipeline can never call
+    another tenant's endpoint, whatever name it was given.
+    """
+    knowledge = spec.knowledge
+    if knowledge is None or knowledge.embedding.kind != "sagemaker":
+        return spec
+    embedding = knowledge.embedding.model_copy(
+        update={"endpoint_name": sagemaker_name_of(knowledge.embedding.endpoint_name)}
+    )
+    return spec.model_copy(
+        update={"knowledge": knowledge.model_copy(update={"embedding": embedding})}
+    )
+
+
 def _same_length(rows: list[list[float]], source: str) -> list[list[float]]:
     if len({len(row) for row in rows}) > 1:
         raise ModelCallFailed(f"{source} answered vectors of different lengths")
@@ -167,4 +187,5 @@ __all__ = [
     "Purpose",
     "SageMakerEmbedder",
     "embedder_for",
+    "with_sagemaker_names",
 ]

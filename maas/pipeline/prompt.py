@@ -1,13 +1,17 @@
 """The prompt stage: the endpoint's template filled with the question and retrieved passages.
 
 Passages are numbered in rank order, ``[1] Title: text``, so that an answer can cite them.
-The template was checked where it was configured (``schemas.pipeline.PipelineSpec``), so
-rendering cannot meet an unknown placeholder.
+The template is filled by substitution, not by ``str.format``: a placeholder's value is put
+in as it is, and nothing of a template is evaluated. It was checked where it was configured
+(``schemas.pipeline.PipelineSpec``: bare ``{question}`` and ``{context}`` only), and one
+stored before that check is read back plain (``EndpointPipeline``), so rendering cannot fail.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from schemas.pipeline import template_parts
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -42,8 +46,14 @@ def render_prompt(template: str, question: str, contexts: Sequence[RetrievedCont
     --------
     >>> render_prompt("Q: {question}\\n{context}", "Why?", [])
     'Q: Why?\\n'
+    >>> render_prompt("{{literal}} {question}", "{context}?", [])
+    '{literal} {context}?'
     """
-    return template.format(question=question, context=format_contexts(contexts))
+    values = {"question": question, "context": format_contexts(contexts)}
+    return "".join(
+        literal + ("" if found is None else values.get(found.field, found.written))
+        for literal, found in template_parts(template)
+    )
 
 
 __all__ = ["format_contexts", "render_prompt"]

@@ -8,12 +8,10 @@ group's packages itself, so a retried registration must find the package it made
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 from maas.aws import error_code
-from maas.naming import sagemaker_name
-from schemas.common import SAGEMAKER_NAME_MAX_LENGTH
+from maas.naming import tenant_sagemaker_name
 
 if TYPE_CHECKING:
     from schemas.packaging import ApprovalStatus, PackageManifest
@@ -23,19 +21,28 @@ VERSION_KEY = "maas:version"
 
 
 def model_package_group_name(tenant_id: str, model_name: str) -> str:
-    """``<tenant>-<model>``, shortened with a hash when it would pass 63 characters.
+    """``<tenant>-<model>-<hash of tenant and model>``, shortened to SageMaker's 63 characters.
+
+    Group names are per account and region, and ``-`` may be in both a tenant and a model
+    name: without the hash ``acme`` + ``x-y`` and ``acme-x`` + ``y`` would share one group,
+    and one tenant would register its versions in the other's. The hash is of the pair,
+    separated by ``/`` (in neither), so two tenants never meet on a group however the
+    readable part is shortened.
+
+    Groups named before the hash (``<tenant>-<model>``) are not written again: a new version
+    registers in its hashed group, and the versions already registered keep their packages
+    (records and deployments name packages by ARN, not by group).
 
     Examples
     --------
     >>> model_package_group_name("acme", "glm-4-9b-chat")
-    'acme-glm-4-9b-chat'
+    'acme-glm-4-9b-chat-f8971047'
+    >>> model_package_group_name("acme", "x-y") != model_package_group_name("acme-x", "y")
+    True
     >>> len(model_package_group_name("t" * 32, "m" * 48))
     63
     """
-    name = f"{tenant_id}-{model_name}"
-    if len(name) <= SAGEMAKER_NAME_MAX_LENGTH:
-        return name
-    return sagemaker_name(name, hashlib.sha256(name.encode()).hexdigest()[:8])
+    return tenant_sagemaker_name(tenant_id, model_name)
 
 
 def _tags(manifest: PackageManifest) -> list[dict[str, str]]:

@@ -5,28 +5,32 @@ Each function is one step's work; the handlers in ``functions/`` only parse and 
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from maas.aws import split_s3_uri
-from maas.exceptions import IntegrityError, PackagingFailed
-from schemas.common import FailureCause
+from maas.exceptions import Conflict, IntegrityError, PackagingFailed
+from maas.tenancy import check_tenant_file, check_tenant_secret
+from schemas.common import FailureCause, failure_message
 from schemas.packaging import (
     MANIFEST_FILE,
     ApprovalStatus,
+    HuggingFaceSource,
     PackageManifest,
     PackagingJob,
     PackagingRequest,
+    RegistrationRetry,
+    S3Source,
+    VersionStatus,
     default_model_name,
 )
 
 if TYPE_CHECKING:
     from maas.registry.packages import ModelPackages
     from maas.registry.versions import ModelRegistry
-    from schemas.packaging import ModelVersionRecord
+    from schemas.packaging import LocalSource, ModelVersionRecord
 
 STATES_PREFIX = "States."
 
@@ -47,6 +51,41 @@ class PackagingPlan(BaseModel):
     container_overrides: dict[str, Any]
 
 
+#: Why a request from outside the packaging machine (the API, an event) may not name a
+#: ``local`` source: the folder would be the platform's, not the caller's.
+LOCAL_SOURCE_REFUSED = (
+    "'local' sources are not accepted over the API or from events (a folder of the "
+    "platform's machine): upload the model to your S3 prefix, or package it with the CLI on "
+    "your own machine"
+)
+
+
+def check_source(
+    source: HuggingFaceSource | S3Source | LocalSource,
+    tenant_id: str,
+    artifacts_bucket: str,
+    *,
+    field: str = "source",
+) -> None:
+    """Refuse a source that reaches into another tenant's files or secrets.
+
+    The packager reads the artifacts bucket and the Hub token secrets on every tenant's
+    behalf, so what a request names is checked here for the tenant it names: an S3 source in
+    the artifacts bucket only under ``<tenant>/`` (other buckets are the platform team's to
+    grant, by the packager role), a token secret only under ``maas/<tenant>/``. The check
+    is lexical: another tenant's file or secret is refused whether it exists or not.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``<field>.uri`` or ``<field>.token_secret_arn``.
+    """
+    if isinstance(source, S3Source):
+        check_tenant_file(source.uri, f"{field}.uri", artifacts_bucket, tenant_id)
+    elif isinstance(source, HuggingFaceSource) and source.token_secret_arn is not None:
+        check_tenant_secret(source.token_secret_arn, f"{field}.token_secret_arn", tenant_id)
+
+
 def plan_packaging(
     request: PackagingRequest,
     registry: ModelRegistry,
@@ -55,7 +94,9 @@ def plan_packaging(
     execution_arn: str | None,
     artifacts_bucket: str,
 ) -> PackagingPlan:
-    """Open the model's next version and describe the Batch job that packages it."""
+    """Check the source is the tenant's, open the model's next version and describe the
+    Batch job that packages it."""
+    check_source(request.source, request.tenant_id, artifacts_bucket)
     model_name = request.model_name or default_model_name(request.source)
     record = registry.open_version(
         request,
@@ -64,21 +105,54 @@ def plan_packaging(
         execution_arn=execution_arn,
         artifacts_bucket=artifacts_bucket,
     )
+    return _plan_for(
+        record,
+        approval_status=request.approval_status,
+        description=request.description or f"{model_name} version {record.version}",
+    )
+
+
+def plan_registration_retry(retry: RegistrationRetry, registry: ModelRegistry) -> PackagingPlan:
+    """The plan that registers again a version whose package is complete.
+
+    Only a REGISTRATION_FAILED version of the tenant's: another tenant's, like a missing one,
+    is :class:`~maas.exceptions.NotFound`; any other status is a
+    :class:`~maas.exceptions.Conflict`. The plan is the version's own (its job, under the
+    execution that packaged it), so the registration checks the same manifest and finds the
+    model package an earlier attempt may have made.
+    """
+    record = registry.get(retry.tenant_id, retry.model_name, retry.version)
+    if record.status is not VersionStatus.REGISTRATION_FAILED:
+        raise Conflict(
+            f"model: version {record.version} of {record.model_name!r} is "
+            f"{record.status.value}; only a {VersionStatus.REGISTRATION_FAILED.value} version "
+            "can be registered again"
+        )
+    return _plan_for(
+        record,
+        approval_status=record.approval_status or ApprovalStatus.PENDING,
+        description=f"{record.model_name} version {record.version}",
+    )
+
+
+def _plan_for(
+    record: ModelVersionRecord, *, approval_status: ApprovalStatus, description: str
+) -> PackagingPlan:
     job = PackagingJob(
         tenant_id=record.tenant_id,
         model_name=record.model_name,
         version=record.version,
-        correlation_id=correlation_id,
-        source=request.source,
-        serving=request.serving,
+        correlation_id=record.correlation_id,
+        source=record.source,
+        serving=record.serving,
         artifact_uri=record.artifact_uri,
     )
     return PackagingPlan(
         tenant_id=record.tenant_id,
         model_name=record.model_name,
         version=record.version,
-        approval_status=request.approval_status,
-        description=request.description or f"{model_name} version {record.version}",
+        approval_status=approval_status,
+        description=description,
         job=job,
         job_name=_job_name(record.tenant_id, record.model_name, record.version),
         container_overrides={
@@ -164,10 +238,13 @@ def describe_failure(failure: StepFailure) -> str:
     """A person's reading of a caught error's cause.
 
     A failed ``batch:submitJob.sync`` carries the whole job description as its cause;
-    what matters in it is the status reason and the exit code.
+    what matters in it is the status reason and the exit code. A failed Lambda task
+    carries the runtime's error document, whose stack trace names server paths: only its
+    message is kept (the trace is in the function's log).
 
     Examples
     --------
+    >>> import json
     >>> cause = json.dumps({"JobId": "1", "Status": "FAILED",
     ...                     "StatusReason": "Essential container in task exited",
     ...                     "Container": {"ExitCode": 1}})
@@ -175,17 +252,28 @@ def describe_failure(failure: StepFailure) -> str:
     'Batch job 1 FAILED: Essential container in task exited (exit code 1)'
     >>> describe_failure(StepFailure(Error="Maas.Conflict", Cause="version 2 is REGISTERED"))
     'version 2 is REGISTERED'
+    >>> lambda_error = json.dumps({"errorMessage": "no manifest", "errorType": "Maas.X",
+    ...                            "stackTrace": ['  File "/var/task/x.py", line 1']})
+    >>> describe_failure(StepFailure(Error="Maas.X", Cause=lambda_error))
+    'no manifest'
     """
-    try:
-        document = json.loads(failure.Cause)
-    except ValueError:
-        return failure.Cause
-    if not isinstance(document, dict) or "JobId" not in document:
-        return failure.Cause
-    reason = document.get("StatusReason") or "no reason given"
-    exit_code = (document.get("Container") or {}).get("ExitCode")
-    suffix = f" (exit code {exit_code})" if exit_code is not None else ""
-    return f"Batch job {document['JobId']} {document.get('Status', 'FAILED')}: {reason}{suffix}"
+    return failure_message(failure.Cause)
+
+
+def reported_failure(failure: StepFailure) -> tuple[str, str]:
+    """The error name and cause a caught failure is recorded and announced with.
+
+    Examples
+    --------
+    >>> reported_failure(StepFailure(Error="States.Timeout", Cause="too slow"))
+    ('Maas.PackagingFailed', 'States.Timeout: too slow')
+    """
+    error, cause = failure.Error, describe_failure(failure)
+    if error.startswith(STATES_PREFIX):
+        # Step Functions' own names (States.TaskFailed, States.Timeout) say how the step
+        # ended, not what went wrong; a Fail state may not raise them as its error either.
+        error, cause = PackagingFailed.error_name, f"{failure.Error}: {cause}"
+    return error, cause
 
 
 def fail_version(
@@ -203,11 +291,7 @@ def fail_version(
     """
     bucket, prefix = split_s3_uri(plan.job.artifact_uri)
     deleted = delete_prefix(s3, bucket, prefix)
-    error, cause = failure.Error, describe_failure(failure)
-    if error.startswith(STATES_PREFIX):
-        # Step Functions' own names (States.TaskFailed, States.Timeout) say how the step
-        # ended, not what went wrong; a Fail state may not raise them as its error either.
-        error, cause = PackagingFailed.error_name, f"{failure.Error}: {cause}"
+    error, cause = reported_failure(failure)
     record = registry.mark_failed(
         plan.tenant_id,
         plan.model_name,
@@ -217,6 +301,28 @@ def fail_version(
         cause=cause,
     )
     return record, deleted
+
+
+def fail_registration(
+    plan: PackagingPlan, failure: StepFailure, registry: ModelRegistry
+) -> ModelVersionRecord:
+    """Mark the version REGISTRATION_FAILED and keep its package.
+
+    The packaging job finished and its manifest is written, so the files are the version's
+    whole package; a SageMaker or DynamoDB error while registering it says nothing against
+    them. Deleting them would throw away hours of download and conversion for an error a
+    retry of the registration alone can mend.
+    """
+    error, cause = reported_failure(failure)
+    return registry.mark_registration_failed(
+        plan.tenant_id,
+        plan.model_name,
+        plan.version,
+        correlation_id=plan.job.correlation_id,
+        error=error,
+        cause=cause,
+        approval_status=plan.approval_status,
+    )
 
 
 def delete_prefix(s3: Any, bucket: str, prefix: str) -> int:
@@ -238,10 +344,14 @@ __all__ = [
     "JOB_ENVIRONMENT_VARIABLE",
     "PackagingPlan",
     "StepFailure",
+    "check_source",
     "delete_prefix",
     "describe_failure",
+    "fail_registration",
     "fail_version",
     "plan_packaging",
+    "plan_registration_retry",
     "read_manifest",
     "register_version",
+    "reported_failure",
 ]

@@ -216,9 +216,14 @@ class ModelRegistry:
         model_package_arn: str,
         approval_status: ApprovalStatus,
     ) -> ModelVersionRecord:
-        """PACKAGING -> REGISTERED with what the package holds, by the execution that opened it."""
+        """PACKAGING (or REGISTRATION_FAILED, a retry) -> REGISTERED with what the package
+        holds, for the execution that opened the version."""
         current = self.get(manifest.tenant_id, manifest.model_name, manifest.version)
-        self._check_owner(current, manifest.correlation_id)
+        self._check_owner(
+            current,
+            manifest.correlation_id,
+            allowed=(VersionStatus.PACKAGING, VersionStatus.REGISTRATION_FAILED),
+        )
         updated = current.model_copy(
             update={
                 "status": VersionStatus.REGISTERED,
@@ -235,7 +240,43 @@ class ModelRegistry:
                 "updated_at": _now(),
             }
         )
-        self._replace_packaging(updated, owner=manifest.correlation_id)
+        self._replace_packaging(updated, owner=manifest.correlation_id, expected=current.status)
+        return updated
+
+    def mark_registration_failed(
+        self,
+        tenant_id: str,
+        model_name: str,
+        version: int,
+        *,
+        correlation_id: str,
+        error: str,
+        cause: str,
+        approval_status: ApprovalStatus,
+    ) -> ModelVersionRecord:
+        """PACKAGING -> REGISTRATION_FAILED: the package is whole, only registering it failed.
+
+        The files stay under the version's prefix and the record keeps the approval asked
+        for, so the registration can be retried (to REGISTERED) without packaging again. A
+        retry that fails again keeps its own error.
+        """
+        current = self.get(tenant_id, model_name, version)
+        self._check_owner(
+            current,
+            correlation_id,
+            allowed=(VersionStatus.PACKAGING, VersionStatus.REGISTRATION_FAILED),
+        )
+        updated = current.model_copy(
+            update={
+                "status": VersionStatus.REGISTRATION_FAILED,
+                "approval_status": approval_status,
+                "progress": None,
+                "error": error,
+                "cause": cause[:MAX_CAUSE_LENGTH],
+                "updated_at": _now(),
+            }
+        )
+        self._replace_packaging(updated, owner=correlation_id, expected=current.status)
         return updated
 
     def mark_failed(
@@ -264,7 +305,7 @@ class ModelRegistry:
                 "updated_at": _now(),
             }
         )
-        self._replace_packaging(updated, owner=correlation_id)
+        self._replace_packaging(updated, owner=correlation_id, expected=current.status)
         return updated
 
     # -- helpers ---------------------------------------------------------------------
@@ -309,8 +350,13 @@ class ModelRegistry:
         }
 
     @staticmethod
-    def _check_owner(record: ModelVersionRecord, correlation_id: str) -> None:
-        if record.status is not VersionStatus.PACKAGING:
+    def _check_owner(
+        record: ModelVersionRecord,
+        correlation_id: str,
+        *,
+        allowed: tuple[VersionStatus, ...] = (VersionStatus.PACKAGING,),
+    ) -> None:
+        if record.status not in allowed:
             raise Conflict(
                 f"model: version {record.version} of {record.model_name!r} is "
                 f"{record.status.value}; versions are immutable once packaging ends"
@@ -321,15 +367,18 @@ class ModelRegistry:
                 f"execution {record.correlation_id!r}, not {correlation_id!r}"
             )
 
-    def _replace_packaging(self, record: ModelVersionRecord, *, owner: str) -> None:
+    def _replace_packaging(
+        self, record: ModelVersionRecord, *, owner: str, expected: VersionStatus
+    ) -> None:
+        """Write ``record`` if the version is still ``expected`` (as read) and ``owner``'s."""
         try:
             self._dynamodb.put_item(
                 TableName=self.table_name,
                 Item=to_item(record, self._key_values(record)),
-                ConditionExpression="#status = :packaging AND correlation_id = :owner",
+                ConditionExpression="#status = :expected AND correlation_id = :owner",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
-                    ":packaging": {"S": VersionStatus.PACKAGING.value},
+                    ":expected": {"S": expected.value},
                     ":owner": {"S": owner},
                 },
             )

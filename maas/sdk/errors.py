@@ -53,6 +53,9 @@ class MaasApiError(MaasSdkError):
         The control plane's typed error name (``Maas.NotFound``), when the API gave one.
     errors
         One entry per invalid field, when the request did not validate.
+    request_id
+        The request's id, when a response came: what to quote for a 500, whose details
+        are in the API's log under it.
     """
 
     def __init__(
@@ -63,6 +66,7 @@ class MaasApiError(MaasSdkError):
         *,
         error_name: str | None = None,
         errors: list[FieldProblem] | None = None,
+        request_id: str | None = None,
     ) -> None:
         prefix = f"{status} {title}" if status is not None else title
         super().__init__(f"{prefix}: {detail}")
@@ -71,6 +75,7 @@ class MaasApiError(MaasSdkError):
         self.detail = detail
         self.error_name = error_name
         self.errors = list(errors or [])
+        self.request_id = request_id
 
     @property
     def field_errors(self) -> dict[str, str]:
@@ -95,7 +100,7 @@ class QuotaExceeded(MaasApiError):
 
 
 class InvalidRequest(MaasApiError):
-    """400 or 422: the request is malformed; :attr:`errors` names each bad field."""
+    """400, 413, 415 or 422: the request is malformed; :attr:`errors` names each bad field."""
 
 
 class ServiceUnavailable(MaasApiError):
@@ -138,6 +143,8 @@ _BY_STATUS: dict[int, type[MaasApiError]] = {
     401: Unauthorized,
     404: NotFound,
     409: Conflict,
+    413: InvalidRequest,
+    415: InvalidRequest,
     422: InvalidRequest,
 }
 
@@ -167,6 +174,8 @@ def error_class(status: int, error_name: str | None = None) -> type[MaasApiError
 def error_from_response(response: httpx.Response) -> MaasApiError:
     """The exception for an error response: its problem details, or what API Gateway said."""
     status = response.status_code
+    # API Gateway names every request, its own refusals included.
+    request_id = response.headers.get("x-amzn-RequestId")
     try:
         problem = Problem.model_validate_json(response.content)
     except pydantic.ValidationError:
@@ -178,6 +187,7 @@ def error_from_response(response: httpx.Response) -> MaasApiError:
             problem.detail,
             error_name=problem.error_name,
             errors=problem.errors,
+            request_id=problem.request_id or request_id,
         )
     title = _phrase(status)
     try:
@@ -188,7 +198,7 @@ def error_from_response(response: httpx.Response) -> MaasApiError:
         detail = document["message"]
     else:
         detail = response.text.strip()[:500] or title
-    return error_class(status)(status, title, detail)
+    return error_class(status)(status, title, detail, request_id=request_id)
 
 
 def _phrase(status: int) -> str:

@@ -71,6 +71,7 @@ def evaluation(
         tenant_id="acme",
         evaluation_id=evaluation_id,
         endpoint_name="chat",
+        sagemaker_endpoint_name="acme-chat-c7bee5eb",
         model_id=MODEL,
         model_version="1",
         pipeline=PipelineSpec(),

@@ -24,7 +24,7 @@ from maas.local import LocalRuntime, LocalSettings
 from maas.pipeline.local_embedder import LocalEmbedder
 from maas.sdk import Conflict, MaasClient
 from schemas.endpoint import EndpointRecord, EndpointStatus
-from schemas.pipeline import GenerationSettings, PipelineSpec
+from schemas.pipeline import EndpointPipeline, GenerationSettings, PipelineSpec
 from tests.api.caller import ApiCaller
 from tests.api.served import ServedApi, serve
 from tests.local.support import wait_until
@@ -198,7 +198,34 @@ def test_an_unknown_placeholder_is_refused_by_name(api: ApiCaller, served: str) 
 
     assert refused.status == 422
     assert refused.problem_fields == ["prompt_template"]
-    assert "unknown placeholder {ctx}" in refused.body["detail"]
+    assert "placeholder {ctx} not allowed" in refused.body["detail"]
+
+
+def test_a_template_stored_before_bare_placeholders_still_answers(
+    runtime: LocalRuntime, api: ApiCaller, served: str
+) -> None:
+    # As an earlier version stored it: a format spec that str.format evaluated (every
+    # invoke answered 500) and a conversion. It reads back, and renders, as bare names.
+    path = f"/v1/endpoints/{served}/pipeline"
+    before = api("GET", path).body["pipeline"]
+    item = to_item(
+        EndpointPipeline(endpoint_name=served, pipeline=PipelineSpec(), configured=True),
+        {"pk": "TENANT#acme", "sk": f"PIPELINE#{served}"},
+    )
+    item["pipeline"]["M"]["prompt_template"] = {"S": "{question:{context.__class__}} {context!r}"}
+    runtime.client("dynamodb").put_item(
+        TableName=runtime.resources.tables["ModelsTable"], Item=item
+    )
+    try:
+        shown = api("GET", path)
+        answer = api("POST", f"/v1/endpoints/{served}/invoke", body={"question": "Paris?"})
+    finally:
+        restored = api("PUT", path, body=before)
+
+    assert shown.status == 200, shown.body
+    assert shown.body["pipeline"]["prompt_template"] == "{question} {context}"
+    assert answer.status == 200, answer.body
+    assert restored.status == 200, restored.body
 
 
 def test_another_tenants_corpus_cannot_be_named(

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
+from maas.naming import sagemaker_endpoint_name
 from tests.workflows.versions import register_version
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def test_metrics_answer_datapoints(
             {
                 "MetricName": "Invocations",
                 "Dimensions": [
-                    {"Name": "EndpointName", "Value": deployed},
+                    {"Name": "EndpointName", "Value": sagemaker_endpoint_name("acme", deployed)},
                     {"Name": "VariantName", "Value": "AllTraffic"},
                 ],
                 "Value": 3.0,

@@ -6,6 +6,7 @@ import base64
 import http.client
 import json
 import re
+import socket
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -483,3 +484,82 @@ def test_proxy_response_merges_headers_as_api_gateway_does() -> None:
 def test_malformed_proxy_responses_are_refused(payload: Any) -> None:
     with pytest.raises((MalformedProxyResponse, ValueError)):
         proxy_response(payload)
+
+
+# Bodies are read only after the token is verified, and only up to the gateway's limit.
+
+
+@pytest.fixture(scope="module")
+def small(serve: Callable[..., LocalApiGateway]) -> str:
+    """An echo API whose gateway takes bodies of at most 1 KiB (API Gateway's is 10 MB)."""
+    return serve("api_echo", max_body_bytes=1024).url
+
+
+def _send_headers_only(url: str, lines: list[str]) -> tuple[int, bytes]:
+    """Send a request's head and no body; the status line and what follows it."""
+    address = urlsplit(url)
+    with socket.create_connection((address.hostname or "", address.port or 80), 10) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    status = int(received.split(b" ", 2)[1])
+    return status, received
+
+
+def test_an_unauthorized_body_is_never_read(echo: str, invocations: list[Any]) -> None:
+    before = len(invocations)
+    # A gigabyte announced and never sent: the answer comes from the headers alone.
+    status, answer = _send_headers_only(
+        echo,
+        ["POST /v1/endpoints HTTP/1.1", "Host: x", "Content-Length: 1073741824"],
+    )
+
+    assert status == 401
+    assert b"Connection: close" in answer
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1]) == {"message": "Unauthorized"}
+    assert len(invocations) == before
+
+
+def test_a_body_past_the_limit_is_a_413_unread(
+    small: str, token: str, invocations: list[Any]
+) -> None:
+    before = len(invocations)
+    status, answer = _send_headers_only(
+        small,
+        [
+            "POST /v1/endpoints HTTP/1.1",
+            "Host: x",
+            f"Authorization: Bearer {token}",
+            "Content-Length: 1025",
+        ],
+    )
+
+    assert status == 413
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1]) == {"message": "Request Too Long"}
+    assert len(invocations) == before
+
+
+def test_a_chunked_body_past_the_limit_is_a_413(small: str, token: str) -> None:
+    address = urlsplit(small)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    try:
+        connection.request(
+            "POST",
+            "/v1/endpoints",
+            body=iter([b"x" * 1000, b"y" * 1000]),
+            headers={"Authorization": f"Bearer {token}"},
+            encode_chunked=True,
+        )
+        answer = connection.getresponse()
+        assert answer.status == 413
+        assert answer.getheader("Connection") == "close"
+    finally:
+        connection.close()
+
+
+def test_a_body_within_the_limit_still_reaches_the_function(small: str, token: str) -> None:
+    answer = call(small, "POST", "/v1/endpoints", [bearer(token)], body=b"x" * 1024)
+
+    assert answer.status == 200
+    assert answer.json()["event"]["body"] == "x" * 1024

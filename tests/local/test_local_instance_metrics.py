@@ -17,6 +17,7 @@ from maas.cli.main import app
 from maas.endpoints import EndpointRegistry, plan_deployment
 from maas.local import LocalSettings
 from maas.local.instancemetrics import NO_GPU, gpu_utilization
+from maas.naming import sagemaker_endpoint_name
 from maas.observability import EndpointMetricsReader
 from schemas import DeploymentRequest
 from tests.factories import ARTIFACTS_BUCKET, deployment_request
@@ -89,10 +90,13 @@ def endpoint(
             }
         ],
     )
-    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    sagemaker.create_endpoint(
+        EndpointName=sagemaker_endpoint_name(TENANT, name), EndpointConfigName=name
+    )
 
     def settled() -> str | None:
-        status = str(sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"])
+        described = sagemaker.describe_endpoint(EndpointName=sagemaker_endpoint_name(TENANT, name))
+        status = str(described["EndpointStatus"])
         return None if status == "Creating" else status
 
     status = wait_until(settled, timeout=120, interval=0.1)
@@ -131,7 +135,7 @@ def variant_once(
 
 def invoke(runtime: LocalRuntime, endpoint: str) -> None:
     runtime.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=endpoint,
+        EndpointName=sagemaker_endpoint_name(TENANT, endpoint),
         Body=json.dumps({"inputs": "Hello", "parameters": {"max_new_tokens": 8}}),
         ContentType="application/json",
     )
@@ -175,7 +179,9 @@ def test_gpu_figures_are_reported_only_where_a_gpu_exists(
     if gpu_utilization() is None:
         assert variant.value("GPUUtilization") is None
         assert variant.value("GPUMemoryUtilization") is None
-        lines = log_messages(f"/aws/sagemaker/Endpoints/{endpoint}")
+        lines = log_messages(
+            f"/aws/sagemaker/Endpoints/{sagemaker_endpoint_name(TENANT, endpoint)}"
+        )
         assert lines.count(NO_GPU) == 1
     else:
         assert variant.value("GPUUtilization") is not None

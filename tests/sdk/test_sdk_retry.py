@@ -126,6 +126,7 @@ def test_exhausted_retries_raise_service_unavailable_with_the_problem() -> None:
         "title": "Service Unavailable",
         "status": 503,
         "detail": "try later",
+        "request_id": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
     }
     transport, seen = scripted(*[httpx.Response(503, json=problem) for _ in range(3)])
 
@@ -134,6 +135,8 @@ def test_exhausted_retries_raise_service_unavailable_with_the_problem() -> None:
 
     assert len(seen) == 3
     assert (raised.value.status, raised.value.detail) == (503, "try later")
+    # What the caller quotes to find the failure in the API's log.
+    assert raised.value.request_id == problem["request_id"]
 
 
 @pytest.mark.parametrize(
@@ -161,10 +164,13 @@ def test_connection_errors_are_retried_then_unavailable(
 
 
 def test_a_client_error_is_not_retried() -> None:
-    transport, seen = scripted(httpx.Response(404, json={"message": "Not Found"}))
+    transport, seen = scripted(
+        httpx.Response(404, json={"message": "Not Found"}, headers={"x-amzn-RequestId": "r-1"})
+    )
 
     with pytest.raises(NotFound) as raised:
         client(transport, []).get_endpoint("chat")
 
     assert len(seen) == 1
     assert (raised.value.status, raised.value.detail) == (404, "Not Found")
+    assert raised.value.request_id == "r-1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import CfnElement, Stack
@@ -53,3 +54,16 @@ def policy_statements(template: dict[str, Any], role_logical_id: str) -> list[di
 def as_list(value: Any) -> list[Any]:
     """A policy field that may be one value or a list, as a list."""
     return value if isinstance(value, list) else [value]
+
+
+def arn_text(value: Any) -> str:
+    """A resource ARN as text: pseudo-parameters and references in angle brackets."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        return "".join(arn_text(part) for part in value["Fn::Join"][1])
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    if "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    return json.dumps(value)

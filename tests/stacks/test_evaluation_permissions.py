@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from maas.manifest import MANIFEST
-from stacks.iam_policies import STAGE_TAG, TENANT_TAG
+from stacks.iam_policies import SESSION_TENANT, STAGE_TAG, TENANT_TAG
 from tests.stacks.cfn_template import (
+    arn_text,
     as_list,
     function_by_handler,
     logical_id_of,
@@ -32,19 +33,6 @@ WRITES = {
 }
 
 
-def _joined(value: Any) -> str:
-    """A resource ARN as text: pseudo-parameters and references in angle brackets."""
-    if isinstance(value, str):
-        return value
-    if "Fn::Join" in value:
-        return "".join(_joined(part) for part in value["Fn::Join"][1])
-    if "Ref" in value:
-        return f"<{value['Ref']}>"
-    if "Fn::GetAtt" in value:
-        return f"<{'.'.join(value['Fn::GetAtt'])}>"
-    return json.dumps(value)
-
-
 def _granting(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
     return [statement for statement in statements if action in as_list(statement["Action"])]
 
@@ -62,16 +50,26 @@ def _machine_statements(
     return policy_statements(template, role["Fn::GetAtt"][0])
 
 
-@pytest.fixture(params=["Evaluator job", "EvaluateShard function"])
+#: The Batch job acts under its tenant's session (maas.tenancy.act_as_tenant); the function,
+#: for small sets, under its own role.
+EVALUATOR_JOB, EVALUATOR_FUNCTION = "Evaluator job", "EvaluateShard function"
+
+
+@pytest.fixture(params=[EVALUATOR_JOB, EVALUATOR_FUNCTION])
+def evaluator_kind(request: pytest.FixtureRequest) -> str:
+    """Which principal scores a shard."""
+    kind: str = request.param
+    return kind
+
+
+@pytest.fixture
 def evaluator_statements(
-    request: pytest.FixtureRequest, plane: ControlPlane
+    request: pytest.FixtureRequest, plane: ControlPlane, evaluator_kind: str
 ) -> list[dict[str, Any]]:
-    """What scores a shard may do: the Batch job's role, and the function's, alike."""
-    if request.param == "Evaluator job":
+    """What scores a shard may do: the job's tenant role, and the function's role."""
+    if evaluator_kind == EVALUATOR_JOB:
         template = request.getfixturevalue("packaging_json")
-        return policy_statements(
-            template, logical_id_of(plane.packaging.jobs["Evaluator"].job_role)
-        )
+        return policy_statements(template, logical_id_of(plane.packaging.tenant_roles["Evaluator"]))
     return _function_statements(request.getfixturevalue("lifecycle_json"), "EvaluateShard")
 
 
@@ -89,7 +87,7 @@ def test_evaluation_step_writes_only_its_own_files_of_the_evaluations_folder(
 ) -> None:
     statements = _function_statements(lifecycle_json, function_id)
     written = {
-        _joined(resource).removeprefix(_artifacts(plane))
+        arn_text(resource).removeprefix(_artifacts(plane))
         for statement in _granting(statements, "s3:PutObject")
         for resource in as_list(statement["Resource"])
     }
@@ -103,7 +101,7 @@ def test_scoring_and_reporting_read_only_the_evaluations_folder(
 ) -> None:
     statements = _function_statements(lifecycle_json, function_id)
     [read] = _granting(statements, "s3:GetObject")
-    assert _joined(read["Resource"]) == f"{_artifacts(plane)}/evaluations/*"
+    assert arn_text(read["Resource"]) == f"{_artifacts(plane)}/evaluations/*"
     assert not _granting(statements, "s3:ListBucket")
 
 
@@ -114,7 +112,7 @@ def test_finish_evaluation_rejects_only_the_products_model_packages(
         _function_statements(lifecycle_json, "FinishEvaluation"), "sagemaker:UpdateModelPackage"
     )
     assert update["Action"] == "sagemaker:UpdateModelPackage"
-    assert _joined(update["Resource"]).endswith(":model-package/*")
+    assert arn_text(update["Resource"]).endswith(":model-package/*")
     assert update["Condition"] == {"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}}
 
 
@@ -128,11 +126,11 @@ def test_evaluate_submits_only_the_evaluator_job_to_its_queue(
     [submit] = _granting(statements, "batch:SubmitJob")
     assert submit["Action"] == "batch:SubmitJob"
     name = plane.config.resource_name("Evaluator")
-    tails = sorted(_joined(resource).rsplit(":", 1)[-1] for resource in submit["Resource"])
+    tails = sorted(arn_text(resource).rsplit(":", 1)[-1] for resource in submit["Resource"])
     queue = plane.config.resource_name("EvaluatorQueue")
     assert tails == ["*", f"job-definition/{name}", f"job-queue/{queue}"]
     assert any(
-        _joined(resource).endswith(f":job-definition/{name}:*") for resource in submit["Resource"]
+        arn_text(resource).endswith(f":job-definition/{name}:*") for resource in submit["Resource"]
     )
 
 
@@ -186,12 +184,18 @@ def test_the_evaluator_function_is_the_evaluator_jobs_image_run_by_the_lambda_ru
 
 
 def test_evaluator_invokes_only_endpoints_tagged_for_a_tenant(
-    evaluator_statements: list[dict[str, Any]],
+    evaluator_statements: list[dict[str, Any]], evaluator_kind: str
 ) -> None:
     [invoke] = _granting(evaluator_statements, "sagemaker:InvokeEndpoint")
     assert invoke["Action"] == "sagemaker:InvokeEndpoint"
-    assert _joined(invoke["Resource"]).endswith(":endpoint/*")
-    assert invoke["Condition"] == {"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}}
+    assert arn_text(invoke["Resource"]).endswith(":endpoint/*")
+    if evaluator_kind == EVALUATOR_JOB:
+        # The job's session names its tenant: only that tenant's endpoints.
+        assert invoke["Condition"] == {
+            "StringEquals": {f"aws:ResourceTag/{TENANT_TAG}": SESSION_TENANT}
+        }
+    else:
+        assert invoke["Condition"] == {"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}}
 
 
 def test_evaluator_applies_only_its_stages_guardrails_found_through_their_parameters(
@@ -205,7 +209,7 @@ def test_evaluator_applies_only_its_stages_guardrails_found_through_their_parame
     assert apply["Condition"] == {"StringEquals": {f"aws:ResourceTag/{STAGE_TAG}": stage}}
     [read] = _granting(statements, "ssm:GetParameter")
     assert read["Action"] == "ssm:GetParameter"
-    assert _joined(read["Resource"]).endswith(f":parameter/maas/{stage}/guardrails/*")
+    assert arn_text(read["Resource"]).endswith(f":parameter/maas/{stage}/guardrails/*")
     # The condition holds for the guardrails the stage deploys: each carries the stage tag.
     guardrails = [
         resource["Properties"]
@@ -218,12 +222,14 @@ def test_evaluator_applies_only_its_stages_guardrails_found_through_their_parame
 
 
 def test_evaluator_writes_only_shard_results_and_invokes_only_foundation_models(
-    evaluator_statements: list[dict[str, Any]], plane: ControlPlane
+    evaluator_statements: list[dict[str, Any]], plane: ControlPlane, evaluator_kind: str
 ) -> None:
     statements = evaluator_statements
     [write] = _granting(statements, "s3:PutObject")
     assert write["Action"] == "s3:PutObject"
-    assert _joined(write["Resource"]) == f"{_artifacts(plane)}/evaluations/*/results/*"
+    # The job writes only under its tenant's evaluations; the function under any.
+    folder = f"{SESSION_TENANT}/*" if evaluator_kind == EVALUATOR_JOB else "*"
+    assert arn_text(write["Resource"]) == f"{_artifacts(plane)}/evaluations/{folder}/results/*"
     assert not any(
         action.startswith(("s3:Delete", "secretsmanager:"))
         or (action.startswith("dynamodb:") and action != "dynamodb:GetItem")
@@ -235,7 +241,7 @@ def test_evaluator_writes_only_shard_results_and_invokes_only_foundation_models(
     assert "ModelsTable" in json.dumps(get["Resource"])
     [invoke] = _granting(statements, "bedrock:InvokeModel")
     assert invoke["Action"] == "bedrock:InvokeModel"
-    assert _joined(invoke["Resource"]) == (
+    assert arn_text(invoke["Resource"]) == (
         "arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/*"
     )
 
@@ -253,7 +259,7 @@ def test_api_reads_only_its_tenants_evaluation_files_and_corpora(
     [read] = _granting(_tenant_statements(lifecycle_json, plane), "s3:GetObject")
     assert read["Action"] == "s3:GetObject"
     session_tenant = f"${{aws:PrincipalTag/{TENANT_TAG}}}"
-    assert sorted(_joined(resource) for resource in read["Resource"]) == [
+    assert sorted(arn_text(resource) for resource in read["Resource"]) == [
         f"{_artifacts(plane)}/{session_tenant}/*",
         f"{_artifacts(plane)}/evaluations/{session_tenant}/*",
     ]
@@ -270,7 +276,7 @@ def test_api_resumes_evaluations_and_starts_and_follows_only_its_tenants(
     [start] = _granting(statements, "states:StartExecution")
     assert {"Ref": evaluate} in as_list(start["Resource"])
     [describe] = _granting(statements, "states:DescribeExecution")
-    followed = [_joined(resource) for resource in as_list(describe["Resource"])]
+    followed = [arn_text(resource) for resource in as_list(describe["Resource"])]
     assert f":execution:<{evaluate}.Name>:${{aws:PrincipalTag/{TENANT_TAG}}}_*" in {
         arn[arn.index(":execution:") :] for arn in followed
     }

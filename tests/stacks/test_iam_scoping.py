@@ -73,23 +73,30 @@ _IDEMPOTENCY = {
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
 }
+#: The SageMaker endpoint's maas:tenant tag, read before acting on it
+#: (maas.endpoints.ownership).
+_OWNER_CHECK = {"sagemaker:DescribeEndpoint", "sagemaker:ListTags"}
 #: What each function may do besides writing its logs and traces.
 FUNCTION_ACTIONS = {
     # maas.endpoints.plan.resolve_model: a registered version's record.
-    # The version to deploy (get) and the tenant's endpoints, for its quotas (query).
-    "PlanDeployment": {"dynamodb:GetItem", "dynamodb:Query", "kms:Decrypt", "kms:DescribeKey"},
-    "PlanTeardown": _ENDPOINT_RECORDS | _IDEMPOTENCY,
+    # The version to deploy (get), the tenant's quota ledger (get, guarded updates) and its
+    # endpoints, when the ledger opens or is swept (query).
+    "PlanDeployment": _ENDPOINT_RECORDS | {"dynamodb:Query"},
+    "PlanTeardown": _ENDPOINT_RECORDS | _IDEMPOTENCY | _OWNER_CHECK,
     # maas.endpoints.records.EndpointRegistry.begin_update: read, then a guarded update.
     # ... and a query of the tenant's endpoints, for its instance quota.
-    "PlanScaling": _ENDPOINT_RECORDS | _IDEMPOTENCY | {"dynamodb:Query"},
+    "PlanScaling": _ENDPOINT_RECORDS | _IDEMPOTENCY | _OWNER_CHECK | {"dynamodb:Query"},
     # functions.api: nothing but acting as the caller's tenant (maas.tenancy).
     "Api": {
         "sts:AssumeRole",
         "sts:TagSession",
     },  # The endpoint's record (guarded writes) and the version it moves to (get).
-    "PlanUpdate": _ENDPOINT_RECORDS | _IDEMPOTENCY,
+    "PlanUpdate": _ENDPOINT_RECORDS | _IDEMPOTENCY | _OWNER_CHECK,
     # maas.endpoints.records.EndpointRegistry.begin_stop / begin_start: read, guarded update.
-    **{function_id: _ENDPOINT_RECORDS | _IDEMPOTENCY for function_id in ("PlanStop", "PlanStart")},
+    **{
+        function_id: _ENDPOINT_RECORDS | _IDEMPOTENCY | _OWNER_CHECK
+        for function_id in ("PlanStop", "PlanStart")
+    },
     "RecordEndpointStatus": _ENDPOINT_RECORDS,
     # A repeated announcement gets the first one's event id (functions.common.idempotency).
     "PublishEvent": {"events:PutEvents"} | _IDEMPOTENCY | _TABLE_KEY,

@@ -292,6 +292,10 @@ def test_job_environment_values_resolve_the_manifest_refs(
             # A workflow of the same stack: its ARN is the machine's Ref.
             machine = plane.lifecycle.state_machines[value.target].state_machine
             assert variables[name] == {"Ref": logical_id_of(machine)}, name
+        elif value.kind is RefKind.ROLE_ARN:
+            # The job's tenant role, of the same stack, by its fixed name.
+            role_name = plane.config.resource_name(value.target)
+            assert variables[name]["Fn::Join"][1][-1] == f":role/{role_name}", name
         else:
             output = variables[name]["Fn::GetStackOutput"]
             assert output["StackName"] == plane.foundation.stack_name

@@ -25,8 +25,13 @@ from stacks.constructs.batch_compute import ROOT_DEVICE  # noqa: E402
 from stacks.constructs.manifest_job import BUILD_ARGS  # noqa: E402
 from stacks.constructs.packaging_network import INTERFACE_ENDPOINTS  # noqa: E402
 from stacks.control_plane import build  # noqa: E402
-from stacks.iam_policies import HUB_TOKEN_PURPOSE, HUB_TOKEN_TAG  # noqa: E402
-from tests.stacks.cfn_template import as_list, logical_id_of, policy_statements, resources  # noqa: E402
+from stacks.iam_policies import (  # noqa: E402
+    HUB_TOKEN_PURPOSE,
+    HUB_TOKEN_TAG,
+    SESSION_TENANT,
+    TENANT_TAG,
+)
+from tests.stacks.cfn_template import arn_text, as_list, logical_id_of, policy_statements, resources  # noqa: E402
 
 if TYPE_CHECKING:
     from maas.manifest import JobSpec
@@ -73,21 +78,9 @@ def _job_definition(template: dict[str, Any], plane: ControlPlane, spec: JobSpec
 def _job_role_statements(
     template: dict[str, Any], plane: ControlPlane, job_id: str
 ) -> list[dict[str, Any]]:
-    role = logical_id_of(plane.packaging.jobs[job_id].job_role)
+    """What the job does: the statements of the role it assumes for its tenant."""
+    role = logical_id_of(plane.packaging.tenant_roles[job_id])
     return policy_statements(template, role)
-
-
-def _joined(value: Any) -> str:
-    """A resource ARN as text: pseudo-parameters and references in angle brackets."""
-    if isinstance(value, str):
-        return value
-    if "Fn::Join" in value:
-        return "".join(_joined(part) for part in value["Fn::Join"][1])
-    if "Ref" in value:
-        return f"<{value['Ref']}>"
-    if "Fn::GetAtt" in value:
-        return f"<{'.'.join(value['Fn::GetAtt'])}>"
-    return json.dumps(value)
 
 
 # --- Jobs ---------------------------------------------------------------------------------
@@ -298,7 +291,7 @@ def test_vpc_reaches_s3_dynamodb_ecr_and_logs_through_endpoints(
 ) -> None:
     endpoints = resources(packaging_json, "AWS::EC2::VPCEndpoint").values()
     gateways = {
-        _joined(e["ServiceName"]).rsplit(".", 1)[-1] for e in endpoints if "RouteTableIds" in e
+        arn_text(e["ServiceName"]).rsplit(".", 1)[-1] for e in endpoints if "RouteTableIds" in e
     }
     assert gateways == {"s3", "dynamodb"}
     interfaces = [e for e in endpoints if e.get("VpcEndpointType") == "Interface"]
@@ -349,7 +342,7 @@ def test_serving_repository_expires_only_untagged_images(packaging_json: dict[st
 # --- The job's permissions ----------------------------------------------------------------
 
 
-def test_packager_writes_only_under_version_prefixes_of_the_artifacts_bucket(
+def test_packager_touches_only_its_tenants_folder_of_the_artifacts_bucket(
     packaging_json: dict[str, Any], plane: ControlPlane
 ) -> None:
     bucket = f":s3:::maas-{plane.config.name}-artifacts-<AWS::AccountId>-<AWS::Region>"
@@ -359,12 +352,14 @@ def test_packager_writes_only_under_version_prefixes_of_the_artifacts_bucket(
         if not s3_actions:
             continue
         for resource in as_list(statement["Resource"]):
-            arn = _joined(resource)
+            arn = arn_text(resource)
             assert arn.startswith(f"arn:<AWS::Partition>{bucket}"), arn
+            if "s3:ListBucket" not in actions:
+                assert arn.startswith(f"arn:<AWS::Partition>{bucket}/{SESSION_TENANT}/"), arn
             if any(action.startswith(("s3:Put", "s3:Delete", "s3:Abort")) for action in actions):
-                assert arn.endswith(f"{bucket}/*/*/*/*"), arn
+                assert arn.endswith(f"{bucket}/{SESSION_TENANT}/*/*/*"), arn
         if "s3:ListBucket" in actions:
-            assert "s3:prefix" in statement["Condition"]["StringLike"]
+            assert statement["Condition"] == {"StringLike": {"s3:prefix": f"{SESSION_TENANT}/*"}}
 
 
 def test_packager_reads_only_secrets_tagged_as_hub_tokens(
@@ -377,10 +372,17 @@ def test_packager_reads_only_secrets_tagged_as_hub_tokens(
     ]
     assert secrets
     for statement in secrets:
-        assert statement["Action"] == "secretsmanager:GetSecretValue"
+        assert statement["Action"] == [
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetSecretValue",
+        ]
         assert statement["Condition"] == {
-            "StringEquals": {f"aws:ResourceTag/{HUB_TOKEN_TAG}": HUB_TOKEN_PURPOSE}
+            "StringEquals": {
+                f"aws:ResourceTag/{HUB_TOKEN_TAG}": HUB_TOKEN_PURPOSE,
+                f"aws:ResourceTag/{TENANT_TAG}": SESSION_TENANT,
+            }
         }
+        assert arn_text(statement["Resource"]).endswith(f":secret:maas/{SESSION_TENANT}/*")
 
 
 def test_packager_updates_only_the_models_table_and_uses_the_key_only_through_services(
@@ -393,6 +395,9 @@ def test_packager_updates_only_the_models_table_and_uses_the_key_only_through_se
             assert set(actions) <= {"dynamodb:GetItem", "dynamodb:UpdateItem"}
             output = statement["Resource"]["Fn::GetStackOutput"]["OutputName"]
             assert logical_id_of(models) in output
+            assert statement["Condition"] == {
+                "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{SESSION_TENANT}"]}
+            }
         if any(action.startswith("kms:") for action in actions):
             assert "kms:ViaService" in statement["Condition"]["StringEquals"]
 
@@ -410,8 +415,8 @@ def test_execution_role_pulls_only_the_job_image_and_writes_only_its_log_group(
             [resource] = as_list(statement["Resource"])
             if all(action.startswith("ecr:") for action in actions):
                 # The CDK bootstrap's repository of container assets, where the image goes.
-                assert ":repository/" in _joined(resource)
-                assert "-container-assets-" in _joined(resource)
+                assert ":repository/" in arn_text(resource)
+                assert "-container-assets-" in arn_text(resource)
             else:
                 assert set(actions) == {"logs:CreateLogStream", "logs:PutLogEvents"}
                 assert resource == {"Fn::GetAtt": [logical_id_of(job.log_group), "Arn"]}

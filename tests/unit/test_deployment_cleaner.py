@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from maas.endpoints import DeploymentCleaner, plan_deployment
 from maas.local import applicationautoscaling
@@ -70,7 +72,7 @@ def create(clients: dict[str, Any], plan: DeploymentPlan, *, upto: str) -> None:
     if upto == "config":
         return
     sagemaker.create_endpoint(
-        EndpointName=plan.endpoint_name,
+        EndpointName=plan.sagemaker_endpoint_name,
         EndpointConfigName=plan.endpoint_config_name,
         Tags=plan.tags,
     )
@@ -85,7 +87,7 @@ def test_a_failure_after_the_model_deletes_only_the_model(clients: dict[str, Any
     create(clients, plan, upto="model")
     report = cleaner(clients).clean(plan)
     assert report.deleted == [f"model/{plan.model_name}"]
-    assert f"endpoint/{plan.endpoint_name}" in report.absent
+    assert f"endpoint/{plan.sagemaker_endpoint_name}" in report.absent
     assert report.endpoint_deleting is False
     assert clients["sagemaker"].list_models()["Models"] == []
 
@@ -97,7 +99,7 @@ def test_a_failed_endpoint_is_deleted_with_its_configuration_and_model(
     create(clients, plan, upto="endpoint")
     report = cleaner(clients).clean(plan)
     assert set(report.deleted) == {
-        f"endpoint/{plan.endpoint_name}",
+        f"endpoint/{plan.sagemaker_endpoint_name}",
         f"endpoint-config/{plan.endpoint_config_name}",
         f"model/{plan.model_name}",
     }
@@ -112,9 +114,9 @@ def test_an_endpoint_another_deployment_owns_is_left_alone(clients: dict[str, An
     create(clients, owner, upto="endpoint")
     failed = a_plan("deploy-2")
     report = cleaner(clients).clean(failed)
-    assert report.left_alone == [f"endpoint/{failed.endpoint_name}"]
+    assert report.left_alone == [f"endpoint/{failed.sagemaker_endpoint_name}"]
     assert report.endpoint_deleting is False
-    endpoint = clients["sagemaker"].describe_endpoint(EndpointName=owner.endpoint_name)
+    endpoint = clients["sagemaker"].describe_endpoint(EndpointName=owner.sagemaker_endpoint_name)
     assert endpoint["EndpointStatus"] == "InService"
 
 
@@ -179,3 +181,19 @@ def test_the_hours_schedules_are_deleted_and_a_missing_one_is_absent(
     assert report.deleted == [f"schedule/{stop.Name}"]
     assert f"schedule/{start.Name}" in report.absent
     assert clients["scheduler"].list_schedules()["Schedules"] == []
+
+
+def test_a_delete_iam_refuses_is_left_alone_not_failed(clients: dict[str, Any]) -> None:
+    # On AWS the role may delete only resources tagged maas:tenant, and IAM answers a
+    # resource that no longer exists (it has no tag) with AccessDenied, not "not found".
+    plan = a_plan()
+    create(clients, plan, upto="model")
+    refused = ClientError(
+        {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}},
+        "DeleteEndpointConfig",
+    )
+    sagemaker = clients["sagemaker"]
+    with patch.object(sagemaker, "delete_endpoint_config", side_effect=refused):
+        report = cleaner(clients).clean(plan)
+    assert report.left_alone == [f"endpoint-config/{plan.endpoint_config_name}"]
+    assert report.deleted == [f"model/{plan.model_name}"]

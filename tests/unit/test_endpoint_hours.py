@@ -207,7 +207,7 @@ def test_stop_and_start_plans_are_nothing_to_do_when_already_done(
     stop = plan_stop(record, correlation_id="stop-1", **timing)
     assert not stop.nothing_to_do
     assert stop.scaling_target is not None
-    assert stop.scaling_target.ResourceId == "endpoint/chat/variant/AllTraffic"
+    assert stop.scaling_target.ResourceId == "endpoint/acme-chat-c7bee5eb/variant/AllTraffic"
     registry.begin_stop("acme", "chat", correlation_id="stop-1")
     stopped = registry.mark_stopped("acme", "chat", correlation_id="stop-1")
     assert plan_stop(stopped, correlation_id="stop-2", **timing).nothing_to_do

@@ -19,6 +19,7 @@ from maas.endpoints import EndpointRegistry, plan_deployment
 from maas.endpoints.records import table_arguments
 from maas.exceptions import NotFound, ValidationError
 from maas.local.cloudwatch import answer_percentiles
+from maas.naming import sagemaker_endpoint_name
 from maas.observability import (
     ENDPOINT_METRICS,
     INSTANCE_NAMESPACE,
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 TABLE = "endpoints"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
 DIMENSIONS = [
-    {"Name": "EndpointName", "Value": "chat"},
+    {"Name": "EndpointName", "Value": sagemaker_endpoint_name("acme", "chat")},
     {"Name": "VariantName", "Value": "AllTraffic"},
 ]
 
@@ -94,7 +95,8 @@ def recorded(registry: EndpointRegistry, tenant_id: str = "acme", name: str = "c
 
 
 def served(clients: dict[str, Any], *, instances: int = 2) -> None:
-    """SageMaker's endpoint ``chat``, with ``instances`` instances (moto: InService at once)."""
+    """SageMaker's endpoint of acme's ``chat``, with ``instances`` instances (moto: InService
+    at once)."""
     sagemaker = clients["sagemaker"]
     sagemaker.create_model(
         ModelName="chat", PrimaryContainer={"Image": "lmi"}, ExecutionRoleArn=ROLE
@@ -110,7 +112,9 @@ def served(clients: dict[str, Any], *, instances: int = 2) -> None:
             }
         ],
     )
-    sagemaker.create_endpoint(EndpointName="chat", EndpointConfigName="chat")
+    sagemaker.create_endpoint(
+        EndpointName=sagemaker_endpoint_name("acme", "chat"), EndpointConfigName="chat"
+    )
 
 
 def put(

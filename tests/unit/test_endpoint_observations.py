@@ -52,12 +52,12 @@ def change(
     created = record.created_at.timestamp() * 1000 + 100
     return SageMakerEndpointStateChange.model_validate(
         {
-            "EndpointName": record.endpoint_name,
+            "EndpointName": record.sagemaker_endpoint_name,
             "EndpointArn": ARN,
             "EndpointStatus": status,
             "CreationTime": created,
             "LastModifiedTime": created + after_seconds * 1000,
-            "Tags": {"maas:tenant": record.tenant_id},
+            "Tags": {"maas:tenant": record.tenant_id, "maas:endpoint": record.endpoint_name},
             **detail,
         }
     )
@@ -212,3 +212,13 @@ def test_an_event_about_an_endpoint_without_a_record_changes_nothing(
         is None
     )
     assert registry.get("acme", "chat").sagemaker is None
+
+
+def test_an_event_about_another_sagemaker_endpoint_with_the_same_tags_changes_nothing(
+    registry: EndpointRegistry,
+) -> None:
+    # Tags can be copied onto any endpoint: the record answers only for the endpoint it names.
+    record = deployed(registry)
+    impostor = change(record, "Failed", after_seconds=60, EndpointName="acme-chat")
+    assert registry.observe_sagemaker("acme", impostor, correlation_id="event-9") is None
+    assert registry.get("acme", "chat").status is EndpointStatus.IN_SERVICE

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -12,22 +11,12 @@ import pytest
 
 from maas.endpoints.records import table_arguments
 from maas.exceptions import Conflict, ValidationError
-from maas.local.awslambda import LambdaContext
-from tests.factories import ARTIFACTS_BUCKET, deployment_request
+from tests.factories import ARTIFACTS_BUCKET, deployment_request, lambda_context
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-CONTEXT = LambdaContext(
-    function_name="test",
-    function_version="$LATEST",
-    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:test",
-    memory_limit_in_mb=256,
-    aws_request_id="request-1",
-    log_group_name="/aws/lambda/test",
-    log_stream_name="stream",
-    deadline=time.monotonic() + 60,
-)
+CONTEXT = lambda_context()
 
 
 def load(module: str, monkeypatch: pytest.MonkeyPatch, **environment: str) -> ModuleType:
@@ -66,7 +55,8 @@ def plan(monkeypatch: pytest.MonkeyPatch, **overrides: Any) -> dict[str, Any]:
 
 def test_plan_deployment_returns_a_json_plan(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     result = plan(monkeypatch)
-    assert result["model_name"] == "chat-244cf825"
+    assert result["sagemaker_endpoint_name"] == "acme-chat-c7bee5eb"
+    assert result["model_name"] == "acme-chat-c7bee5eb-244cf825"
     assert result["polling"] == {"interval_seconds": 1, "max_attempts": 5, "attempt": 0}
     assert json.loads(json.dumps(result)) == result
 
@@ -104,7 +94,9 @@ def test_a_bad_setting_fails_the_cold_start_with_its_name(monkeypatch: pytest.Mo
 def test_record_endpoint_status_applies_transitions_in_order(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    record = load("record_endpoint_status", monkeypatch, ENDPOINTS_TABLE_NAME=create_table())
+    record = load(
+        "record_endpoint_status", monkeypatch, **POLLING | {"ENDPOINTS_TABLE_NAME": create_table()}
+    )
     deployment = plan(monkeypatch)
     created = record.handler({"transition": "begin_deployment", "plan": deployment}, CONTEXT)
     assert created["status"] == "CREATING"
@@ -126,7 +118,9 @@ def test_record_endpoint_status_applies_transitions_in_order(
 def test_a_failure_record_keeps_the_lambda_error_message_not_its_json(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    record = load("record_endpoint_status", monkeypatch, ENDPOINTS_TABLE_NAME=create_table())
+    record = load(
+        "record_endpoint_status", monkeypatch, **POLLING | {"ENDPOINTS_TABLE_NAME": create_table()}
+    )
     record.handler({"transition": "begin_deployment", "plan": plan(monkeypatch)}, CONTEXT)
     failed = record.handler(
         {
@@ -146,7 +140,9 @@ def test_a_failure_record_keeps_the_lambda_error_message_not_its_json(
 def test_an_unknown_transition_is_a_validation_error(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    record = load("record_endpoint_status", monkeypatch, ENDPOINTS_TABLE_NAME=create_table())
+    record = load(
+        "record_endpoint_status", monkeypatch, **POLLING | {"ENDPOINTS_TABLE_NAME": create_table()}
+    )
     with pytest.raises(ValidationError, match="does not match any of the expected tags"):
         record.handler({"transition": "resurrect", "tenant_id": "acme"}, CONTEXT)
 

@@ -270,7 +270,7 @@ def test_an_idle_limit_is_an_alarm_on_no_invocation_for_that_many_minutes() -> N
         "Namespace": "AWS/SageMaker",
         "MetricName": "Invocations",
         "Dimensions": [
-            {"Name": "EndpointName", "Value": "chat"},
+            {"Name": "EndpointName", "Value": "acme-chat-c7bee5eb"},
             {"Name": "VariantName", "Value": "AllTraffic"},
         ],
         "Statistic": "Sum",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -12,21 +11,15 @@ import pytest
 
 from maas.endpoints.records import table_arguments
 from maas.exceptions import ValidationError
-from maas.local.awslambda import LambdaContext
+from maas.workflows import execution_name
+from schemas.api import Workflow
+from schemas.lifecycle import CLIENT_EVENT_SOURCE
+from tests.factories import lambda_context, packaging_request
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-CONTEXT = LambdaContext(
-    function_name="test",
-    function_version="$LATEST",
-    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:test",
-    memory_limit_in_mb=256,
-    aws_request_id="request-1",
-    log_group_name="/aws/lambda/test",
-    log_stream_name="stream",
-    deadline=time.monotonic() + 3600,
-)
+CONTEXT = lambda_context()
 
 
 def load(module: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
@@ -34,6 +27,7 @@ def load(module: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     boto3.client("dynamodb").create_table(**table_arguments("registry"))
     for key in ("ENDPOINTS_TABLE_NAME", "MODELS_TABLE_NAME"):
         monkeypatch.setenv(key, "registry")
+    monkeypatch.setenv("ARTIFACTS_BUCKET_NAME", "artifacts")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     return importlib.reload(importlib.import_module(f"functions.{module}"))
 
@@ -126,3 +120,39 @@ def test_a_job_whose_version_is_not_in_the_registry_records_nothing(
     assert handler(event("aws.batch", "Batch Job State Change", packaging), CONTEXT) == {
         "recorded": False
     }
+
+
+def test_two_tenants_sending_the_same_request_id_both_start_their_lifecycle(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the execution was named after the request id alone: the second was dropped."""
+    machine = boto3.client("stepfunctions").create_state_machine(
+        name="lifecycle",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn="arn:aws:iam::123456789012:role/lifecycle",
+    )["stateMachineArn"]
+    monkeypatch.setenv("LIFECYCLE_STATE_MACHINE_ARN", machine)
+    handler = load("start_lifecycle", monkeypatch).handler
+
+    def requested(tenant_id: str) -> dict[str, Any]:
+        package = packaging_request(source={"kind": "huggingface", "model_id": "org/model"})
+        del package["tenant_id"]
+        detail = {
+            "tenant_id": tenant_id,
+            "request_id": "r-1",
+            "package": package,
+            "deployment": {"endpoint_name": "chat"},
+        }
+        return event(CLIENT_EVENT_SOURCE, "LifecycleRequested", detail)
+
+    first = handler(requested("acme"), CONTEXT)
+    second = handler(requested("globex"), CONTEXT)
+    again = handler(requested("acme"), CONTEXT)
+
+    assert first["started"] and second["started"]
+    assert first["execution_arn"] != second["execution_arn"]
+    # Step Functions answers a running execution's name and input with that execution.
+    assert again["execution_arn"] == first["execution_arn"]
+    listed = boto3.client("stepfunctions").list_executions(stateMachineArn=machine)
+    assert len(listed["executions"]) == 2
+    assert first["execution_arn"].endswith(":" + execution_name("acme", Workflow.LIFECYCLE, "r-1"))

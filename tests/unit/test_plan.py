@@ -25,11 +25,12 @@ def plan(**overrides: object) -> object:
 
 def test_model_and_configuration_names_carry_the_execution_suffix() -> None:
     result = plan()
-    assert result.model_name == result.endpoint_config_name == "chat-244cf825"
+    assert result.sagemaker_endpoint_name == "acme-chat-c7bee5eb"
+    assert result.model_name == result.endpoint_config_name == "acme-chat-c7bee5eb-244cf825"
     assert result.production_variants == [
         {
             "VariantName": "AllTraffic",
-            "ModelName": "chat-244cf825",
+            "ModelName": "acme-chat-c7bee5eb-244cf825",
             "InstanceType": "ml.g5.xlarge",
             "InitialInstanceCount": 1,
             "InitialVariantWeight": 1.0,
@@ -66,7 +67,7 @@ def test_an_s3_prefix_is_served_uncompressed_and_an_object_as_a_tarball() -> Non
 def test_autoscaling_tracks_concurrent_requests_per_model() -> None:
     scaling = plan(autoscaling={"min_capacity": 1, "max_capacity": 4}).scaling
     assert scaling is not None
-    assert scaling.ResourceId == "endpoint/chat/variant/AllTraffic"
+    assert scaling.ResourceId == "endpoint/acme-chat-c7bee5eb/variant/AllTraffic"
     assert (scaling.MinCapacity, scaling.MaxCapacity) == (1, 4)
     configuration = scaling.TargetTrackingScalingPolicyConfiguration
     assert (
@@ -111,6 +112,7 @@ def test_teardown_deletes_the_scaling_target_and_schedule_the_record_names() -> 
         {
             "tenant_id": "acme",
             "endpoint_name": "chat",
+            "sagemaker_endpoint_name": deployed.sagemaker_endpoint_name,
             "status": "IN_SERVICE",
             "correlation_id": "deploy-1",
             "model": deployed.request.model.model_dump(),
@@ -132,7 +134,7 @@ def test_teardown_deletes_the_scaling_target_and_schedule_the_record_names() -> 
         max_status_checks=10,
     )
     assert teardown.scaling_target is not None
-    assert teardown.scaling_target.ResourceId == "endpoint/chat/variant/AllTraffic"
+    assert teardown.scaling_target.ResourceId == "endpoint/acme-chat-c7bee5eb/variant/AllTraffic"
     assert teardown.schedule_name == deployed.schedule.Name
     assert teardown.delete_model is False
     assert teardown.polling.max_attempts == 10

@@ -51,7 +51,7 @@ def deployed(world: dict[str, Any], name: str, *, tenant: str = "acme", create: 
     registry: EndpointRegistry = world["registry"]
     registry.begin_deployment(plan)
     if create:
-        create_resources(world, plan.model_name, name, plan.tags)
+        create_resources(world, plan.model_name, plan.sagemaker_endpoint_name, plan.tags)
     registry.mark_in_service(
         tenant, name, correlation_id=plan.correlation_id, endpoint_arn=f"arn:endpoint/{name}"
     )
@@ -97,7 +97,7 @@ def test_a_record_whose_endpoint_was_deleted_elsewhere_is_marked_failed(
     world: dict[str, Any],
 ) -> None:
     plan = deployed(world, "chat")
-    world["sagemaker"].delete_endpoint(EndpointName="chat")
+    world["sagemaker"].delete_endpoint(EndpointName=plan.sagemaker_endpoint_name)
     [drift, *orphans] = reconcile(world)
     assert (drift.kind, drift.action, drift.resource) == (
         "drifted_record",
@@ -118,8 +118,10 @@ def test_a_record_whose_endpoint_was_deleted_elsewhere_is_marked_failed(
 def test_a_record_whose_endpoint_failed_after_coming_into_service_is_marked_failed(
     world: dict[str, Any],
 ) -> None:
-    deployed(world, "chat")
-    endpoint = sagemaker_backends["123456789012"]["us-east-1"].endpoints["chat"]
+    plan = deployed(world, "chat")
+    endpoint = sagemaker_backends["123456789012"]["us-east-1"].endpoints[
+        plan.sagemaker_endpoint_name
+    ]
     endpoint.endpoint_status = "Failed"
     endpoint.failure_reason = "the instance became unhealthy"
     findings = reconcile(world)
@@ -146,10 +148,11 @@ def test_tagged_resources_no_record_claims_are_reported_not_deleted(
 
 def test_orphans_are_deleted_when_asked(world: dict[str, Any]) -> None:
     create_resources(world, "stray-model", "stray", [{"Key": "maas:tenant", "Value": "acme"}])
-    deployed(world, "chat")
+    plan = deployed(world, "chat")
     findings = reconcile(world, delete_orphans=True)
     assert {f.action for f in findings} == {"deleted"}
-    assert [e["EndpointName"] for e in world["sagemaker"].list_endpoints()["Endpoints"]] == ["chat"]
+    endpoints = world["sagemaker"].list_endpoints()["Endpoints"]
+    assert [e["EndpointName"] for e in endpoints] == [plan.sagemaker_endpoint_name]
 
 
 def test_resources_without_the_products_tags_are_not_its_business(world: dict[str, Any]) -> None:
@@ -164,19 +167,13 @@ def test_young_resources_are_left_to_the_workflow_creating_them(world: dict[str,
 
 
 def test_a_record_stuck_in_flight_is_reported(world: dict[str, Any]) -> None:
-    request = DeploymentRequest.model_validate(deployment_request(endpoint_name="stuck"))
-    plan = plan_deployment(
-        request,
-        correlation_id="deploy-stuck",
-        artifacts_bucket=ARTIFACTS_BUCKET,
-        poll_interval_seconds=1,
-        max_status_checks=1,
-    )
-    world["registry"].begin_deployment(plan)
+    # A teardown took the record and died: what it left is for a person (or a new teardown).
+    deployed(world, "stuck")
+    world["registry"].begin_teardown("acme", "stuck", correlation_id="teardown-stuck")
     [finding] = reconcile(world)
     assert (finding.kind, finding.action) == ("stuck_record", "reported")
-    assert "owned by execution deploy-stuck" in finding.detail
-    assert world["registry"].get("acme", "stuck").status is EndpointStatus.CREATING
+    assert "owned by execution teardown-stuck" in finding.detail
+    assert world["registry"].get("acme", "stuck").status is EndpointStatus.DELETING
 
 
 def test_a_stopped_endpoint_is_neither_drifted_nor_its_configuration_orphaned(
@@ -185,10 +182,83 @@ def test_a_stopped_endpoint_is_neither_drifted_nor_its_configuration_orphaned(
     plan = deployed(world, "chat")
     registry: EndpointRegistry = world["registry"]
     registry.begin_stop("acme", "chat", correlation_id="stop-1")
-    world["sagemaker"].delete_endpoint(EndpointName="chat")
+    world["sagemaker"].delete_endpoint(EndpointName=plan.sagemaker_endpoint_name)
     registry.mark_stopped("acme", "chat", correlation_id="stop-1")
     assert reconcile(world, delete_orphans=True) == []
     assert registry.get("acme", "chat").status is EndpointStatus.STOPPED
     sagemaker = world["sagemaker"]
     assert sagemaker.describe_endpoint_config(EndpointConfigName=plan.endpoint_config_name)
     assert sagemaker.describe_model(ModelName=plan.model_name)
+
+
+def begun(world: dict[str, Any], name: str, *, create: bool) -> Any:
+    """A deployment whose execution died after recording CREATING (and, when ``create``,
+    after SageMaker created its resources): its status writes never came."""
+    request = DeploymentRequest.model_validate(deployment_request(endpoint_name=name))
+    plan = plan_deployment(
+        request,
+        correlation_id=f"deploy-{name}",
+        artifacts_bucket=ARTIFACTS_BUCKET,
+        poll_interval_seconds=1,
+        max_status_checks=1,
+    )
+    world["registry"].begin_deployment(plan)
+    if create:
+        create_resources(world, plan.model_name, plan.sagemaker_endpoint_name, plan.tags)
+    return plan
+
+
+def test_a_record_left_creating_is_settled_in_service_when_sagemaker_serves_it(
+    world: dict[str, Any],
+) -> None:
+    begun(world, "lost-write", create=True)
+    [finding] = reconcile(world)
+    assert (finding.kind, finding.action) == ("stuck_record", "repaired")
+    record = world["registry"].get("acme", "lost-write")
+    assert record.status is EndpointStatus.IN_SERVICE
+    assert record.failure_reason is None
+    # In service again, it claims its endpoint, configuration and model: no orphan.
+    assert reconcile(world) == []
+
+
+def test_a_record_left_creating_without_an_endpoint_is_settled_failed(
+    world: dict[str, Any],
+) -> None:
+    begun(world, "died", create=False)
+    [finding] = reconcile(world)
+    assert (finding.kind, finding.action) == ("stuck_record", "repaired")
+    record = world["registry"].get("acme", "died")
+    assert record.status is EndpointStatus.FAILED
+    assert "ended without recording its outcome" in (record.failure_reason or "")
+
+
+def test_what_a_failed_deployment_left_behind_is_deleted_without_being_asked(
+    world: dict[str, Any],
+) -> None:
+    # The clean-up failed: the record says FAILED, the endpoint the deployment made lives on.
+    plan = begun(world, "half-cleaned", create=True)
+    world["registry"].mark_failed(
+        "acme", "half-cleaned", correlation_id=plan.correlation_id, reason="Maas.EndpointFailed"
+    )
+    findings = reconcile(world)
+    assert {(f.resource, f.action) for f in findings} == {
+        (f"endpoint/{plan.sagemaker_endpoint_name}", "deleted"),
+        (f"endpoint-config/{plan.endpoint_config_name}", "deleted"),
+        (f"model/{plan.model_name}", "deleted"),
+    }
+    assert world["sagemaker"].list_endpoints()["Endpoints"] == []
+    assert world["registry"].get("acme", "half-cleaned").status is EndpointStatus.FAILED
+
+
+def test_another_deployments_resources_are_not_a_failed_records_leftovers(
+    world: dict[str, Any],
+) -> None:
+    failed = begun(world, "retried", create=False)
+    world["registry"].mark_failed(
+        "acme", "retried", correlation_id=failed.correlation_id, reason="Maas.EndpointFailed"
+    )
+    tags = [{"Key": "maas:tenant", "Value": "acme"}, {"Key": "maas:correlation-id", "Value": "x"}]
+    create_resources(world, "someone-elses", "someone-elses", tags)
+    findings = reconcile(world)
+    assert {f.action for f in findings} == {"reported"}
+    assert len(world["sagemaker"].list_endpoints()["Endpoints"]) == 1

@@ -53,7 +53,7 @@ def plan(record: EndpointRecord, **changes: object) -> ScalingChangePlan:
 def test_a_new_count_is_an_in_place_capacity_change(registry: EndpointRegistry) -> None:
     scaling = plan(in_service(registry), instance_count=3)
     assert scaling.capacity == {
-        "EndpointName": "chat",
+        "EndpointName": "acme-chat-c7bee5eb",
         "DesiredWeightsAndCapacities": [{"VariantName": "AllTraffic", "DesiredInstanceCount": 3}],
     }
     assert (scaling.previous_instance_count, scaling.instance_count) == (1, 3)
@@ -75,14 +75,14 @@ def test_invocations_per_instance_is_the_optional_metric(registry: EndpointRegis
         "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
     }
     assert configuration["TargetValue"] == 60.0
-    assert scaling.scaling.PolicyName == "chat-target-tracking"
+    assert scaling.scaling.PolicyName == "acme-chat-c7bee5eb-target-tracking"
 
 
 def test_removing_autoscaling_deregisters_the_target(registry: EndpointRegistry) -> None:
     record = in_service(registry, autoscaling={"min_capacity": 1, "max_capacity": 2})
     scaling = plan(record, remove_autoscaling=True, instance_count=5)
     assert scaling.deregister is not None
-    assert scaling.deregister.ResourceId == "endpoint/chat/variant/AllTraffic"
+    assert scaling.deregister.ResourceId == "endpoint/acme-chat-c7bee5eb/variant/AllTraffic"
     assert (scaling.autoscaling, scaling.instance_count) == (None, 5)
 
 

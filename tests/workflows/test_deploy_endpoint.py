@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from maas.endpoints.inventory import sagemaker_resources
+from maas.naming import sagemaker_endpoint_name
 from schemas import EndpointDeploymentFailed, EndpointInService
 from schemas.events import EndpointDeploying
 from tests.factories import deployment_request, in_one_hour
@@ -46,7 +47,7 @@ def test_an_endpoint_comes_into_service_after_the_wait_loop(
     assert snapshot.output["status"] == "IN_SERVICE"
     assert snapshot.path.count("Wait for endpoint") >= 1
     sagemaker = runtime.client("sagemaker")
-    endpoint = sagemaker.describe_endpoint(EndpointName="happy")
+    endpoint = sagemaker.describe_endpoint(EndpointName=sagemaker_endpoint_name("acme", "happy"))
     assert endpoint["EndpointStatus"] == "InService"
     tags = {
         tag["Key"]: tag["Value"]
@@ -66,8 +67,11 @@ def test_the_record_says_in_service_and_names_what_was_created(
     item = record(runtime, "acme", "happy")
     assert item is not None
     assert item["status"]["S"] == "IN_SERVICE"
-    assert item["endpoint_arn"]["S"].endswith(":endpoint/happy")
-    assert item["model_name"]["S"].startswith("happy-")
+    assert item["endpoint_arn"]["S"].endswith(
+        f":endpoint/{sagemaker_endpoint_name('acme', 'happy')}"
+    )
+    assert item["model_name"]["S"].startswith(f"{sagemaker_endpoint_name('acme', 'happy')}-")
+    assert item["sagemaker_endpoint_name"]["S"] == sagemaker_endpoint_name("acme", "happy")
 
 
 def test_autoscaling_tracks_concurrency_within_the_requested_bounds(
@@ -75,11 +79,13 @@ def test_autoscaling_tracks_concurrency_within_the_requested_bounds(
 ) -> None:
     autoscaling = runtime.client("application-autoscaling")
     [target] = autoscaling.describe_scalable_targets(
-        ServiceNamespace="sagemaker", ResourceIds=["endpoint/happy/variant/AllTraffic"]
+        ServiceNamespace="sagemaker",
+        ResourceIds=[f"endpoint/{sagemaker_endpoint_name('acme', 'happy')}/variant/AllTraffic"],
     )["ScalableTargets"]
     assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 3)
     [policy] = autoscaling.describe_scaling_policies(
-        ServiceNamespace="sagemaker", ResourceId="endpoint/happy/variant/AllTraffic"
+        ServiceNamespace="sagemaker",
+        ResourceId=f"endpoint/{sagemaker_endpoint_name('acme', 'happy')}/variant/AllTraffic",
     )["ScalingPolicies"]
     metric = policy["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
     assert (
@@ -139,7 +145,7 @@ def test_a_failed_endpoint_is_compensated_recorded_and_announced(
 ) -> None:
     name = f"fails-{case}"
     if fault:
-        runtime.sagemaker.fail_endpoint(name, fault)
+        runtime.sagemaker.fail_endpoint(sagemaker_endpoint_name("acme", name), fault)
         snapshot = deploy(endpoint_name=name, autoscaling={"min_capacity": 1, "max_capacity": 2})
     else:
         request_model = {
@@ -166,7 +172,8 @@ def test_a_failed_endpoint_is_compensated_recorded_and_announced(
     assert sagemaker_resources(runtime.client("sagemaker"), name) == []
     assert (
         runtime.client("application-autoscaling").describe_scalable_targets(
-            ServiceNamespace="sagemaker", ResourceIds=[f"endpoint/{name}/variant/AllTraffic"]
+            ServiceNamespace="sagemaker",
+            ResourceIds=[f"endpoint/{sagemaker_endpoint_name('acme', name)}/variant/AllTraffic"],
         )["ScalableTargets"]
         == []
     )
@@ -177,7 +184,24 @@ def test_a_failed_endpoint_is_compensated_recorded_and_announced(
     [event] = published(runtime, "EndpointDeploymentFailed", name)
     detail = EndpointDeploymentFailed.model_validate(event["detail"])
     assert detail.error == "Maas.EndpointFailed"
-    assert f"endpoint/{name}" in detail.deleted_resources
+    assert f"endpoint/{sagemaker_endpoint_name('acme', name)}" in detail.deleted_resources
+
+
+def test_a_clean_up_that_fails_is_retried_until_the_endpoint_is_gone(
+    runtime: LocalRuntime, deploy: Callable[..., ExecutionSnapshot]
+) -> None:
+    name = "cleanup-retried"
+    runtime.sagemaker.fail_endpoint(sagemaker_endpoint_name("acme", name), "CapacityError")
+    fault = runtime.faults.inject("sagemaker", "DeleteEndpoint", "InternalFailure", times=2)
+
+    snapshot = deploy(endpoint_name=name)
+
+    assert snapshot.error == "Maas.EndpointFailed"
+    assert fault.spent
+    assert sagemaker_resources(runtime.client("sagemaker"), name) == []
+    item = record(runtime, "acme", name)
+    assert item is not None
+    assert item["status"]["S"] == "FAILED"
 
 
 @pytest.mark.parametrize(
@@ -229,7 +253,9 @@ def test_deploying_a_live_endpoint_again_is_a_conflict_that_touches_nothing(
     assert second.error == "Maas.Conflict"
     assert "Create model" not in second.path
     assert "Clean up" not in second.path
-    endpoint = runtime.client("sagemaker").describe_endpoint(EndpointName="taken")
+    endpoint = runtime.client("sagemaker").describe_endpoint(
+        EndpointName=sagemaker_endpoint_name("acme", "taken")
+    )
     assert endpoint["EndpointStatus"] == "InService"
     item = record(runtime, "acme", "taken")
     assert item is not None

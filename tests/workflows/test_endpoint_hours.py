@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from maas.endpoints.inventory import sagemaker_resources
 from maas.local.scheduler import cron_firing
-from maas.naming import hours_schedule_name
+from maas.naming import hours_schedule_name, sagemaker_endpoint_name
 from schemas import EndpointHoursFailed, EndpointInService, EndpointStopped
 from schemas.hours import OFFICE_HOURS_EXAMPLE
 from tests.local.support import wait_until
@@ -51,14 +51,17 @@ def fire(runtime: LocalRuntime, endpoint_name: str, action: str) -> ExecutionSna
 
 def scalable_targets(runtime: LocalRuntime, endpoint_name: str) -> list[dict[str, Any]]:
     response = runtime.client("application-autoscaling").describe_scalable_targets(
-        ServiceNamespace="sagemaker", ResourceIds=[f"endpoint/{endpoint_name}/variant/AllTraffic"]
+        ServiceNamespace="sagemaker",
+        ResourceIds=[
+            f"endpoint/{sagemaker_endpoint_name('acme', endpoint_name)}/variant/AllTraffic"
+        ],
     )
     return list(response["ScalableTargets"])
 
 
 def endpoint_exists(runtime: LocalRuntime, endpoint_name: str) -> bool:
     names = [e["EndpointName"] for e in runtime.client("sagemaker").list_endpoints()["Endpoints"]]
-    return endpoint_name in names
+    return sagemaker_endpoint_name("acme", endpoint_name) in names
 
 
 def hours_schedules(runtime: LocalRuntime, endpoint_name: str) -> list[str]:
@@ -106,7 +109,9 @@ def test_a_stop_deletes_the_endpoint_only_and_a_start_brings_it_back(
     deployed = deploy(endpoint_name="nightly", hours=HOURS_IN_2099, autoscaling=AUTOSCALING)
     assert deployed.status == "SUCCEEDED", deployed.cause
     sagemaker = runtime.client("sagemaker")
-    config_name = sagemaker.describe_endpoint(EndpointName="nightly")["EndpointConfigName"]
+    config_name = sagemaker.describe_endpoint(
+        EndpointName=sagemaker_endpoint_name("acme", "nightly")
+    )["EndpointConfigName"]
 
     stopped = fire(runtime, "nightly", "stop")
     assert stopped.status == "SUCCEEDED", stopped.cause
@@ -131,7 +136,7 @@ def test_a_stop_deletes_the_endpoint_only_and_a_start_brings_it_back(
     assert started.status == "SUCCEEDED", started.cause
     assert started.output["status"] == "IN_SERVICE"
     assert "Wait for endpoint" in started.path
-    described = sagemaker.describe_endpoint(EndpointName="nightly")
+    described = sagemaker.describe_endpoint(EndpointName=sagemaker_endpoint_name("acme", "nightly"))
     assert (described["EndpointStatus"], described["EndpointConfigName"]) == (
         "InService",
         config_name,
@@ -199,7 +204,9 @@ def test_a_start_that_fails_is_undone_and_the_endpoint_stays_stopped(
     deployed = deploy(endpoint_name="flaky", hours=HOURS_IN_2099, autoscaling=AUTOSCALING)
     assert deployed.status == "SUCCEEDED", deployed.cause
     assert fire(runtime, "flaky", "stop").status == "SUCCEEDED"
-    runtime.sagemaker.fail_endpoint("flaky", "CapacityError: no ml.g5.xlarge capacity")
+    runtime.sagemaker.fail_endpoint(
+        sagemaker_endpoint_name("acme", "flaky"), "CapacityError: no ml.g5.xlarge capacity"
+    )
 
     started = fire(runtime, "flaky", "start")
     assert started.status == "FAILED"

@@ -14,7 +14,7 @@ import pytest
 
 from maas.local import LocalRuntime
 from maas.local.events import put_service_event
-from maas.naming import idle_alarm_name
+from maas.naming import idle_alarm_name, sagemaker_endpoint_name
 from schemas.alarms import format_state_timestamp
 from tests.factories import deployment_request, in_one_hour
 from tests.workflows.conftest import FAST, published, record, run
@@ -74,7 +74,7 @@ def test_deploying_with_an_idle_limit_puts_an_alarm_on_the_endpoints_invocations
         "Sum",
     )
     assert sorted((d["Name"], d["Value"]) for d in alarm["Dimensions"]) == [
-        ("EndpointName", "idle-shape"),
+        ("EndpointName", sagemaker_endpoint_name("acme", "idle-shape")),
         ("VariantName", "AllTraffic"),
     ]
     assert alarm["Period"] == 60

@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from maas.dynamodb import from_item
+from maas.naming import sagemaker_endpoint_name
 from schemas import EndpointRecord, EndpointStatus
 from tests.workflows.conftest import record, run
 
@@ -51,7 +52,9 @@ def test_a_deployed_endpoint_s_record_holds_sagemaker_s_last_word(
     assert current.correlation_id == deployed.name
     assert current.sagemaker is not None
     assert current.sagemaker.reason is None
-    described = runtime.client("sagemaker").describe_endpoint(EndpointName="observed")
+    described = runtime.client("sagemaker").describe_endpoint(
+        EndpointName=sagemaker_endpoint_name("acme", "observed")
+    )
     # SageMaker's own change time, to the millisecond its events carry.
     assert abs(current.sagemaker.changed_at - described["LastModifiedTime"]).total_seconds() <= 1e-3
 
@@ -64,7 +67,7 @@ def test_an_endpoint_that_fails_in_service_is_marked_failed_by_sagemaker_s_event
     record_once(runtime, "breaking", sagemaker_says("IN_SERVICE"))
 
     runtime.sagemaker.fail_in_service(
-        "breaking",
+        sagemaker_endpoint_name("acme", "breaking"),
         "The instance became unhealthy",
         account_id=runtime.settings.account_id,
         region=runtime.settings.region,
@@ -90,7 +93,9 @@ def test_an_endpoint_deleted_outside_the_platform_is_marked_failed(
     assert deployed.status == "SUCCEEDED", deployed.cause
     record_once(runtime, "deleted-aside", sagemaker_says("IN_SERVICE"))
 
-    runtime.client("sagemaker").delete_endpoint(EndpointName="deleted-aside")
+    runtime.client("sagemaker").delete_endpoint(
+        EndpointName=sagemaker_endpoint_name("acme", "deleted-aside")
+    )
 
     # Both fields at once: moto applies an UpdateItem's SET clauses one by one, so a read
     # racing the write can see the status before the reason (DynamoDB's write is atomic).

@@ -10,6 +10,9 @@ import pytest
 
 from maas.endpoints.inventory import sagemaker_resources
 from maas.executions import ExecutionSnapshot, wait_for_execution
+from maas.naming import sagemaker_endpoint_name
+from maas.workflows import execution_name
+from schemas.api import Workflow
 from schemas.events import LifecycleFailed
 from schemas.lifecycle import CLIENT_EVENT_SOURCE, LifecycleRequest
 from tests.factories import packaging_request
@@ -120,7 +123,9 @@ def test_a_kept_endpoint_is_still_in_service_when_the_lifecycle_ends(
     assert snapshot.status == "SUCCEEDED", snapshot.cause
     assert "Tear the endpoint down" not in snapshot.path
     sagemaker = runtime.client("sagemaker")
-    status = sagemaker.describe_endpoint(EndpointName="chat-life-kept")["EndpointStatus"]
+    status = sagemaker.describe_endpoint(
+        EndpointName=sagemaker_endpoint_name("acme", "chat-life-kept")
+    )["EndpointStatus"]
     assert status == "InService"
     torn_down = run(runtime, "Teardown", {"tenant_id": "acme", "endpoint_name": "chat-life-kept"})
     assert torn_down.status == "SUCCEEDED", torn_down.cause
@@ -201,10 +206,21 @@ def test_a_failed_deploy_stage_is_announced_once_and_leaves_nothing(
     assert leftovers(runtime, "chat-life-nodeploy") == []
 
 
+def uploaded(runtime: LocalRuntime, model_path: Path, tenant: str) -> str:
+    """``model_path``'s files under ``tenant``'s folder of the artifacts bucket: a source an
+    event may name (a ``local`` one it may not)."""
+    bucket = runtime.resources.buckets["ArtifactsBucket"]
+    prefix = f"{tenant}/sources/{model_path.name}/"
+    for file in model_path.iterdir():
+        runtime.client("s3").upload_file(str(file), bucket, prefix + file.name)
+    return f"s3://{bucket}/{prefix}"
+
+
 def test_a_lifecycle_requested_twice_on_the_bus_starts_one_execution(
     runtime: LocalRuntime, tiny_model: Path
 ) -> None:
     request = lifecycle_request(tiny_model, "life-twice", keep_endpoint=True)
+    request["package"]["source"] = {"kind": "s3", "uri": uploaded(runtime, tiny_model, "acme")}
     entry = {
         "Source": CLIENT_EVENT_SOURCE,
         "DetailType": "LifecycleRequested",
@@ -213,9 +229,10 @@ def test_a_lifecycle_requested_twice_on_the_bus_starts_one_execution(
     }
     events = runtime.client("events")
     stepfunctions = runtime.client("stepfunctions")
+    # Named after the tenant and its request id: another tenant's "life-twice" is another.
+    name = execution_name("acme", Workflow.LIFECYCLE, "life-twice")
     execution_arn = (
-        runtime.state_machine_arn("Lifecycle").replace(":stateMachine:", ":execution:")
-        + ":life-twice"
+        runtime.state_machine_arn("Lifecycle").replace(":stateMachine:", ":execution:") + f":{name}"
     )
 
     events.put_events(Entries=[entry])
@@ -233,8 +250,8 @@ def test_a_lifecycle_requested_twice_on_the_bus_starts_one_execution(
 
     assert first.status == "SUCCEEDED", first.cause
     listed = stepfunctions.list_executions(stateMachineArn=runtime.state_machine_arn("Lifecycle"))
-    assert [e["name"] for e in listed["executions"]].count("life-twice") == 1
-    assert list(children(runtime, "life-twice")) == ["life-twice-package", "life-twice-deploy"]
+    assert [e["name"] for e in listed["executions"]].count(name) == 1
+    assert list(children(runtime, name)) == [f"{name}-package", f"{name}-deploy"]
     assert runtime.events.failed_deliveries == []
     torn_down = run(runtime, "Teardown", {"tenant_id": "acme", "endpoint_name": "chat-life-twice"})
     assert torn_down.status == "SUCCEEDED", torn_down.cause
@@ -252,3 +269,34 @@ def _started(runtime: LocalRuntime, execution_arn: str, timeout_seconds: float =
             continue
         return execution_arn
     raise AssertionError(f"{execution_arn} was not started")
+
+
+@pytest.mark.parametrize(
+    ("source", "field"),
+    [
+        ({"kind": "local", "path": "/etc"}, "package.source.kind: 'local' sources are not"),
+        (
+            {"kind": "s3", "uri": "s3://maas-artifacts-bucket-123456789012/globex/m/"},
+            "package.source.uri: in s3://maas-artifacts-bucket-123456789012/ only the tenant's",
+        ),
+    ],
+)
+def test_an_event_may_not_package_a_host_folder_or_another_tenants_files(
+    runtime: LocalRuntime, tiny_model: Path, source: dict[str, Any], field: str
+) -> None:
+    request = lifecycle_request(tiny_model, "life-refused")
+    request["package"]["source"] = source
+    answer = runtime.client("lambda").invoke(
+        FunctionName=runtime.resources.functions["StartLifecycle"],
+        Payload=json.dumps({"source": CLIENT_EVENT_SOURCE, "detail": request}),
+    )
+    error = json.loads(answer["Payload"].read())
+    assert answer["FunctionError"] == "Unhandled"
+    assert error["errorType"] == "Maas.ValidationError"
+    assert error["errorMessage"].startswith(field)
+    listed = runtime.client("stepfunctions").list_executions(
+        stateMachineArn=runtime.state_machine_arn("Lifecycle")
+    )["executions"]
+    assert execution_name("acme", Workflow.LIFECYCLE, "life-refused") not in [
+        e["name"] for e in listed
+    ]

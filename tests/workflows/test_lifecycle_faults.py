@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from maas.endpoints.inventory import sagemaker_resources
+from maas.naming import sagemaker_endpoint_name
 from tests.fixtures.models import write_tiny_llama
 from tests.workflows.conftest import events_of, record
 from tests.workflows.test_lifecycle import children, lifecycle_request, run_lifecycle
@@ -44,7 +45,11 @@ def assert_nothing_left(runtime: LocalRuntime, endpoint_name: str) -> None:
     targets = runtime.client("application-autoscaling").describe_scalable_targets(
         ServiceNamespace="sagemaker"
     )["ScalableTargets"]
-    assert [t for t in targets if f"endpoint/{endpoint_name}/" in t["ResourceId"]] == []
+    assert [
+        t
+        for t in targets
+        if f"endpoint/{sagemaker_endpoint_name('acme', endpoint_name)}/" in t["ResourceId"]
+    ] == []
     schedules = runtime.client("scheduler").list_schedules()["Schedules"]
     assert [s for s in schedules if endpoint_name in s["Name"]] == []
 
@@ -134,7 +139,9 @@ def test_a_packaging_job_that_exits_non_zero_fails_the_package_stage_once(
 def test_an_endpoint_that_goes_failed_fails_the_deploy_stage_once_and_leaves_nothing(
     runtime: LocalRuntime, tiny_model: Path
 ) -> None:
-    runtime.sagemaker.fail_endpoint("chat-fault-failed", "CUDA out of memory (injected)")
+    runtime.sagemaker.fail_endpoint(
+        sagemaker_endpoint_name("acme", "chat-fault-failed"), "CUDA out of memory (injected)"
+    )
     request = lifecycle_request(tiny_model, "fault-failed")
     request["deployment"]["autoscaling"] = AUTOSCALING
 

@@ -1,4 +1,5 @@
-"""package_model on the local runtime: a registered version, or a FAILED one and nothing else."""
+"""package_model on the local runtime: a registered version, a FAILED one and nothing else, or
+a complete package whose registration failed and can be registered again."""
 
 from __future__ import annotations
 
@@ -180,5 +181,92 @@ def test_a_malformed_request_opens_no_version(runtime: LocalRuntime) -> None:
     )
     assert (snapshot.status, snapshot.error) == ("FAILED", "Maas.ValidationError")
     assert "model_name" in (snapshot.cause or "")
-    assert snapshot.path == ["Open a version", "Explain the rejection", "Request rejected"]
+    assert snapshot.path == REJECTED
     assert registry(runtime).list_versions("acme", "Bad Name!") == []
+
+
+#: The states of an execution refused before anything was opened or registered.
+REJECTED = [
+    "Package or register again",
+    "Open a version",
+    "Explain the rejection",
+    "Request rejected",
+]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"kind": "s3", "uri": "s3://{bucket}/acme/smollm2/1/"},
+        {
+            "kind": "huggingface",
+            "model_id": "acme/private",
+            "token_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
+            "maas/acme/hub-token-AbCdEf",
+        },
+    ],
+)
+def test_another_tenants_files_or_secret_open_no_version(
+    runtime: LocalRuntime, packaged: ExecutionSnapshot, source: dict[str, Any]
+) -> None:
+    """globex names acme's packaged model (or acme's Hub token) as its source."""
+    bucket = runtime.resources.buckets["ArtifactsBucket"]
+    if "uri" in source:
+        source = {**source, "uri": source["uri"].format(bucket=bucket)}
+    before = objects_under(runtime, packaged.output["artifact_uri"])
+
+    snapshot = run(
+        runtime,
+        "PackageModel",
+        packaging_request(tenant_id="globex", model_name="stolen", source=source),
+    )
+
+    assert (snapshot.status, snapshot.error) == ("FAILED", "Maas.ValidationError")
+    assert (snapshot.cause or "").startswith(("source.uri: ", "source.token_secret_arn: "))
+    assert snapshot.path == REJECTED
+    assert registry(runtime).tenant_versions("globex") == []
+    assert objects_under(runtime, packaged.output["artifact_uri"]) == before
+    record = registry(runtime).get("acme", "smollm2", packaged.output["version"])
+    assert record.status is VersionStatus.REGISTERED
+
+
+def test_a_failed_registration_keeps_the_package_and_is_registered_again(
+    runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    model = write_tiny_llama(tmp_path / "tiny-llama")
+    fault = runtime.faults.inject("sagemaker", "CreateModelPackage", "ResourceLimitExceeded")
+    snapshot = package(
+        runtime,
+        packaging_request(model_name="unlucky", source={"kind": "local", "path": str(model)}),
+    )
+
+    assert fault.fired == 1
+    assert snapshot.status == "FAILED"
+    assert "Mark the registration failed" in snapshot.path
+    assert "Mark the version failed" not in snapshot.path
+    [record] = registry(runtime).list_versions("acme", "unlucky")
+    assert record.status is VersionStatus.REGISTRATION_FAILED
+    assert "ResourceLimitExceeded" in (record.cause or "")
+    assert "stackTrace" not in (record.cause or "")
+    stored = objects_under(runtime, record.artifact_uri)
+    assert MANIFEST_FILE in stored
+    assert "model.safetensors" in stored
+    [failed] = events_of(runtime, "ModelPackagingFailed", snapshot.name)
+    assert failed["version"] == record.version
+
+    # Another tenant cannot register it (it is not found for them); acme's stays as it is.
+    retry = {"model_name": "unlucky", "version": record.version}
+    stolen = run(runtime, "PackageModel", {"tenant_id": "globex", **retry})
+    assert (stolen.status, stolen.error) == ("FAILED", "Maas.NotFound")
+    assert registry(runtime).get("acme", "unlucky", record.version) == record
+
+    again = package(runtime, {"tenant_id": "acme", **retry})
+
+    assert again.status == "SUCCEEDED", again.cause
+    assert "Package the model" not in again.path
+    registered = registry(runtime).get("acme", "unlucky", record.version)
+    assert registered.status is VersionStatus.REGISTERED
+    assert registered.artifact_uri == record.artifact_uri
+    assert objects_under(runtime, record.artifact_uri) == stored
+    [announced] = events_of(runtime, "ModelPackaged", again.name)
+    assert announced["model_package_arn"] == registered.model_package_arn

@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 from maas.events import read_event_log
+from maas.naming import sagemaker_endpoint_name
 from schemas import EndpointStatus
 from schemas.events import ReconcileReport
 from tests.workflows.conftest import record
@@ -45,10 +46,11 @@ def test_an_endpoint_deleted_behind_the_platforms_back_is_repaired_and_reported(
     events, rule = runtime.client("events"), runtime.resources.name("EndpointStateChangeRule")
     events.disable_rule(Name=rule)
     try:
-        sagemaker.delete_endpoint(EndpointName="vanishing")
+        sagemaker.delete_endpoint(EndpointName=sagemaker_endpoint_name("acme", "vanishing"))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and any(
-            e["EndpointName"] == "vanishing" for e in sagemaker.list_endpoints()["Endpoints"]
+            e["EndpointName"] == sagemaker_endpoint_name("acme", "vanishing")
+            for e in sagemaker.list_endpoints()["Endpoints"]
         ):
             time.sleep(0.2)
     finally:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from maas.naming import sagemaker_endpoint_name
 from schemas import EndpointScaled, EndpointUpdateFailed
 from tests.factories import deployment_request
 from tests.workflows.conftest import published, record, run, upload_artifact
@@ -31,7 +32,9 @@ def scale(runtime: LocalRuntime, endpoint_name: str, **changes: Any) -> Executio
 
 def variant(runtime: LocalRuntime, endpoint_name: str) -> dict[str, Any]:
     """The endpoint's one production variant, as DescribeEndpoint shows it."""
-    endpoint = runtime.client("sagemaker").describe_endpoint(EndpointName=endpoint_name)
+    endpoint = runtime.client("sagemaker").describe_endpoint(
+        EndpointName=sagemaker_endpoint_name("acme", endpoint_name)
+    )
     [production_variant] = endpoint["ProductionVariants"]
     return dict(production_variant)
 
@@ -39,7 +42,8 @@ def variant(runtime: LocalRuntime, endpoint_name: str) -> dict[str, Any]:
 def scalable_targets(runtime: LocalRuntime, endpoint_name: str) -> list[dict[str, Any]]:
     """The endpoint variant's registered scalable targets (none or one)."""
     response = runtime.client("application-autoscaling").describe_scalable_targets(
-        ServiceNamespace="sagemaker", ResourceIds=[RESOURCE_ID.format(endpoint_name)]
+        ServiceNamespace="sagemaker",
+        ResourceIds=[RESOURCE_ID.format(sagemaker_endpoint_name("acme", endpoint_name))],
     )
     return list(response["ScalableTargets"])
 
@@ -49,14 +53,18 @@ def test_a_count_changes_in_place_through_updating(
 ) -> None:
     deployed = deploy(endpoint_name="grow")
     assert deployed.status == "SUCCEEDED", deployed.cause
-    config_before = runtime.client("sagemaker").describe_endpoint(EndpointName="grow")
+    config_before = runtime.client("sagemaker").describe_endpoint(
+        EndpointName=sagemaker_endpoint_name("acme", "grow")
+    )
     snapshot = scale(runtime, "grow", instance_count=3)
     assert snapshot.status == "SUCCEEDED", snapshot.cause
     assert "Update instance count" in snapshot.path
     assert "Wait for endpoint" in snapshot.path
     assert "Register scalable target" not in snapshot.path
     assert (variant(runtime, "grow")["CurrentInstanceCount"]) == 3
-    endpoint = runtime.client("sagemaker").describe_endpoint(EndpointName="grow")
+    endpoint = runtime.client("sagemaker").describe_endpoint(
+        EndpointName=sagemaker_endpoint_name("acme", "grow")
+    )
     assert endpoint["EndpointConfigName"] == config_before["EndpointConfigName"]
     item = record(runtime, "acme", "grow")
     assert item is not None
@@ -94,7 +102,8 @@ def test_autoscaling_is_added_changed_to_invocations_and_removed(
     [target] = scalable_targets(runtime, "elastic")
     assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 6)
     [policy] = runtime.client("application-autoscaling").describe_scaling_policies(
-        ServiceNamespace="sagemaker", ResourceId=RESOURCE_ID.format("elastic")
+        ServiceNamespace="sagemaker",
+        ResourceId=RESOURCE_ID.format(sagemaker_endpoint_name("acme", "elastic")),
     )["ScalingPolicies"]
     configuration = policy["TargetTrackingScalingPolicyConfiguration"]
     assert configuration["PredefinedMetricSpecification"]["PredefinedMetricType"] == (
@@ -119,12 +128,16 @@ def test_a_rolled_back_count_keeps_the_record_and_is_announced(
     runtime: LocalRuntime, deploy: Callable[..., ExecutionSnapshot]
 ) -> None:
     assert deploy(endpoint_name="no-room").status == "SUCCEEDED"
-    runtime.sagemaker.fail_endpoint("no-room", "InsufficientCapacity: no ml.g5.xlarge left")
+    runtime.sagemaker.fail_endpoint(
+        sagemaker_endpoint_name("acme", "no-room"), "InsufficientCapacity: no ml.g5.xlarge left"
+    )
     snapshot = scale(runtime, "no-room", instance_count=4)
     assert snapshot.status == "FAILED"
     assert snapshot.error == "Maas.EndpointFailed"
     assert "with 1 instances, not the 4 asked for" in (snapshot.cause or "")
-    endpoint = runtime.client("sagemaker").describe_endpoint(EndpointName="no-room")
+    endpoint = runtime.client("sagemaker").describe_endpoint(
+        EndpointName=sagemaker_endpoint_name("acme", "no-room")
+    )
     assert endpoint["EndpointStatus"] == "InService"
     assert variant(runtime, "no-room")["CurrentInstanceCount"] == 1
     item = record(runtime, "acme", "no-room")

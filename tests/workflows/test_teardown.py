@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from maas.dynamodb import to_item
+from maas.endpoints import EndpointRegistry
 from maas.endpoints.inventory import sagemaker_resources
-from schemas import EndpointDeleted
+from maas.naming import sagemaker_endpoint_name
+from schemas import EndpointDeleted, EndpointStatus
 from tests.factories import in_one_hour
 from tests.workflows.conftest import published, record, run
 
@@ -88,10 +91,37 @@ def test_another_tenants_endpoint_is_not_found_and_stays(
     assert deployed.status == "SUCCEEDED", deployed.cause
     snapshot = run(runtime, "Teardown", {"tenant_id": "globex", "endpoint_name": "not-yours"})
     assert snapshot.error == "Maas.NotFound"
-    status = runtime.client("sagemaker").describe_endpoint(EndpointName="not-yours")[
-        "EndpointStatus"
-    ]
+    status = runtime.client("sagemaker").describe_endpoint(
+        EndpointName=sagemaker_endpoint_name("acme", "not-yours")
+    )["EndpointStatus"]
     assert status == "InService"
+
+
+def test_a_record_naming_another_tenants_endpoint_tears_nothing_of_it_down(
+    runtime: LocalRuntime, deploy: Callable[..., ExecutionSnapshot]
+) -> None:
+    # A record written before SageMaker names were derived per tenant named the endpoint after
+    # the user's name: globex's FAILED "squat" record names acme's live endpoint.
+    deployed = deploy(endpoint_name="squatted")
+    assert deployed.status == "SUCCEEDED", deployed.cause
+    registry = EndpointRegistry(
+        runtime.resources.tables["EndpointsTable"], runtime.client("dynamodb")
+    )
+    acme = registry.get("acme", "squatted")
+    squat = acme.model_copy(update={"tenant_id": "globex", "status": EndpointStatus.FAILED})
+    runtime.client("dynamodb").put_item(
+        TableName=registry.table_name,
+        Item=to_item(squat, {"pk": "TENANT#globex", "sk": "ENDPOINT#squatted"}),
+    )
+
+    snapshot = run(runtime, "Teardown", {"tenant_id": "globex", "endpoint_name": "squatted"})
+
+    assert snapshot.error == "Maas.NotFound"
+    assert snapshot.cause == "endpoint_name: no endpoint 'squatted' for this tenant"
+    described = runtime.client("sagemaker").describe_endpoint(
+        EndpointName=acme.sagemaker_endpoint_name
+    )
+    assert described["EndpointStatus"] == "InService"
 
 
 def test_a_second_teardown_finds_nothing_to_tear_down(
@@ -110,11 +140,35 @@ def test_an_endpoint_already_deleted_outside_the_platform_counts_as_gone(
     deployed = deploy(endpoint_name="out-of-band")
     assert deployed.status == "SUCCEEDED", deployed.cause
     sagemaker = runtime.client("sagemaker")
-    sagemaker.delete_endpoint(EndpointName="out-of-band")
+    sagemaker.delete_endpoint(EndpointName=sagemaker_endpoint_name("acme", "out-of-band"))
     sagemaker.delete_endpoint_config(EndpointConfigName=deployed.output["endpoint_config_name"])
     snapshot = teardown(runtime, "out-of-band")
     assert snapshot.status == "SUCCEEDED", snapshot.cause
     assert sagemaker_resources(runtime.client("sagemaker"), "out-of-band") == []
+
+
+def test_a_delete_iam_refuses_for_a_resource_already_gone_counts_as_gone(
+    runtime: LocalRuntime, deploy: Callable[..., ExecutionSnapshot]
+) -> None:
+    # On AWS the teardown role may delete only resources tagged maas:tenant: a configuration
+    # deleted out of band has no tag left to match, and IAM answers AccessDenied.
+    deployed = deploy(endpoint_name="iam-gone")
+    assert deployed.status == "SUCCEEDED", deployed.cause
+    sagemaker = runtime.client("sagemaker")
+    sagemaker.delete_endpoint_config(EndpointConfigName=deployed.output["endpoint_config_name"])
+    fault = runtime.faults.inject(
+        "sagemaker",
+        "DeleteEndpointConfig",
+        "AccessDeniedException",
+        message="User: arn:aws:sts::123456789012:assumed-role/teardown/x is not authorized to "
+        "perform: sagemaker:DeleteEndpointConfig because no identity-based policy allows it",
+    )
+
+    snapshot = teardown(runtime, "iam-gone")
+
+    assert fault.spent
+    assert snapshot.status == "SUCCEEDED", snapshot.cause
+    assert sagemaker_resources(sagemaker, "iam-gone") == []
 
 
 def test_a_bad_teardown_request_names_the_field(runtime: LocalRuntime) -> None:

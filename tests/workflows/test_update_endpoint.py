@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from maas.endpoints import EndpointRegistry
 from maas.endpoints.update import ROLLBACK_ALARM_PREFIX
+from maas.naming import sagemaker_endpoint_name
 from schemas import EndpointUpdated, EndpointUpdateFailed
 from schemas.packaging import ApprovalStatus
 from tests.factories import deployment_request
@@ -79,7 +80,7 @@ def test_a_new_version_is_served_and_the_old_configuration_and_model_are_gone(
 ) -> None:
     deploy_version(runtime, "upgrade", "upgrade-model")
     sagemaker = runtime.client("sagemaker")
-    before = sagemaker.describe_endpoint(EndpointName="upgrade")
+    before = sagemaker.describe_endpoint(EndpointName=sagemaker_endpoint_name("acme", "upgrade"))
     old_config = before["EndpointConfigName"]
     old_model = sagemaker.describe_endpoint_config(EndpointConfigName=old_config)[
         "ProductionVariants"
@@ -94,7 +95,7 @@ def test_a_new_version_is_served_and_the_old_configuration_and_model_are_gone(
     assert path.index("Create latency alarm") < path.index("Update endpoint")
     assert "Wait for endpoint" in path
     assert "Deregister scalable target" not in path
-    endpoint = sagemaker.describe_endpoint(EndpointName="upgrade")
+    endpoint = sagemaker.describe_endpoint(EndpointName=sagemaker_endpoint_name("acme", "upgrade"))
     new_config = endpoint["EndpointConfigName"]
     assert new_config != old_config
     [variant] = sagemaker.describe_endpoint_config(EndpointConfigName=new_config)[
@@ -138,11 +139,14 @@ def test_an_instance_type_change_moves_autoscaling_aside_and_back(runtime: Local
     assert path.index("Deregister scalable target") < path.index("Update endpoint")
     assert path.index("Update endpoint") < path.index("Register scalable target")
     targets = runtime.client("application-autoscaling").describe_scalable_targets(
-        ServiceNamespace="sagemaker", ResourceIds=["endpoint/wider/variant/AllTraffic"]
+        ServiceNamespace="sagemaker",
+        ResourceIds=[f"endpoint/{sagemaker_endpoint_name('acme', 'wider')}/variant/AllTraffic"],
     )["ScalableTargets"]
     assert [(target["MinCapacity"], target["MaxCapacity"]) for target in targets] == [(1, 3)]
     sagemaker = runtime.client("sagemaker")
-    config = sagemaker.describe_endpoint(EndpointName="wider")["EndpointConfigName"]
+    config = sagemaker.describe_endpoint(EndpointName=sagemaker_endpoint_name("acme", "wider"))[
+        "EndpointConfigName"
+    ]
     [variant] = sagemaker.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"]
     assert variant["InstanceType"] == "ml.g6e.xlarge"
     item = record(runtime, "acme", "wider")
@@ -166,7 +170,9 @@ def test_a_rollback_alarm_in_alarm_rolls_the_update_back_and_nothing_new_is_left
     deploy_version(runtime, "guarded", "guarded-model")
     register_version(runtime, "guarded-model")
     sagemaker, cloudwatch = runtime.client("sagemaker"), runtime.client("cloudwatch")
-    old_config = sagemaker.describe_endpoint(EndpointName="guarded")["EndpointConfigName"]
+    old_config = sagemaker.describe_endpoint(
+        EndpointName=sagemaker_endpoint_name("acme", "guarded")
+    )["EndpointConfigName"]
     resources_before = hosting_resources(runtime)
     cloudwatch.put_metric_alarm(
         AlarmName="guarded-client-errors",
@@ -195,7 +201,7 @@ def test_a_rollback_alarm_in_alarm_rolls_the_update_back_and_nothing_new_is_left
     assert (snapshot.status, snapshot.error) == ("FAILED", "Maas.EndpointFailed")
     assert f"rolled back to {old_config}: " in (snapshot.cause or "")
     assert "guarded-client-errors" in (snapshot.cause or "")
-    endpoint = sagemaker.describe_endpoint(EndpointName="guarded")
+    endpoint = sagemaker.describe_endpoint(EndpointName=sagemaker_endpoint_name("acme", "guarded"))
     assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == ("InService", old_config)
     assert hosting_resources(runtime) == resources_before
     assert rollback_alarms(runtime) == []

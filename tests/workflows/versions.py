@@ -39,10 +39,13 @@ def register_version(
     *,
     config: dict[str, Any] = TINY_LLAMA_CONFIG,
     approval_status: ApprovalStatus = ApprovalStatus.APPROVED,
+    tenant_id: str = "acme",
 ) -> ModelVersionRecord:
-    """Register the next version of tenant acme's ``model_name``, sized for ``config``."""
+    """Register the next version of ``tenant_id``'s ``model_name``, sized for ``config``."""
     registry = ModelRegistry(runtime.resources.tables["ModelsTable"], runtime.client("dynamodb"))
-    request = PackagingRequest.model_validate(packaging_request(model_name=model_name))
+    request = PackagingRequest.model_validate(
+        packaging_request(model_name=model_name, tenant_id=tenant_id)
+    )
     count = len(registry.list_versions(request.tenant_id, model_name))
     opened = registry.open_version(
         request,
@@ -63,6 +66,6 @@ def register_version(
             advisor_report=report.model_dump(mode="json"),
         ),
         model_package_arn=f"arn:aws:sagemaker:us-east-1:123456789012:model-package/"
-        f"acme-{model_name}/{opened.version}",
+        f"{tenant_id}-{model_name}/{opened.version}",
         approval_status=approval_status,
     )

@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api.context import complete, paginate, services, start_once, tenant_of
 from functions.api.params import ACCEPTED, IdempotencyKey, Limit, NextToken
+from maas.evaluation.plan import address_endpoints
 from maas.evaluation.report import ReportSummary, read_summary
 from maas.evaluation.review import review_items, submit_review
 from maas.exceptions import Conflict
@@ -30,6 +31,7 @@ from schemas.evaluation import (
     ReviewItem,
     ReviewSubmission,
 )
+from schemas.pipeline import DEFAULT_PIPELINE
 
 router = APIGatewayRouter()
 
@@ -62,6 +64,13 @@ def create_evaluation(
             raise Conflict(
                 f"endpoint: {body.endpoint_name!r} is {endpoint.status.value}, not InService"
             )
+        # The endpoints the request names for embedding and judging must be the tenant's too.
+        address_endpoints(
+            body.pipeline or DEFAULT_PIPELINE,
+            body.judge,
+            endpoints=services(tenant).endpoints,
+            tenant_id=tenant,
+        )
 
     return start_once(tenant, Workflow.EVALUATE, request, idempotency_key, checks=checks, name=name)
 

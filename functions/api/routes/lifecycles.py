@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api.context import complete, start_once, tenant_of
 from functions.api.params import ACCEPTED, IdempotencyKey
+from functions.api.routes.models import check_packaging
 from maas.workflows import execution_name
 from schemas.api import ExecutionAccepted, Workflow
 from schemas.lifecycle import LifecycleRequest, LifecycleSpec
@@ -18,8 +19,13 @@ router = APIGatewayRouter()
 def create_lifecycle(
     body: LifecycleSpec, idempotency_key: IdempotencyKey = None
 ) -> Response[ExecutionAccepted]:
-    """Start ``lifecycle``; its children (package, deploy, teardown) are named after it."""
+    """Start ``lifecycle``; its children (package, deploy, teardown) are named after it.
+
+    ``package`` is checked as ``POST /v1/packaging-jobs`` checks its body: a ``local``
+    source is refused with 422 on ``package.source.kind``.
+    """
     tenant = tenant_of(router)
+    check_packaging(body.package, tenant, field="package.")
     name = execution_name(tenant, Workflow.LIFECYCLE, idempotency_key)
     request = complete(LifecycleRequest, body, tenant_id=tenant, request_id=name)
     return start_once(tenant, Workflow.LIFECYCLE, request, idempotency_key, name=name)

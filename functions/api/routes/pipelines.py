@@ -11,6 +11,7 @@ a 409; a model that fails behind the endpoint is a 502.
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -19,9 +20,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api.context import services, tenant_of
 from functions.api.problems import PROBLEM_CONTENT_TYPE, InvalidFields
-from maas.exceptions import Conflict
+from maas.exceptions import Conflict, NotFound
 from maas.guardrails import GuardrailChecker, resolve_guardrail
-from maas.pipeline import PipelineAnswer, RagPipeline
+from maas.pipeline import EndpointGenerator, PipelineAnswer, RagPipeline
+from maas.pipeline.embedding import with_sagemaker_names
 from maas.tenancy import check_tenant_file
 from schemas.api import FieldProblem
 from schemas.common import EndpointName
@@ -98,7 +100,12 @@ def invoke_endpoint(name: Name, body: InvokeRequest) -> PipelineAnswer:
     found = services(tenant)
     record = found.endpoints.get(tenant, name)
     _in_service(record)
-    spec = found.pipelines.get(tenant, name).pipeline
+    stored = found.pipelines.get(tenant, name).pipeline
+    try:
+        spec = with_sagemaker_names(stored, partial(found.endpoints.sagemaker_name_of, tenant))
+    except NotFound as exc:
+        raise Conflict(f"knowledge.embedding: {exc.message}") from None
+    runtime = found.client("sagemaker-runtime")
     pipeline = RagPipeline(
         spec,
         endpoint_name=name,
@@ -106,7 +113,9 @@ def invoke_endpoint(name: Name, body: InvokeRequest) -> PipelineAnswer:
         model=record.model.model_id,
         version=record.model.version,
         guardrail=_guardrail(tenant, found.client) if spec.guardrail else None,
-        sagemaker=found.client("sagemaker-runtime"),
+        # SageMaker knows the endpoint by the name derived for the tenant.
+        generator=EndpointGenerator(record.sagemaker_endpoint_name, client=runtime),
+        sagemaker=runtime,
         bedrock=found.client("bedrock-runtime"),
         s3=found.client("s3"),
     )

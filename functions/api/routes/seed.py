@@ -17,6 +17,7 @@ and registries as the full API:
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Annotated, Any
@@ -29,10 +30,12 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from functions.api.context import complete, services, start_once, tenant_of
 from functions.api.params import ACCEPTED, IdempotencyKey
 from functions.api.problems import InvalidFields
+from functions.api.routes.models import check_packaging
 from maas.aws import error_code
 from maas.endpoints.plan import resolve_model
 from maas.exceptions import Conflict, NotFound
 from maas.observability.catalogue import INSTANCE_NAMESPACE, endpoint_metric
+from maas.tenancy import check_tenant_file
 from schemas.api import ExecutionAccepted, FieldProblem, Workflow
 from schemas.deployment import DeploymentRequest, RegisteredModel, TeardownRequest
 from schemas.endpoint import EndpointRecord, EndpointStatus
@@ -194,7 +197,11 @@ def list_models() -> list[ModelSummary]:
 def create_model(
     body: CreateModelRequest, idempotency_key: IdempotencyKey = None
 ) -> Response[CreateModelResponse]:
-    """Package the artifact at ``primaryContainer.ModelDataUrl`` as a new version."""
+    """Package the artifact at ``primaryContainer.ModelDataUrl`` as a new version.
+
+    In the artifacts bucket only the tenant's own files may be packaged
+    (``s3://<artifacts bucket>/<tenant>/...``); another tenant's answer 422.
+    """
     tenant = tenant_of(router)
     uri = body.primaryContainer.ModelDataUrl
     if not uri:
@@ -212,6 +219,9 @@ def create_model(
         raise InvalidFields(
             [FieldProblem(field="primaryContainer.ModelDataUrl", message="not an s3:// URI")]
         ) from None
+    check_tenant_file(
+        uri, "primaryContainer.ModelDataUrl", os.environ["ARTIFACTS_BUCKET_NAME"], tenant
+    )
     request = PackagingRequest(tenant_id=tenant, model_name=body.modelName, source=source)
     started = start_once(tenant, Workflow.PACKAGE_MODEL, request, idempotency_key)
     answer = CreateModelResponse(ModelName=body.modelName)
@@ -270,7 +280,7 @@ def get_metrics(
         Namespace=metric.namespace,
         MetricName=metric.name,
         Dimensions=[
-            {"Name": "EndpointName", "Value": record.endpoint_name},
+            {"Name": "EndpointName", "Value": record.sagemaker_endpoint_name},
             {"Name": "VariantName", "Value": record.variant_name},
         ],
         StartTime=end - METRICS_WINDOW,
@@ -294,8 +304,13 @@ def get_metrics(
 def create_preparation(
     body: PackagingSettings, idempotency_key: IdempotencyKey = None
 ) -> Response[ExecutionAccepted]:
-    """Start ``package_model`` (the original stack's preparation step)."""
+    """Start ``package_model`` (the original stack's preparation step).
+
+    Checked as ``POST /v1/packaging-jobs`` is: a ``local`` source is refused with 422 on
+    ``source.kind``, an S3 source or a token secret of another tenant with 422.
+    """
     tenant = tenant_of(router)
+    check_packaging(body, tenant)
     request = complete(PackagingRequest, body, tenant_id=tenant)
     return start_once(tenant, Workflow.PACKAGE_MODEL, request, idempotency_key)
 
@@ -312,7 +327,7 @@ def _live_record(tenant: str, endpoint_name: str) -> EndpointRecord:
 
 
 def _details(record: EndpointRecord) -> InstanceDetails:
-    described = _describe(record.tenant_id, record.endpoint_name)
+    described = _describe(record.tenant_id, record.sagemaker_endpoint_name)
     if described is None:
         return InstanceDetails(
             EndpointName=record.endpoint_name,
@@ -328,7 +343,9 @@ def _details(record: EndpointRecord) -> InstanceDetails:
             ],
         )
     return InstanceDetails(
-        EndpointName=described["EndpointName"],
+        # The tenant's name, by which the contract's clients address the instance; SageMaker's
+        # own name of it is derived per tenant and is in the ARN.
+        EndpointName=record.endpoint_name,
         EndpointArn=described["EndpointArn"],
         EndpointConfigName=described.get("EndpointConfigName"),
         EndpointStatus=described["EndpointStatus"],
@@ -347,9 +364,9 @@ def _details(record: EndpointRecord) -> InstanceDetails:
     )
 
 
-def _describe(tenant: str, endpoint_name: str) -> dict[str, Any] | None:
+def _describe(tenant: str, sagemaker_endpoint: str) -> dict[str, Any] | None:
     try:
-        return dict(services(tenant).sagemaker.describe_endpoint(EndpointName=endpoint_name))
+        return dict(services(tenant).sagemaker.describe_endpoint(EndpointName=sagemaker_endpoint))
     except Exception as exc:
         if error_code(exc) == "ValidationException":
             return None

@@ -30,9 +30,12 @@ def fetch_source(
     workdir: Path,
     progress: Progress,
     *,
+    tenant_id: str,
     before_weights: Callable[[Path], None] | None = None,
 ) -> FetchedSource:
     """Bring ``source`` onto local disk; downloads go to ``workdir / "source"``.
+
+    ``tenant_id`` is whose request it is: a Hub token's secret must be that tenant's.
 
     ``before_weights`` is called with the folder once its small files (``config.json``, the
     tokenizer) are there and before any weights are fetched, so that a model that cannot be
@@ -40,7 +43,11 @@ def fetch_source(
     """
     if isinstance(source, HuggingFaceSource):
         return fetch_huggingface(
-            source, workdir / "source", progress, before_weights=before_weights
+            source,
+            workdir / "source",
+            progress,
+            before_weights=before_weights,
+            tenant_id=tenant_id,
         )
     if isinstance(source, S3Source):
         return fetch_s3(source, workdir / "source", progress, before_weights=before_weights)

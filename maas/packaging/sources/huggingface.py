@@ -11,7 +11,7 @@ from the start of that file. Each file is then checked against the Hub's metadat
 and its SHA-256 (LFS files) or git blob id (small files).
 
 The token for gated and private models comes from Secrets Manager when the request names a
-secret, else from ``HF_TOKEN``.
+secret (one of the tenant's own: :func:`hub_token`), else from ``HF_TOKEN``.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from maas.packaging.files import (
 from maas.packaging.reporting import Stage
 from maas.packaging.selection import serving_files, split_weights
 from maas.packaging.sources.fetched import FetchedSource
+from maas.tenancy import owns_secret
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -98,24 +99,31 @@ class RetryPolicy:
             yield min(self.first_delay * 2**attempt, self.max_delay)
 
 
-def hub_token(source: HuggingFaceSource) -> str | None:
+def hub_token(source: HuggingFaceSource, *, tenant_id: str) -> str | None:
     """The token to send: the secret's, when the request names one, else ``HF_TOKEN``'s.
 
-    A secret holds the token itself, or a JSON object with it under ``token``.
+    A secret holds the token itself, or a JSON object with it under ``token``. It is read
+    only when it is ``tenant_id``'s (:func:`maas.tenancy.owns_secret`, from
+    ``DescribeSecret``): another tenant's secret is refused exactly as a missing one is,
+    before ``GetSecretValue``, so the job reads no other tenant's token whatever its role may.
     """
     if source.token_secret_arn is None:
         return os.environ.get(TOKEN_VARIABLE) or None
+    arn = source.token_secret_arn
+    secrets = client("secretsmanager")
     try:
-        secret = client("secretsmanager").get_secret_value(SecretId=source.token_secret_arn)
+        if not owns_secret(secrets.describe_secret(SecretId=arn), tenant_id):
+            raise _no_secret(arn)
+        secret = secrets.get_secret_value(SecretId=arn)
+    except MaasError:
+        raise
     except Exception as exc:
         code = error_code(exc)
         if code == "ResourceNotFoundException":
-            raise ValidationError(
-                f"source.token_secret_arn: no secret {source.token_secret_arn}"
-            ) from None
+            raise _no_secret(arn) from None
         if code == "AccessDeniedException":
             raise SourceAccessDenied(
-                f"the packaging job may not read the Hub token's secret {source.token_secret_arn}"
+                f"the packaging job may not read the Hub token's secret {arn}"
             ) from None
         raise
     text = str(secret.get("SecretString") or "").strip()
@@ -128,6 +136,11 @@ def hub_token(source: HuggingFaceSource) -> str | None:
             )
         return token
     return text or None
+
+
+def _no_secret(arn: str) -> ValidationError:
+    """A missing secret's error, which another tenant's secret gets too."""
+    return ValidationError(f"source.token_secret_arn: no secret {arn}")
 
 
 def _transient(exc: BaseException) -> bool:
@@ -262,10 +275,12 @@ def fetch_huggingface(
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     before_weights: Callable[[Path], None] | None = None,
+    tenant_id: str,
 ) -> FetchedSource:
     """Download what serving needs of a Hub model into ``destination``, pinned and checked.
 
     Small files come first; ``before_weights(destination)`` is called before the weights.
+    The token's secret, if the source names one, must be ``tenant_id``'s (:func:`hub_token`).
 
     Raises
     ------
@@ -281,7 +296,7 @@ def fetch_huggingface(
         ``destination``'s disk cannot hold the files.
     """
     retry = retry or RetryPolicy()
-    token = hub_token(source)
+    token = hub_token(source, tenant_id=tenant_id)
     progress.stage(Stage.RESOLVING, message=f"{source.model_id} at {source.revision}")
     info: ModelInfo = _call_hub(
         lambda: HfApi().model_info(

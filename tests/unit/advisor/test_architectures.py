@@ -183,7 +183,34 @@ def test_a_missing_size_is_named() -> None:
 
 def test_a_size_that_is_not_a_positive_integer_is_refused() -> None:
     broken = {**config("mistral-7b-v0.3"), "num_hidden_layers": "32"}
-    with pytest.raises(ValidationError, match="num_hidden_layers must be a positive integer"):
+    with pytest.raises(ValidationError, match="num_hidden_layers must be an integer from 1 to"):
+        ModelArchitecture.from_config(broken)
+
+
+@pytest.mark.parametrize(
+    ("name", "fixture", "value"),
+    [
+        ("num_hidden_layers", "mistral-7b-v0.3", 1_000_000_000),
+        ("hidden_size", "mistral-7b-v0.3", 2**40),
+        ("vocab_size", "gemma-3-1b-it", 10**12),
+        ("num_layers", "glm-4-9b-chat", 10**6),
+        ("n_routed_experts", "deepseek-v3", 10**7),
+        ("first_k_dense_replace", "deepseek-v3", "3"),
+    ],
+)
+def test_a_size_past_every_real_checkpoint_is_refused_by_name(
+    name: str, fixture: str, value: object
+) -> None:
+    # The API sizes configs that callers send: a billion layers would be a billion windows.
+    broken = {**config(fixture), name: value}
+    with pytest.raises(ValidationError, match=f"config: {name} must be an integer from"):
+        ModelArchitecture.from_config(broken)
+
+
+def test_a_derived_size_of_zero_is_refused_not_passed_on() -> None:
+    broken = {**config("mistral-7b-v0.3"), "hidden_size": 8, "num_attention_heads": 32}
+    broken.pop("head_dim", None)
+    with pytest.raises(ValidationError, match="head_dim is missing"):
         ModelArchitecture.from_config(broken)
 
 

@@ -43,6 +43,7 @@ def job(version: str = "1") -> EvaluationJob:
         tenant_id="acme",
         evaluation_id="e1",
         endpoint_name="chat",
+        sagemaker_endpoint_name="acme-chat-c7bee5eb",
         model_id="smollm2",
         model_version=version,
         pipeline=PipelineSpec(),

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from tests.unit.packaging.hub import FakeHub
 
 SOURCE = HuggingFaceSource(model_id="acme/model", revision="main")
-SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hub-token-AbCdEf"
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:maas/acme/hub-token-AbCdEf"
 
 
 def fetch(
@@ -54,6 +54,7 @@ def fetch(
         progress,
         retry=RetryPolicy(attempts=3, first_delay=1.0),
         sleep=(sleeps if sleeps is not None else []).append,
+        tenant_id="acme",
     )
 
 
@@ -63,7 +64,7 @@ def fetch(
 def test_the_revision_is_resolved_once_and_every_file_is_downloaded_at_its_commit(
     hub: FakeHub, tmp_path: Path, progress: Progress
 ) -> None:
-    fetched = fetch_huggingface(SOURCE, tmp_path / "source", progress)
+    fetched = fetch_huggingface(SOURCE, tmp_path / "source", progress, tenant_id="acme")
 
     assert hub.info_calls == [
         {"repo_id": "acme/model", "revision": "main", "files_metadata": True, "token": None}
@@ -76,7 +77,7 @@ def test_the_revision_is_resolved_once_and_every_file_is_downloaded_at_its_commi
 def test_only_the_files_serving_needs_are_downloaded_safetensors_before_pytorch(
     hub: FakeHub, tmp_path: Path, progress: Progress
 ) -> None:
-    fetch_huggingface(SOURCE, tmp_path / "source", progress)
+    fetch_huggingface(SOURCE, tmp_path / "source", progress, tenant_id="acme")
 
     assert sorted(call["filename"] for call in hub.downloads) == [
         "README.md",
@@ -91,7 +92,7 @@ def test_pytorch_weights_are_downloaded_when_there_are_no_safetensors(
 ) -> None:
     del hub.files["model.safetensors"]
 
-    fetch_huggingface(SOURCE, tmp_path / "source", progress)
+    fetch_huggingface(SOURCE, tmp_path / "source", progress, tenant_id="acme")
 
     assert "pytorch_model.bin" in {call["filename"] for call in hub.downloads}
 
@@ -102,13 +103,13 @@ def test_a_repository_without_weights_at_its_top_level_is_rejected(
     del hub.files["model.safetensors"], hub.files["pytorch_model.bin"]
 
     with pytest.raises(ValidationError, match=r"acme/model at 0123456789ab.* no safetensors"):
-        fetch_huggingface(SOURCE, tmp_path / "source", progress)
+        fetch_huggingface(SOURCE, tmp_path / "source", progress, tenant_id="acme")
 
 
 def test_downloads_report_their_bytes_and_the_digests_are_kept_for_the_manifest(
     hub: FakeHub, tmp_path: Path, progress: Progress, reporter: RecordingReporter
 ) -> None:
-    fetched = fetch_huggingface(SOURCE, tmp_path / "source", progress)
+    fetched = fetch_huggingface(SOURCE, tmp_path / "source", progress, tenant_id="acme")
 
     downloading = [report for report in reporter.reports if report.stage == "downloading"]
     total = sum(len(hub.files[name]) for name in fetched.sha256)
@@ -132,23 +133,71 @@ def test_the_token_comes_from_the_named_secret_plain_or_json(
     secret: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_environment")
-    arn = client("secretsmanager").create_secret(Name="hub-token", SecretString=secret)["ARN"]
+    arn = tenant_secret("acme", secret)
 
-    token = hub_token(HuggingFaceSource(model_id="acme/model", token_secret_arn=arn))
+    token = hub_token(
+        HuggingFaceSource(model_id="acme/model", token_secret_arn=arn), tenant_id="acme"
+    )
 
     assert token == "hf_secret"
+
+
+def tenant_secret(
+    tenant: str, value: str, *, name: str | None = None, tag: str | None = None
+) -> str:
+    """A Hub token secret as docs/packaging.md has one made for ``tenant``: named under
+    ``maas/<tenant>/`` and tagged with the tenant, unless ``name`` or ``tag`` say otherwise."""
+    created = client("secretsmanager").create_secret(
+        Name=name or f"maas/{tenant}/hub-token",
+        SecretString=value,
+        Tags=[
+            {"Key": "maas:tenant", "Value": tag or tenant},
+            {"Key": "maas:purpose", "Value": "hub-token"},
+        ],
+    )
+    return str(created["ARN"])
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize(
+    ("name", "tag"),
+    [
+        (None, None),  # acme-x's own secret
+        ("maas/acme/hub-token", "acme-x"),  # named as acme's, but acme-x's by its tag
+        ("maas/acme-x/hub-token", "acme"),  # tagged acme, named under acme-x's prefix
+    ],
+)
+def test_another_tenants_secret_is_refused_as_a_missing_one_before_it_is_read(
+    name: str | None, tag: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn = tenant_secret("acme-x", "hf_acme_x", name=name, tag=tag)
+    reads: list[str] = []
+    secrets = client("secretsmanager")
+    original = secrets.get_secret_value
+    monkeypatch.setattr(
+        secrets, "get_secret_value", lambda **kw: reads.append(kw["SecretId"]) or original(**kw)
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        hub_token(HuggingFaceSource(model_id="acme/model", token_secret_arn=arn), tenant_id="acme")
+
+    assert str(refused.value) == f"source.token_secret_arn: no secret {arn}"
+    assert reads == []
+    assert original(SecretId=arn)["SecretString"] == "hf_acme_x"
 
 
 def test_without_a_secret_the_token_comes_from_hf_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_environment")
 
-    assert hub_token(SOURCE) == "hf_environment"
+    assert hub_token(SOURCE, tenant_id="acme") == "hf_environment"
 
 
 @pytest.mark.usefixtures("aws")
 def test_a_missing_secret_is_a_validation_error_naming_the_field() -> None:
     with pytest.raises(ValidationError, match=r"source\.token_secret_arn: no secret"):
-        hub_token(HuggingFaceSource(model_id="acme/model", token_secret_arn=SECRET_ARN))
+        hub_token(
+            HuggingFaceSource(model_id="acme/model", token_secret_arn=SECRET_ARN), tenant_id="acme"
+        )
 
 
 def test_the_token_is_sent_with_every_call(
@@ -156,7 +205,7 @@ def test_the_token_is_sent_with_every_call(
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_environment")
 
-    fetch_huggingface(SOURCE, tmp_path / "source", progress)
+    fetch_huggingface(SOURCE, tmp_path / "source", progress, tenant_id="acme")
 
     assert hub.info_calls[0]["token"] == "hf_environment"
     assert {call["token"] for call in hub.downloads} == {"hf_environment"}

@@ -207,6 +207,20 @@ def test_a_job_writing_outside_its_tenants_prefix_is_refused(
     assert listed(s3, "") == []
 
 
+def test_a_job_reading_another_tenants_files_is_refused_before_it_reads(
+    s3: Any, reporter: RecordingReporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARTIFACTS_BUCKET_NAME", ARTIFACTS_BUCKET)
+    s3.put_object(Bucket=ARTIFACTS_BUCKET, Key="acme-x/tiny/1/model.gguf", Body=b"GGUF")
+    job = job_for({"kind": "s3", "uri": f"s3://{ARTIFACTS_BUCKET}/acme-x/tiny/1/model.gguf"})
+
+    assert run(job, Progress(reporter)) == 1
+
+    assert reporter.failures[0][0] == "Maas.ValidationError"
+    assert reporter.failures[0][1].startswith("source.uri: in s3://")
+    assert listed(s3, "") == ["acme-x/tiny/1/model.gguf"]
+
+
 def test_without_a_readable_job_main_exits_2_and_says_why(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -94,7 +94,9 @@ def test_a_prefix_without_weights_is_rejected(
 def test_a_local_folder_is_read_where_it_is(
     tiny_llama: Path, tmp_path: Path, progress: Progress
 ) -> None:
-    fetched = fetch_source(LocalSource(path=str(tiny_llama)), tmp_path / "work", progress)
+    fetched = fetch_source(
+        LocalSource(path=str(tiny_llama)), tmp_path / "work", progress, tenant_id="acme"
+    )
 
     assert fetched.path == tiny_llama
     assert not (tmp_path / "work").exists()

@@ -1,0 +1,260 @@
+"""Enforce the roles' IAM statements on the calls their sessions make to the emulated account.
+
+Why this exists: moto answers every call, whoever signs it, so a handler that asked for
+another tenant's item would get it locally where AWS would refuse. While a runtime is up,
+every call signed with the credentials of a session of an enforced role (today the tenant
+access role, which the API function assumes per tenant: :mod:`maas.tenancy`) is evaluated
+before moto sees it, with the role's statements as the stacks synthesize them
+(:mod:`maas.local.iam_roles`), AWS's evaluation logic (:mod:`maas.local.iam`) and the
+action, resource and condition keys AWS would use (:mod:`maas.local.iam_requests`). A call
+they do not allow fails as on AWS: a ``ClientError`` with the service's AccessDenied code
+(``AccessDeniedException`` for JSON protocols, ``AccessDenied`` for S3 and query protocols)
+and AWS's message. Calls signed otherwise (the runtime's own, the workflows', the jobs')
+are untouched: those principals are the next to enforce.
+
+How:
+
+- Who signs: moto's STS issues the credentials but keeps no session tags, so its
+  ``AssumeRole`` is wrapped to remember, per access key, the role, the session and its tags
+  (``aws:PrincipalTag/...``). The record outlives the runtime, as the API keeps its tenant
+  sessions for their hour, across runtimes of one process.
+- Where: botocore's ``before-call`` event, which may answer a call instead of sending it (as
+  botocore's own Stubber does), so the denial takes botocore's usual path to the caller. The
+  handlers join ``botocore.handlers.BUILTIN_HANDLERS`` while a runtime is up, so every
+  session created meanwhile (the API's tenant sessions are created on first use) has them;
+  ``before-parameter-build`` keeps the call's parameters for ``before-call``.
+- Only in this process: a process that reaches the runtime over HTTP (a Batch job) is not
+  checked yet.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import botocore.handlers
+from botocore.awsrequest import AWSResponse, HTTPHeaders
+from moto.dynamodb.models import dynamodb_backends
+from moto.sagemaker.models import sagemaker_backends
+from moto.sts.responses import TokenResponse
+
+from maas.local import patching
+from maas.local.iam import Decision, Policy, Request, evaluate
+from maas.local.iam_requests import Lookups, action_prefix, authorizations
+from maas.local.iam_roles import read_export, role_policies
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from contextlib import ExitStack
+
+    from botocore.model import OperationModel
+
+    from maas.local.provision import LocalResources
+
+#: Where ``before-parameter-build`` leaves the call's parameters for ``before-call``.
+_PARAMS = "maas_iam_params"
+#: Protocols whose AccessDenied error code is ``AccessDenied`` (else ``AccessDeniedException``).
+_XML_PROTOCOLS = frozenset({"query", "rest-xml", "ec2"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A role session: who signs with one access key."""
+
+    role_arn: str
+    session_arn: str
+    user_id: str
+    tags: Mapping[str, str]
+
+
+#: Access key id -> the session it was issued to (kept for the process: see the module doc).
+_principals: dict[str, Principal] = {}
+_principals_lock = threading.Lock()
+
+
+class Enforcement:
+    """The statements of the enforced roles, applied to their sessions' calls.
+
+    Parameters
+    ----------
+    policies
+        Each enforced role's ARN and its policies.
+    lookups
+        What the emulated account knows about resources (tags, key schemas).
+    """
+
+    def __init__(self, policies: Mapping[str, list[Policy]], lookups: Lookups) -> None:
+        self._policies = dict(policies)
+        self._lookups = lookups
+
+    def check(
+        self, principal: Principal, model: OperationModel, params: Mapping[str, Any]
+    ) -> tuple[AWSResponse, dict[str, Any]] | None:
+        """The AccessDenied answer to a call ``principal`` may not make, or None to let it go."""
+        policies = self._policies.get(principal.role_arn)
+        if policies is None:
+            return None
+        prefix = action_prefix(model.service_model.signing_name)
+        context = self._principal_keys(principal)
+        for needed in authorizations(prefix, model.name, params, self._lookups):
+            request = Request(needed.action, needed.resource, {**context, **needed.keys})
+            decision = evaluate(policies, request)
+            if decision is not Decision.ALLOW:
+                return _denial(model, principal, request, decision)
+        return None
+
+    def _principal_keys(self, principal: Principal) -> dict[str, tuple[str, ...]]:
+        # The global condition keys of a role session (no aws:username: roles have none).
+        keys: dict[str, tuple[str, ...]] = {
+            f"aws:PrincipalTag/{key}": (value,) for key, value in principal.tags.items()
+        }
+        keys.update(
+            {
+                "aws:PrincipalArn": (principal.role_arn,),
+                "aws:PrincipalAccount": (self._lookups.account_id,),
+                "aws:PrincipalType": ("AssumedRole",),
+                "aws:userid": (principal.user_id,),
+                "aws:RequestedRegion": (self._lookups.region,),
+                "aws:SecureTransport": ("true",),
+            }
+        )
+        return keys
+
+
+_active: Enforcement | None = None
+
+
+def install(stack: ExitStack, enforcement: Enforcement) -> None:
+    """Enforce ``enforcement`` until ``stack`` closes (then what was enforced before)."""
+    global _active
+    previous, _active = _active, enforcement
+
+    def restore() -> None:
+        global _active  # noqa: PLW0603
+        _active = previous
+
+    stack.callback(restore)
+    stack.enter_context(patching.replace(TokenResponse, "assume_role", _remembering_assume_role()))
+    stack.enter_context(
+        patching.replace(
+            botocore.handlers,
+            "BUILTIN_HANDLERS",
+            [
+                *botocore.handlers.BUILTIN_HANDLERS,
+                ("before-parameter-build", _keep_params),
+                ("before-call", _authorize),
+            ],
+        )
+    )
+
+
+def enforce_roles(
+    resources: LocalResources, guardrail_tags: Callable[[str], Mapping[str, str] | None]
+) -> Enforcement:
+    """The enforcement of every role the export holds, in the account ``resources`` describe."""
+    exported = read_export()
+    settings = resources.settings
+    return Enforcement(
+        {
+            resources.roles[role_id]: role_policies(role_id, resources, exported)
+            for role_id in exported["Roles"]
+            if role_id in resources.roles  # a test's narrowed manifest may leave one out
+        },
+        moto_lookups(settings.account_id, settings.region, guardrail_tags),
+    )
+
+
+def moto_lookups(
+    account_id: str, region: str, guardrail_tags: Callable[[str], Mapping[str, str] | None]
+) -> Lookups:
+    """:class:`Lookups` answered from moto's backends (and the local guardrails' tags)."""
+
+    def partition_key(table: str) -> str | None:
+        tables = dynamodb_backends[account_id][region].tables
+        found = tables.get(table.rsplit("/", 1)[-1])
+        return None if found is None else str(found.hash_key_attr)
+
+    def endpoint_tags(name: str) -> Mapping[str, str] | None:
+        endpoint = sagemaker_backends[account_id][region].endpoints.get(name)
+        return None if endpoint is None else {tag["Key"]: tag["Value"] for tag in endpoint.tags}
+
+    return Lookups(
+        account_id=account_id,
+        region=region,
+        partition_key=partition_key,
+        endpoint_tags=endpoint_tags,
+        guardrail_tags=guardrail_tags,
+    )
+
+
+def _remembering_assume_role() -> Callable[[TokenResponse], Any]:
+    original = TokenResponse.assume_role
+
+    def assume_role(response: TokenResponse) -> Any:
+        result = original(response)
+        role = result.result["Credentials"]  # type: ignore[index]  # moto's AssumedRole
+        tags = {str(tag["Key"]): str(tag["Value"]) for tag in response._get_param("Tags") or []}
+        with _principals_lock:
+            _principals[role.access_key_id] = Principal(
+                role_arn=role.role_arn, session_arn=role.arn, user_id=role.user_id, tags=tags
+            )
+        return result
+
+    return assume_role
+
+
+def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    # The same dict travels on: later handlers (boto3's DynamoDB types) fill it in place.
+    context[_PARAMS] = params
+
+
+def _authorize(
+    model: OperationModel, context: dict[str, Any], request_signer: Any, **_: Any
+) -> tuple[AWSResponse, dict[str, Any]] | None:
+    enforcement = _active
+    if enforcement is None:
+        return None
+    # botocore keeps a client's credentials on its signer (Client._get_credentials reads it).
+    credentials = getattr(request_signer, "_credentials", None)
+    if credentials is None:
+        return None
+    principal = _principals.get(credentials.get_frozen_credentials().access_key)
+    if principal is None:
+        return None
+    return enforcement.check(principal, model, context.get(_PARAMS) or {})
+
+
+def _denial(
+    model: OperationModel, principal: Principal, request: Request, decision: Decision
+) -> tuple[AWSResponse, dict[str, Any]]:
+    """AWS's AccessDenied answer, as botocore would have parsed it."""
+    why = (
+        "with an explicit deny in an identity-based policy"
+        if decision is Decision.EXPLICIT_DENY
+        else f"because no identity-based policy allows the {request.action} action"
+    )
+    message = (
+        f"User: {principal.session_arn} is not authorized to perform: {request.action} "
+        f"on resource: {request.resource} {why}"
+    )
+    protocol = model.service_model.protocol
+    xml = protocol in _XML_PROTOCOLS
+    status = 403 if xml or protocol == "rest-json" else 400
+    request_id = str(uuid.uuid4())
+    headers = {"x-amzn-RequestId": request_id}
+    parsed = {
+        "Error": {"Code": "AccessDenied" if xml else "AccessDeniedException", "Message": message},
+        "ResponseMetadata": {
+            "RequestId": request_id,
+            "HTTPStatusCode": status,
+            "HTTPHeaders": headers,
+            "RetryAttempts": 0,
+        },
+    }
+    # No URL and no body: botocore reads neither from an answer a before-call handler gives.
+    return AWSResponse("", status, HTTPHeaders.from_dict(headers), None), parsed
+
+
+__all__ = ["Enforcement", "Principal", "enforce_roles", "install", "moto_lookups"]

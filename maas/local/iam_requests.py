@@ -1,0 +1,299 @@
+"""What IAM authorizes for one API call: its action, its resource ARN and its condition keys.
+
+AWS authorizes a call as one or more (action, resource) pairs in a request context; which
+action, which resource type and which condition keys each operation brings is the Service
+Authorization Reference's word (the "Actions, resources, and condition keys" page of each
+service). This module says it for the operations the API function makes with a tenant's
+session (``functions/api``, ``maas.tenancy``):
+
+- DynamoDB items: the table (or index) ARN, and ``dynamodb:LeadingKeys``, the partition key
+  values the request names (from ``Key``, ``Item`` or the key condition of a query); a batch
+  or a transaction is one authorization per item, as AWS checks each.
+- SageMaker endpoints: ``endpoint/<name>`` (SageMaker's ARNs hold names in lower case) and
+  the endpoint's ``aws:ResourceTag/...``, read from the emulated endpoint; a missing endpoint
+  has no tags, so a tag condition fails as it does on AWS (AccessDenied, not NotFound).
+- Step Functions: the state machine (start, list), the execution (describe, history, stop),
+  ``*`` for task tokens.
+- S3: the object ARN (``HeadObject`` is ``s3:GetObject``), the bucket ARN and ``s3:prefix``
+  for listings.
+- CloudWatch Logs (the log group ARN, with CloudFormation's ``:*``), SSM parameters, Bedrock
+  foundation models and guardrails (their ``aws:ResourceTag/...``).
+
+Every call also carries the request's tags (``aws:RequestTag/...``, ``aws:TagKeys``) when it
+has a ``Tags`` list. An operation not listed here is authorized as an action without
+resource-level permissions (``Resource: *``), which is what AWS does for such actions; one
+that has a resource type must be listed, or the statements naming that resource deny it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+#: Condition key -> its values, as :class:`maas.local.iam.Request` takes them.
+Keys = dict[str, tuple[str, ...]]
+
+#: Where the IAM service prefix differs from the service's signing name.
+_ACTION_PREFIXES = {"monitoring": "cloudwatch"}
+#: Operations whose IAM action is named otherwise (service prefix, operation) -> action.
+_ACTION_NAMES = {
+    ("s3", "HeadObject"): "GetObject",
+    ("s3", "ListObjectsV2"): "ListBucket",
+    ("s3", "ListObjects"): "ListBucket",
+    ("s3", "HeadBucket"): "ListBucket",
+    ("sagemaker", "InvokeEndpointWithResponseStream"): "InvokeEndpoint",
+    ("bedrock", "InvokeModelWithResponseStream"): "InvokeModelWithResponseStream",
+}
+#: ``name = :value`` (either way round) in a key condition expression.
+_EQUALITY = re.compile(r"([#:]?[\w.]+)\s*=\s*([#:]?[\w.]+)")
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """One (action, resource) pair a call needs allowed, with its own condition keys."""
+
+    action: str
+    resource: str
+    keys: Keys
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """What the emulated account knows that the request does not say.
+
+    Parameters
+    ----------
+    account_id, region
+        Where the calls are made.
+    partition_key
+        A table's partition key attribute name (None if no such table).
+    endpoint_tags
+        An endpoint's tags by name (None if no such endpoint).
+    guardrail_tags
+        A guardrail's tags by id (None if no such guardrail).
+    """
+
+    account_id: str
+    region: str
+    partition_key: Callable[[str], str | None]
+    endpoint_tags: Callable[[str], Mapping[str, str] | None]
+    guardrail_tags: Callable[[str], Mapping[str, str] | None]
+
+    def arn(self, service: str, resource: str, *, account: bool = True) -> str:
+        """An ARN of this account and region."""
+        return f"arn:aws:{service}:{self.region}:{self.account_id if account else ''}:{resource}"
+
+
+def action_prefix(signing_name: str) -> str:
+    """The IAM service prefix of a service whose requests are signed for ``signing_name``."""
+    return _ACTION_PREFIXES.get(signing_name, signing_name)
+
+
+def authorizations(
+    prefix: str, operation: str, params: Mapping[str, Any], lookups: Lookups
+) -> list[Authorization]:
+    """The (action, resource) pairs of one call of ``operation`` with API ``params``."""
+    derive = _DERIVATIONS.get(prefix)
+    found = list(derive(operation, params, lookups)) if derive else []
+    if not found:
+        action = _ACTION_NAMES.get((prefix, operation), operation)
+        found = [Authorization(f"{prefix}:{action}", "*", {})]
+    tags = _request_tags(params.get("Tags"))
+    return [Authorization(a.action, a.resource, {**tags, **a.keys}) for a in found]
+
+
+def _request_tags(tags: Any) -> Keys:
+    """``aws:RequestTag/<key>`` and ``aws:TagKeys`` of a ``Tags: [{Key, Value}]`` list."""
+    if not isinstance(tags, list) or not tags:
+        return {}
+    pairs = [(str(tag["Key"]), str(tag.get("Value", ""))) for tag in tags if "Key" in tag]
+    keys: Keys = {f"aws:RequestTag/{key}": (value,) for key, value in pairs}
+    keys["aws:TagKeys"] = tuple(key for key, _ in pairs)
+    return keys
+
+
+def _resource_tags(tags: Mapping[str, str] | None) -> Keys:
+    return {f"aws:ResourceTag/{key}": (value,) for key, value in (tags or {}).items()}
+
+
+# --- DynamoDB --------------------------------------------------------------------------------
+
+
+def _dynamodb(
+    operation: str, params: Mapping[str, Any], lookups: Lookups
+) -> Iterator[Authorization]:
+    if operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"):
+        yield _item_access(operation, params, lookups)
+    elif operation in ("BatchGetItem", "BatchWriteItem"):
+        for table, request in params.get("RequestItems", {}).items():
+            keys = (
+                request["Keys"]
+                if operation == "BatchGetItem"
+                else [
+                    write.get("PutRequest", {}).get("Item") or write["DeleteRequest"]["Key"]
+                    for write in request
+                ]
+            )
+            yield _table_access(f"dynamodb:{operation}", table, keys, lookups)
+    elif operation in ("TransactGetItems", "TransactWriteItems"):
+        for item in params.get("TransactItems", []):
+            ((kind, request),) = item.items()
+            action = {
+                "Get": "GetItem",
+                "Put": "PutItem",
+                "Update": "UpdateItem",
+                "Delete": "DeleteItem",
+                "ConditionCheck": "ConditionCheckItem",
+            }[kind]
+            yield _item_access(action, request, lookups)
+    elif "TableName" in params:
+        yield Authorization(
+            f"dynamodb:{operation}", _table_arn(params["TableName"], None, lookups), {}
+        )
+
+
+def _item_access(action: str, params: Mapping[str, Any], lookups: Lookups) -> Authorization:
+    table = params["TableName"]
+    if action == "Query":
+        leading = [_queried_partition(params, lookups.partition_key(table))]
+        resource = _table_arn(table, params.get("IndexName"), lookups)
+        return Authorization(
+            f"dynamodb:{action}", resource, {"dynamodb:LeadingKeys": tuple(leading)}
+        )
+    item = params.get("Item") if action == "PutItem" else params.get("Key")
+    return _table_access(f"dynamodb:{action}", table, [item or {}], lookups)
+
+
+def _table_access(
+    action: str, table: str, items: list[Mapping[str, Any]], lookups: Lookups
+) -> Authorization:
+    partition_key = lookups.partition_key(table)
+    leading = [
+        _attribute_text(item[partition_key])
+        for item in items
+        if partition_key is not None and partition_key in item
+    ]
+    keys: Keys = {"dynamodb:LeadingKeys": tuple(dict.fromkeys(leading))} if leading else {}
+    return Authorization(action, _table_arn(table, None, lookups), keys)
+
+
+def _table_arn(table: str, index: str | None, lookups: Lookups) -> str:
+    if table.startswith("arn:"):
+        return f"{table}/index/{index}" if index else table
+    resource = f"table/{table}" + (f"/index/{index}" if index else "")
+    return lookups.arn("dynamodb", resource)
+
+
+def _queried_partition(params: Mapping[str, Any], partition_key: str | None) -> str:
+    """The partition key value a query's key condition names (a query must name one)."""
+    names = params.get("ExpressionAttributeNames") or {}
+    values = params.get("ExpressionAttributeValues") or {}
+    expression = params.get("KeyConditionExpression")
+    if expression is None and "KeyConditions" in params:
+        condition = params["KeyConditions"].get(partition_key, {})
+        return _attribute_text(condition["AttributeValueList"][0])
+    for left, right in _EQUALITY.findall(str(expression)):
+        for name, value in ((left, right), (right, left)):
+            if names.get(name, name) == partition_key and value in values:
+                return _attribute_text(values[value])
+    raise ValueError(f"no partition key condition on {partition_key!r} in {expression!r}")
+
+
+def _attribute_text(value: Any) -> str:
+    """An attribute value (``{"S": "x"}`` on the wire, or a plain value) as its text."""
+    if isinstance(value, dict) and len(value) == 1:
+        return str(next(iter(value.values())))
+    return str(value)
+
+
+# --- Other services --------------------------------------------------------------------------
+
+
+def _sagemaker(
+    operation: str, params: Mapping[str, Any], lookups: Lookups
+) -> Iterator[Authorization]:
+    name = params.get("EndpointName")
+    if name is not None:
+        action = _ACTION_NAMES.get(("sagemaker", operation), operation)
+        yield Authorization(
+            f"sagemaker:{action}",
+            lookups.arn("sagemaker", f"endpoint/{str(name).lower()}"),
+            _resource_tags(lookups.endpoint_tags(str(name))),
+        )
+
+
+def _states(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterator[Authorization]:
+    arn = params.get("executionArn") or params.get("stateMachineArn")
+    if arn is not None:
+        yield Authorization(f"states:{operation}", str(arn), {})
+
+
+def _s3(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterator[Authorization]:
+    bucket = params.get("Bucket")
+    if bucket is None:
+        return
+    action = f"s3:{_ACTION_NAMES.get(('s3', operation), operation)}"
+    if "Key" in params:
+        yield Authorization(action, f"arn:aws:s3:::{bucket}/{params['Key']}", {})
+    else:
+        prefix = params.get("Prefix")
+        keys: Keys = {"s3:prefix": (str(prefix),)} if prefix is not None else {}
+        yield Authorization(action, f"arn:aws:s3:::{bucket}", keys)
+
+
+def _logs(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterator[Authorization]:
+    group = params.get("logGroupIdentifier") or params.get("logGroupName")
+    if group is not None:
+        arn = (
+            str(group)
+            if str(group).startswith("arn:")
+            else lookups.arn("logs", f"log-group:{group}")
+        )
+        yield Authorization(f"logs:{operation}", f"{arn.removesuffix(':*')}:*", {})
+
+
+def _ssm(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterator[Authorization]:
+    for name in [params["Name"]] if "Name" in params else params.get("Names", []):
+        text = str(name)
+        arn = (
+            text if text.startswith("arn:") else lookups.arn("ssm", f"parameter/{text.lstrip('/')}")
+        )
+        yield Authorization(f"ssm:{operation}", arn, {})
+
+
+def _bedrock(
+    operation: str, params: Mapping[str, Any], lookups: Lookups
+) -> Iterator[Authorization]:
+    if "modelId" in params:
+        model = str(params["modelId"])
+        arn = (
+            model
+            if model.startswith("arn:")
+            else lookups.arn("bedrock", f"foundation-model/{model}", account=False)
+        )
+        yield Authorization(f"bedrock:{operation}", arn, {})
+    elif "guardrailIdentifier" in params:
+        guardrail = str(params["guardrailIdentifier"]).rsplit("/", 1)[-1]
+        yield Authorization(
+            f"bedrock:{operation}",
+            lookups.arn("bedrock", f"guardrail/{guardrail}"),
+            _resource_tags(lookups.guardrail_tags(guardrail)),
+        )
+
+
+_DERIVATIONS: dict[str, Callable[[str, Mapping[str, Any], Lookups], Iterator[Authorization]]] = {
+    "dynamodb": _dynamodb,
+    "sagemaker": _sagemaker,
+    "states": _states,
+    "s3": _s3,
+    "logs": _logs,
+    "ssm": _ssm,
+    "bedrock": _bedrock,
+}
+
+
+__all__ = ["Authorization", "Lookups", "action_prefix", "authorizations"]

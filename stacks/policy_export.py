@@ -1,0 +1,168 @@
+"""Export the policies of the roles the local runtime enforces, from the synthesized templates.
+
+The local runtime evaluates the very statements the stacks synthesize (``maas.local.iam``),
+but it runs where the CDK is not installed. So the statements travel as data: this module
+synthesizes the default stage and writes the roles' policy documents, verbatim with their
+CloudFormation intrinsics, to :data:`EXPORT_PATH`, with what the runtime needs to resolve
+those intrinsics against its own resources (``maas.local.iam_policies``):
+
+- ``Resources``: for every resource the documents reference (``Ref``, ``Fn::GetAtt``, or
+  another stack's output), its type and its manifest id;
+- ``StackOutputs``: the values of the outputs they read from another stack;
+- ``BucketNames``: each manifest bucket's name in the stage (S3 ARNs are built from names).
+
+``make schemas`` runs it (``python -m stacks.policy_export``); a stack test fails when the
+committed file and the synthesized templates part ways.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import aws_cdk as cdk
+
+from maas.manifest import PROJECT_ROOT
+from stacks.config import read_cdk_json_context
+from stacks.control_plane import build
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from stacks.control_plane import ControlPlane
+
+#: Where the export lives: package data of ``maas``, which the local runtime reads.
+EXPORT_PATH = PROJECT_ROOT / "maas" / "data" / "role_policies.json"
+#: The roles whose statements the local runtime enforces (the lifecycle stack's roles).
+ENFORCED_ROLES = ("TenantAccessRole",)
+
+Template = dict[str, Any]
+
+
+def export(plane: ControlPlane, template_of: Callable[[cdk.Stack], Template]) -> dict[str, Any]:
+    """The export of ``plane``'s :data:`ENFORCED_ROLES`, from its synthesized templates."""
+    stacks = [plane.foundation, plane.packaging, plane.lifecycle]
+    templates = {stack.stack_name: template_of(stack) for stack in stacks}
+    known = _manifest_resources(plane)
+    lifecycle = plane.lifecycle.stack_name
+    roles = {
+        role_id: {
+            "Stack": lifecycle,
+            "PolicyDocuments": _role_documents(
+                templates[lifecycle],
+                plane.lifecycle.get_logical_id(_default_child(plane.lifecycle.roles[role_id])),
+            ),
+        }
+        for role_id in ENFORCED_ROLES
+    }
+    referenced: dict[str, dict[str, Any]] = {}
+    outputs: dict[str, dict[str, Any]] = {}
+    pending = [(lifecycle, role["PolicyDocuments"]) for role in roles.values()]
+    while pending:
+        stack_name, node = pending.pop()
+        for kind, value in _intrinsics(node):
+            if kind == "Fn::GetStackOutput":
+                output = templates[value["StackName"]]["Outputs"][value["OutputName"]]["Value"]
+                outputs.setdefault(value["StackName"], {})[value["OutputName"]] = output
+                pending.append((value["StackName"], output))
+            elif not value.startswith("AWS::"):
+                resource = templates[stack_name]["Resources"][value]
+                referenced.setdefault(stack_name, {})[value] = {
+                    "Type": resource["Type"],
+                    "Id": known[stack_name][value],
+                }
+    return {
+        "Source": "python -m stacks.policy_export (make schemas): do not edit",
+        "Stage": plane.config.name,
+        "Roles": roles,
+        "Resources": referenced,
+        "StackOutputs": outputs,
+        "BucketNames": {
+            bucket_id: templates[plane.foundation.stack_name]["Resources"][
+                plane.foundation.get_logical_id(_default_child(bucket))
+            ]["Properties"]["BucketName"]
+            for bucket_id, bucket in plane.foundation.buckets.items()
+        },
+    }
+
+
+def _default_child(construct: Any) -> cdk.CfnElement:
+    child = construct.node.default_child
+    assert isinstance(child, cdk.CfnElement)
+    return child
+
+
+def _manifest_resources(plane: ControlPlane) -> dict[str, dict[str, str]]:
+    """Stack name -> logical id -> manifest id, for the resources statements may name."""
+    foundation = {
+        **{table_id: table for table_id, table in plane.foundation.tables.items()},
+        **{group_id: group for group_id, group in plane.foundation.log_groups.items()},
+        **{bucket_id: bucket for bucket_id, bucket in plane.foundation.buckets.items()},
+        "EncryptionKey": plane.foundation.key,
+    }
+    lifecycle = {
+        **{
+            machine_id: machine.state_machine
+            for machine_id, machine in plane.lifecycle.state_machines.items()
+        },
+        **dict(plane.lifecycle.roles.items()),
+    }
+    return {
+        stack.stack_name: {
+            stack.get_logical_id(_default_child(construct)): manifest_id
+            for manifest_id, construct in constructs.items()
+        }
+        for stack, constructs in ((plane.foundation, foundation), (plane.lifecycle, lifecycle))
+    }
+
+
+def _role_documents(template: Template, role_logical_id: str) -> list[Any]:
+    """The policy documents attached to a role: inline on the role, then AWS::IAM::Policy."""
+    role = template["Resources"][role_logical_id]["Properties"]
+    if role.get("ManagedPolicyArns"):
+        raise ValueError(f"{role_logical_id}: managed policies are not exported")
+    documents = [policy["PolicyDocument"] for policy in role.get("Policies", [])]
+    for logical_id in sorted(template["Resources"]):
+        resource = template["Resources"][logical_id]
+        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role_logical_id} in resource[
+            "Properties"
+        ].get("Roles", []):
+            documents.append(resource["Properties"]["PolicyDocument"])
+    return documents
+
+
+def _intrinsics(node: Any) -> Iterator[tuple[str, Any]]:
+    """(``Ref``, logical id), (``Fn::GetAtt``, logical id) and (``Fn::GetStackOutput``, its
+    arguments) everywhere in ``node``."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _intrinsics(item)
+    elif isinstance(node, dict):
+        if set(node) == {"Ref"}:
+            yield "Ref", node["Ref"]
+        elif set(node) == {"Fn::GetAtt"}:
+            yield "Fn::GetAtt", node["Fn::GetAtt"][0]
+        elif set(node) == {"Fn::GetStackOutput"}:
+            yield "Fn::GetStackOutput", node["Fn::GetStackOutput"]
+            return
+        for value in node.values():
+            yield from _intrinsics(value)
+
+
+def main() -> int:
+    """Synthesize the default stage and write :data:`EXPORT_PATH`."""
+    app = cdk.App(context=read_cdk_json_context(PROJECT_ROOT / "cdk.json"))
+    plane = build(app)
+    assembly = app.synth()
+    exported = export(plane, lambda stack: assembly.get_stack_by_name(stack.stack_name).template)
+    EXPORT_PATH.write_text(json.dumps(exported, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {EXPORT_PATH.relative_to(PROJECT_ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["ENFORCED_ROLES", "EXPORT_PATH", "export", "main"]

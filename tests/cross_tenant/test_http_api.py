@@ -1,0 +1,214 @@
+"""Two tenants against the API served over HTTP, as ``maas local up`` serves it.
+
+Tenant ``acme`` and tenant ``globex`` each hold a token. Every case is something ``globex``
+tried against ``acme``'s resources; after each, ``acme``'s endpoint is still in service,
+untouched. These were reproductions of real leaks: before endpoint names were derived per
+tenant, ``globex`` deploying ``chat`` failed on ``acme``'s SageMaker endpoint ``chat`` and its
+``DELETE /v1/endpoints/chat`` then tore ``acme``'s endpoint down.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from maas.local import LocalRuntime
+from maas.local.tokens import LocalTokens
+from maas.naming import sagemaker_endpoint_name
+from tests.local.support import wait_until
+from tests.workflows.conftest import FAST
+from tests.workflows.versions import register_version
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+MODEL = "tiny-chat"
+TENANTS = ("acme", "globex")
+
+
+class Tenant:
+    """One tenant's HTTP client of the served API."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.http = httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )
+
+    def __call__(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        return self.http.request(method, path, json=body)
+
+    def follow(self, accepted: httpx.Response) -> dict[str, Any]:
+        """The execution a 202 started, once it has ended."""
+        assert accepted.status_code in (200, 202), accepted.text
+        location = accepted.headers["location"]
+
+        def ended() -> dict[str, Any] | None:
+            execution: dict[str, Any] = self("GET", location).json()
+            return execution if execution["status"] != "RUNNING" else None
+
+        result: dict[str, Any] = wait_until(ended, timeout=90, interval=0.2)
+        return result
+
+    def deploy(self, name: str) -> dict[str, Any]:
+        body = {"endpoint_name": name, "model": {"model_name": MODEL, "version": 1}}
+        return self.follow(self("POST", "/v1/endpoints", body))
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[LocalRuntime]:
+    with LocalRuntime(FAST) as local:
+        for tenant in TENANTS:
+            register_version(local, MODEL, tenant_id=tenant)
+        yield local
+
+
+@pytest.fixture(scope="module")
+def tenants(
+    runtime: LocalRuntime, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Tenant]]:
+    tokens = LocalTokens.from_state_dir(tmp_path_factory.mktemp("state"))
+    url = runtime.serve_api(0, tokens=tokens)
+    clients = {tenant: Tenant(url, tokens.issue(tenant)) for tenant in TENANTS}
+    yield clients
+    for client in clients.values():
+        client.http.close()
+
+
+@pytest.fixture(scope="module")
+def acme_chat(tenants: dict[str, Tenant]) -> str:
+    """acme's endpoint ``chat``, in service; and ``only-acme``, which globex has no name for."""
+    for name in ("chat", "only-acme"):
+        deployed = tenants["acme"].deploy(name)
+        assert deployed["status"] == "SUCCEEDED", deployed
+    return sagemaker_endpoint_name("acme", "chat")
+
+
+def sagemaker_status(runtime: LocalRuntime, tenant: str, name: str) -> str:
+    described = runtime.client("sagemaker").describe_endpoint(
+        EndpointName=sagemaker_endpoint_name(tenant, name)
+    )
+    return str(described["EndpointStatus"])
+
+
+def executions(runtime: LocalRuntime) -> int:
+    stepfunctions = runtime.client("stepfunctions")
+    machines = stepfunctions.list_state_machines()["stateMachines"]
+    return sum(
+        len(stepfunctions.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"])
+        for machine in machines
+    )
+
+
+def test_the_same_name_deploys_for_both_tenants_as_two_endpoints(
+    runtime: LocalRuntime, tenants: dict[str, Tenant], acme_chat: str
+) -> None:
+    deployed = tenants["globex"].deploy("chat")
+
+    assert deployed["status"] == "SUCCEEDED", deployed
+    assert sagemaker_status(runtime, "acme", "chat") == "InService"
+    assert sagemaker_status(runtime, "globex", "chat") == "InService"
+    sagemaker = runtime.client("sagemaker")
+    for tenant in TENANTS:
+        endpoint = sagemaker.describe_endpoint(EndpointName=sagemaker_endpoint_name(tenant, "chat"))
+        tags = sagemaker.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"]
+        assert {"Key": "maas:tenant", "Value": tenant} in tags
+    for tenant, client in tenants.items():
+        assert client("GET", "/v1/endpoints/chat").json()["tenant_id"] == tenant
+
+
+def test_a_tenant_deleting_its_endpoint_leaves_the_other_tenants_of_that_name(
+    runtime: LocalRuntime, tenants: dict[str, Tenant], acme_chat: str
+) -> None:
+    torn_down = tenants["globex"].follow(tenants["globex"]("DELETE", "/v1/endpoints/chat"))
+
+    assert torn_down["status"] == "SUCCEEDED", torn_down
+    assert tenants["globex"]("GET", "/v1/endpoints/chat").json()["status"] == "DELETED"
+    assert sagemaker_status(runtime, "acme", "chat") == "InService"
+    assert tenants["acme"]("GET", "/v1/endpoints/chat").json()["status"] == "IN_SERVICE"
+
+
+#: What globex tries on acme's ``only-acme``: (method, path with {name}, body).
+ATTEMPTS: list[tuple[str, str, Any]] = [
+    ("GET", "/v1/endpoints/{name}", None),
+    ("DELETE", "/v1/endpoints/{name}", None),
+    ("POST", "/v1/endpoints/{name}/stop", None),
+    ("POST", "/v1/endpoints/{name}/start", None),
+    ("PUT", "/v1/endpoints/{name}/scaling", {"instance_count": 2}),
+    ("PATCH", "/v1/endpoints/{name}", {"instance_type": "ml.g5.2xlarge"}),
+    ("GET", "/v1/endpoints/{name}/pipeline", None),
+    ("POST", "/v1/endpoints/{name}/invoke", {"question": "What is the capital of France?"}),
+    ("GET", "/instances/{name}", None),
+    ("DELETE", "/instances/{name}", None),
+    ("GET", "/metrics?instanceName={name}&metricName=Invocations", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ATTEMPTS)
+def test_another_tenants_endpoint_answers_exactly_as_a_missing_one(  # noqa: PLR0917 - fixtures
+    runtime: LocalRuntime,
+    tenants: dict[str, Tenant],
+    acme_chat: str,
+    method: str,
+    path: str,
+    body: Any,
+) -> None:
+    before = executions(runtime)
+    theirs = tenants["globex"](method, path.format(name="only-acme"), body)
+    missing = tenants["globex"](method, path.format(name="never-was"), body)
+
+    assert theirs.status_code == missing.status_code == 404
+    assert _comparable(theirs.json(), "only-acme") == _comparable(missing.json(), "never-was")
+    assert executions(runtime) == before  # no workflow started
+    assert sagemaker_status(runtime, "acme", "only-acme") == "InService"
+
+
+def _comparable(problem: dict[str, Any], name: str) -> dict[str, Any]:
+    """A problem body without what differs between two requests: the name and request id."""
+    return {
+        key: re.sub(re.escape(name), "<name>", value) if isinstance(value, str) else value
+        for key, value in problem.items()
+        if key not in ("request_id", "instance")
+    }
+
+
+def test_an_evaluation_may_not_judge_with_another_tenants_endpoint(
+    runtime: LocalRuntime, tenants: dict[str, Tenant], acme_chat: str
+) -> None:
+    assert tenants["globex"].deploy("judged")["status"] == "SUCCEEDED"
+    bucket = runtime.resources.buckets["ArtifactsBucket"]
+    before = executions(runtime)
+    answer = tenants["globex"](
+        "POST",
+        "/v1/evaluations",
+        {
+            "endpoint_name": "judged",
+            "question_set_uri": f"s3://{bucket}/globex/questions.jsonl",
+            "metrics": ["faithfulness"],
+            "judge": {"kind": "sagemaker", "endpoint_name": "only-acme"},
+        },
+    )
+
+    assert answer.status_code == 422, answer.text
+    assert "judge.endpoint_name" in answer.text
+    assert executions(runtime) == before
+
+
+def test_a_pipeline_may_not_embed_with_another_tenants_endpoint(
+    tenants: dict[str, Tenant], acme_chat: str
+) -> None:
+    answer = tenants["globex"](
+        "PUT",
+        "/v1/endpoints/judged/pipeline",
+        {
+            "knowledge": {
+                "corpus_uri": "s3://elsewhere/globex/corpus.jsonl",
+                "embedding": {"kind": "sagemaker", "endpoint_name": "only-acme"},
+            }
+        },
+    )
+
+    assert answer.status_code == 422, answer.text
+    assert "knowledge.embedding.endpoint_name" in answer.text
