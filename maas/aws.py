@@ -6,6 +6,7 @@ client reaches AWS or the local runtime; nothing here knows which.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -16,9 +17,18 @@ from botocore.config import Config
 RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5)
 
 
-@cache
 def client(service: str) -> Any:
-    """Return the process-wide client for ``service`` (``"sagemaker"``, ``"events"``, ...)."""
+    """Return the process-wide client for ``service`` (``"sagemaker"``, ``"events"``, ...).
+
+    One per service and per access key the environment names: one on AWS, where a process
+    has one environment; one per function where functions share a process and each sees its
+    own role's credentials (the local runtime: :mod:`maas.local.function_credentials`).
+    """
+    return _client(service, os.environ.get("AWS_ACCESS_KEY_ID"))
+
+
+@cache
+def _client(service: str, access_key: str | None) -> Any:
     return boto3.client(service, config=RETRY_CONFIG)  # type: ignore[call-overload]
 
 
@@ -31,7 +41,7 @@ def error_code(exc: Exception) -> str | None:
 
 def reset_clients() -> None:
     """Forget cached clients (for example after the endpoint URL or credentials changed)."""
-    client.cache_clear()
+    _client.cache_clear()
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

@@ -211,6 +211,11 @@ class FunctionSpec(BaseModel):
         default=None, description="Path of the Dockerfile of a container-image function."
     )
 
+    @property
+    def role_id(self) -> str:
+        """The id of the function's execution role (in the policy export, and locally)."""
+        return f"{self.id}FunctionRole"
+
     @model_validator(mode="after")
     def _image_code_in_its_image(self) -> Self:
         # The zip asset holds functions/ only; a container's code is in its image alone.

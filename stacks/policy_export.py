@@ -2,12 +2,14 @@
 
 The local runtime evaluates the very statements the stacks synthesize (``maas.local.iam``),
 but it runs where the CDK is not installed. So the statements travel as data: this module
-synthesizes the default stage and writes the roles' policy documents, verbatim with their
-CloudFormation intrinsics, to :data:`EXPORT_PATH`, with what the runtime needs to resolve
-those intrinsics against its own resources (``maas.local.iam_policies``):
+synthesizes the default stage and writes the roles' policy documents (the tenant access
+role's, and every function's execution role's under ``FunctionSpec.role_id``), verbatim with
+their CloudFormation intrinsics, to :data:`EXPORT_PATH`, with what the runtime needs to
+resolve those intrinsics against its own resources (``maas.local.iam_roles``):
 
 - ``Resources``: for every resource the documents reference (``Ref``, ``Fn::GetAtt``, or
-  another stack's output), its type and its manifest id;
+  another stack's output), its type and its manifest id (a function's own log group: the
+  function's id);
 - ``StackOutputs``: the values of the outputs they read from another stack;
 - ``BucketNames``: each manifest bucket's name in the stage (S3 ARNs are built from names).
 
@@ -34,7 +36,8 @@ if TYPE_CHECKING:
 
 #: Where the export lives: package data of ``maas``, which the local runtime reads.
 EXPORT_PATH = PROJECT_ROOT / "maas" / "data" / "role_policies.json"
-#: The roles whose statements the local runtime enforces (the lifecycle stack's roles).
+#: The manifest roles whose statements the local runtime enforces (the lifecycle stack's
+#: roles), beside every function's execution role (exported as ``FunctionSpec.role_id``).
 ENFORCED_ROLES = ("TenantAccessRole",)
 
 Template = dict[str, Any]
@@ -46,15 +49,18 @@ def export(plane: ControlPlane, template_of: Callable[[cdk.Stack], Template]) ->
     templates = {stack.stack_name: template_of(stack) for stack in stacks}
     known = _manifest_resources(plane)
     lifecycle = plane.lifecycle.stack_name
+    enforced = {
+        **{role_id: plane.lifecycle.roles[role_id] for role_id in ENFORCED_ROLES},
+        **{function.spec.role_id: function.role for function in plane.lifecycle.functions.values()},
+    }
     roles = {
         role_id: {
             "Stack": lifecycle,
             "PolicyDocuments": _role_documents(
-                templates[lifecycle],
-                plane.lifecycle.get_logical_id(_default_child(plane.lifecycle.roles[role_id])),
+                templates[lifecycle], plane.lifecycle.get_logical_id(_default_child(role))
             ),
         }
-        for role_id in ENFORCED_ROLES
+        for role_id, role in enforced.items()
     }
     referenced: dict[str, dict[str, Any]] = {}
     outputs: dict[str, dict[str, Any]] = {}
@@ -100,6 +106,7 @@ def _manifest_resources(plane: ControlPlane) -> dict[str, dict[str, str]]:
         **{group_id: group for group_id, group in plane.foundation.log_groups.items()},
         **{bucket_id: bucket for bucket_id, bucket in plane.foundation.buckets.items()},
         "EncryptionKey": plane.foundation.key,
+        "EventBus": plane.foundation.event_bus,
     }
     lifecycle = {
         **{
@@ -107,6 +114,11 @@ def _manifest_resources(plane: ControlPlane) -> dict[str, dict[str, str]]:
             for machine_id, machine in plane.lifecycle.state_machines.items()
         },
         **dict(plane.lifecycle.roles.items()),
+        # A function's own log group is named by its function's id.
+        **{
+            function_id: function.log_group
+            for function_id, function in plane.lifecycle.functions.items()
+        },
     }
     return {
         stack.stack_name: {

@@ -15,6 +15,9 @@ What it keeps from AWS:
   whose ``errorType`` is ``type(exc).__name__``, so ``Retry``/``Catch`` match it by name;
 - the function's timeout is enforced (``Sandbox.Timedout``), and what the handler writes
   to stdout goes to its CloudWatch Logs group ``/aws/lambda/<name>``;
+- with :meth:`LocalLambda.use_credentials`, the function's environment holds temporary
+  credentials of its own execution role, as Lambda gives them
+  (:mod:`maas.local.function_credentials`);
 - each invocation is an X-Ray function segment on its own thread, passed to the handler in
   ``_X_AMZN_TRACE_ID`` and continuing the ``Invoke`` request's trace header
   (:func:`maas.local.xray.function_segment`).
@@ -67,6 +70,8 @@ class LocalFunction:
     timeout_seconds: int
     memory_mb: int
     arn: str
+    #: Its execution role ("" where it has none of its own: a test's function).
+    role_arn: str = ""
 
     @property
     def log_group(self) -> str:
@@ -149,6 +154,12 @@ class LocalLambda:
         self._sandboxes_made: dict[str, int] = {}
         self._lock = threading.Lock()
         self._write_logs = write_logs
+        self._credentials: Callable[[str, str], Mapping[str, str]] | None = None
+
+    def use_credentials(self, credentials: Callable[[str, str], Mapping[str, str]]) -> None:
+        """Give each function with a role, per invocation and cold start, the variables
+        ``credentials(function_name, role_arn)`` returns (its role session's credentials)."""
+        self._credentials = credentials
 
     def register(self, function: LocalFunction) -> None:
         """Serve invocations of ``function`` (by name or ARN) from its handler."""
@@ -258,7 +269,7 @@ class LocalLambda:
         # Registered so that pydantic resolves the module's annotations by name.
         sys.modules[spec.name] = module
         try:
-            with environ.overlay(_runtime_environment(function)):
+            with environ.overlay(self._environment(function)):
                 spec.loader.exec_module(module)
         except Exception as exc:
             # A failed cold start is retried by the next invocation, as on AWS.
@@ -304,7 +315,7 @@ class LocalLambda:
                         trace_header=trace_header,
                     ) as segment,
                     environ.overlay(
-                        {**_runtime_environment(function), TRACE_ID_ENV: trace_header_of(segment)}
+                        {**self._environment(function), TRACE_ID_ENV: trace_header_of(segment)}
                     ),
                 ):
                     handler = _handler(sandbox.module, function.handler)
@@ -333,6 +344,13 @@ class LocalLambda:
             result = outcome["result"]
         self._write_logs(function.log_group, stream[0], buffer.getvalue().splitlines())
         return result
+
+    def _environment(self, function: LocalFunction) -> dict[str, str]:
+        # The credentials are reserved variables: a function's own cannot replace them.
+        environment = _runtime_environment(function)
+        if self._credentials is not None and function.role_arn:
+            environment.update(self._credentials(function.name, function.role_arn))
+        return environment
 
 
 #: Cold starts that import a function's own package one at a time (see _own_package).

@@ -2,8 +2,10 @@
 
 Why this exists: moto answers every call, whoever signs it, so a handler that asked for
 another tenant's item would get it locally where AWS would refuse. While a runtime is up,
-every call signed with the credentials of a session of an enforced role (today the tenant
-access role, which the API function assumes per tenant: :mod:`maas.tenancy`) is evaluated
+every call signed with the credentials of a session of an enforced role (the tenant access
+role, which the API function assumes per tenant: :mod:`maas.tenancy`; with
+``LocalSettings.enforce_function_iam``, each function's execution role, whose session signs
+the function's calls: :mod:`maas.local.function_credentials`) is evaluated
 before moto sees it, with the role's statements as the stacks synthesize them
 (:mod:`maas.local.iam_roles`), AWS's evaluation logic (:mod:`maas.local.iam`) and the
 action, resource and condition keys AWS would use (:mod:`maas.local.iam_requests`). A call
@@ -36,8 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.handlers
 from botocore.awsrequest import AWSResponse, HTTPHeaders
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.dynamodb.models import dynamodb_backends
-from moto.sagemaker.models import sagemaker_backends
+from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 from moto.sts.responses import TokenResponse
 
 from maas.local import patching
@@ -176,17 +179,40 @@ def moto_lookups(
         found = tables.get(table.rsplit("/", 1)[-1])
         return None if found is None else str(found.hash_key_attr)
 
-    def endpoint_tags(name: str) -> Mapping[str, str] | None:
-        endpoint = sagemaker_backends[account_id][region].endpoints.get(name)
-        return None if endpoint is None else {tag["Key"]: tag["Value"] for tag in endpoint.tags}
+    def resource_tags(arn: str) -> Mapping[str, str] | None:
+        service, resource = arn.split(":", 5)[2::3]
+        if service == "cloudwatch":
+            alarms = cloudwatch_backends[account_id][region]
+            name = resource.removeprefix("alarm:")
+            return alarms.list_tags_for_resource(arn) if name in alarms.alarms else None
+        if service == "sagemaker":
+            found = _sagemaker_resource(sagemaker_backends[account_id][region], arn, resource)
+            return None if found is None else {tag["Key"]: tag["Value"] for tag in found.tags}
+        return None
 
     return Lookups(
         account_id=account_id,
         region=region,
         partition_key=partition_key,
-        endpoint_tags=endpoint_tags,
+        resource_tags=resource_tags,
         guardrail_tags=guardrail_tags,
     )
+
+
+def _sagemaker_resource(backend: SageMakerModelBackend, arn: str, resource: str) -> Any:
+    """The emulated SageMaker resource of ``arn`` (its name compared in any case, as SageMaker
+    names are case-insensitive and its ARNs lower case), or None."""
+    kind, _, name = resource.partition("/")
+    if kind == "model-package":  # kept by ARN
+        return backend.model_packages.get(arn)
+    stores: dict[str, Mapping[str, Any]] = {
+        "endpoint": backend.endpoints,
+        "endpoint-config": backend.endpoint_configs,
+        "model": backend._models,
+        "model-package-group": backend.model_package_groups,
+    }
+    store = stores.get(kind, {})
+    return next((item for key, item in store.items() if key.lower() == name.lower()), None)
 
 
 def _remembering_assume_role() -> Callable[[TokenResponse], Any]:

@@ -4,20 +4,34 @@ AWS authorizes a call as one or more (action, resource) pairs in a request conte
 action, which resource type and which condition keys each operation brings is the Service
 Authorization Reference's word (the "Actions, resources, and condition keys" page of each
 service). This module says it for the operations the API function makes with a tenant's
-session (``functions/api``, ``maas.tenancy``):
+session (``functions/api``, ``maas.tenancy``) and those the functions make with their own
+roles (``functions/``, collected from the workflow tests with function enforcement on):
 
 - DynamoDB items: the table (or index) ARN, and ``dynamodb:LeadingKeys``, the partition key
   values the request names (from ``Key``, ``Item`` or the key condition of a query); a batch
   or a transaction is one authorization per item, as AWS checks each.
-- SageMaker endpoints: ``endpoint/<name>`` (SageMaker's ARNs hold names in lower case) and
-  the endpoint's ``aws:ResourceTag/...``, read from the emulated endpoint; a missing endpoint
-  has no tags, so a tag condition fails as it does on AWS (AccessDenied, not NotFound).
+- SageMaker: ``endpoint/<name>``, ``endpoint-config/<name>``, ``model/<name>`` (SageMaker's
+  ARNs hold names in lower case), the ``ResourceArn`` of ``ListTags``/``AddTags``, model
+  packages and their groups, each with its ``aws:ResourceTag/...`` read from the emulated
+  resource; a missing resource has no tags, so a tag condition fails as it does on AWS
+  (AccessDenied, not NotFound). ``List*`` calls are ``Resource: *``.
+- CloudWatch alarms named in the call (``alarm:<name>``, with their tags); EventBridge
+  ``PutEvents`` on each bus its entries name; EventBridge Scheduler schedules
+  (``schedule/<group>/<name>``); STS ``AssumeRole`` on the role, plus ``sts:TagSession``
+  when it passes session tags.
 - Step Functions: the state machine (start, list), the execution (describe, history, stop),
   ``*`` for task tokens.
 - S3: the object ARN (``HeadObject`` is ``s3:GetObject``), the bucket ARN and ``s3:prefix``
   for listings.
 - CloudWatch Logs (the log group ARN, with CloudFormation's ``:*``), SSM parameters, Bedrock
   foundation models and guardrails (their ``aws:ResourceTag/...``).
+
+Not derived, because the resource is not known from the request: Application Auto Scaling's
+``scalable-target`` ARN holds an id the service generates (``DeregisterScalableTarget`` is
+authorized as ``Resource: *``, which only a statement granting ``*`` allows), and
+``DescribeAlarms`` by prefix. KMS is not emulated: no call is a KMS call, so the ``kms:*``
+statements (``kms:ViaService``) are never compared with anything locally.
+``sts:GetCallerIdentity`` needs no permission and is not checked.
 
 Every call also carries the request's tags (``aws:RequestTag/...``, ``aws:TagKeys``) when it
 has a ``Tags`` list. An operation not listed here is authorized as an action without
@@ -48,6 +62,9 @@ _ACTION_NAMES = {
     ("sagemaker", "InvokeEndpointWithResponseStream"): "InvokeEndpoint",
     ("bedrock", "InvokeModelWithResponseStream"): "InvokeModelWithResponseStream",
 }
+#: Operations IAM does not authorize: "No permissions are required to perform this operation"
+#: (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+_NOT_AUTHORIZED = frozenset({("sts", "GetCallerIdentity")})
 #: ``name = :value`` (either way round) in a key condition expression.
 _EQUALITY = re.compile(r"([#:]?[\w.]+)\s*=\s*([#:]?[\w.]+)")
 
@@ -71,8 +88,9 @@ class Lookups:
         Where the calls are made.
     partition_key
         A table's partition key attribute name (None if no such table).
-    endpoint_tags
-        An endpoint's tags by name (None if no such endpoint).
+    resource_tags
+        A SageMaker resource's or a CloudWatch alarm's tags by ARN (None if no such
+        resource).
     guardrail_tags
         A guardrail's tags by id (None if no such guardrail).
     """
@@ -80,7 +98,7 @@ class Lookups:
     account_id: str
     region: str
     partition_key: Callable[[str], str | None]
-    endpoint_tags: Callable[[str], Mapping[str, str] | None]
+    resource_tags: Callable[[str], Mapping[str, str] | None]
     guardrail_tags: Callable[[str], Mapping[str, str] | None]
 
     def arn(self, service: str, resource: str, *, account: bool = True) -> str:
@@ -97,6 +115,8 @@ def authorizations(
     prefix: str, operation: str, params: Mapping[str, Any], lookups: Lookups
 ) -> list[Authorization]:
     """The (action, resource) pairs of one call of ``operation`` with API ``params``."""
+    if (prefix, operation) in _NOT_AUTHORIZED:
+        return []
     derive = _DERIVATIONS.get(prefix)
     found = list(derive(operation, params, lookups)) if derive else []
     if not found:
@@ -213,16 +233,109 @@ def _attribute_text(value: Any) -> str:
 # --- Other services --------------------------------------------------------------------------
 
 
+#: SageMaker parameters that name the resource an operation acts on -> its ARN's type.
+_SAGEMAKER_NAMES = {
+    "EndpointName": "endpoint",
+    "EndpointConfigName": "endpoint-config",
+    "ModelName": "model",
+}
+#: Operations whose model package group is named by ``ModelPackageGroupName``.
+_MODEL_PACKAGE_GROUP_OPERATIONS = frozenset(
+    {"CreateModelPackageGroup", "DescribeModelPackageGroup", "DeleteModelPackageGroup"}
+)
+
+
 def _sagemaker(
     operation: str, params: Mapping[str, Any], lookups: Lookups
 ) -> Iterator[Authorization]:
-    name = params.get("EndpointName")
-    if name is not None:
-        action = _ACTION_NAMES.get(("sagemaker", operation), operation)
+    action = f"sagemaker:{_ACTION_NAMES.get(('sagemaker', operation), operation)}"
+    arn = _sagemaker_resource(operation, params, lookups)
+    if arn is not None:
+        yield Authorization(action, arn, _resource_tags(lookups.resource_tags(arn)))
+
+
+def _sagemaker_resource(operation: str, params: Mapping[str, Any], lookups: Lookups) -> str | None:
+    """The ARN of the resource a SageMaker call acts on (names in lower case, as SageMaker's
+    ARNs hold them), or None for a call on no one resource (``List*``: ``Resource: *``).
+
+    ``CreateModelPackage`` is authorized on its group: the versioned package's own ARN
+    (``model-package/<group>/<version>``) is SageMaker's to number and not known before it
+    exists, so this is not AWS's resource (a statement granting only ``model-package/*``
+    would be refused here and allowed on AWS; the stacks grant both).
+    ``CreateEndpoint``/``CreateEndpointConfig``/``CreateModel`` are authorized on the
+    resource they create; the other resources their requests name (the configuration, the
+    models, the execution role: ``iam:PassRole``) are checked by AWS too and not here.
+    """
+    if "ResourceArn" in params:  # AddTags, ListTags, DeleteTags
+        return str(params["ResourceArn"])
+    package = params.get("ModelPackageArn") or params.get("ModelPackageName")
+    if package is not None:  # UpdateModelPackage's ARN; DescribeModelPackage's name or ARN
+        name = str(package)
+        return name if name.startswith("arn:") else _sagemaker_arn("model-package", name, lookups)
+    if operation == "CreateModelPackage" or operation in _MODEL_PACKAGE_GROUP_OPERATIONS:
+        group = params.get("ModelPackageGroupName")
+        if group is not None:
+            name = str(group)
+            return (
+                name
+                if name.startswith("arn:")
+                else _sagemaker_arn("model-package-group", name, lookups)
+            )
+    for parameter, kind in _SAGEMAKER_NAMES.items():
+        if parameter in params and not operation.startswith("List"):
+            return _sagemaker_arn(kind, str(params[parameter]), lookups)
+    return None
+
+
+def _sagemaker_arn(kind: str, name: str, lookups: Lookups) -> str:
+    return lookups.arn("sagemaker", f"{kind}/{name.lower()}")
+
+
+def _events(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterator[Authorization]:
+    # PutEvents is authorized on each bus its entries name (the default bus where none is).
+    if operation == "PutEvents":
+        buses = dict.fromkeys(
+            str(entry.get("EventBusName") or "default") for entry in params.get("Entries", [])
+        )
+        for bus in buses:
+            arn = bus if bus.startswith("arn:") else lookups.arn("events", f"event-bus/{bus}")
+            yield Authorization("events:PutEvents", arn, {})
+
+
+def _sts(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterator[Authorization]:
+    # A role session with session tags needs sts:TagSession on the role too ("Passing session
+    # tags in AWS STS": https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html).
+    if operation == "AssumeRole":
+        role = str(params["RoleArn"])
+        yield Authorization("sts:AssumeRole", role, {})
+        if params.get("Tags"):
+            yield Authorization("sts:TagSession", role, {})
+
+
+def _cloudwatch(
+    operation: str, params: Mapping[str, Any], lookups: Lookups
+) -> Iterator[Authorization]:
+    """Alarms by name (``DescribeAlarms`` only when it names them: a listing by prefix is
+    authorized on a resource this module does not know, and is left as ``Resource: *``)."""
+    names = [params["AlarmName"]] if "AlarmName" in params else params.get("AlarmNames", [])
+    arns = [lookups.arn("cloudwatch", f"alarm:{name}") for name in names]
+    if "ResourceARN" in params:  # ListTagsForResource, TagResource
+        arns = [str(params["ResourceARN"])]
+    for arn in arns:
         yield Authorization(
-            f"sagemaker:{action}",
-            lookups.arn("sagemaker", f"endpoint/{str(name).lower()}"),
-            _resource_tags(lookups.endpoint_tags(str(name))),
+            f"cloudwatch:{operation}", arn, _resource_tags(lookups.resource_tags(arn))
+        )
+
+
+def _scheduler(
+    operation: str, params: Mapping[str, Any], lookups: Lookups
+) -> Iterator[Authorization]:
+    if "Name" in params and operation.endswith("Schedule"):
+        group = params.get("GroupName") or "default"
+        yield Authorization(
+            f"scheduler:{operation}",
+            lookups.arn("scheduler", f"schedule/{group}/{params['Name']}"),
+            {},
         )
 
 
@@ -293,6 +406,10 @@ _DERIVATIONS: dict[str, Callable[[str, Mapping[str, Any], Lookups], Iterator[Aut
     "logs": _logs,
     "ssm": _ssm,
     "bedrock": _bedrock,
+    "events": _events,
+    "sts": _sts,
+    "cloudwatch": _cloudwatch,
+    "scheduler": _scheduler,
 }
 
 

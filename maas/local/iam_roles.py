@@ -8,9 +8,10 @@ CloudFormation would, but against what :mod:`maas.local.provision` created:
 
 - pseudo parameters (``AWS::Partition``, ``AWS::Region``, ``AWS::AccountId``,
   ``AWS::URLSuffix``) to the local runtime's settings;
-- ``Ref`` and ``Fn::GetAtt`` of a table, state machine, log group or role (through the
-  export's ``Resources``, which names the manifest id behind each logical id) to the local
-  resource's name or ARN, as :class:`maas.local.provision.LocalResources` derives them;
+- ``Ref`` and ``Fn::GetAtt`` of a table, state machine, log group (a function's own is named
+  by the function's id), event bus or role (through the export's ``Resources``, which names
+  the manifest id behind each logical id) to the local resource's name or ARN, as
+  :class:`maas.local.provision.LocalResources` derives them;
   the KMS key, which the local account does not have, to an ARN built from its id (only
   KMS calls would be compared with it, and none is emulated);
 - ``Fn::GetStackOutput`` to the other stack's output value, resolved in that stack;
@@ -29,7 +30,7 @@ from importlib import resources as package_files
 from typing import TYPE_CHECKING, Any
 
 from maas.local.iam import Policy
-from maas.manifest import Ref, RefKind
+from maas.manifest import MANIFEST, Ref, RefKind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -110,7 +111,10 @@ class _Resolver:
                 RefKind.STATE_MACHINE_ARN
             ).rsplit(":", 1)[1],
             # CloudFormation's Arn of a log group ends in ":*".
-            ("AWS::Logs::LogGroup", "Arn"): lambda: f"{local(RefKind.LOG_GROUP_ARN)}:*",
+            ("AWS::Logs::LogGroup", "Arn"): lambda: f"{self._log_group_arn(identifier)}:*",
+            ("AWS::Events::EventBus", "Arn"): lambda: self.resources.arn(
+                "events", f"event-bus/{local(RefKind.EVENT_BUS_NAME)}"
+            ),
             ("AWS::IAM::Role", "Arn"): lambda: local(RefKind.ROLE_ARN),
             ("AWS::KMS::Key", "Arn"): lambda: self.resources.arn("kms", f"key/{identifier}"),
         }
@@ -118,6 +122,13 @@ class _Resolver:
         if value is None:
             raise ValueError(f"{kind} {attribute} ({logical_id}) is not resolved locally")
         return str(value())
+
+    def _log_group_arn(self, identifier: str) -> str:
+        """A manifest log group's ARN, or a function's own (Lambda's ``/aws/lambda/<name>``)."""
+        if any(spec.id == identifier for spec in MANIFEST.functions):
+            group = f"/aws/lambda/{self.resources.name(identifier)}"
+            return self.resources.arn("logs", f"log-group:{group}")
+        return self.resources.resolve(Ref(kind=RefKind.LOG_GROUP_ARN, target=identifier))
 
     def local_bucket_names(self) -> dict[str, str]:
         """The stage's bucket name -> the local bucket's name."""

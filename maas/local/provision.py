@@ -124,18 +124,29 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
     events, logs = clients("events"), clients("logs")
     lambda_, sfn = clients("lambda"), clients("stepfunctions")
 
-    # Locally every function runs as FunctionRole: a role a function assumes trusts that one.
-    function_role = resources.resolve(Ref(kind=RefKind.ROLE_ARN, target="FunctionRole"))
+    # Each function runs as its own role, as the stacks give it, and a role a function
+    # assumes trusts that function's role; a role a job assumes trusts FunctionRole (the
+    # local jobs have no role of their own). moto does not evaluate trust policies.
+    def role_arn(role_id: str) -> str:
+        return resources.resolve(Ref(kind=RefKind.ROLE_ARN, target=role_id))
+
+    function_role = role_arn("FunctionRole")
+    function_roles = {spec.id: spec.role_id for spec in manifest.functions}
     roles = [
         (_STATE_MACHINE_ROLE, {"Service": "states.amazonaws.com"}),
         ("FunctionRole", {"Service": "lambda.amazonaws.com"}),
+        *((role_id, {"Service": "lambda.amazonaws.com"}) for role_id in function_roles.values()),
     ]
     roles += [
         (
             spec.id,
             {"Service": spec.service_principal}
             if spec.service_principal
-            else {"AWS": function_role},
+            else {
+                "AWS": role_arn(function_roles[spec.assumed_by_function])
+                if spec.assumed_by_function in function_roles
+                else function_role
+            },
         )
         for spec in manifest.roles
     ]
@@ -179,7 +190,7 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
         created = lambda_.create_function(
             FunctionName=name,
             Runtime="python3.12",
-            Role=resources.roles["FunctionRole"],
+            Role=resources.roles[spec.role_id],
             Handler=spec.handler,
             Code={"ZipFile": code},
             Timeout=spec.timeout_seconds,
@@ -196,6 +207,7 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
                 timeout_seconds=spec.timeout_seconds,
                 memory_mb=spec.memory_mb,
                 arn=created["FunctionArn"],
+                role_arn=resources.roles[spec.role_id],
             )
         )
         resources.functions[spec.id] = created["FunctionArn"]

@@ -38,6 +38,7 @@ from maas.local import (
     applicationautoscaling,
     dynamodb,
     environ,
+    function_credentials,
     iam_enforcement,
     stepfunctions,
 )
@@ -187,6 +188,11 @@ class LocalRuntime:
                 iam_enforcement.install(
                     stack, iam_enforcement.enforce_roles(self.resources, lambda _: stage_tag)
                 )
+                if self.settings.enforce_function_iam:
+                    function_credentials.install(stack)
+                    self.lambda_.use_credentials(
+                        function_credentials.FunctionCredentials(self.client("sts")).environment
+                    )
         except BaseException:
             stack.close()
             raise
@@ -233,8 +239,19 @@ class LocalRuntime:
     # -- access ----------------------------------------------------------------------
 
     def client(self, service: str) -> Any:
-        """A boto3 client for the emulated account (in-process)."""
-        return boto3.client(service, region_name=self.settings.region)  # type: ignore[call-overload]
+        """A boto3 client for the emulated account (in-process), signed as the runtime itself.
+
+        The credentials are explicit: an adapter may create a client on a function's thread
+        (a SageMaker state change announced during the function's ``DeleteEndpoint``), whose
+        environment holds the function's role session (:mod:`maas.local.function_credentials`).
+        """
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            region_name=self.settings.region,
+            aws_access_key_id=_FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=_FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=_FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        )
 
     def endpoint_url(self) -> str:
         """The emulation's HTTP address for other processes; starts the server if needed."""

@@ -31,7 +31,11 @@ class LocalSettings(BaseModel):
     ``enforce_iam`` evaluates the calls of the API's tenant sessions against the tenant access
     role's statements, as the stacks synthesize them, and refuses what AWS would refuse with
     AccessDenied (see :mod:`maas.local.iam_enforcement`); turn it off to see what the
-    handlers' own checks hold alone.
+    handlers' own checks hold alone. ``enforce_function_iam`` (with ``enforce_iam``) gives each
+    of the manifest's functions temporary credentials of its own execution role, as Lambda
+    does, and so evaluates its calls against that role's synthesized statements too
+    (:mod:`maas.local.function_credentials`); turn it off to run the functions with the
+    runtime's own credentials, unchecked.
     """
 
     region: str = "us-east-1"
@@ -49,6 +53,7 @@ class LocalSettings(BaseModel):
     tenant_max_endpoints: int = Field(default=10, ge=1)
     tenant_max_instances: int = Field(default=20, ge=1)
     enforce_iam: bool = True
+    enforce_function_iam: bool = True
 
     def setting_values(self) -> dict[str, str]:
         """Values of the manifest's stage settings in this world."""

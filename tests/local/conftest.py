@@ -75,19 +75,25 @@ def deploy_function(runtime: LocalRuntime) -> Callable[..., LocalFunction]:
     """Create a function in the emulated Lambda and serve it from ``tests.local.handlers``.
 
     ``deploy_function("echo", environment={...}, timeout=3)`` returns the
-    :class:`LocalFunction`; its name is unique to the call.
+    :class:`LocalFunction`; its name is unique to the call. ``role`` names the runtime's
+    role it runs as (``PlanTeardownFunctionRole``: that function's, where the module's
+    manifest holds it).
     """
     code = _package()
 
     def deploy(
-        handler: str, *, environment: Mapping[str, str] | None = None, timeout: int = 5
+        handler: str,
+        *,
+        environment: Mapping[str, str] | None = None,
+        timeout: int = 5,
+        role: str = "FunctionRole",
     ) -> LocalFunction:
         name = unique(handler.replace("_", "-"))
         variables = dict(environment or {})
         created = runtime.client("lambda").create_function(
             FunctionName=name,
             Runtime="python3.12",
-            Role=runtime.resources.roles["FunctionRole"],
+            Role=runtime.resources.roles[role],
             Handler=f"{HANDLERS}.{handler}",
             Code={"ZipFile": code},
             Timeout=timeout,
@@ -101,6 +107,7 @@ def deploy_function(runtime: LocalRuntime) -> Callable[..., LocalFunction]:
             timeout_seconds=timeout,
             memory_mb=128,
             arn=created["FunctionArn"],
+            role_arn=runtime.resources.roles[role],
         )
         runtime.lambda_.register(function)
         return function

@@ -17,6 +17,9 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import boto3
+from botocore.exceptions import ClientError
+
 from maas.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -55,6 +58,18 @@ def environment(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "cold_start": {name: COLD_START_ENVIRONMENT.get(name) for name in names},
         "invocation": {name: os.environ.get(name) for name in names},
     }
+
+
+def call_aws(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Make the call ``event`` names (``service``, ``operation``, ``params``) with the
+    function's own credentials; answer its result, or the error it met."""
+    client = boto3.client(event["service"])
+    try:
+        answer = getattr(client, event["operation"])(**event.get("params", {}))
+    except ClientError as exc:
+        return {"error": exc.response["Error"]["Code"], "message": exc.response["Error"]["Message"]}
+    answer.pop("ResponseMetadata", None)
+    return dict(json.loads(json.dumps(answer, default=str)))
 
 
 def raise_validation_error(event: dict[str, Any], context: Any) -> None:

@@ -1,8 +1,10 @@
-"""The local runtime refuses a tenant session what the tenant access role does not allow.
+"""The local runtime refuses a role session what its role does not allow.
 
 The statements are the synthesized ones (``maas/data/role_policies.json``), so each test here
 is what AWS would answer the API function's tenant session (``maas.tenancy``): its own items,
-files and endpoints, nothing of another tenant's, whatever a handler asks for.
+files and endpoints, nothing of another tenant's, whatever a handler asks for; and what it
+would answer a function, which runs with its own execution role's credentials
+(``enforce_function_iam``, on in this module).
 """
 
 from __future__ import annotations
@@ -17,12 +19,33 @@ from botocore.exceptions import ClientError
 
 from maas.local import iam_enforcement
 from maas.local.iam_roles import read_export, role_policies
+from maas.manifest import MANIFEST
 from maas.tenancy import TenantSessions
+from tests.local.support import unique
 
 if TYPE_CHECKING:
-    from maas.local import LocalRuntime
+    from collections.abc import Callable
+
+    from maas.local import LocalRuntime, LocalSettings
+    from maas.local.awslambda import LocalFunction
+    from maas.manifest import Manifest
 
 ROLE = "TenantAccessRole"
+#: The manifest's functions whose roles the tests here act as.
+FUNCTIONS = ("PlanTeardown", "CleanupDeployment")
+
+
+@pytest.fixture(scope="module")
+def settings(settings: LocalSettings) -> LocalSettings:
+    """The local tests' settings, with each function acting as its own role."""
+    return settings.model_copy(update={"enforce_function_iam": True})
+
+
+@pytest.fixture(scope="module")
+def manifest(manifest: Manifest) -> Manifest:
+    """The local tests' manifest, with the functions (and so the roles) of :data:`FUNCTIONS`."""
+    functions = tuple(spec for spec in MANIFEST.functions if spec.id in FUNCTIONS)
+    return manifest.model_copy(update={"functions": functions})
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +222,111 @@ def _without_condition(exported: dict[str, Any], action: str, key: str) -> dict[
                         del statement["Condition"][operator]
     assert removed, f"no statement granting {action} tests {key}"
     return loosened
+
+
+# --- Functions act as their own roles ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def endpoints(runtime: LocalRuntime) -> dict[str, str]:
+    """Two endpoints: one tagged ``maas:tenant`` (the product's), one not (someone else's)."""
+    sagemaker = runtime.client("sagemaker")
+    model, config = unique("model"), unique("config")
+    sagemaker.create_model(
+        ModelName=model,
+        ExecutionRoleArn=runtime.resources.roles["SageMakerExecutionRole"],
+        PrimaryContainer={"Image": "image:latest"},
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=config,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": model,
+                "InstanceType": "ml.g5.xlarge",
+                "InitialInstanceCount": 1,
+            }
+        ],
+    )
+    names = {"tagged": unique("acme-chat"), "untagged": unique("other")}
+    for kind, name in names.items():
+        tags = [{"Key": "maas:tenant", "Value": "acme"}] if kind == "tagged" else []
+        sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config, Tags=tags)
+    return names
+
+
+def _acting_as(
+    deploy_function: Callable[..., LocalFunction], runtime: LocalRuntime, function_id: str
+) -> Callable[..., dict[str, Any]]:
+    """``call(service, operation, **params)``, made by a function running as ``function_id``'s
+    execution role."""
+    function = deploy_function("call_aws", role=f"{function_id}FunctionRole")
+
+    def call(service: str, operation: str, **params: Any) -> dict[str, Any]:
+        event = {"service": service, "operation": operation, "params": params}
+        answer: dict[str, Any] = runtime.lambda_.invoke(function.name, event).json()
+        return answer
+
+    return call
+
+
+def test_a_functions_call_its_role_does_not_allow_is_denied(
+    runtime: LocalRuntime,
+    deploy_function: Callable[..., LocalFunction],
+    endpoints: dict[str, str],
+) -> None:
+    """PlanTeardown only plans: its role may look at an endpoint, never delete it."""
+    plan_teardown = _acting_as(deploy_function, runtime, "PlanTeardown")
+
+    denied = plan_teardown("sagemaker", "delete_endpoint", EndpointName=endpoints["tagged"])
+
+    assert denied["error"] == "AccessDeniedException"
+    assert "assumed-role/maas-plan-teardown-function-role/" in denied["message"]
+    assert "perform: sagemaker:DeleteEndpoint" in denied["message"]
+    described = runtime.client("sagemaker").describe_endpoint(EndpointName=endpoints["tagged"])
+    assert described["EndpointName"] == endpoints["tagged"]
+
+
+def test_the_teardown_plans_ownership_check_is_allowed(
+    runtime: LocalRuntime,
+    deploy_function: Callable[..., LocalFunction],
+    endpoints: dict[str, str],
+) -> None:
+    """maas.endpoints.ownership: DescribeEndpoint, then ListTags of the endpoint's ARN."""
+    plan_teardown = _acting_as(deploy_function, runtime, "PlanTeardown")
+
+    described = plan_teardown("sagemaker", "describe_endpoint", EndpointName=endpoints["tagged"])
+    arn = runtime.client("sagemaker").describe_endpoint(EndpointName=endpoints["tagged"])[
+        "EndpointArn"
+    ]
+    tags = plan_teardown("sagemaker", "list_tags", ResourceArn=arn)
+
+    assert described["EndpointArn"] == arn
+    assert tags["Tags"] == [{"Key": "maas:tenant", "Value": "acme"}]
+
+
+def test_the_cleanup_deletes_only_endpoints_tagged_as_the_products(
+    runtime: LocalRuntime,
+    deploy_function: Callable[..., LocalFunction],
+    endpoints: dict[str, str],
+) -> None:
+    """CleanupDeployment's DeleteEndpoint holds ``Null: aws:ResourceTag/maas:tenant = false``."""
+    cleanup = _acting_as(deploy_function, runtime, "CleanupDeployment")
+
+    refused = cleanup("sagemaker", "delete_endpoint", EndpointName=endpoints["untagged"])
+    deleted = cleanup("sagemaker", "delete_endpoint", EndpointName=endpoints["tagged"])
+
+    assert refused["error"] == "AccessDeniedException"
+    assert "error" not in deleted
+
+
+def test_a_function_signs_as_a_session_of_its_own_role(
+    runtime: LocalRuntime, deploy_function: Callable[..., LocalFunction]
+) -> None:
+    """As Lambda does: the role session's credentials in the function's environment."""
+    plan_teardown = _acting_as(deploy_function, runtime, "PlanTeardown")
+
+    caller = plan_teardown("sts", "get_caller_identity")
+
+    role = runtime.resources.name("PlanTeardownFunctionRole")
+    assert f":assumed-role/{role}/" in caller["Arn"]

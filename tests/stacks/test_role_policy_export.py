@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from maas.manifest import MANIFEST
 from stacks.policy_export import EXPORT_PATH, export
 
 if TYPE_CHECKING:
@@ -27,3 +28,14 @@ def test_the_tenant_access_role_is_exported_with_its_conditions(
 
     assert "dynamodb:LeadingKeys" in conditions
     assert "aws:ResourceTag/maas:tenant" in conditions
+
+
+def test_every_functions_execution_role_is_exported(synthesized: Synthesized) -> None:
+    """The local runtime gives each function its role's session and enforces these."""
+    roles = export(synthesized.plane, synthesized.template_dict)["Roles"]
+
+    assert {spec.role_id for spec in MANIFEST.functions} <= set(roles)
+    # PlanTeardown's ownership check, and nothing that deletes.
+    plan_teardown = json.dumps(roles["PlanTeardownFunctionRole"]["PolicyDocuments"])
+    assert "sagemaker:ListTags" in plan_teardown
+    assert "sagemaker:DeleteEndpoint" not in plan_teardown
