@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemas.api import PUBLIC_PATHS
+
 #: The security scheme of the generated document (functions.api.app).
 SECURITY_SCHEME = "tenantToken"
 #: The scheme of the API keys of per-tenant usage plans.
 API_KEY_SCHEME = "api_key"
 #: The request validator every operation uses.
 PARAMETER_VALIDATOR = "params"
-#: Paths served without a token: the documentation of the API.
-PUBLIC_PATHS = ("/docs", "/openapi.json")
 
 _METHODS = ("get", "put", "post", "delete", "patch")
 
@@ -152,7 +152,6 @@ def _scalar_type(schema: dict[str, Any]) -> str:
 __all__ = [
     "API_KEY_SCHEME",
     "PARAMETER_VALIDATOR",
-    "PUBLIC_PATHS",
     "SECURITY_SCHEME",
     "gateway_definition",
 ]

@@ -589,7 +589,6 @@ def _error(
 __all__ = [
     "INTERNAL_SERVER_ERROR",
     "MAX_PAYLOAD_BYTES",
-    "PUBLIC_PATHS",
     "REQUEST_TOO_LARGE",
     "UNAUTHORIZED",
     "Admission",

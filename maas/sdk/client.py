@@ -184,6 +184,13 @@ class MaasClient:
         """Start ``package_model``: fetch, convert and register a model as a new version."""
         return self._start("POST", "/v1/packaging-jobs", settings, idempotency_key)
 
+    def retry_registration(
+        self, model_name: str, version: int, *, idempotency_key: str | None = None
+    ) -> ExecutionAccepted:
+        """Register again a version whose registration failed; its package is kept as it is."""
+        path = f"/v1/models/{_segment(model_name)}/versions/{int(version)}/registration"
+        return self._start("POST", path, None, idempotency_key)
+
     # -- endpoints --------------------------------------------------------------------
 
     def list_endpoints(

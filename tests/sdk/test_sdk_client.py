@@ -65,6 +65,12 @@ def test_an_unknown_endpoint_is_not_found(maas: MaasClient) -> None:
     assert "no-such-endpoint" in raised.value.detail
 
 
+def test_registering_again_a_version_the_tenant_lacks_is_not_found(maas: MaasClient) -> None:
+    with pytest.raises(NotFound) as raised:
+        maas.retry_registration("never-packaged", 1)
+    assert raised.value.error_name == "Maas.NotFound"
+
+
 def test_an_invalid_body_names_its_fields(maas: MaasClient) -> None:
     # Built without validation: the API, not the model, must refuse it.
     spec = DeploymentSpec.model_construct(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from schemas.api import OPENAPI_FILE
-from stacks.api_definition import API_KEY_SCHEME, PUBLIC_PATHS, SECURITY_SCHEME, gateway_definition
+from schemas.api import OPENAPI_FILE, PUBLIC_PATHS
+from stacks.api_definition import API_KEY_SCHEME, SECURITY_SCHEME, gateway_definition
 
 
 def resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
