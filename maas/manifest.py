@@ -265,6 +265,12 @@ class StateMachineSpec(BaseModel):
         """The ASL file's text, slots unfilled."""
         return self.definition_path.read_text()
 
+    @property
+    def role_id(self) -> str:
+        """The id of the machine's execution role (in the policy export, and locally): the
+        stacks give each machine a role of its own, as ``sfn.StateMachine`` does."""
+        return f"{self.id}StateMachineRole"
+
     def slots(self) -> set[str]:
         """The ``${Name}`` slots the file uses."""
         return set(re.findall(r"\$\{([A-Za-z0-9]+)\}", self.definition_text()))

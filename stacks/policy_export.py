@@ -3,7 +3,8 @@
 The local runtime evaluates the very statements the stacks synthesize (``maas.local.iam``),
 but it runs where the CDK is not installed. So the statements travel as data: this module
 synthesizes the default stage and writes the roles' policy documents (the tenant access
-role's, and every function's execution role's under ``FunctionSpec.role_id``), verbatim with
+role's, every function's execution role's under ``FunctionSpec.role_id`` and every state
+machine's under ``StateMachineSpec.role_id``), verbatim with
 their CloudFormation intrinsics, to :data:`EXPORT_PATH`, with what the runtime needs to
 resolve those intrinsics against its own resources (``maas.local.iam_roles``):
 
@@ -11,7 +12,9 @@ resolve those intrinsics against its own resources (``maas.local.iam_roles``):
   another stack's output), its type and its manifest id (a function's own log group: the
   function's id);
 - ``StackOutputs``: the values of the outputs they read from another stack;
-- ``BucketNames``: each manifest bucket's name in the stage (S3 ARNs are built from names).
+- ``BucketNames``: each manifest bucket's name in the stage (S3 ARNs are built from names);
+- ``JobNames``: each job definition's and job queue's name in the stage, by manifest id (the
+  state machines' ``batch:SubmitJob`` statements name them in ARNs built from names).
 
 ``make schemas`` runs it (``python -m stacks.policy_export``); a stack test fails when the
 committed file and the synthesized templates part ways.
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 
-from maas.manifest import PROJECT_ROOT
+from maas.manifest import MANIFEST, PROJECT_ROOT
 from stacks.config import read_cdk_json_context
 from stacks.control_plane import build
 
@@ -37,7 +40,8 @@ if TYPE_CHECKING:
 #: Where the export lives: package data of ``maas``, which the local runtime reads.
 EXPORT_PATH = PROJECT_ROOT / "maas" / "data" / "role_policies.json"
 #: The manifest roles whose statements the local runtime enforces (the lifecycle stack's
-#: roles), beside every function's execution role (exported as ``FunctionSpec.role_id``).
+#: roles), beside every function's execution role (exported as ``FunctionSpec.role_id``) and
+#: every state machine's (``StateMachineSpec.role_id``).
 ENFORCED_ROLES = ("TenantAccessRole",)
 
 Template = dict[str, Any]
@@ -52,6 +56,10 @@ def export(plane: ControlPlane, template_of: Callable[[cdk.Stack], Template]) ->
     enforced = {
         **{role_id: plane.lifecycle.roles[role_id] for role_id in ENFORCED_ROLES},
         **{function.spec.role_id: function.role for function in plane.lifecycle.functions.values()},
+        **{
+            spec.role_id: plane.lifecycle.state_machines[spec.id].state_machine.role
+            for spec in MANIFEST.state_machines
+        },
     }
     roles = {
         role_id: {
@@ -90,6 +98,11 @@ def export(plane: ControlPlane, template_of: Callable[[cdk.Stack], Template]) ->
             ]["Properties"]["BucketName"]
             for bucket_id, bucket in plane.foundation.buckets.items()
         },
+        "JobNames": {
+            name_id: plane.config.resource_name(name_id)
+            for job in MANIFEST.jobs
+            for name_id in (job.id, f"{job.id}Queue")
+        },
     }
 
 
@@ -120,13 +133,22 @@ def _manifest_resources(plane: ControlPlane) -> dict[str, dict[str, str]]:
             for function_id, function in plane.lifecycle.functions.items()
         },
     }
-    return {
-        stack.stack_name: {
-            stack.get_logical_id(_default_child(construct)): manifest_id
-            for manifest_id, construct in constructs.items()
-        }
-        for stack, constructs in ((plane.foundation, foundation), (plane.lifecycle, lifecycle))
-    }
+    # The functions a state machine invokes: their manifest ids name log groups too, so they
+    # are a list of their own (a logical id is unique either way).
+    functions = list(plane.lifecycle.functions.items())
+    known: dict[str, dict[str, str]] = {}
+    for stack, constructs in (
+        (plane.foundation, list(foundation.items())),
+        (plane.lifecycle, list(lifecycle.items())),
+        (plane.lifecycle, [(function_id, f.function) for function_id, f in functions]),
+    ):
+        known.setdefault(stack.stack_name, {}).update(
+            {
+                stack.get_logical_id(_default_child(construct)): manifest_id
+                for manifest_id, construct in constructs
+            }
+        )
+    return known
 
 
 def _role_documents(template: Template, role_logical_id: str) -> list[Any]:

@@ -63,56 +63,82 @@ class FunctionCredentials:
         self._sessions: dict[str, tuple[dict[str, str], float]] = {}
         self._lock = threading.Lock()
 
-    def environment(self, function_name: str, role_arn: str) -> dict[str, str]:
-        """``AWS_ACCESS_KEY_ID`` and friends of a session of ``role_arn`` for the function."""
+    def environment(self, session_name: str, role_arn: str) -> dict[str, str]:
+        """``AWS_ACCESS_KEY_ID`` and friends of the session ``session_name`` of ``role_arn``.
+
+        Lambda names a function's session after the function (the ARN CloudTrail shows); a
+        state machine's sessions (:mod:`maas.local.workflow_credentials`) are named after
+        their role.
+        """
         with self._lock:
-            kept = self._sessions.get(function_name)
+            kept = self._sessions.get(session_name)
             if kept is not None and kept[1] - RENEW_BEFORE_SECONDS > self._clock():
                 return kept[0]
-            # Lambda names the session after the function (the ARN CloudTrail shows).
             credentials = self._sts.assume_role(
-                RoleArn=role_arn, RoleSessionName=function_name, DurationSeconds=SESSION_SECONDS
+                RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=SESSION_SECONDS
             )["Credentials"]
             variables = {
                 _ACCESS_KEY: credentials["AccessKeyId"],
                 "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
                 "AWS_SESSION_TOKEN": credentials["SessionToken"],
             }
-            self._sessions[function_name] = (variables, credentials["Expiration"].timestamp())
+            self._sessions[session_name] = (variables, credentials["Expiration"].timestamp())
             return variables
+
+
+class CredentialSessions:
+    """boto3 sessions of role-session credentials, one per access key, created on first use.
+
+    A session created while :mod:`maas.local.iam_enforcement` is installed has its handlers,
+    so its clients' calls are evaluated (boto3's default session, created before, has not).
+    Each shares ``default()``'s model loader (loading the service models again per session
+    would cost each cold start).
+    """
+
+    def __init__(self, default: Callable[[], boto3.Session]) -> None:
+        self._default = default
+        self._sessions: dict[str, boto3.Session] = {}
+        self._lock = threading.Lock()
+
+    def session(self, environment: Mapping[str, str]) -> boto3.Session:
+        """The session of the credentials ``environment`` names (``AWS_ACCESS_KEY_ID``...)."""
+        with self._lock:
+            session = self._sessions.get(environment[_ACCESS_KEY])
+            if session is None:
+                default = self._default()
+                core = botocore.session.Session()
+                core.register_component(
+                    "data_loader", default._session.get_component("data_loader")
+                )
+                core.set_credentials(
+                    environment[_ACCESS_KEY],
+                    environment["AWS_SECRET_ACCESS_KEY"],
+                    environment.get("AWS_SESSION_TOKEN"),
+                )
+                session = boto3.Session(botocore_session=core, region_name=default.region_name)
+                self._sessions[environment[_ACCESS_KEY]] = session
+            return session
 
 
 def install(stack: ExitStack) -> None:
     """Give ``boto3.client()`` the environment's credentials per context, until ``stack`` closes."""
     original: Callable[[], boto3.Session] = boto3._get_default_session
     process_key = os.environ.get(_ACCESS_KEY)
-    sessions: dict[str, boto3.Session] = {}
-    lock = threading.Lock()
+    sessions = CredentialSessions(original)
 
     def default_session() -> boto3.Session:
         key = os.environ.get(_ACCESS_KEY)
         if key is None or key == process_key:
             return original()
-        with lock:
-            session = sessions.get(key)
-            if session is None:
-                session = sessions[key] = _session_of(original(), os.environ)
-        return session
+        return sessions.session(os.environ)
 
     stack.enter_context(replace(boto3, "_get_default_session", default_session))
 
 
-def _session_of(default: boto3.Session, environment: Mapping[str, str]) -> boto3.Session:
-    """A session of the credentials ``environment`` names, sharing ``default``'s model loader
-    (loading the service models again per session would cost each cold start)."""
-    core = botocore.session.Session()
-    core.register_component("data_loader", default._session.get_component("data_loader"))
-    core.set_credentials(
-        environment[_ACCESS_KEY],
-        environment["AWS_SECRET_ACCESS_KEY"],
-        environment.get("AWS_SESSION_TOKEN"),
-    )
-    return boto3.Session(botocore_session=core, region_name=default.region_name)
-
-
-__all__ = ["RENEW_BEFORE_SECONDS", "SESSION_SECONDS", "FunctionCredentials", "install"]
+__all__ = [
+    "RENEW_BEFORE_SECONDS",
+    "SESSION_SECONDS",
+    "CredentialSessions",
+    "FunctionCredentials",
+    "install",
+]

@@ -5,13 +5,15 @@ another tenant's item would get it locally where AWS would refuse. While a runti
 every call signed with the credentials of a session of an enforced role (the tenant access
 role, which the API function assumes per tenant: :mod:`maas.tenancy`; with
 ``LocalSettings.enforce_function_iam``, each function's execution role, whose session signs
-the function's calls: :mod:`maas.local.function_credentials`) is evaluated
+the function's calls: :mod:`maas.local.function_credentials`; with
+``enforce_workflow_iam``, each state machine's, whose session signs its service
+integrations' calls: :mod:`maas.local.workflow_credentials`) is evaluated
 before moto sees it, with the role's statements as the stacks synthesize them
 (:mod:`maas.local.iam_roles`), AWS's evaluation logic (:mod:`maas.local.iam`) and the
 action, resource and condition keys AWS would use (:mod:`maas.local.iam_requests`). A call
 they do not allow fails as on AWS: a ``ClientError`` with the service's AccessDenied code
 (``AccessDeniedException`` for JSON protocols, ``AccessDenied`` for S3 and query protocols)
-and AWS's message. Calls signed otherwise (the runtime's own, the workflows', the jobs')
+and AWS's message. Calls signed otherwise (the runtime's own, the jobs')
 are untouched: those principals are the next to enforce.
 
 How:

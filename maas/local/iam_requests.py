@@ -21,14 +21,20 @@ roles (``functions/``, collected from the workflow tests with function enforceme
   when it passes session tags.
 - Step Functions: the state machine (start, list), the execution (describe, history, stop),
   ``*`` for task tokens.
+- What the state machines' roles call (:mod:`maas.local.workflow_credentials`): Lambda
+  ``Invoke`` on the function's ARN (qualified when the call is), Batch ``SubmitJob`` on the
+  job definition and the job queue, ``TerminateJob`` on the job, EventBridge rules by name.
 - S3: the object ARN (``HeadObject`` is ``s3:GetObject``), the bucket ARN and ``s3:prefix``
   for listings.
 - CloudWatch Logs (the log group ARN, with CloudFormation's ``:*``), SSM parameters, Bedrock
   foundation models and guardrails (their ``aws:ResourceTag/...``).
 
-Not derived, because the resource is not known from the request: Application Auto Scaling's
-``scalable-target`` ARN holds an id the service generates (``DeregisterScalableTarget`` is
-authorized as ``Resource: *``, which only a statement granting ``*`` allows), and
+Not derived, because the resource is not known from the request: a Batch job definition
+named without its revision (AWS authorizes the revision it resolves; here the name as given);
+Application Auto Scaling's ``scalable-target`` ARN, which holds an id the service generates
+(``RegisterScalableTarget``, ``PutScalingPolicy``, ``DeregisterScalableTarget`` are
+authorized as ``Resource: *``, which only a statement granting ``*`` allows; the state
+machines' statements do); and
 ``DescribeAlarms`` by prefix. KMS is not emulated: no call is a KMS call, so the ``kms:*``
 statements (``kms:ViaService``) are never compared with anything locally.
 ``sts:GetCallerIdentity`` needs no permission and is not checked.
@@ -292,7 +298,13 @@ def _sagemaker_arn(kind: str, name: str, lookups: Lookups) -> str:
 
 
 def _events(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterator[Authorization]:
-    # PutEvents is authorized on each bus its entries name (the default bus where none is).
+    # PutEvents is authorized on each bus its entries name (the default bus where none is);
+    # a rule's calls on the rule (``rule/<name>`` on the default bus, ``rule/<bus>/<name>``).
+    rule = params.get("Name") if operation in ("PutRule", "DescribeRule") else params.get("Rule")
+    if rule is not None and operation in ("PutRule", "DescribeRule", "PutTargets"):
+        bus = params.get("EventBusName")
+        path = f"{bus}/{rule}" if bus and bus != "default" else str(rule)
+        yield Authorization(f"events:{operation}", lookups.arn("events", f"rule/{path}"), {})
     if operation == "PutEvents":
         buses = dict.fromkeys(
             str(entry.get("EventBusName") or "default") for entry in params.get("Entries", [])
@@ -398,6 +410,42 @@ def _bedrock(
         )
 
 
+def _lambda(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterator[Authorization]:
+    """``Invoke`` on the function its ``FunctionName`` names (a name, a partial or a full ARN,
+    each perhaps with a version or alias), qualified as the request qualifies it: a qualified
+    call is authorized on the qualified ARN ("Lambda resource types",
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html)."""
+    if operation == "Invoke" and "FunctionName" in params:
+        parts = str(params["FunctionName"]).split(":")
+        # name[:qualifier] | account:function:name[:qualifier] | arn:aws:lambda:region:...
+        named = parts[parts.index("function") + 1 :] if "function" in parts else parts
+        name, qualifier = named[0], params.get("Qualifier") or ":".join(named[1:])
+        arn = lookups.arn("lambda", f"function:{name}") + (f":{qualifier}" if qualifier else "")
+        yield Authorization("lambda:InvokeFunction", arn, {})
+
+
+def _batch(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterator[Authorization]:
+    """``SubmitJob`` on the job definition and the job queue it names (both: AWS checks
+    each), ``TerminateJob`` on the job, ``TagResource`` on its ``resourceArn``; a name is made
+    an ARN of this account (a definition's revision kept as named: without one, AWS runs the
+    latest active revision, which this module does not look up). ``DescribeJobs`` has no
+    resource type (``Resource: *``)."""
+    if operation == "SubmitJob":
+        for kind, name in (
+            ("job-definition", params.get("jobDefinition")),
+            ("job-queue", params.get("jobQueue")),
+        ):
+            text = str(name)
+            arn = text if text.startswith("arn:") else lookups.arn("batch", f"{kind}/{text}")
+            yield Authorization("batch:SubmitJob", arn, {})
+    elif operation == "TerminateJob" and "jobId" in params:
+        yield Authorization(
+            "batch:TerminateJob", lookups.arn("batch", f"job/{params['jobId']}"), {}
+        )
+    elif operation == "TagResource" and "resourceArn" in params:
+        yield Authorization("batch:TagResource", str(params["resourceArn"]), {})
+
+
 _DERIVATIONS: dict[str, Callable[[str, Mapping[str, Any], Lookups], Iterator[Authorization]]] = {
     "dynamodb": _dynamodb,
     "sagemaker": _sagemaker,
@@ -410,6 +458,8 @@ _DERIVATIONS: dict[str, Callable[[str, Mapping[str, Any], Lookups], Iterator[Aut
     "sts": _sts,
     "cloudwatch": _cloudwatch,
     "scheduler": _scheduler,
+    "lambda": _lambda,
+    "batch": _batch,
 }
 
 

@@ -9,17 +9,18 @@ CloudFormation would, but against what :mod:`maas.local.provision` created:
 - pseudo parameters (``AWS::Partition``, ``AWS::Region``, ``AWS::AccountId``,
   ``AWS::URLSuffix``) to the local runtime's settings;
 - ``Ref`` and ``Fn::GetAtt`` of a table, state machine, log group (a function's own is named
-  by the function's id), event bus or role (through the export's ``Resources``, which names
-  the manifest id behind each logical id) to the local resource's name or ARN, as
-  :class:`maas.local.provision.LocalResources` derives them;
+  by the function's id), Lambda function, event bus or role (through the export's
+  ``Resources``, which names the manifest id behind each logical id) to the local
+  resource's name or ARN, as :class:`maas.local.provision.LocalResources` derives them;
   the KMS key, which the local account does not have, to an ARN built from its id (only
   KMS calls would be compared with it, and none is emulated);
 - ``Fn::GetStackOutput`` to the other stack's output value, resolved in that stack;
 - ``Fn::Join``.
 
-S3 ARNs are built from bucket names rather than references, so the stage's bucket names
-(resolved as above) are replaced by the local ones. An intrinsic or a resource type not
-listed raises, so a statement the runtime cannot resolve is never silently dropped.
+S3 ARNs are built from bucket names rather than references, and so are the Batch job
+definitions' and queues' ARNs, so the stage's names (resolved as above) are replaced by the
+local ones. An intrinsic or a resource type not listed raises, so a statement the runtime
+cannot resolve is never silently dropped.
 """
 
 from __future__ import annotations
@@ -116,6 +117,8 @@ class _Resolver:
                 "events", f"event-bus/{local(RefKind.EVENT_BUS_NAME)}"
             ),
             ("AWS::IAM::Role", "Arn"): lambda: local(RefKind.ROLE_ARN),
+            # A state machine's role invokes functions by ARN (and their versions: ``:*``).
+            ("AWS::Lambda::Function", "Arn"): lambda: local(RefKind.FUNCTION_ARN),
             ("AWS::KMS::Key", "Arn"): lambda: self.resources.arn("kms", f"key/{identifier}"),
         }
         value = values.get((kind, attribute))
@@ -130,15 +133,22 @@ class _Resolver:
             return self.resources.arn("logs", f"log-group:{group}")
         return self.resources.resolve(Ref(kind=RefKind.LOG_GROUP_ARN, target=identifier))
 
-    def local_bucket_names(self) -> dict[str, str]:
-        """The stage's bucket name -> the local bucket's name."""
+    def local_names(self) -> dict[str, str]:
+        """ARNs (or their beginnings) built from the stage's names -> the local ones: the
+        buckets', and the Batch job definitions' and queues' (by manifest id, as the local
+        account names them: :class:`maas.local.provision.LocalResources`)."""
         # A bucket's name refers to pseudo parameters only, in whichever stack.
-        return {
-            str(self.resolve(name, stack="")): self.resources.resolve(
-                Ref(kind=RefKind.BUCKET_NAME, target=bucket_id)
-            )
+        renames = {
+            f"arn:aws:s3:::{self.resolve(name, stack='')}": "arn:aws:s3:::"
+            + self.resources.resolve(Ref(kind=RefKind.BUCKET_NAME, target=bucket_id))
             for bucket_id, name in self.exported["BucketNames"].items()
         }
+        for name_id, name in self.exported["JobNames"].items():
+            kind = "job-queue" if name_id.endswith("Queue") else "job-definition"
+            renames[self.resources.arn("batch", f"{kind}/{name}")] = self.resources.arn(
+                "batch", f"{kind}/{self.resources.name(name_id)}"
+            )
+        return renames
 
 
 def role_policies(
@@ -152,26 +162,27 @@ def role_policies(
     exported = exported if exported is not None else read_export()
     resolver = _Resolver(exported, resources)
     role = exported["Roles"][role_id]
-    buckets = resolver.local_bucket_names()
+    renames = resolver.local_names()
     policies = []
     for document in role["PolicyDocuments"]:
         resolved = resolver.resolve(document, role["Stack"])
         for statement in resolved["Statement"]:
             for element in ("Resource", "NotResource"):
                 if element in statement:
-                    statement[element] = _rename_buckets(statement[element], buckets)
+                    statement[element] = _rename(statement[element], renames)
         policies.append(Policy.from_document(resolved))
     return policies
 
 
-def _rename_buckets(resources: str | list[str], buckets: dict[str, str]) -> str | list[str]:
-    """S3 ARNs of the stage's buckets, made ARNs of the local buckets of the same id."""
+def _rename(resources: str | list[str], renames: dict[str, str]) -> str | list[str]:
+    """ARNs built from the stage's names, made ARNs of the local resources of the same id
+    (the name ends the ARN, or is followed by ``/`` (an object) or ``:`` (a revision))."""
     if isinstance(resources, list):
-        return [str(_rename_buckets(resource, buckets)) for resource in resources]
-    for stage_name, local_name in buckets.items():
-        stage_arn = f"arn:aws:s3:::{stage_name}"
-        if resources == stage_arn or resources.startswith(f"{stage_arn}/"):
-            return f"arn:aws:s3:::{local_name}{resources.removeprefix(stage_arn)}"
+        return [str(_rename(resource, renames)) for resource in resources]
+    for stage_arn, local_arn in renames.items():
+        rest = resources.removeprefix(stage_arn)
+        if rest != resources and rest[:1] in ("", "/", ":"):
+            return f"{local_arn}{rest}"
     return resources
 
 

@@ -136,6 +136,8 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
         (_STATE_MACHINE_ROLE, {"Service": "states.amazonaws.com"}),
         ("FunctionRole", {"Service": "lambda.amazonaws.com"}),
         *((role_id, {"Service": "lambda.amazonaws.com"}) for role_id in function_roles.values()),
+        # Each state machine runs as its own role, as the stacks give it.
+        *((spec.role_id, {"Service": "states.amazonaws.com"}) for spec in manifest.state_machines),
     ]
     roles += [
         (
@@ -219,7 +221,7 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
         created = sfn.create_state_machine(
             name=resources.name(machine.id),
             definition=resources.definition(machine.id),
-            roleArn=resources.roles[_STATE_MACHINE_ROLE],
+            roleArn=resources.roles[machine.role_id],
             type="STANDARD",
             tracingConfiguration={"enabled": True},
         )

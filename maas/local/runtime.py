@@ -41,6 +41,7 @@ from maas.local import (
     function_credentials,
     iam_enforcement,
     stepfunctions,
+    workflow_credentials,
 )
 from maas.local.apigateway import LocalApiGateway
 from maas.local.awslambda import LocalLambda
@@ -188,11 +189,12 @@ class LocalRuntime:
                 iam_enforcement.install(
                     stack, iam_enforcement.enforce_roles(self.resources, lambda _: stage_tag)
                 )
+                sessions = function_credentials.FunctionCredentials(self.client("sts"))
                 if self.settings.enforce_function_iam:
                     function_credentials.install(stack)
-                    self.lambda_.use_credentials(
-                        function_credentials.FunctionCredentials(self.client("sts")).environment
-                    )
+                    self.lambda_.use_credentials(sessions.environment)
+                if self.settings.enforce_workflow_iam:
+                    workflow_credentials.install(stack, sessions.environment)
         except BaseException:
             stack.close()
             raise

@@ -35,7 +35,11 @@ class LocalSettings(BaseModel):
     of the manifest's functions temporary credentials of its own execution role, as Lambda
     does, and so evaluates its calls against that role's synthesized statements too
     (:mod:`maas.local.function_credentials`); turn it off to run the functions with the
-    runtime's own credentials, unchecked.
+    runtime's own credentials, unchecked. ``enforce_workflow_iam`` (with ``enforce_iam``) has
+    each state machine call services with a session of its own execution role (or of the role
+    a Task state's ``Credentials`` names), as Step Functions does, and so evaluates those calls
+    against the role's synthesized statements (:mod:`maas.local.workflow_credentials`); off,
+    the interpreter's calls go unchecked.
     """
 
     region: str = "us-east-1"
@@ -54,6 +58,7 @@ class LocalSettings(BaseModel):
     tenant_max_instances: int = Field(default=20, ge=1)
     enforce_iam: bool = True
     enforce_function_iam: bool = True
+    enforce_workflow_iam: bool = True
 
     def setting_values(self) -> dict[str, str]:
         """Values of the manifest's stage settings in this world."""

@@ -39,3 +39,18 @@ def test_every_functions_execution_role_is_exported(synthesized: Synthesized) ->
     plan_teardown = json.dumps(roles["PlanTeardownFunctionRole"]["PolicyDocuments"])
     assert "sagemaker:ListTags" in plan_teardown
     assert "sagemaker:DeleteEndpoint" not in plan_teardown
+
+
+def test_every_state_machines_execution_role_is_exported(synthesized: Synthesized) -> None:
+    """The local runtime signs each state machine's service calls with its role's session."""
+    exported = export(synthesized.plane, synthesized.template_dict)
+
+    assert {spec.role_id for spec in MANIFEST.state_machines} <= set(exported["Roles"])
+    # Teardown invokes its functions (resolved locally by manifest id) and deletes endpoints.
+    teardown = json.dumps(exported["Roles"]["TeardownStateMachineRole"]["PolicyDocuments"])
+    assert "lambda:InvokeFunction" in teardown
+    assert "sagemaker:DeleteEndpoint" in teardown
+    functions = exported["Resources"][synthesized.plane.lifecycle.stack_name].values()
+    assert {"Type": "AWS::Lambda::Function", "Id": "PlanTeardown"} in list(functions)
+    # The Batch names the state machines' statements build ARNs from, by manifest id.
+    assert {job.id for job in MANIFEST.jobs} <= set(exported["JobNames"])
