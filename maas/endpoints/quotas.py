@@ -230,11 +230,8 @@ class QuotaLedger:
             if held is not None and held.instances >= instances:
                 return
             wanted = fresh if held is None else Hold(instances, held.owner, held.at)
-            try:
+            with suppress(_Refused):
                 self._add(tenant_id, endpoint_name, wanted, previous=held)
-            except _Refused:
-                pass
-            else:
                 return
             if self._sweep(tenant_id):
                 continue

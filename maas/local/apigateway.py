@@ -464,8 +464,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if total > limit:
                 return b"".join(chunks)
             self.rfile.readline()
-        while self.rfile.readline().strip():  # trailers, up to the empty line
-            pass
+        trailer = self.rfile.readline()
+        while trailer.strip():  # trailers, up to the empty line
+            trailer = self.rfile.readline()
         return b"".join(chunks)
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -34,6 +34,7 @@ fake keys, unchecked.
 from __future__ import annotations
 
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -63,22 +64,30 @@ def install(stack: ExitStack, credentials: Callable[[str, str], Mapping[str, str
     """
     original: Callable[..., BaseClient] = boto_client_module.boto_client_for
     sessions = CredentialSessions(boto3._get_default_session)
+    # One client per role session, Region and service: clients are thread-safe, and each
+    # state's call would otherwise build two (moto's, then the session's).
+    clients: dict[tuple[str, str, str], BaseClient] = {}
+    lock = threading.Lock()
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> BaseClient:
         role_arn = getattr(state_credentials, "role_arn", None)
         if not role_arn:
             return original(region, service, state_credentials)
-        # moto's client, for its configuration and endpoint (no retries, the states' timeouts).
-        client = original(region, service, state_credentials)
         # The role's name is a valid session name (IAM allows [\w+=,.@-]{1,64} for both).
         variables = credentials(str(role_arn).rsplit("/", 1)[-1], str(role_arn))
-        created: BaseClient = sessions.session(variables).client(
-            service,  # type: ignore[call-overload]  # a name only known when the state runs
-            region_name=region,
-            endpoint_url=client.meta.endpoint_url,
-            config=client.meta.config,
-        )
-        return created
+        key = (variables["AWS_ACCESS_KEY_ID"], region, service)
+        with lock:
+            if key not in clients:
+                # moto's client, for its configuration and endpoint (no retries, the states'
+                # timeouts).
+                model = original(region, service, state_credentials)
+                clients[key] = sessions.session(variables).client(
+                    service,  # type: ignore[call-overload]  # known only when the state runs
+                    region_name=region,
+                    endpoint_url=model.meta.endpoint_url,
+                    config=model.meta.config,
+                )
+            return clients[key]
 
     for name, module in list(sys.modules.items()):
         if (name == _INTERPRETER or name.startswith(f"{_INTERPRETER}.")) and getattr(

@@ -16,13 +16,13 @@ import pytest
 from maas.endpoints import EndpointRegistry, plan_deployment
 from maas.endpoints.records import table_arguments
 from maas.exceptions import ValidationError
-from maas.local.awslambda import LambdaContext
 from maas.registry import ModelRegistry
 from schemas import DeploymentRequest
 from schemas.packaging import MANIFEST_FILE
 from tests.factories import (
     ARTIFACTS_BUCKET,
     deployment_request,
+    lambda_context,
     package_manifest,
     packaging_request,
 )
@@ -57,19 +57,6 @@ def load(module: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return importlib.reload(importlib.import_module(f"functions.{module}"))
 
 
-def context() -> LambdaContext:
-    return LambdaContext(
-        function_name="test",
-        function_version="$LATEST",
-        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:test",
-        memory_limit_in_mb=256,
-        aws_request_id="request-1",
-        log_group_name="/aws/lambda/test",
-        log_stream_name="stream",
-        deadline=time.monotonic() + 60,
-    )
-
-
 def open_version(correlation_id: str, **request: Any) -> dict[str, Any]:
     return {
         "request": packaging_request(**request),
@@ -87,14 +74,14 @@ def test_a_repeated_open_gets_the_first_answer_without_opening_again(
     tables: ModelRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler = load("plan_packaging", monkeypatch).handler
-    first = handler(open_version("run-1"), context())
+    first = handler(open_version("run-1"), lambda_context())
     # Were the handler run again, it would open version 2: the registry lost version 1.
     boto3.client("dynamodb").delete_item(
         TableName=MODELS,
         Key={"pk": {"S": "TENANT#acme"}, "sk": {"S": "MODEL#smollm2#VERSION#0000000001"}},
     )
 
-    again = handler(open_version("run-1"), context())
+    again = handler(open_version("run-1"), lambda_context())
 
     assert again == first
     assert first["version"] == 1
@@ -109,8 +96,8 @@ def test_another_execution_opens_its_own_version(
     tables: ModelRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler = load("plan_packaging", monkeypatch).handler
-    first = handler(open_version("run-1"), context())
-    second = handler(open_version("run-2"), context())
+    first = handler(open_version("run-1"), lambda_context())
+    second = handler(open_version("run-2"), lambda_context())
 
     assert (first["version"], second["version"]) == (1, 2)
     assert len(idempotency_records()) == 2
@@ -124,7 +111,7 @@ def test_a_rejected_request_stays_a_validation_error_and_is_not_remembered(
 
     for _ in range(2):
         with pytest.raises(ValidationError, match="tenant_id") as raised:
-            handler(bad, context())
+            handler(bad, lambda_context())
         assert type(raised.value).__name__ == "Maas.ValidationError"
 
     assert idempotency_records() == []
@@ -134,7 +121,7 @@ def test_a_rejected_request_stays_a_validation_error_and_is_not_remembered(
 def test_a_repeated_registration_gets_the_first_record_and_one_package(
     tables: ModelRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plan = load("plan_packaging", monkeypatch).handler(open_version("run-1"), context())
+    plan = load("plan_packaging", monkeypatch).handler(open_version("run-1"), lambda_context())
     opened = tables.get("acme", "smollm2", 1)
     boto3.client("s3").put_object(
         Bucket=ARTIFACTS_BUCKET,
@@ -143,9 +130,9 @@ def test_a_repeated_registration_gets_the_first_record_and_one_package(
     )
     handler = load("register_model_version", monkeypatch).handler
 
-    first = handler({"plan": plan}, context())
+    first = handler({"plan": plan}, lambda_context())
     # Run again, the handler would find the version REGISTERED (immutable): Maas.Conflict.
-    again = handler({"plan": plan}, context())
+    again = handler({"plan": plan}, lambda_context())
 
     assert again == first
     assert first["status"] == "REGISTERED"
@@ -181,9 +168,9 @@ def test_a_repeated_announcement_puts_the_event_on_the_bus_once(
         },
     }
 
-    first = handler(announcement, context())
+    first = handler(announcement, lambda_context())
     # The step is retried: its first invocation published, then timed out.
-    again = handler(announcement, context())
+    again = handler(announcement, lambda_context())
 
     assert again == first
     heard = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
@@ -214,8 +201,8 @@ def test_a_repeated_teardown_plan_gets_the_first_plan(
     handler = load("plan_teardown", monkeypatch).handler
     event = {"request": {"tenant_id": "acme", "endpoint_name": "chat"}, "correlation_id": "down-1"}
 
-    first = handler(event, context())
-    again = handler(event, context())
+    first = handler(event, lambda_context())
+    again = handler(event, lambda_context())
 
     assert again == first
     record = registry.get("acme", "chat")
