@@ -246,6 +246,12 @@ class JobSpec(BaseModel):
     timeout_seconds: int = Field(ge=60)
     attempts: int = Field(default=1, ge=1, le=10)
 
+    @property
+    def role_id(self) -> str:
+        """The id of the job's role, the one its container's credentials are of (in the
+        policy export, and locally)."""
+        return f"{self.id}JobRole"
+
 
 class StateMachineSpec(BaseModel):
     """A Standard state machine from an ASL file with ``${Name}`` slots."""

@@ -3,8 +3,9 @@
 The local runtime evaluates the very statements the stacks synthesize (``maas.local.iam``),
 but it runs where the CDK is not installed. So the statements travel as data: this module
 synthesizes the default stage and writes the roles' policy documents (the tenant access
-role's, every function's execution role's under ``FunctionSpec.role_id`` and every state
-machine's under ``StateMachineSpec.role_id``), verbatim with
+role's, every function's execution role's under ``FunctionSpec.role_id``, every state
+machine's under ``StateMachineSpec.role_id``, every Batch job's role under
+``JobSpec.role_id`` and the tenant roles the jobs assume), verbatim with
 their CloudFormation intrinsics, to :data:`EXPORT_PATH`, with what the runtime needs to
 resolve those intrinsics against its own resources (``maas.local.iam_roles``):
 
@@ -35,6 +36,8 @@ from stacks.control_plane import build
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from aws_cdk import aws_iam as iam
+
     from stacks.control_plane import ControlPlane
 
 #: Where the export lives: package data of ``maas``, which the local runtime reads.
@@ -52,27 +55,33 @@ def export(plane: ControlPlane, template_of: Callable[[cdk.Stack], Template]) ->
     stacks = [plane.foundation, plane.packaging, plane.lifecycle]
     templates = {stack.stack_name: template_of(stack) for stack in stacks}
     known = _manifest_resources(plane)
-    lifecycle = plane.lifecycle.stack_name
-    enforced = {
+    enforced: dict[str, iam.IRole] = {
         **{role_id: plane.lifecycle.roles[role_id] for role_id in ENFORCED_ROLES},
         **{function.spec.role_id: function.role for function in plane.lifecycle.functions.values()},
         **{
             spec.role_id: plane.lifecycle.state_machines[spec.id].state_machine.role
             for spec in MANIFEST.state_machines
         },
+        # Each job's own role, and the role it assumes for its tenant.
+        **{spec.role_id: plane.packaging.jobs[spec.id].job_role for spec in MANIFEST.jobs},
+        **{
+            spec.id: plane.packaging.tenant_roles[spec.assumed_by_job]
+            for spec in MANIFEST.roles
+            if spec.assumed_by_job is not None
+        },
     }
-    roles = {
-        role_id: {
-            "Stack": lifecycle,
+    roles: dict[str, dict[str, Any]] = {}
+    for role_id, role in enforced.items():
+        stack = cdk.Stack.of(role)
+        roles[role_id] = {
+            "Stack": stack.stack_name,
             "PolicyDocuments": _role_documents(
-                templates[lifecycle], plane.lifecycle.get_logical_id(_default_child(role))
+                templates[stack.stack_name], stack.get_logical_id(_default_child(role))
             ),
         }
-        for role_id, role in enforced.items()
-    }
     referenced: dict[str, dict[str, Any]] = {}
     outputs: dict[str, dict[str, Any]] = {}
-    pending = [(lifecycle, role["PolicyDocuments"]) for role in roles.values()]
+    pending = [(role["Stack"], role["PolicyDocuments"]) for role in roles.values()]
     while pending:
         stack_name, node = pending.pop()
         for kind, value in _intrinsics(node):
@@ -133,6 +142,13 @@ def _manifest_resources(plane: ControlPlane) -> dict[str, dict[str, str]]:
             for function_id, function in plane.lifecycle.functions.items()
         },
     }
+    packaging = {
+        **{
+            spec.id: plane.packaging.tenant_roles[spec.assumed_by_job]
+            for spec in MANIFEST.roles
+            if spec.assumed_by_job is not None
+        },
+    }
     # The functions a state machine invokes: their manifest ids name log groups too, so they
     # are a list of their own (a logical id is unique either way).
     functions = list(plane.lifecycle.functions.items())
@@ -140,6 +156,7 @@ def _manifest_resources(plane: ControlPlane) -> dict[str, dict[str, str]]:
     for stack, constructs in (
         (plane.foundation, list(foundation.items())),
         (plane.lifecycle, list(lifecycle.items())),
+        (plane.packaging, list(packaging.items())),
         (plane.lifecycle, [(function_id, f.function) for function_id, f in functions]),
     ):
         known.setdefault(stack.stack_name, {}).update(

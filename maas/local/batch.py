@@ -84,6 +84,14 @@ class LocalBatch:
         self._aws_environment = aws_environment
         self._write_logs = write_logs
         self._on_status_change: list[Callable[[Job, dict[str, Any]], None]] = []
+        self._credentials: Callable[[str, str], Mapping[str, str]] | None = None
+
+    def use_credentials(self, credentials: Callable[[str, str], Mapping[str, str]]) -> None:
+        """Give each job whose definition names a ``jobRoleArn`` the variables
+        ``credentials(job_id, role_arn)`` returns: its role session's credentials, as ECS
+        gives a task its task role's ("IAM roles for tasks",
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html)."""
+        self._credentials = credentials
 
     def on_status_change(self, listener: Callable[[Job, dict[str, Any]], None]) -> None:
         """Call ``listener(job, detail)`` at each status a job passes through here.
@@ -174,6 +182,9 @@ class LocalBatch:
                 "AWS_BATCH_JOB_ID": job.job_id,
                 "AWS_BATCH_JQ_NAME": job.job_queue.name,
             }
+            role_arn = job._get_container_property("jobRoleArn", None)
+            if self._credentials is not None and role_arn:
+                environment.update(self._credentials(job.job_id, role_arn))
             timeout = (job.timeout or {}).get("attemptDurationSeconds")
             completed = subprocess.run(
                 command,

@@ -13,8 +13,7 @@ before moto sees it, with the role's statements as the stacks synthesize them
 action, resource and condition keys AWS would use (:mod:`maas.local.iam_requests`). A call
 they do not allow fails as on AWS: a ``ClientError`` with the service's AccessDenied code
 (``AccessDeniedException`` for JSON protocols, ``AccessDenied`` for S3 and query protocols)
-and AWS's message. Calls signed otherwise (the runtime's own, the jobs')
-are untouched: those principals are the next to enforce.
+and AWS's message. Calls signed otherwise (the runtime's own) are untouched.
 
 How:
 
@@ -27,8 +26,9 @@ How:
   handlers join ``botocore.handlers.BUILTIN_HANDLERS`` while a runtime is up, so every
   session created meanwhile (the API's tenant sessions are created on first use) has them;
   ``before-parameter-build`` keeps the call's parameters for ``before-call``.
-- Only in this process: a process that reaches the runtime over HTTP (a Batch job) is not
-  checked yet.
+- A process that reaches the runtime over HTTP (a Batch job, with its job role's session
+  and then its tenant's) is checked by the emulation's server with this same enforcement
+  (:mod:`maas.local.http_server`).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.dynamodb.models import dynamodb_backends
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
+from moto.secretsmanager.models import secretsmanager_backends
 from moto.sts.responses import TokenResponse
 
 from maas.local import patching
@@ -74,6 +75,32 @@ class Principal:
     tags: Mapping[str, str]
 
 
+@dataclass(frozen=True)
+class Denial:
+    """A refused call: AWS's AccessDenied message, worded as IAM words it."""
+
+    message: str
+
+    @classmethod
+    def of(cls, principal: Principal, request: Request, decision: Decision) -> Denial:
+        """The refusal of ``request`` by ``principal``'s policies."""
+        why = (
+            "with an explicit deny in an identity-based policy"
+            if decision is Decision.EXPLICIT_DENY
+            else f"because no identity-based policy allows the {request.action} action"
+        )
+        return cls(
+            f"User: {principal.session_arn} is not authorized to perform: {request.action} "
+            f"on resource: {request.resource} {why}"
+        )
+
+    def error(self, protocol: str) -> tuple[int, str]:
+        """The HTTP status and error code a service of ``protocol`` answers it with."""
+        xml = protocol in _XML_PROTOCOLS
+        status = 403 if xml or protocol == "rest-json" else 400
+        return status, "AccessDenied" if xml else "AccessDeniedException"
+
+
 #: Access key id -> the session it was issued to (kept for the process: see the module doc).
 _principals: dict[str, Principal] = {}
 _principals_lock = threading.Lock()
@@ -94,10 +121,14 @@ class Enforcement:
         self._policies = dict(policies)
         self._lookups = lookups
 
+    def enforces(self, principal: Principal) -> bool:
+        """Whether ``principal``'s calls are evaluated (its role is one of the enforced)."""
+        return principal.role_arn in self._policies
+
     def check(
         self, principal: Principal, model: OperationModel, params: Mapping[str, Any]
-    ) -> tuple[AWSResponse, dict[str, Any]] | None:
-        """The AccessDenied answer to a call ``principal`` may not make, or None to let it go."""
+    ) -> Denial | None:
+        """Why a call ``principal`` may not make is refused, or None to let it go."""
         policies = self._policies.get(principal.role_arn)
         if policies is None:
             return None
@@ -107,7 +138,7 @@ class Enforcement:
             request = Request(needed.action, needed.resource, {**context, **needed.keys})
             decision = evaluate(policies, request)
             if decision is not Decision.ALLOW:
-                return _denial(model, principal, request, decision)
+                return Denial.of(principal, request, decision)
         return None
 
     def _principal_keys(self, principal: Principal) -> dict[str, tuple[str, ...]]:
@@ -129,6 +160,17 @@ class Enforcement:
 
 
 _active: Enforcement | None = None
+
+
+def active() -> Enforcement | None:
+    """The enforcement installed now, if any."""
+    return _active
+
+
+def principal_of(access_key: str) -> Principal | None:
+    """The role session ``access_key`` was issued to, if the emulated STS issued it."""
+    with _principals_lock:
+        return _principals.get(access_key)
 
 
 def install(stack: ExitStack, enforcement: Enforcement) -> None:
@@ -187,6 +229,10 @@ def moto_lookups(
             alarms = cloudwatch_backends[account_id][region]
             name = resource.removeprefix("alarm:")
             return alarms.list_tags_for_resource(arn) if name in alarms.alarms else None
+        if service == "secretsmanager":
+            # moto's store finds a secret by name, full ARN or ARN without its suffix.
+            secret = secretsmanager_backends[account_id][region].secrets.get(arn)
+            return None if secret is None else {t["Key"]: t["Value"] for t in secret.tags or []}
         if service == "sagemaker":
             found = _sagemaker_resource(sagemaker_backends[account_id][region], arn, resource)
             return None if found is None else {tag["Key"]: tag["Value"] for tag in found.tags}
@@ -248,32 +294,20 @@ def _authorize(
     credentials = getattr(request_signer, "_credentials", None)
     if credentials is None:
         return None
-    principal = _principals.get(credentials.get_frozen_credentials().access_key)
+    principal = principal_of(credentials.get_frozen_credentials().access_key)
     if principal is None:
         return None
-    return enforcement.check(principal, model, context.get(_PARAMS) or {})
+    denial = enforcement.check(principal, model, context.get(_PARAMS) or {})
+    return None if denial is None else _denial(model, denial)
 
 
-def _denial(
-    model: OperationModel, principal: Principal, request: Request, decision: Decision
-) -> tuple[AWSResponse, dict[str, Any]]:
+def _denial(model: OperationModel, denial: Denial) -> tuple[AWSResponse, dict[str, Any]]:
     """AWS's AccessDenied answer, as botocore would have parsed it."""
-    why = (
-        "with an explicit deny in an identity-based policy"
-        if decision is Decision.EXPLICIT_DENY
-        else f"because no identity-based policy allows the {request.action} action"
-    )
-    message = (
-        f"User: {principal.session_arn} is not authorized to perform: {request.action} "
-        f"on resource: {request.resource} {why}"
-    )
-    protocol = model.service_model.protocol
-    xml = protocol in _XML_PROTOCOLS
-    status = 403 if xml or protocol == "rest-json" else 400
+    status, code = denial.error(model.service_model.protocol)
     request_id = str(uuid.uuid4())
     headers = {"x-amzn-RequestId": request_id}
     parsed = {
-        "Error": {"Code": "AccessDenied" if xml else "AccessDeniedException", "Message": message},
+        "Error": {"Code": code, "Message": denial.message},
         "ResponseMetadata": {
             "RequestId": request_id,
             "HTTPStatusCode": status,
@@ -285,4 +319,13 @@ def _denial(
     return AWSResponse("", status, HTTPHeaders.from_dict(headers), None), parsed
 
 
-__all__ = ["Enforcement", "Principal", "enforce_roles", "install", "moto_lookups"]
+__all__ = [
+    "Denial",
+    "Enforcement",
+    "Principal",
+    "active",
+    "enforce_roles",
+    "install",
+    "moto_lookups",
+    "principal_of",
+]

@@ -27,7 +27,8 @@ roles (``functions/``, collected from the workflow tests with function enforceme
 - S3: the object ARN (``HeadObject`` is ``s3:GetObject``), the bucket ARN and ``s3:prefix``
   for listings.
 - CloudWatch Logs (the log group ARN, with CloudFormation's ``:*``), SSM parameters, Bedrock
-  foundation models and guardrails (their ``aws:ResourceTag/...``).
+  foundation models and guardrails (their ``aws:ResourceTag/...``), Secrets Manager secrets
+  (with their tags).
 
 Not derived, because the resource is not known from the request: a Batch job definition
 named without its revision (AWS authorizes the revision it resolves; here the name as given);
@@ -95,8 +96,8 @@ class Lookups:
     partition_key
         A table's partition key attribute name (None if no such table).
     resource_tags
-        A SageMaker resource's or a CloudWatch alarm's tags by ARN (None if no such
-        resource).
+        A SageMaker resource's, a CloudWatch alarm's or a secret's tags by ARN (None if no
+        such resource).
     guardrail_tags
         A guardrail's tags by id (None if no such guardrail).
     """
@@ -410,6 +411,26 @@ def _bedrock(
         )
 
 
+def _secretsmanager(
+    operation: str, params: Mapping[str, Any], lookups: Lookups
+) -> Iterator[Authorization]:
+    """The secret ``SecretId`` names, with its tags. Named by name, it is authorized on
+    ``secret:<name>``; AWS authorizes the full ARN, which ends in six characters Secrets
+    Manager adds, and which statements therefore name with a trailing ``*`` that both match
+    ("Secrets Manager resource types",
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html)."""
+    if "SecretId" in params:
+        secret = str(params["SecretId"])
+        arn = (
+            secret
+            if secret.startswith("arn:")
+            else lookups.arn("secretsmanager", f"secret:{secret}")
+        )
+        yield Authorization(
+            f"secretsmanager:{operation}", arn, _resource_tags(lookups.resource_tags(arn))
+        )
+
+
 def _lambda(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterator[Authorization]:
     """``Invoke`` on the function its ``FunctionName`` names (a name, a partial or a full ARN,
     each perhaps with a version or alias), qualified as the request qualifies it: a qualified
@@ -460,6 +481,7 @@ _DERIVATIONS: dict[str, Callable[[str, Mapping[str, Any], Lookups], Iterator[Aut
     "scheduler": _scheduler,
     "lambda": _lambda,
     "batch": _batch,
+    "secretsmanager": _secretsmanager,
 }
 
 

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 from maas.endpoints.records import table_arguments
 from maas.local.awslambda import LocalFunction
 from maas.local.events import DEFAULT_EVENT_BUS
-from maas.manifest import MANIFEST, Manifest, Ref, RefKind, RuleBus, resolve_refs
+from maas.manifest import MANIFEST, Manifest, Ref, RefKind, RoleSpec, RuleBus, resolve_refs
 from maas.naming import kebab
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from maas.local.awslambda import LocalLambda
     from maas.local.settings import LocalSettings
 
@@ -108,6 +110,20 @@ def _trust_policy(principal: dict[str, str]) -> str:
     )
 
 
+def _assuming_role(
+    spec: RoleSpec,
+    function_roles: Mapping[str, str],
+    job_roles: Mapping[str, str],
+    role_arn: Callable[[str], str],
+) -> str:
+    """The ARN of the role that assumes ``spec``: its function's or its job's (FunctionRole
+    where a test's narrowed manifest left that function or job out)."""
+    assuming = function_roles.get(spec.assumed_by_function or "") or job_roles.get(
+        spec.assumed_by_job or ""
+    )
+    return role_arn(assuming or "FunctionRole")
+
+
 def _placeholder_code() -> bytes:
     # The emulated Lambda service wants a deployment package; the handler actually run is
     # the one in this checkout (see maas.local.awslambda).
@@ -124,13 +140,12 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
     events, logs = clients("events"), clients("logs")
     lambda_, sfn = clients("lambda"), clients("stepfunctions")
 
-    # Each function runs as its own role, as the stacks give it, and a role a function
-    # assumes trusts that function's role; a role a job assumes trusts FunctionRole (the
-    # local jobs have no role of their own). moto does not evaluate trust policies.
+    # Each function and each job runs as its own role, as the stacks give it, and a role a
+    # function or a job assumes trusts that function's or job's role. moto does not evaluate
+    # trust policies.
     def role_arn(role_id: str) -> str:
         return resources.resolve(Ref(kind=RefKind.ROLE_ARN, target=role_id))
 
-    function_role = role_arn("FunctionRole")
     function_roles = {spec.id: spec.role_id for spec in manifest.functions}
     roles = [
         (_STATE_MACHINE_ROLE, {"Service": "states.amazonaws.com"}),
@@ -138,17 +153,16 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
         *((role_id, {"Service": "lambda.amazonaws.com"}) for role_id in function_roles.values()),
         # Each state machine runs as its own role, as the stacks give it.
         *((spec.role_id, {"Service": "states.amazonaws.com"}) for spec in manifest.state_machines),
+        # A job's container runs as the job definition's role (an ECS task role).
+        *((spec.role_id, {"Service": "ecs-tasks.amazonaws.com"}) for spec in manifest.jobs),
     ]
+    job_roles = {spec.id: spec.role_id for spec in manifest.jobs}
     roles += [
         (
             spec.id,
             {"Service": spec.service_principal}
             if spec.service_principal
-            else {
-                "AWS": role_arn(function_roles[spec.assumed_by_function])
-                if spec.assumed_by_function in function_roles
-                else function_role
-            },
+            else {"AWS": _assuming_role(spec, function_roles, job_roles, role_arn)},
         )
         for spec in manifest.roles
     ]
@@ -285,6 +299,7 @@ def _provision_jobs(resources: LocalResources, batch: Any) -> None:
             containerProperties={
                 "image": f"{resources.name(job.id)}:local",
                 "command": list(job.command),
+                "jobRoleArn": resources.roles[job.role_id],
                 "environment": [
                     {"name": key, "value": resources.resolve(value)}
                     for key, value in job.environment.items()

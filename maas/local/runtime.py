@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any, Self
 import boto3
 from moto import mock_aws
 from moto.logs.models import logs_backends
-from moto.server import ThreadedMotoServer
 
 from maas.aws import reset_clients
 from maas.local import (
@@ -50,6 +49,7 @@ from maas.local.bedrock import LocalBedrock, configured_stage
 from maas.local.cloudwatch import LocalCloudWatch
 from maas.local.events import LocalEventBridge
 from maas.local.faults import FaultInjector
+from maas.local.http_server import EmulationServer
 from maas.local.inference import LocalInference
 from maas.local.instancemetrics import LocalInstanceMetrics
 from maas.local.provision import LocalResources, provision
@@ -142,7 +142,7 @@ class LocalRuntime:
             account_id=self.settings.account_id, region=self.settings.region
         )
         self._stack: ExitStack | None = None
-        self._server: ThreadedMotoServer | None = None
+        self._server: EmulationServer | None = None
         self._api: LocalApiGateway | None = None
         self._server_lock = threading.Lock()
 
@@ -195,6 +195,8 @@ class LocalRuntime:
                     self.lambda_.use_credentials(sessions.environment)
                 if self.settings.enforce_workflow_iam:
                     workflow_credentials.install(stack, sessions.environment)
+                if self.settings.enforce_job_iam:
+                    self.batch.use_credentials(sessions.environment)
         except BaseException:
             stack.close()
             raise
@@ -259,7 +261,7 @@ class LocalRuntime:
         """The emulation's HTTP address for other processes; starts the server if needed."""
         with self._server_lock:
             if self._server is None:
-                server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+                server = EmulationServer()
                 server.start()
                 self._server = server
             host, port = self._server.get_host_and_port()
@@ -270,7 +272,7 @@ class LocalRuntime:
         with self._server_lock:
             if self._server is not None:
                 raise RuntimeError("the emulation is already being served")
-            server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+            server = EmulationServer(port)
             server.start()
             self._server = server
         return self.endpoint_url()

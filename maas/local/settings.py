@@ -39,7 +39,11 @@ class LocalSettings(BaseModel):
     each state machine call services with a session of its own execution role (or of the role
     a Task state's ``Credentials`` names), as Step Functions does, and so evaluates those calls
     against the role's synthesized statements (:mod:`maas.local.workflow_credentials`); off,
-    the interpreter's calls go unchecked.
+    the interpreter's calls go unchecked. ``enforce_job_iam`` (with ``enforce_iam``) runs each
+    Batch job with a session of its job definition's role, as ECS does, and evaluates what
+    the job process calls over HTTP (as that role, then as the tenant role it assumes)
+    against the roles' synthesized statements (:mod:`maas.local.http_server`); off, the jobs
+    run with the runtime's own credentials and their tenant sessions are not checked.
     """
 
     region: str = "us-east-1"
@@ -59,6 +63,7 @@ class LocalSettings(BaseModel):
     enforce_iam: bool = True
     enforce_function_iam: bool = True
     enforce_workflow_iam: bool = True
+    enforce_job_iam: bool = True
 
     def setting_values(self) -> dict[str, str]:
         """Values of the manifest's stage settings in this world."""
