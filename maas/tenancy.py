@@ -20,6 +20,7 @@ evaluated yet: locally, their own checks keep tenants apart.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import botocore.session
 from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
+from botocore.loaders import Loader, create_loader
 
 from maas.aws import RETRY_CONFIG, reset_clients, split_s3_uri
 from maas.exceptions import ValidationError
@@ -177,17 +179,26 @@ class TenantSessions:
             Tags=[{"Key": TENANT_TAG, "Value": tenant_id}],
         )
         credentials = response["Credentials"]
+        core = botocore.session.Session()
+        # Every tenant's session reads the service models through one loader: a session of
+        # its own would parse each model's JSON again for each tenant's first clients.
+        core.register_component("data_loader", _shared_loader())
+        core.set_credentials(
+            credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
+        )
         fresh = TenantCredentials(
-            session=boto3.Session(
-                aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"],
-                aws_session_token=credentials["SessionToken"],
-            ),
+            session=boto3.Session(botocore_session=core),
             expires_at=credentials["Expiration"].timestamp(),
         )
         with self._lock:
             self._sessions[tenant_id] = fresh
         return fresh
+
+
+@functools.cache
+def _shared_loader() -> Loader:
+    """The process's one loader of botocore's service models (it caches what it parsed)."""
+    return create_loader()
 
 
 def tenant_session(role_arn: str, tenant_id: str, sts: Any, *, purpose: str) -> boto3.Session:
