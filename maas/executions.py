@@ -29,6 +29,8 @@ _FAILURE_EVENTS = frozenset(
     }
 )
 _RETRY_EVENTS = frozenset({"TaskScheduled", "LambdaFunctionScheduled"})
+#: Events per ``GetExecutionHistory`` page: the most the API returns at once.
+HISTORY_PAGE_SIZE = 1000
 
 
 class VisitStatus(StrEnum):
@@ -119,26 +121,59 @@ def _visits(events: list[dict[str, Any]]) -> list[StateVisit]:
     return visits
 
 
+class ExecutionFollower:
+    """Reads one execution as it runs, each read fetching only the events added since the last.
+
+    ``GetExecutionHistory`` cannot start after a given event, but it can read newest first
+    (``reverseOrder``): a read pages back from the newest event until it reaches one it has
+    seen, so following an execution costs the events it adds, not its whole history on
+    every poll (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html).
+    """
+
+    def __init__(self, stepfunctions: Any, execution_arn: str) -> None:
+        self._stepfunctions = stepfunctions
+        self._arn = execution_arn
+        self._events: list[dict[str, Any]] = []
+
+    def read(self) -> ExecutionSnapshot:
+        """The execution's status and every state it entered so far."""
+        # Described first: the history read after it holds at least the events it implies.
+        description = self._stepfunctions.describe_execution(executionArn=self._arn)
+        self._events.extend(self._new_events())
+        output = description.get("output")
+        return ExecutionSnapshot(
+            arn=self._arn,
+            name=description["name"],
+            status=description["status"],
+            started_at=description["startDate"],
+            stopped_at=description.get("stopDate"),
+            visits=_visits(self._events),
+            error=description.get("error"),
+            cause=description.get("cause"),
+            output=json.loads(output) if output else None,
+        )
+
+    def _new_events(self) -> list[dict[str, Any]]:
+        """The events after the last one read, oldest first."""
+        last_id = int(self._events[-1]["id"]) if self._events else 0
+        newest_first: list[dict[str, Any]] = []
+        arguments: dict[str, Any] = {
+            "executionArn": self._arn,
+            "reverseOrder": True,
+            "maxResults": HISTORY_PAGE_SIZE,
+        }
+        while True:
+            page = self._stepfunctions.get_execution_history(**arguments)
+            fresh = [event for event in page["events"] if int(event["id"]) > last_id]
+            newest_first.extend(fresh)
+            if len(fresh) < len(page["events"]) or not page.get("nextToken"):
+                return sorted(newest_first, key=lambda event: int(event["id"]))
+            arguments["nextToken"] = page["nextToken"]
+
+
 def read_execution(stepfunctions: Any, execution_arn: str) -> ExecutionSnapshot:
     """The execution's status and every state it entered so far."""
-    description = stepfunctions.describe_execution(executionArn=execution_arn)
-    events: list[dict[str, Any]] = []
-    for page in stepfunctions.get_paginator("get_execution_history").paginate(
-        executionArn=execution_arn
-    ):
-        events.extend(page["events"])
-    output = description.get("output")
-    return ExecutionSnapshot(
-        arn=execution_arn,
-        name=description["name"],
-        status=description["status"],
-        started_at=description["startDate"],
-        stopped_at=description.get("stopDate"),
-        visits=_visits(events),
-        error=description.get("error"),
-        cause=description.get("cause"),
-        output=json.loads(output) if output else None,
-    )
+    return ExecutionFollower(stepfunctions, execution_arn).read()
 
 
 def wait_for_execution(
@@ -158,8 +193,9 @@ def wait_for_execution(
     """
     deadline = time.monotonic() + timeout_seconds
     seen: tuple[Any, ...] = ()
+    follower = ExecutionFollower(stepfunctions, execution_arn)
     while True:
-        snapshot = read_execution(stepfunctions, execution_arn)
+        snapshot = follower.read()
         progress = (snapshot.status, *((v.name, v.status) for v in snapshot.visits))
         if on_change is not None and progress != seen:
             on_change(snapshot)
@@ -172,6 +208,8 @@ def wait_for_execution(
 
 
 __all__ = [
+    "HISTORY_PAGE_SIZE",
+    "ExecutionFollower",
     "ExecutionSnapshot",
     "StateVisit",
     "VisitStatus",
