@@ -40,6 +40,8 @@ InstanceType = Annotated[
 IDLE_TIMEOUT_MIN_MINUTES = 5
 #: The longest: a CloudWatch alarm evaluates at most a day (EvaluationPeriods x Period).
 IDLE_TIMEOUT_MAX_MINUTES = 1440
+#: Larger than any instance's accelerator memory (8 x 141 GB on ml.p5en.48xlarge): 10 TB.
+MAX_MODEL_DATA_BYTES = 10**13
 
 
 VariantName = Annotated[
@@ -79,6 +81,14 @@ class ModelReference(BaseModel):
         default_factory=dict,
         max_length=100,
         description="Environment variables for the serving container.",
+    )
+    model_data_bytes: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_MODEL_DATA_BYTES,
+        description="The package's weight bytes, which size the endpoint's model-download and "
+        "container start-up timeouts; a registered version brings its own. Unknown: the most "
+        "the instance's accelerators (or memory) could hold.",
     )
 
 

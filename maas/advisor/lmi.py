@@ -3,11 +3,18 @@
 The SageMaker Large Model Inference (LMI) container reads ``serving.properties`` next to the
 model: ``engine=Python`` with a rolling-batch back end (``vllm``, ``lmi-dist`` or ``trtllm``)
 and its ``option.*`` settings.
+
+``option.quantize`` is written only for a checkpoint already quantized that way: LMI's vLLM
+loads AWQ and GPTQ weights only from such a checkpoint (https://docs.djl.ai/master/docs/serving/
+serving/docs/lmi/user_guides/vllm_user_guide.html), so the properties always match the
+checkpoint they are packaged with.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from maas.exceptions import ValidationError
 
 if TYPE_CHECKING:
     from maas.advisor.recommend import Recommendation
@@ -24,6 +31,12 @@ def serving_properties(
     ``revision`` pins the Hub revision (a commit hash, for a reproducible deployment);
     ``model_id`` sets ``option.model_id`` when the weights are fetched at start-up rather
     than packaged next to the file.
+
+    Raises
+    ------
+    ValidationError
+        When ``recommendation`` is a proposal that needs a quantization step first (its
+        ``requires``): no properties are written for weights the checkpoint does not hold.
 
     Examples
     --------
@@ -47,6 +60,11 @@ def serving_properties(
     option.revision=12fd25f7
     <BLANKLINE>
     """
+    if recommendation.requires is not None:
+        raise ValidationError(
+            f"serving properties: {recommendation.engine} on {recommendation.instance_type} "
+            f"({recommendation.quantization}) needs {recommendation.requires}"
+        )
     lines = ["engine=Python"]
     if model_id is not None:
         lines.append(f"option.model_id={model_id}")

@@ -6,6 +6,17 @@ sizes it; its speed is the decode roofline (each step reads the weights and the 
 the batch from HBM once), plus a floor for the all-reduces of tensor parallelism. Candidates
 that hold the requested concurrency at the requested context are ranked by cost per million
 tokens at that bound, or by per-sequence decode latency.
+
+Only the checkpoint's own format is ever recommended: LMI's vLLM loads AWQ or GPTQ weights
+only from a checkpoint already quantized that way, so a ``serving.properties`` asking it to
+quantize bf16 weights would keep the endpoint from starting. Formats that a quantization step
+would produce are sized too ("proposals"), and the cheapest of them is reported beside the
+recommendation, with the step it needs, when it beats every format the checkpoint holds.
+
+AWS's own accelerators are sized and priced beside the GPUs: Inferentia2 (inf2) and Trainium
+(trn1) instances, over their NeuronCores, served by the LMI NeuronX container. The best of them
+is reported as the ``neuron_alternative``; it too needs a step this platform does not have yet
+(compiling the model for Neuron), so it is never the recommendation.
 """
 
 from __future__ import annotations
@@ -34,7 +45,7 @@ if TYPE_CHECKING:
     from maas.advisor.architecture import ModelArchitecture
     from maas.advisor.request import ServingRequest
 
-Engine = Literal["vllm", "lmi-dist", "trtllm"]
+Engine = Literal["vllm", "lmi-dist", "trtllm", "neuronx"]
 
 #: vLLM's default ``gpu_memory_utilization``: the share of each GPU the engine may use.
 GPU_MEMORY_UTILIZATION = 0.90
@@ -45,7 +56,7 @@ CUDA_GRAPH_BYTES = 2**30
 #: vLLM's default ``max_num_seqs``: the rolling batch is capped here.
 MAX_ROLLING_BATCH = 256
 #: Latency floor of one small all-reduce, per interconnect (assumed, not measured here).
-ALLREDUCE_SECONDS: dict[str, float] = {"nvlink": 10e-6, "pcie": 25e-6}
+ALLREDUCE_SECONDS: dict[str, float] = {"nvlink": 10e-6, "pcie": 25e-6, "neuronlink": 25e-6}
 #: All-reduces per layer per decode step under tensor parallelism (after attention, after MLP).
 ALLREDUCES_PER_LAYER = 2
 #: Shortest decode step per layer whatever the bandwidth (assumed, not measured here): a
@@ -62,6 +73,54 @@ RUNNERS_UP = 3
 TRTLLM_FAMILIES = frozenset({"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2"})
 #: GPUs where TensorRT-LLM is chosen for latency (Hopper).
 TRTLLM_ACCELERATORS = frozenset({"NVIDIA H100", "NVIDIA H200"})
+
+#: NeuronCores per device. An Inferentia2 or a Trainium (trn1) chip holds two NeuronCore-v2
+#: and 32 GiB of HBM at 820 GB/s, so each core has 16 GiB and half the bandwidth
+#: (https://awsdocs-neuron.readthedocs-hosted.com/en/latest/general/arch/neuron-hardware/
+#: inferentia2.html and .../trainium.html). Tensor parallelism splits a model over cores.
+NEURON_CORES_PER_DEVICE: dict[str, int] = {"AWS Inferentia2": 2, "AWS Trainium": 2}
+#: What the per-core view of an instance calls its accelerator.
+NEURON_CORE = "NeuronCore-v2"
+#: Tensor-parallel degrees over NeuronCores, where an instance has that many.
+NEURON_TENSOR_PARALLEL_DEGREES = (1, 2, 4, 8, 16, 24, 32)
+#: Families NxD Inference, LMI NeuronX's back end, has model code for (its "Production Ready
+#: Models": https://awsdocs-neuron.readthedocs-hosted.com/en/latest/libraries/nxd-inference/
+#: developer_guides/model-reference.html); others get no Neuron alternative.
+NEURON_FAMILIES = frozenset({"llama", "qwen2", "qwen3"})
+#: Memory per NeuronCore kept for the compiled graphs and collective buffers (an allowance,
+#: not measured), in place of the GPUs' CUDA-graph allowance.
+NEURON_RUNTIME_BYTES = 2**30
+#: Share of the host's memory the weights may take on a Neuron instance: NxD Inference reads
+#: the whole checkpoint into host memory to shard it over the cores (an assumption, not
+#: measured here; it is what rules out an 8B model in bf16 on an inf2.xlarge's 16 GiB).
+NEURON_HOST_MEMORY_SHARE = 0.8
+#: What serving on Neuron takes first: the model compiled for its TP degree, batch and length.
+NEURON_COMPILATION_STEP = (
+    "the model compiled for Neuron at this tensor-parallel degree, batch and sequence length "
+    "(NxD Inference or optimum-neuron, on an inf2 or trn1 instance) and packaged with it; LMI "
+    "NeuronX can also compile when the endpoint starts, at the cost of a long start-up; this "
+    "platform has no Neuron compilation step yet"
+)
+
+#: What a checkpoint must go through before it can be served in each proposed format. There is
+#: no quantization step in this platform yet, so a proposal is never written as serving
+#: properties (see :func:`maas.advisor.lmi.serving_properties`).
+QUANTIZATION_STEPS: dict[Quantization, str] = {
+    "fp8": (
+        "an FP8 checkpoint: quantize this one (llm-compressor's FP8 scheme, or a SageMaker "
+        "inference optimization job) and package the result as a new version; this platform "
+        "has no quantization step yet"
+    ),
+    "awq": (
+        "an AWQ int4 checkpoint (group size 128): quantize this one (llm-compressor or AutoAWQ, "
+        "on a GPU, with calibration data) or package a published -AWQ repository as a new "
+        "version; this platform has no quantization step yet"
+    ),
+    "gptq": (
+        "a GPTQ int4 checkpoint: quantize this one (llm-compressor or GPTQModel) and package the "
+        "result as a new version; this platform has no quantization step yet"
+    ),
+}
 
 #: The weight format each quantization stores.
 QUANTIZATION_FORMATS: dict[Quantization, WeightFormat] = {
@@ -81,7 +140,7 @@ class Recommendation(BaseModel):
 
     instance_type: str
     accelerator: str
-    gpus: int = Field(description="GPUs on the instance.")
+    gpus: int = Field(description="GPUs on the instance (NeuronCores on inf2 and trn1).")
     tensor_parallel_degree: int
     workers: int = Field(description="Model copies on the instance: GPUs / TP.")
     engine: Engine
@@ -107,6 +166,13 @@ class Recommendation(BaseModel):
     reasons: dict[str, str] = Field(
         description="Why: keys instance_type, tensor_parallel_degree, engine, quantization, "
         "max_rolling_batch_size."
+    )
+    requires: str | None = Field(
+        default=None,
+        description="The step the checkpoint must go through before these settings can serve "
+        "it (a quantization, a Neuron compilation), or null when they serve the checkpoint as "
+        "stored. Settings that require a step are a proposal and never become serving "
+        "properties.",
     )
 
 
@@ -134,6 +200,16 @@ class Ranking(BaseModel):
     )
     candidates_considered: int
     candidates_fitting: int
+    quantized_alternative: Recommendation | None = Field(
+        default=None,
+        description="The best candidate in a format the checkpoint would first have to be "
+        "quantized to, when it ranks above the recommendation; its requires names the step.",
+    )
+    neuron_alternative: Recommendation | None = Field(
+        default=None,
+        description="The best Inferentia2 or Trainium candidate, priced beside the GPUs; its "
+        "requires names the compilation step it needs.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +245,36 @@ class _Plan:
         return f"{self.instance.instance_type} ({tp}{quantized})"
 
 
+def neuron_instances() -> list[InstanceType]:
+    """The catalog's Inferentia2 and Trainium types, each seen as its NeuronCores: a core's
+    share of its device's memory and bandwidth is what one tensor-parallel rank gets."""
+    views = []
+    for row in instance_catalog().values():
+        cores = NEURON_CORES_PER_DEVICE.get(row.accelerator or "")
+        if (
+            cores is None
+            or not row.accelerator_memory_bandwidth_gbps
+            or not row.accelerator_memory_mib
+            or not row.price_per_hour_usd
+        ):
+            continue
+        views.append(
+            replace(
+                row,
+                accelerator=f"{row.accelerator} {NEURON_CORE}",
+                accelerator_count=row.accelerator_count * cores,
+                accelerator_memory_gib=row.accelerator_memory_gib // cores,
+                accelerator_memory_mib=row.accelerator_memory_mib // cores,
+                accelerator_memory_bandwidth_gbps=row.accelerator_memory_bandwidth_gbps / cores,
+            )
+        )
+    return views
+
+
+def _is_neuron(instance: InstanceType) -> bool:
+    return (instance.accelerator or "").endswith(NEURON_CORE)
+
+
 def gpu_instances() -> list[InstanceType]:
     """The catalog's GPU types the advisor can size: those with bandwidth and a price."""
     return [
@@ -186,19 +292,25 @@ def recommend(
     arch: ModelArchitecture,
     request: ServingRequest,
     weights: Mapping[Quantization, tuple[int, int]],
+    proposals: Mapping[Quantization, tuple[int, int]] | None = None,
 ) -> Ranking:
     """Rank every candidate for ``request``.
 
-    ``weights`` maps each quantization the checkpoint can be served in to its weight bytes
-    outside and inside the routed experts (one entry for an already quantized checkpoint).
+    ``weights`` maps each quantization the checkpoint can be served in as stored (its own:
+    ``none`` for a 16-bit checkpoint, the method of a quantized one) to its weight bytes
+    outside and inside the routed experts. ``proposals`` maps the formats a quantization step
+    would produce to theirs: they are never recommended, only reported as the
+    ``quantized_alternative`` when one ranks first, and named when nothing else fits.
 
     Raises
     ------
     NoInstanceFits
         When no candidate in scope holds the requested concurrency; the message says what
-        would: another instance type, a quantization, or nothing in the catalog.
+        would: another instance type, a quantized version, or nothing in the catalog.
     """
-    allowed = _allowed_quantizations(request, weights)
+    proposed = {q: w for q, w in (proposals or {}).items() if q not in weights}
+    allowed, proposable = _allowed_quantizations(request, weights, proposed)
+    every = {**weights, **proposed}
     scope = _instance_scope(request)
     plans = [
         _evaluate(
@@ -207,12 +319,12 @@ def recommend(
             instance=instance,
             tensor_parallel=tensor_parallel,
             quantization=quantization,
-            weights=weights[quantization],
+            weights=every[quantization],
         )
         for instance in gpu_instances()
         for tensor_parallel in TENSOR_PARALLEL_DEGREES
         if tensor_parallel <= instance.accelerator_count
-        for quantization in weights
+        for quantization in every
     ]
     in_scope = [
         plan
@@ -228,7 +340,8 @@ def recommend(
                 in_scope=in_scope,
                 scope=scope,
                 allowed=allowed,
-                weights=weights,
+                weights=every,
+                proposed=set(proposed),
             )
         )
     ranked = _rank(fitting, request)
@@ -246,8 +359,24 @@ def recommend(
         (plan for plan in in_scope if plan.rejection is not None and plan.capacity > 0),
         key=lambda plan: (-plan.capacity, plan.price),
     )
-    context = _RankingContext(arch, request, len(fitting), weights)
+    # The alternative is what would rank first if the checkpoint were quantized first.
+    contenders = fitting + [
+        plan
+        for plan in plans
+        if plan.rejection is None
+        and plan.quantization in proposable
+        and plan.instance.instance_type in scope
+    ]
+    overall = _rank(contenders, request)[0]
+    better = overall if overall.quantization in proposed else None
+    context = _RankingContext(arch, request, len(fitting), every, frozenset(proposed), better)
+    alternative = (
+        _recommendation(better, 1, replace(context, fitting=len(contenders)))
+        if better is not None
+        else None
+    )
     return Ranking(
+        neuron_alternative=_neuron_alternative(arch, request, weights),
         recommendation=_recommendation(best, 1, context),
         runners_up=[_recommendation(plan, rank, context) for rank, plan in runners_up],
         rejected=[
@@ -262,22 +391,64 @@ def recommend(
         ],
         candidates_considered=len(in_scope),
         candidates_fitting=len(fitting),
+        quantized_alternative=alternative,
     )
 
 
+def _neuron_alternative(
+    arch: ModelArchitecture,
+    request: ServingRequest,
+    weights: Mapping[Quantization, tuple[int, int]],
+) -> Recommendation | None:
+    """The best way to serve the checkpoint on Inferentia2 or Trainium, if one holds the load.
+
+    Only a 16-bit checkpoint of a family NxD Inference supports is sized: the AWQ, GPTQ and
+    FP8 checkpoints LMI's GPU engines load are not what NxD Inference loads.
+    """
+    if "none" not in weights or arch.family not in NEURON_FAMILIES:
+        return None
+    plans = [
+        _evaluate(
+            arch,
+            request,
+            instance=instance,
+            tensor_parallel=tensor_parallel,
+            quantization="none",
+            weights=weights["none"],
+        )
+        for instance in neuron_instances()
+        for tensor_parallel in NEURON_TENSOR_PARALLEL_DEGREES
+        if tensor_parallel <= instance.accelerator_count
+    ]
+    fitting = [plan for plan in plans if plan.rejection is None]
+    if not fitting:
+        return None
+    context = _RankingContext(arch, request, len(fitting), weights, frozenset())
+    return _recommendation(_rank(fitting, request)[0], 1, context)
+
+
 def _allowed_quantizations(
-    request: ServingRequest, weights: Mapping[Quantization, tuple[int, int]]
-) -> set[Quantization]:
+    request: ServingRequest,
+    weights: Mapping[Quantization, tuple[int, int]],
+    proposed: Mapping[Quantization, tuple[int, int]],
+) -> tuple[set[Quantization], set[Quantization]]:
+    """The formats the recommendation may serve, and those a proposal may name."""
     if request.quantizations is None:
-        return set(weights)
+        return set(weights), set(proposed)
     asked = set(request.quantizations)
     allowed = asked & set(weights)
     if not allowed:
+        step = (
+            "; another format needs a quantization step first, which this platform does not "
+            "have yet"
+            if asked & set(proposed)
+            else ""
+        )
         raise ValidationError(
             f"quantizations: the checkpoint can be served as {', '.join(weights)} only, "
-            f"not {', '.join(sorted(asked))}"
+            f"not {', '.join(sorted(asked))}{step}"
         )
-    return allowed
+    return allowed, asked & set(proposed)
 
 
 def _instance_scope(request: ServingRequest) -> set[str]:
@@ -289,7 +460,9 @@ def _instance_scope(request: ServingRequest) -> set[str]:
         if name not in gpu_types:
             raise ValidationError(
                 f"instance_types: {name} is not a GPU instance type the advisor sizes; "
-                f"families it sizes: {', '.join(sorted({t.split('.')[1] for t in gpu_types}))}"
+                f"families it sizes: {', '.join(sorted({t.split('.')[1] for t in gpu_types}))} "
+                "(inf2 and trn1 are priced as the neuron_alternative: they need a Neuron "
+                "compilation step, which this platform does not have yet)"
             )
     return set(request.instance_types)
 
@@ -338,7 +511,7 @@ def _evaluate(
     overhead = (
         PREFILL_CHUNK_TOKENS * activation_bytes_per_token(arch, tensor_parallel=tensor_parallel)
         + RUNTIME_WORKSPACE_BYTES
-        + CUDA_GRAPH_BYTES
+        + (NEURON_RUNTIME_BYTES if _is_neuron(instance) else CUDA_GRAPH_BYTES)
     )
     kv_cache = memory * GPU_MEMORY_UTILIZATION - weight_per_gpu - overhead
     per_sequence = kv_bytes_per_sequence(
@@ -358,7 +531,13 @@ def _evaluate(
     if reason is not None:
         # It cannot run at all: it holds nothing, whatever its memory would allow.
         return replace(plan, sequences_per_worker=0, rejection=reason)
-    if kv_cache <= 0:
+    host = instance.memory_gib * 2**30
+    if _is_neuron(instance) and dense + routed > host * NEURON_HOST_MEMORY_SHARE:
+        reason = (
+            f"the host's {instance.memory_gib} GiB cannot hold the {(dense + routed) / _GB:.1f} "
+            "GB of weights while they are sharded onto the NeuronCores"
+        )
+    elif kv_cache <= 0:
         reason = (
             f"the weights ({weight_per_gpu / _GB:.1f} GB per GPU) and the runtime overhead "
             f"({overhead / _GB:.1f} GB) exceed the {memory * GPU_MEMORY_UTILIZATION / _GB:.1f} GB "
@@ -438,6 +617,7 @@ def _no_fit_message(
     scope: set[str],
     allowed: set[Quantization],
     weights: Mapping[Quantization, tuple[int, int]],
+    proposed: set[Quantization],
 ) -> str:
     load = f"{request.concurrent_requests} sequence(s) of {request.context_tokens} tokens"
     closest = max(in_scope, key=lambda p: (p.capacity, -p.price), default=None)
@@ -460,9 +640,14 @@ def _no_fit_message(
         allowed_text = (
             "without quantization" if allowed == {"none"} else f"as {'/'.join(sorted(allowed))}"
         )
+        step = (
+            f", but that needs {QUANTIZATION_STEPS[quantized.quantization]}"
+            if quantized.quantization in proposed
+            else ""
+        )
         return (
             f"no instance serves {load} {allowed_text}{why}; with {quantized.quantization} it "
-            f"fits on {quantized.describe()}"
+            f"fits on {quantized.describe()}{step}"
         )
     largest = max(plans, key=lambda p: (p.capacity, -p.price), default=None)
     if largest is not None and largest.capacity > 0:
@@ -488,9 +673,13 @@ class _RankingContext:
     request: ServingRequest
     fitting: int
     weights: Mapping[Quantization, tuple[int, int]]
+    proposed: frozenset[Quantization]
+    alternative: _Plan | None = None
 
 
 def _engine(arch: ModelArchitecture, plan: _Plan, request: ServingRequest) -> Engine:
+    if _is_neuron(plan.instance):
+        return "neuronx"
     if (
         request.preference == "latency"
         and plan.instance.accelerator in TRTLLM_ACCELERATORS
@@ -530,7 +719,16 @@ def _recommendation(plan: _Plan, rank: int, context: _RankingContext) -> Recomme
             "quantization": _quantization_reason(plan, context),
             "max_rolling_batch_size": _batch_reason(plan, rolling, request),
         },
+        requires=_requires(plan, context),
     )
+
+
+def _requires(plan: _Plan, context: _RankingContext) -> str | None:
+    if _is_neuron(plan.instance):
+        return NEURON_COMPILATION_STEP
+    if plan.quantization in context.proposed:
+        return QUANTIZATION_STEPS[plan.quantization]
+    return None
 
 
 def _instance_reason(plan: _Plan, rank: int, context: _RankingContext) -> str:
@@ -557,7 +755,8 @@ def _instance_reason(plan: _Plan, rank: int, context: _RankingContext) -> str:
 
 def _tensor_parallel_reason(arch: ModelArchitecture, plan: _Plan) -> str:
     tp, gpus = plan.tensor_parallel, plan.instance.accelerator_count
-    weights = f"{plan.weight_bytes_per_gpu / _GB:.1f} GB of weights per GPU"
+    device = NEURON_CORE if _is_neuron(plan.instance) else "GPU"
+    weights = f"{plan.weight_bytes_per_gpu / _GB:.1f} GB of weights per {device}"
     if arch.latent_attention is not None:
         kv = "each rank holds the whole latent KV cache (MLA does not split it by heads)"
     else:
@@ -565,17 +764,25 @@ def _tensor_parallel_reason(arch: ModelArchitecture, plan: _Plan) -> str:
         replicated = " (replicated, as TP exceeds them)" if tp > arch.num_kv_heads else ""
         kv = f"each rank holds {per_rank} of the {arch.num_kv_heads} KV heads{replicated}"
     workers = (
-        f"; LMI runs {plan.workers} model workers, one per {tp} GPU(s)" if plan.workers > 1 else ""
+        f"; LMI runs {plan.workers} model workers, one per {tp} {device}(s)"
+        if plan.workers > 1
+        else ""
     )
     why = (
-        "one GPU holds the weights and the KV cache"
+        f"one {device} holds the weights and the KV cache"
         if tp == 1
-        else f"the model is split over {tp} GPUs"
+        else f"the model is split over {tp} {device}s"
     )
-    return f"TP {tp} of {gpus} GPU(s): {why}: {weights}, {kv}{workers}"
+    return f"TP {tp} of {gpus} {device}(s): {why}: {weights}, {kv}{workers}"
 
 
 def _engine_reason(engine: Engine, plan: _Plan) -> str:
+    if engine == "neuronx":
+        return (
+            "LMI NeuronX (the djl-neuronx image) with NxD Inference: the model runs as graphs "
+            f"compiled for {plan.instance.accelerator}s, split over {plan.tensor_parallel} of "
+            "them, with a KV cache sized for the compiled batch and sequence length"
+        )
     if engine == "trtllm":
         return (
             "TensorRT-LLM (option.rolling_batch=trtllm): the lowest per-token latency on "
@@ -592,16 +799,29 @@ def _engine_reason(engine: Engine, plan: _Plan) -> str:
 def _quantization_reason(plan: _Plan, context: _RankingContext) -> str:
     arch, request = context.arch, context.request
     bytes_total = sum(context.weights[plan.quantization]) / _GB
+    if _is_neuron(plan.instance):
+        return (
+            f"none (bf16, {bytes_total:.1f} GB): NxD Inference serves the checkpoint's 16-bit "
+            "weights as stored"
+        )
     if arch.checkpoint_quantization is not None:
         return (
             f"{plan.quantization}: the checkpoint is already quantized "
             f"({arch.checkpoint_quantization.method}, {bytes_total:.1f} GB of weights)"
         )
     if plan.quantization == "none":
+        better = context.alternative
+        if better is not None:
+            return (
+                f"none (bf16, {bytes_total:.1f} GB): the checkpoint as stored; an "
+                f"{better.quantization.upper()} version would serve on {better.describe()} at "
+                f"{better.cost_per_million:.3f} USD per million tokens (quantized_alternative), "
+                f"but it needs {QUANTIZATION_STEPS[better.quantization]}"
+            )
         if request.preference == "cost":
             return (
-                f"none (bf16, {bytes_total:.1f} GB): full precision was also the cheapest per "
-                "token here"
+                f"none (bf16, {bytes_total:.1f} GB): the checkpoint as stored; no quantized "
+                "version would be cheaper per token here"
             )
         return (
             f"none (bf16, {bytes_total:.1f} GB): it fits at full precision, which is kept "
@@ -613,16 +833,19 @@ def _quantization_reason(plan: _Plan, context: _RankingContext) -> str:
     if plan.quantization == "fp8":
         detail = (
             f"FP8 weights ({bytes_total:.1f} GB, {reduction:.0%} less to read per step) on "
-            f"{plan.instance.accelerator}, which runs FP8 natively; LMI quantizes on load"
+            f"{plan.instance.accelerator}, which runs FP8 natively"
         )
     else:
         detail = (
             f"AWQ int4, group size 128 ({bytes_total:.1f} GB, {reduction:.0%} less; embeddings "
-            "and lm_head stay 16-bit); needs an AWQ checkpoint (quantize one first or use a "
-            "published -AWQ repository)"
+            "and lm_head stay 16-bit)"
         )
     why = "the cheapest per token" if request.preference == "cost" else "the only way it fits"
-    return f"{plan.quantization}: {detail}; {why}; expect a small loss of quality"
+    step = QUANTIZATION_STEPS[plan.quantization]
+    return (
+        f"{plan.quantization}: {detail}; {why}; expect a small loss of quality; a proposal, not "
+        f"serving properties: it needs {step}"
+    )
 
 
 def _batch_reason(plan: _Plan, rolling: int, request: ServingRequest) -> str:
@@ -631,8 +854,9 @@ def _batch_reason(plan: _Plan, rolling: int, request: ServingRequest) -> str:
         if plan.sequences_per_worker > MAX_ROLLING_BATCH
         else ""
     )
+    device = NEURON_CORE if _is_neuron(plan.instance) else "GPU"
     return (
-        f"{rolling}: the KV cache ({plan.kv_cache_bytes_per_gpu / _GB:.1f} GB per GPU) holds "
+        f"{rolling}: the KV cache ({plan.kv_cache_bytes_per_gpu / _GB:.1f} GB per {device}) holds "
         f"{plan.sequences_per_worker} sequences of {request.context_tokens} tokens per worker"
         f"{capped}; the request needs {plan.batch_per_worker} per worker"
     )
@@ -644,12 +868,16 @@ __all__ = [
     "GPU_MEMORY_UTILIZATION",
     "LATENCY_TOLERANCE",
     "MAX_ROLLING_BATCH",
+    "NEURON_COMPILATION_STEP",
+    "NEURON_CORES_PER_DEVICE",
     "PREFILL_CHUNK_TOKENS",
     "QUANTIZATION_FORMATS",
+    "QUANTIZATION_STEPS",
     "Engine",
     "Ranking",
     "Recommendation",
     "Rejection",
     "gpu_instances",
+    "neuron_instances",
     "recommend",
 ]

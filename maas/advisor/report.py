@@ -91,11 +91,26 @@ class AdvisorReport(BaseModel):
         description="Peak above the weights while a fresh eager process prefills "
         "request.concurrent_requests prompts of request.prompt_tokens at once."
     )
-    recommendation: Recommendation
+    recommendation: Recommendation = Field(
+        description="Serves the checkpoint as stored: in its own format, never one it would "
+        "first have to be quantized to."
+    )
     runners_up: list[Recommendation]
     rejected: list[Rejection]
     candidates_considered: int
     candidates_fitting: int
+    quantized_alternative: Recommendation | None = Field(
+        default=None,
+        description="For a 16-bit checkpoint: the best way to serve a quantized version of it, "
+        "when that ranks above the recommendation. A proposal: its requires names the "
+        "quantization step it needs, and it is never written as serving properties.",
+    )
+    neuron_alternative: Recommendation | None = Field(
+        default=None,
+        description="The best way to serve the checkpoint on Inferentia2 or Trainium (inf2, "
+        "trn1: NeuronCores of 16 GiB, tensor parallelism over them, the LMI NeuronX "
+        "container), priced beside the GPUs; its requires names the compilation step it needs.",
+    )
     assumptions: Assumptions
     notes: list[str]
 
@@ -149,7 +164,12 @@ def advise(
     # Tensors the config does not describe (a vision tower, say) stay at 16 bit in every format.
     extra = (parameters - parameter_count(arch)) * BF16_BYTES
     by_format = _weights_by_format(arch, extra)
-    ranking = recommend(arch, request, _servable_weights(arch, by_format, size))
+    ranking = recommend(
+        arch,
+        request,
+        _servable_weights(arch, by_format, size),
+        _proposed_weights(arch, by_format),
+    )
     context = request.context_tokens
     batch = request.concurrent_requests
     return AdvisorReport(
@@ -177,6 +197,8 @@ def advise(
         rejected=ranking.rejected,
         candidates_considered=ranking.candidates_considered,
         candidates_fitting=ranking.candidates_fitting,
+        quantized_alternative=ranking.quantized_alternative,
+        neuron_alternative=ranking.neuron_alternative,
         assumptions=Assumptions(),
         notes=_notes(arch, request, size is not None and size.quantized),
     )
@@ -208,9 +230,11 @@ def advise_on_instance(report: AdvisorReport, instance_type: str) -> Recommendat
         else None
     )
     extra = (report.parameters - parameter_count(arch)) * BF16_BYTES
-    weights = _servable_weights(arch, _weights_by_format(arch, extra), quantized_size)
+    by_format = _weights_by_format(arch, extra)
+    weights = _servable_weights(arch, by_format, quantized_size)
     request = report.request.model_copy(update={"instance_types": (instance_type,)})
-    return recommend(arch, request, weights).recommendation
+    # The deployed package holds the checkpoint as stored: only its own format can fit.
+    return recommend(arch, request, weights, _proposed_weights(arch, by_format)).recommendation
 
 
 def _weights_by_format(arch: ModelArchitecture, extra: int) -> dict[WeightFormat, tuple[int, int]]:
@@ -228,13 +252,11 @@ def _servable_weights(
     by_format: Mapping[WeightFormat, tuple[int, int]],
     size: CheckpointSize | None,
 ) -> dict[Quantization, tuple[int, int]]:
-    """Weight bytes (outside, inside the routed experts) per quantization the model can take."""
+    """Weight bytes (outside, inside the routed experts) of the checkpoint as stored: the only
+    format LMI can load it in (it loads AWQ/GPTQ only from a checkpoint quantized so)."""
     quantized = arch.checkpoint_quantization
     if quantized is None:
-        return {
-            quantization: by_format[QUANTIZATION_FORMATS[quantization]]
-            for quantization in CANDIDATE_QUANTIZATIONS
-        }
+        return {"none": by_format[QUANTIZATION_FORMATS["none"]]}
     method: Quantization = quantized.method
     dense, routed = by_format[QUANTIZATION_FORMATS[method]]
     if size is not None and size.quantized:
@@ -243,6 +265,20 @@ def _servable_weights(
         routed = round(size.bytes * share)
         dense = size.bytes - routed
     return {method: (dense, routed)}
+
+
+def _proposed_weights(
+    arch: ModelArchitecture, by_format: Mapping[WeightFormat, tuple[int, int]]
+) -> dict[Quantization, tuple[int, int]]:
+    """Weight bytes of the quantized versions a 16-bit checkpoint could be turned into."""
+    if arch.checkpoint_quantization is not None:
+        # Re-quantizing a quantized checkpoint is not proposed: it would compound the loss.
+        return {}
+    return {
+        quantization: by_format[QUANTIZATION_FORMATS[quantization]]
+        for quantization in CANDIDATE_QUANTIZATIONS
+        if quantization != "none"
+    }
 
 
 def _notes(arch: ModelArchitecture, request: ServingRequest, quantized_headers: bool) -> list[str]:

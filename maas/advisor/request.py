@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 Preference = Literal["cost", "latency"]
 Quantization = Literal["none", "fp8", "awq", "gptq"]
 
-#: Quantizations the advisor considers for an unquantized checkpoint (GPTQ only ever comes
-#: from a checkpoint that is already quantized with it).
+#: Quantizations the advisor sizes for an unquantized checkpoint: ``none`` is how it is served;
+#: the others only as a proposed quantized version (GPTQ only ever comes from a checkpoint that
+#: is already quantized with it).
 CANDIDATE_QUANTIZATIONS: tuple[Quantization, ...] = ("none", "fp8", "awq")
 
 #: The longest context and the most concurrent sequences the advisor sizes for.
@@ -66,7 +67,9 @@ class ServingRequest(BaseModel):
     quantizations: tuple[Quantization, ...] | None = Field(
         default=None,
         max_length=len(get_args(Quantization)),
-        description='Allowed quantizations (default: all; ("none",) forbids quantizing).',
+        description="Allowed quantizations (default: all). The recommendation serves the "
+        "checkpoint in its own format (none for 16-bit weights), which must be among them; the "
+        'others are only proposed as a quantized version (("none",) proposes none).',
     )
 
     @model_validator(mode="after")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import signal
+import errno
 import threading
 from pathlib import Path  # noqa: TC003 - typer reads the annotations when the app is built
 from typing import Annotated, Literal
@@ -14,6 +14,7 @@ from rich.console import Console
 from maas.cli.api_commands import add_api_commands
 from maas.cli.evalgen import evalgen_app
 from maas.cli.evaluations import evaluations_app
+from maas.cli.exit_codes import ExitCode
 from maas.cli.reward import reward_app
 from maas.exceptions import MaasError
 
@@ -98,7 +99,9 @@ def recommend(
     quantization: Annotated[
         list[str] | None,
         typer.Option(
-            help="Allow only this quantization: none, fp8 or awq (repeat for more; default: all)."
+            help="Allow this quantization: none, fp8 or awq (repeat for more; default: all). "
+            "The checkpoint's own format must be among them; the others are only proposed "
+            "as a quantized version."
         ),
     ] = None,
     json_output: Annotated[
@@ -234,13 +237,52 @@ def local_up(
         ),
     ] = True,
 ) -> None:
-    """Serve the local runtime on 127.0.0.1 so other processes reach it via AWS_ENDPOINT_URL."""
+    """Serve the local runtime on 127.0.0.1 so other processes reach it via AWS_ENDPOINT_URL.
+
+    Ctrl-C or SIGTERM stops it, and every process it started; a port already in use ends
+    it at once (exit status 1), naming the port.
+    """
+    from maas.cli.local_lifecycle import (
+        PortInUseError,
+        check_port_free,
+        end_children,
+        stop_on_signals,
+    )
+
+    with stop_on_signals():
+        try:
+            # Before the runtime starts (seconds of provisioning): a taken port fails at once.
+            check_port_free(port, "--port, the emulated AWS endpoint")
+            with contextlib.suppress(KeyboardInterrupt):
+                _serve_local_runtime(port, api_port, serve_models=serve_models)
+        except PortInUseError as error:
+            console.print(f"[bold red]local runtime not started[/]: {error}", highlight=False)
+            raise typer.Exit(ExitCode.FAILED) from None
+        finally:
+            # A Batch job's command or a model server still running would outlive us.
+            end_children()
+    console.print("local runtime stopped")
+    _exit_after_stop.set()
+
+
+#: Set once ``maas local up`` has stopped everything: :func:`main` then exits at once.
+_exit_after_stop = threading.Event()
+
+
+def _serve_local_runtime(port: int, api_port: int, *, serve_models: bool) -> None:
+    # Runs until KeyboardInterrupt (Ctrl-C, or SIGTERM through stop_on_signals).
+    from maas.cli.local_lifecycle import PortInUseError, wait_for_signal
     from maas.local import LocalRuntime, LocalSettings
 
-    stopped = threading.Event()
     settings = LocalSettings(serve_models=serve_models)
     with console.status("starting the local runtime"), LocalRuntime(settings) as runtime:
-        url = runtime.serve(port)
+        try:
+            url = runtime.serve(port)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            # Taken between the check and the server's bind.
+            raise PortInUseError(port, "--port, the emulated AWS endpoint") from error
         console.print(f"[bold green]local runtime up[/] at [bold]{url}[/]")
         console.print("point boto3, the AWS CLI or the SDK at it:")
         environment = {
@@ -267,10 +309,7 @@ def local_up(
             console.print(f"  Swagger UI: {api_url}/docs", soft_wrap=True, highlight=False)
             console.print("  a token: export MAAS_TOKEN=$(maas local token --tenant acme)")
         console.print("[dim]Ctrl-C stops it; the emulated account is discarded.[/]")
-        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
-    console.print("local runtime stopped")
+        wait_for_signal()
 
 
 @local_app.command("token")
@@ -291,6 +330,13 @@ def main() -> None:
     except MaasError as error:
         console.print(f"[bold red]{error.error_name}[/]: {error.message}")
         raise SystemExit(1) from None
+    except SystemExit as done:
+        if _exit_after_stop.is_set():
+            from maas.cli.local_lifecycle import exit_now
+
+            # The local runtime stopped all it started; skip the interpreter's slow teardown.
+            exit_now(done.code if isinstance(done.code, int) else 0)
+        raise
 
 
 __all__ = ["app", "main"]

@@ -185,6 +185,7 @@ def render(console: Console, report: AdvisorReport) -> None:
     console.print("[bold]why[/]")
     for key, reason in best.reasons.items():
         console.print(f"  [bold]{key}[/]: {reason}", highlight=False)
+    _render_alternatives(console, report)
     for note in report.notes:
         console.print(f"  [dim]note[/]: {note}", highlight=False)
     console.print(
@@ -192,6 +193,30 @@ def render(console: Console, report: AdvisorReport) -> None:
         f"prices {report.assumptions.price_region} on-demand as of "
         f"{report.assumptions.price_date}; speeds are HBM-bandwidth bounds[/]"
     )
+
+
+def _render_alternatives(console: Console, report: AdvisorReport) -> None:
+    """What would serve cheaper or on other silicon, each with the step it needs first."""
+    alternatives = [
+        (label, option)
+        for label, option in (
+            ("quantized", report.quantized_alternative),
+            ("Neuron", report.neuron_alternative),
+        )
+        if option is not None
+    ]
+    if not alternatives:
+        return
+    table = Table(title="Alternatives (each needs a step first)", title_justify="left")
+    table.add_column("kind", no_wrap=True)
+    table.add_column("instance", no_wrap=True)
+    for column in ("TP", "engine", "quant", "batch", "ms/tok", "tok/s", "USD/1M tok"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for label, option in alternatives:
+        table.add_row(label, *_cells(option))
+    console.print(table)
+    for label, option in alternatives:
+        console.print(f"  [bold]{label}[/] needs: {option.requires}", highlight=False)
 
 
 def _cells(option: Recommendation) -> list[str]:

@@ -8,6 +8,7 @@ expression) lives here, where it is typed and tested.
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,25 @@ SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 IDLE_METRIC = "Invocations"
 #: SageMaker reports ``Invocations`` per minute.
 IDLE_PERIOD_SECONDS = 60
+
+# The production variant's timeouts. SageMaker's defaults suit small models: a large one
+# times out downloading or loading and the endpoint fails. Both are sized from the package's
+# weight bytes. The rates are assumptions, chosen low on purpose: a timeout that is too short
+# fails a deployment that would have worked, one that is too long only reports a real
+# failure later.
+#: SageMaker's bounds of ModelDataDownloadTimeoutInSeconds and
+#: ContainerStartupHealthCheckTimeoutInSeconds (API_ProductionVariant).
+VARIANT_TIMEOUT_MIN_SECONDS = 60
+VARIANT_TIMEOUT_MAX_SECONDS = 3600
+#: Sustained S3 download rate assumed for one instance (an S3 prefix, uncompressed).
+DOWNLOAD_BYTES_PER_SECOND = 50e6
+#: Allowance before the first byte: listing the prefix, opening the connections.
+DOWNLOAD_BASE_SECONDS = 120
+#: Rate assumed for the container to read the weights from local disk onto the accelerators.
+LOAD_BYTES_PER_SECOND = 100e6
+#: Allowance for the container's start and the engine's warm-up (memory profiling, CUDA-graph
+#: capture) whatever the model's size.
+STARTUP_BASE_SECONDS = 300
 
 
 class Polling(BaseModel):
@@ -210,6 +230,7 @@ def resolve_model(request: DeploymentRequest, registry: ModelRegistry) -> Deploy
         image_uri=record.image_uri,
         model_data_url=record.artifact_uri,
         environment=record.environment,
+        model_data_bytes=registered_bytes(record.advisor_report),
     )
     return request.model_copy(
         update={"model": reference, "instance_type": request.instance_type or record.instance_type}
@@ -263,6 +284,61 @@ def primary_container(request: DeploymentRequest) -> dict[str, Any]:
     else:
         container["ModelDataUrl"] = model.model_data_url
     return container
+
+
+def clamp_timeout(seconds: float) -> int:
+    """``seconds`` rounded up into SageMaker's bounds of a variant's timeouts (60 to 3600)."""
+    return min(max(math.ceil(seconds), VARIANT_TIMEOUT_MIN_SECONDS), VARIANT_TIMEOUT_MAX_SECONDS)
+
+
+def variant_timeouts(model_bytes: int) -> dict[str, int]:
+    """The production variant's download and start-up timeouts for ``model_bytes`` of weights.
+
+    download = 120 s + bytes / 50 MB/s; start-up = 300 s + bytes / 100 MB/s; each rounded up
+    and clamped to SageMaker's 60 to 3600 seconds.
+
+    Examples
+    --------
+    >>> variant_timeouts(16_060_522_496)  # Llama-3.1-8B in bf16
+    {'ModelDataDownloadTimeoutInSeconds': 442, 'ContainerStartupHealthCheckTimeoutInSeconds': 461}
+    >>> variant_timeouts(0)
+    {'ModelDataDownloadTimeoutInSeconds': 120, 'ContainerStartupHealthCheckTimeoutInSeconds': 300}
+    >>> variant_timeouts(700 * 10**9)  # DeepSeek-V3 in FP8: both at SageMaker's maximum
+    {'ModelDataDownloadTimeoutInSeconds': 3600, 'ContainerStartupHealthCheckTimeoutInSeconds': 3600}
+    """
+    return {
+        "ModelDataDownloadTimeoutInSeconds": clamp_timeout(
+            DOWNLOAD_BASE_SECONDS + model_bytes / DOWNLOAD_BYTES_PER_SECOND
+        ),
+        "ContainerStartupHealthCheckTimeoutInSeconds": clamp_timeout(
+            STARTUP_BASE_SECONDS + model_bytes / LOAD_BYTES_PER_SECOND
+        ),
+    }
+
+
+def model_data_bytes(model: ModelReference, instance_type: str) -> int:
+    """The package's weight bytes, or, when unknown, the most the instance could serve: its
+    accelerators' memory (its memory on a CPU instance)."""
+    if model.model_data_bytes is not None:
+        return model.model_data_bytes
+    instance = get_instance_type(instance_type)
+    gib = (
+        instance.accelerator_count * instance.accelerator_memory_gib
+        if instance.accelerator_count
+        else instance.memory_gib
+    )
+    return gib * 2**30
+
+
+def registered_bytes(advisor_report: dict[str, Any] | None) -> int | None:
+    """A registered version's weight bytes, from its advisor report: as the safetensors headers
+    give them, else as the advisor computed them from the config (bf16)."""
+    if not advisor_report:
+        return None
+    stored = advisor_report.get("checkpoint_bytes")
+    computed = advisor_report.get("weight_bytes")
+    value = stored if isinstance(stored, int) else computed
+    return value if isinstance(value, int) and value >= 0 else None
 
 
 def scaling_plan(request: DeploymentRequest) -> ScalingPlan | None:
@@ -439,6 +515,9 @@ def plan_deployment(
                 "InstanceType": request.instance_type,
                 "InitialInstanceCount": request.instance_count,
                 "InitialVariantWeight": 1.0,
+                **variant_timeouts(
+                    model_data_bytes(explicit_model(request), request.instance_type)
+                ),
             }
         ],
         scaling=scaling_plan(request),
@@ -454,6 +533,8 @@ __all__ = [
     "IDLE_METRIC",
     "IDLE_PERIOD_SECONDS",
     "INVOCATIONS_METRIC",
+    "VARIANT_TIMEOUT_MAX_SECONDS",
+    "VARIANT_TIMEOUT_MIN_SECONDS",
     "DeploymentPlan",
     "HoursPlan",
     "HoursScheduleNames",
@@ -464,17 +545,21 @@ __all__ = [
     "SchedulePlan",
     "TeardownPlan",
     "check_model_data",
+    "clamp_timeout",
     "endpoint_tags",
     "explicit_model",
     "hours_plan",
     "hours_schedule_names",
     "idle_alarm_plan",
+    "model_data_bytes",
     "plan_deployment",
     "plan_teardown",
     "primary_container",
+    "registered_bytes",
     "resolve_model",
     "resource_tags",
     "scaling_plan",
     "schedule_plan",
     "target_tracking",
+    "variant_timeouts",
 ]

@@ -248,7 +248,12 @@ def plan_update(
     assert isinstance(model, ModelReference)  # resolve_model resolved a registered version
     instance_type = deployment.instance_type
     assert instance_type is not None
-    if model == record.model and instance_type == record.instance_type:
+    # The weights' size is derived from the version, not chosen: a record written before it
+    # was kept serves the same version all the same.
+    unchanged_model = model.model_copy(
+        update={"model_data_bytes": None}
+    ) == record.model.model_copy(update={"model_data_bytes": None})
+    if unchanged_model and instance_type == record.instance_type:
         raise ValidationError(
             f"nothing to change: endpoint {record.endpoint_name!r} already serves version "
             f"{model.version} of {model.model_id!r} on {instance_type}"

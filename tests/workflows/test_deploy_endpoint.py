@@ -59,6 +59,11 @@ def test_an_endpoint_comes_into_service_after_the_wait_loop(
         EndpointConfigName=snapshot.output["endpoint_config_name"]
     )["ProductionVariants"]
     assert (variant["InstanceType"], variant["InitialInstanceCount"]) == ("ml.g5.xlarge", 2)
+    # The timeouts reach SageMaker: sized for what an A10G's 24 GiB could hold.
+    assert (
+        variant["ModelDataDownloadTimeoutInSeconds"],
+        variant["ContainerStartupHealthCheckTimeoutInSeconds"],
+    ) == (636, 558)
 
 
 def test_the_record_says_in_service_and_names_what_was_created(

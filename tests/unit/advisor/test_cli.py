@@ -189,3 +189,13 @@ def test_a_hub_failure_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
         "error: --model: cannot read meta-llama/Llama-3.1-8B-Instruct from the Hub: "
         "OSError: 401 Client Error\n"
     )
+
+
+def test_the_alternatives_are_shown_with_the_step_each_needs() -> None:
+    """A bf16 checkpoint is recommended as stored; what quantizing or Neuron would give is
+    shown apart, with what it needs first, never as the choice."""
+    result = recommend("--config", LLAMA_8B, "--batch", "8")
+    assert result.exit_code == 0, result.output
+    assert "Alternatives (each needs a step first)" in result.stdout
+    assert "quantized needs:" in result.stdout
+    assert "no quantization" in " ".join(result.stdout.split())

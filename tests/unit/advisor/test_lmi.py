@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from maas.advisor import ServingRequest, advise, serving_properties
+from maas.exceptions import ValidationError
 from tests.unit.advisor.support import config
 
 
@@ -41,3 +44,30 @@ def test_a_model_id_is_written_when_given() -> None:
         "engine=Python",
         "option.model_id=HuggingFaceTB/SmolLM2-135M-Instruct",
     ]
+
+
+def test_a_proposal_that_needs_a_quantization_step_is_never_written() -> None:
+    # LMI's vLLM loads AWQ only from an AWQ checkpoint; this one is bf16.
+    proposal = advise(config("llama-3.1-8b-instruct"), ServingRequest()).quantized_alternative
+    assert proposal is not None
+    with pytest.raises(
+        ValidationError,
+        match=r"^serving properties: vllm on ml.g5.xlarge \(awq\) needs an AWQ int4",
+    ):
+        serving_properties(proposal)
+
+
+def test_a_checkpoint_quantized_with_awq_is_written_with_option_quantize() -> None:
+    awq = {
+        **config("llama-3.1-8b-instruct"),
+        "quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 128},
+    }
+    text = serving_properties(advise(awq, ServingRequest()).recommendation)
+    assert "option.quantize=awq\n" in text
+
+
+def test_a_bf16_checkpoint_is_written_without_option_quantize() -> None:
+    text = serving_properties(
+        advise(config("llama-3.1-8b-instruct"), ServingRequest()).recommendation
+    )
+    assert "option.quantize" not in text

@@ -55,9 +55,9 @@ def test_the_cost_is_the_price_over_the_bandwidth_bound() -> None:
     assert best.cost_per_million_tokens_usd == pytest.approx(
         best.price_per_hour_usd / tokens_per_hour * 1e6, rel=1e-3
     )
-    # One decode step reads the weights and the 8 sequences' KV cache once.
-    step = (best.weight_bytes_per_gpu + 8 * best.kv_bytes_per_sequence_per_gpu) / 600e9
-    assert best.instance_type == "ml.g5.xlarge"
+    # One decode step reads the weights and the 8 sequences' KV cache once (an H100: 3.35 TB/s).
+    step = (best.weight_bytes_per_gpu + 8 * best.kv_bytes_per_sequence_per_gpu) / 3350e9
+    assert best.instance_type == "ml.p5.4xlarge"
     assert best.decode_step_ms == pytest.approx(step * 1000, rel=1e-3)
 
 
@@ -71,11 +71,34 @@ def test_every_choice_carries_its_reason() -> None:
     assert best.reasons["max_rolling_batch_size"].startswith(f"{best.max_rolling_batch_size}: ")
 
 
-def test_quantization_is_chosen_by_cost_and_explained() -> None:
-    best = advise(LLAMA_8B, request(preference="cost")).recommendation
-    assert best.quantization == "awq"
-    assert "needs an AWQ checkpoint" in best.reasons["quantization"]
-    assert "embeddings and lm_head stay 16-bit" in best.reasons["quantization"]
+def test_a_bf16_checkpoint_is_recommended_as_stored_whatever_quantizing_would_save() -> None:
+    # LMI's vLLM loads AWQ only from an AWQ checkpoint: bf16 weights are served as bf16.
+    report = advise(LLAMA_8B, request(preference="cost"))
+    options = [report.recommendation, *report.runners_up]
+    assert {option.quantization for option in options} == {"none"}
+    assert all(option.requires is None for option in options)
+
+
+def test_a_cheaper_quantization_is_a_proposal_that_names_its_step() -> None:
+    report = advise(LLAMA_8B, request(preference="cost"))
+    proposal = report.quantized_alternative
+    assert proposal is not None
+    assert (proposal.quantization, proposal.instance_type) == ("awq", "ml.g5.xlarge")
+    assert proposal.cost_per_million_tokens_usd < report.recommendation.cost_per_million_tokens_usd
+    assert proposal.requires is not None
+    assert proposal.requires.startswith("an AWQ int4 checkpoint (group size 128): quantize")
+    assert proposal.requires.endswith("this platform has no quantization step yet")
+    assert "embeddings and lm_head stay 16-bit" in proposal.reasons["quantization"]
+    assert "a proposal, not serving properties" in proposal.reasons["quantization"]
+    # The recommendation says what quantizing would save, and what it takes.
+    reason = report.recommendation.reasons["quantization"]
+    assert reason.startswith("none (bf16, 16.1 GB): the checkpoint as stored; an AWQ version")
+    assert "this platform has no quantization step yet" in reason
+
+
+def test_no_proposal_when_quantizing_would_not_rank_first() -> None:
+    assert advise(LLAMA_8B, request(preference="latency")).quantized_alternative is None
+    assert advise(LLAMA_8B, request(quantizations=("none",))).quantized_alternative is None
 
 
 def test_full_precision_is_kept_when_it_fits_unless_cost_is_the_preference() -> None:
@@ -101,10 +124,20 @@ def test_only_the_allowed_quantizations_are_considered() -> None:
     assert best.quantization == "none"
 
 
-def test_fp8_is_only_offered_on_gpus_that_run_it() -> None:
-    report = advise(LLAMA_8B, request(quantizations=("fp8",)))
-    for option in [report.recommendation, *report.runners_up]:
-        assert option.accelerator in ("NVIDIA L4", "NVIDIA L40S", "NVIDIA H100", "NVIDIA H200")
+def test_fp8_is_only_proposed_on_gpus_that_run_it() -> None:
+    proposal = advise(LLAMA_8B, request(quantizations=("none", "fp8"))).quantized_alternative
+    assert proposal is not None
+    assert proposal.quantization == "fp8"
+    assert proposal.accelerator in ("NVIDIA L4", "NVIDIA L40S", "NVIDIA H100", "NVIDIA H200")
+
+
+def test_a_bf16_checkpoint_cannot_be_asked_to_serve_quantized() -> None:
+    with pytest.raises(ValidationError) as raised:
+        advise(LLAMA_8B, request(quantizations=("fp8",)))
+    assert raised.value.message == (
+        "quantizations: the checkpoint can be served as none only, not fp8; another format "
+        "needs a quantization step first, which this platform does not have yet"
+    )
 
 
 def test_the_instance_filter_limits_the_candidates() -> None:
@@ -165,7 +198,10 @@ def test_a_model_too_big_unquantized_is_told_the_cheapest_quantization_that_fits
         advise(v3_bf16, request(concurrent_requests=1, quantizations=("none",)))
     assert raised.value.message == (
         "no instance serves 1 sequence(s) of 4096 tokens without quantization; with awq it "
-        "fits on ml.p4de.24xlarge (TP 8, awq)"
+        "fits on ml.p4de.24xlarge (TP 8, awq), but that needs an AWQ int4 checkpoint (group "
+        "size 128): quantize this one (llm-compressor or AutoAWQ, on a GPU, with calibration "
+        "data) or package a published -AWQ repository as a new version; this platform has no "
+        "quantization step yet"
     )
 
 
