@@ -13,6 +13,13 @@ What it keeps from AWS:
 - invocations may run concurrently (a ``Map`` state): environments are context-local;
 - an exception becomes ``FunctionError: Unhandled`` with the runtime's error document,
   whose ``errorType`` is ``type(exc).__name__``, so ``Retry``/``Catch`` match it by name;
+  its ``stackTrace`` holds the handler's frames only, at the paths they have in Lambda
+  (``/var/task`` for the function's code), as AWS's Python runtime (awslambdaric) reports;
+- the result is marshalled as that runtime does: bytes pass through as they are, a
+  ``Decimal`` (what boto3 reads from DynamoDB) is a JSON number, a named tuple an object,
+  text is not ASCII-escaped;
+- ``Invoke`` answers ``ExecutedVersion`` and, for ``LogType: Tail``, the last 4 KB of the
+  invocation's log in ``LogResult``;
 - the function's timeout is enforced (``Sandbox.Timedout``), and what the handler writes
   to stdout goes to its CloudWatch Logs group ``/aws/lambda/<name>``;
 - with :meth:`LocalLambda.use_credentials`, the function's environment holds temporary
@@ -28,19 +35,25 @@ or apply reserved concurrency.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import contextvars
+import dataclasses
+import decimal
 import importlib.util
 import io
 import json
+import math
 import os
 import sys
+import sysconfig
 import threading
 import time
 import traceback
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from moto.awslambda.models import LambdaBackend
@@ -56,6 +69,13 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 FUNCTION_ERROR_HEADER = "x-amz-function-error"
+EXECUTED_VERSION_HEADER = "x-amz-executed-version"
+LOG_RESULT_HEADER = "x-amz-log-result"
+#: How much of an invocation's log ``LogType: Tail`` returns.
+LOG_TAIL_BYTES = 4096
+#: Where Lambda puts a function's code, and the Python of the python3.12 runtime.
+TASK_ROOT = "/var/task"
+RUNTIME_PYTHON = "/var/lang/lib/python3.12"
 #: The variable in which Lambda gives a function its invocation's trace header.
 TRACE_ID_ENV = "_X_AMZN_TRACE_ID"
 
@@ -105,6 +125,8 @@ class Invocation:
 
     payload: bytes
     function_error: str | None = None
+    #: What the invocation wrote to its log stream (START to END).
+    log: str = ""
 
     def json(self) -> Any:
         """The payload, decoded."""
@@ -199,6 +221,7 @@ class LocalLambda:
                 )
                 return answer
             invocation_type = _header(headers, "X-Amz-Invocation-Type") or "RequestResponse"
+            log_type = _header(headers, "X-Amz-Log-Type")
             event = json.loads(body) if body else {}
             if invocation_type == "DryRun":
                 return b""
@@ -217,6 +240,10 @@ class LocalLambda:
                 _incoming_trace.reset(token)
             if result.function_error:
                 response_headers[FUNCTION_ERROR_HEADER] = result.function_error
+            # The handler that ran is the one registered: the function's latest code.
+            response_headers[EXECUTED_VERSION_HEADER] = _executed_version(qualifier)
+            if log_type == "Tail":
+                response_headers[LOG_RESULT_HEADER] = _log_tail(result.log)
             response_headers["Content-Length"] = str(len(result.payload))
             return result.payload
 
@@ -255,7 +282,13 @@ class LocalLambda:
     def _exec_handler_module(
         self, function: LocalFunction, number: int, module_path: str
     ) -> ModuleType:
-        found = importlib.util.find_spec(module_path)
+        try:
+            found = importlib.util.find_spec(module_path)
+        except ImportError as exc:
+            # A parent package that does not import: the runtime's import error, as AWS's.
+            raise RuntimeFault(
+                "Runtime.ImportModuleError", f"Unable to import module '{module_path}': {exc}"
+            ) from exc
         if found is None or found.origin is None:
             raise RuntimeFault(
                 "Runtime.ImportModuleError",
@@ -266,6 +299,8 @@ class LocalLambda:
         )
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        # Frames of this code are reported under /var/task (see _error_document).
+        _task_roots[found.origin] = _task_root(found.origin, module_path)
         # Registered so that pydantic resolves the module's annotations by name.
         sys.modules[spec.name] = module
         try:
@@ -342,8 +377,9 @@ class LocalLambda:
             )
         else:
             result = outcome["result"]
-        self._write_logs(function.log_group, stream[0], buffer.getvalue().splitlines())
-        return result
+        log = buffer.getvalue()
+        self._write_logs(function.log_group, stream[0], log.splitlines())
+        return dataclasses.replace(result, log=log)
 
     def _environment(self, function: LocalFunction) -> dict[str, str]:
         # The credentials are reserved variables: a function's own cannot replace them.
@@ -428,10 +464,45 @@ def _handler(module: ModuleType, handler: str) -> Callable[[Any, LambdaContext],
 
 
 def _marshal(result: Any) -> bytes:
+    """The response as awslambdaric's ``LambdaMarshaller.marshal_response`` writes it.
+
+    Bytes are the response as they are (``application/unknown``); anything else is JSON from
+    its ``Encoder`` (simplejson's): a ``Decimal`` is written as its own digits (``NaN`` for a
+    NaN), a named tuple as an object, and on python3.12 text is not ASCII-escaped.
+    """
+    if isinstance(result, bytes):
+        return result
+    marker = uuid.uuid4().hex
+    numbers: dict[str, str] = {}
+
+    def default(value: Any) -> Any:
+        if isinstance(value, decimal.Decimal):
+            if value.is_nan():
+                return math.nan
+            # json cannot write raw text: a marker string stands in, then becomes the digits.
+            key = f"{marker}{len(numbers)}"
+            numbers[json.dumps(key)] = str(value)
+            return key
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
     try:
-        return json.dumps(result).encode()
+        text = json.dumps(_namedtuples_as_objects(result), default=default, ensure_ascii=False)
     except (TypeError, ValueError) as exc:
         raise RuntimeFault("Runtime.MarshalError", f"Unable to marshal response: {exc}") from exc
+    for quoted, digits in numbers.items():
+        text = text.replace(quoted, digits)
+    return text.encode()
+
+
+def _namedtuples_as_objects(value: Any) -> Any:
+    # simplejson (namedtuple_as_object) writes a named tuple as an object; json, as an array.
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {key: _namedtuples_as_objects(item) for key, item in value._asdict().items()}
+    if isinstance(value, dict):
+        return {key: _namedtuples_as_objects(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_namedtuples_as_objects(item) for item in value]
+    return value
 
 
 def _runtime_environment(function: LocalFunction) -> dict[str, str]:
@@ -455,15 +526,70 @@ def _daemon_address() -> dict[str, str]:
 
 
 def _error_document(exc: BaseException, request_id: str) -> bytes:
-    # The shape the Python runtime reports: Step Functions takes errorType as the error name.
+    """The error document AWS's Python runtime (awslambdaric's ``make_error``) returns.
+
+    A fault of the runtime itself (a handler missing, a result it cannot marshal) has no
+    stack trace there. For a handler's exception the trace starts at the handler's frame
+    (the runtime's own, here this adapter's, are dropped) and names each file where Lambda
+    has it; frames are formatted from (file, line, name, text) as that runtime formats them.
+    Step Functions takes ``errorType`` as the error name and the whole document as the cause.
+    """
+    if isinstance(exc, RuntimeFault):
+        stack_trace: list[str] = []
+    else:
+        frames = traceback.extract_tb(exc.__traceback__)
+        first = next((i for i, f in enumerate(frames) if f.filename != __file__), len(frames))
+        stack_trace = traceback.format_list(
+            [(_lambda_path(f.filename), f.lineno or 0, f.name, f.line) for f in frames[first:]]
+        )
     return json.dumps(
         {
             "errorMessage": str(exc),
             "errorType": getattr(exc, "error_type", type(exc).__name__),
             "requestId": request_id,
-            "stackTrace": traceback.format_list(traceback.extract_tb(exc.__traceback__)),
+            "stackTrace": stack_trace,
         }
     ).encode()
+
+
+#: The directory each loaded handler file is imported from (its package root), by file.
+_task_roots: dict[str, Path] = {}
+
+
+def _task_root(origin: str, module_path: str) -> Path:
+    # ``functions/plan.py`` imported as ``functions.plan``: the root is two levels up.
+    return Path(origin).resolve().parents[module_path.count(".")]
+
+
+def _lambda_path(filename: str) -> str:
+    """Where ``filename`` is in a python3.12 Lambda sandbox.
+
+    The function's code is under /var/task (the asset is the handler's package root);
+    installed packages and the standard library are the runtime's.
+    """
+    path = Path(filename)
+    if not path.is_absolute():
+        return filename  # "<frozen importlib._bootstrap>" and the like are the same there
+    path = path.resolve()
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")) and path.is_relative_to(entry):
+            return f"{RUNTIME_PYTHON}/site-packages/{path.relative_to(entry).as_posix()}"
+    for root in set(_task_roots.values()):
+        if path.is_relative_to(root):
+            return f"{TASK_ROOT}/{path.relative_to(root).as_posix()}"
+    stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    if path.is_relative_to(stdlib):
+        return f"{RUNTIME_PYTHON}/{path.relative_to(stdlib).as_posix()}"
+    return f"{TASK_ROOT}/{path.name}"
+
+
+def _executed_version(qualifier: str | None) -> str:
+    # A published version runs as itself; $LATEST and aliases run the latest code here.
+    return qualifier if qualifier and qualifier.isdigit() else "$LATEST"
+
+
+def _log_tail(log: str) -> str:
+    return base64.b64encode(log.encode()[-LOG_TAIL_BYTES:]).decode()
 
 
 def _header(headers: Any, name: str) -> str | None:
@@ -474,4 +600,11 @@ def _header(headers: Any, name: str) -> str | None:
     return None
 
 
-__all__ = ["FUNCTION_ERROR_HEADER", "Invocation", "LambdaContext", "LocalFunction", "LocalLambda"]
+__all__ = [
+    "EXECUTED_VERSION_HEADER",
+    "FUNCTION_ERROR_HEADER",
+    "Invocation",
+    "LambdaContext",
+    "LocalFunction",
+    "LocalLambda",
+]

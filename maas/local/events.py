@@ -10,6 +10,10 @@ target is left to moto. A disabled rule delivers to no target (moto's would).
 
 Deliveries that fail are kept in :attr:`LocalEventBridge.failed_deliveries` (the dead-letter
 queues of rules arrive with the lifecycle work).
+
+moto does not implement ``TestEventPattern`` (it answers an empty body, with no ``Result``);
+:func:`event_pattern_matches` answers it with the matcher rules use here, so a pattern
+tested locally matches exactly the events a local rule would deliver.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from jsonpath_ng.ext.parser import parse
-from moto.events.models import Rule
+from moto.events.exceptions import ValidationException
+from moto.events.models import EventPattern, Rule
+from moto.events.responses import EventsHandler
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 
 from maas.local.patching import replace
@@ -102,6 +108,35 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
         except ValueError:
             return filled  # a plain-text template: the target gets the text
     return event
+
+
+#: The fields TestEventPattern requires of its event. The API reference lists ``resources``
+#: too, but AWS accepts an event without it (LocalStack's tests, validated against AWS,
+#: found so), and rejecting what AWS accepts would be the less faithful error.
+_REQUIRED_EVENT_FIELDS = ("id", "account", "source", "time", "region", "detail-type")
+
+
+def event_pattern_matches(event_pattern: str, event: str) -> bool:
+    """TestEventPattern: whether ``event_pattern`` matches ``event`` (both JSON text).
+
+    https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_TestEventPattern.html.
+    A pattern that ``PutRule`` would refuse is refused the same way
+    (``InvalidEventPatternException``); an event that is not JSON, or lacks one of the
+    envelope's fields, is ``ValidationException`` "Parameter Event is not valid.", as AWS.
+    """
+    pattern = EventPattern.load(event_pattern)
+    try:
+        parsed = json.loads(event)
+    except ValueError as exc:
+        raise ValidationException("Parameter Event is not valid.") from exc
+    if not isinstance(parsed, dict) or any(f not in parsed for f in _REQUIRED_EVENT_FIELDS):
+        raise ValidationException("Parameter Event is not valid.")
+    return pattern.matches_event(cast("EventMessageType", parsed))
+
+
+def _test_event_pattern(handler: EventsHandler) -> tuple[str, dict[str, Any]]:
+    matched = event_pattern_matches(handler._get_param("EventPattern"), handler._get_param("Event"))
+    return json.dumps({"Result": matched}), handler.response_headers
 
 
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.-]+)>")
@@ -185,6 +220,7 @@ class LocalEventBridge:
                     local._deliver(rule, target, event)
 
         stack.enter_context(replace(Rule, "send_to_targets", send_to_targets))
+        stack.enter_context(replace(EventsHandler, "test_event_pattern", _test_event_pattern))
 
     def _deliver(self, rule: Rule, target: dict[str, Any], event: dict[str, Any]) -> None:
         arn = target["Arn"]
@@ -213,6 +249,7 @@ __all__ = [
     "DEFAULT_EVENT_BUS",
     "FailedDelivery",
     "LocalEventBridge",
+    "event_pattern_matches",
     "put_service_event",
     "target_input",
 ]

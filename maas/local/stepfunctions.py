@@ -21,9 +21,19 @@ from LocalStack. Each patch below exists because that port stops short of AWS:
 - **JSONata and variables.** moto ships without a JSONata evaluator, and variables
   (``Assign``) are evaluated through it even in JSONPath states; this plugs in
   ``jsonata-python``. moto also writes string variables into the expression unescaped, so
-  a value with a quote breaks the expression; this encodes them as JSON. And moto keeps the
+  a value with a quote breaks the expression; this encodes them as JSON, a timestamp (an
+  SDK result's, say) as the text AWS writes times in (see the context object below), where
+  plain JSON would fail the state. And moto keeps the
   JSON escapes of a string literal in ``Assign`` (``"say \\"hi\\""`` assigns ``say \\"hi\\"``,
   which that encoding then escapes again); this decodes the literal as AWS does.
+- **Context object timestamps.** AWS writes ``Execution.StartTime`` and
+  ``State.EnteredTime`` as ISO 8601 UTC with milliseconds (``2019-03-26T20:14:13.192Z``,
+  https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html);
+  moto keeps the first as a datetime and writes the second with microseconds and
+  ``+00:00``. This writes both as AWS does, and adds ``Execution.RedriveCount`` (0), which
+  moto's context object lacks.
+- **Invalid definitions.** moto refuses a definition its parser cannot read with an error
+  whose code is empty; this answers AWS's ``InvalidDefinition``.
 - **Parsing a definition once.** moto parses a definition with an ANTLR grammar, at
   ~0.6 s of CPU a definition, when a state machine is created (only to validate it) and
   again for every execution. The parsed program keeps no execution's state (that lives in
@@ -36,16 +46,19 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import botocore.session
 import jsonata
 from botocore import xform_name
-from moto.stepfunctions.parser.api import ExecutionStatus, InvalidDefinition
+from moto.core.exceptions import AWSError
+from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.component.common.assign.assign_template_value_terminal import (
     AssignTemplateValueTerminalLit,
 )
+from moto.stepfunctions.parser.asl.component.state import state as state_module
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk as aws_sdk_module,
 )
@@ -67,6 +80,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import (
 )
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+from moto.stepfunctions.parser.backend import execution_worker as execution_worker_module
 from moto.stepfunctions.parser.backend.execution import (
     BaseExecutionWorkerCommunication,
     Execution,
@@ -74,6 +88,7 @@ from moto.stepfunctions.parser.backend.execution import (
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from maas.local import stepfunctions_api, stepfunctions_lambda
 from maas.local.patching import extend, replace
 
 if TYPE_CHECKING:
@@ -144,11 +159,41 @@ def _evaluate_jsonata(expression: str) -> Any:
         raise jsonata_module.JSONataException("States.QueryEvaluationError", str(exc)) from exc
 
 
+def aws_timestamp(moment: datetime) -> str:
+    """``moment`` as Step Functions writes times: UTC, milliseconds, ``Z``."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # moto's naive times are UTC
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _json_default(value: Any) -> Any:
+    # What JSON has no type for: a timestamp as AWS writes it, anything else as moto does
+    # (its encoder writes ``str(value)``), so no value fails here that moto encodes.
+    return aws_timestamp(value) if isinstance(value, datetime) else str(value)
+
+
 def _encode_variables(bindings: dict[str, Any]) -> str:
     # The same ``$name:=value;`` declarations moto writes, with every value as JSON.
     return "".join(
-        f"{name}:={json.dumps(value, separators=(',', ':'))};" for name, value in bindings.items()
+        f"{name}:={json.dumps(value, separators=(',', ':'), default=_json_default)};"
+        for name, value in bindings.items()
     )
+
+
+def _execution_data(**fields: Any) -> Any:
+    start = fields.get("StartTime")
+    if isinstance(start, datetime):
+        fields["StartTime"] = aws_timestamp(start)
+    # No execution is redriven here (moto has no RedriveExecution): the count is always 0.
+    fields.setdefault("RedriveCount", 0)
+    return states_module.ExecutionData(**fields)  # type: ignore[typeddict-item]
+
+
+def _state_data(**fields: Any) -> Any:
+    entered = fields.get("EnteredTime")
+    if isinstance(entered, str):
+        fields["EnteredTime"] = aws_timestamp(datetime.fromisoformat(entered))
+    return states_module.StateData(**fields)  # type: ignore[typeddict-item]
 
 
 def _assign_string_literal(preprocessor: Preprocessor, ctx: Any) -> AssignTemplateValueTerminalLit:
@@ -157,18 +202,36 @@ def _assign_string_literal(preprocessor: Preprocessor, ctx: Any) -> AssignTempla
     return AssignTemplateValueTerminalLit(value=json.loads(text) if text.startswith('"') else text)
 
 
+class InvalidDefinitionError(AWSError):
+    """CreateStateMachine's and UpdateStateMachine's ``InvalidDefinition``, with its code.
+
+    moto raises its parser's ``InvalidDefinition``, which its response layer answers with
+    an empty error code; AWS answers ``InvalidDefinition`` and "Invalid State Machine
+    Definition: '<reason>'" (https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html).
+    """
+
+    TYPE = "InvalidDefinition"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Invalid State Machine Definition: '{reason}'")
+
+
 @cache
 def _program(definition: str) -> Any:
     """The definition's parsed program (``InvalidDefinition`` if it does not parse)."""
     try:
+        json.loads(definition)
+    except ValueError as exc:
+        raise InvalidDefinitionError(f"INVALID_JSON_DESCRIPTION: {exc}") from exc
+    try:
         program, _ = AmazonStateLanguageParser.parse(definition)
     except ASLParserException as exc:
-        raise InvalidDefinition(message=repr(exc)) from exc
+        # AWS's category for a definition its schema refuses; the reason is moto's parser's.
+        raise InvalidDefinitionError(f"SCHEMA_VALIDATION_FAILED: {exc!r}") from exc
     except Exception as exc:
         # As moto words it: the error's name and arguments.
-        raise InvalidDefinition(
-            message=f"Error={type(exc).__name__} Args={list(exc.args)} in definition "
-            f"'{definition}'."
+        raise InvalidDefinitionError(
+            f"SCHEMA_VALIDATION_FAILED: Error={type(exc).__name__} Args={list(exc.args)}"
         ) from exc
     return program
 
@@ -252,6 +315,12 @@ def install(stack: ExitStack) -> None:
         stack.enter_context(
             replace(module, "encode_jsonata_variable_declarations", _encode_variables)
         )
+    stack.enter_context(replace(execution_worker_module, "ExecutionData", _execution_data))
+    stack.enter_context(replace(state_module, "StateData", _state_data))
+    # The API that reads executions (paging, order, filters): see that module.
+    stepfunctions_api.install(stack)
+    # ``lambda:invoke``'s output as AWS lays it out: see that module.
+    stepfunctions_lambda.install(stack)
 
 
-__all__ = ["BOTO_SERVICE_NAMES", "SERVICE_ERROR_NAMES", "install"]
+__all__ = ["BOTO_SERVICE_NAMES", "SERVICE_ERROR_NAMES", "aws_timestamp", "install"]

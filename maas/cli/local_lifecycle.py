@@ -1,0 +1,137 @@
+"""The process side of ``maas local up``: ports checked first, a prompt stop, no orphans.
+
+Why this exists: the emulation's server is started only after the runtime has provisioned
+the whole manifest (seconds), and a server that cannot bind its port used to leave the
+command waiting for a thread that had already died; so the port is probed before anything
+starts. SIGTERM (what ``docker stop``, systemd and CI send) stops the command as Ctrl-C
+does, and a second signal while it stops does not interrupt the stopping. Whatever child
+process outlives the runtime's own shutdown (a Batch job's command still running, a model
+server) is ended before the command exits, so none is left behind. And once the runtime
+has stopped, the interpreter's own teardown of moto's modules would take seconds more for
+nothing the user needs: :func:`exit_now` ends the process there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+import psutil
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+#: How long children get to exit after SIGTERM before they are killed.
+CHILD_GRACE_SECONDS = 2.0
+
+
+class PortInUseError(Exception):
+    """A port this command must listen on is taken."""
+
+    def __init__(self, port: int, purpose: str) -> None:
+        super().__init__(f"port {port} on 127.0.0.1 is already in use ({purpose})")
+        self.port = port
+
+
+def check_port_free(port: int, purpose: str) -> None:
+    """Raise :class:`PortInUseError` if ``port`` cannot be listened on at 127.0.0.1.
+
+    The probe binds as the server will (``SO_REUSEADDR``, as werkzeug's server sets it), so
+    a port left in TIME_WAIT by an earlier run counts as free and a listening one does not.
+    Port 0 (any free port) is always free.
+    """
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUseError(port, purpose) from error
+            raise
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM into ``KeyboardInterrupt``, as SIGINT is, while the block runs.
+
+    The first signal interrupts whatever the main thread does (waiting, or still starting
+    the runtime, whose ``with`` then stops all it started); later ones do nothing, so that
+    they cannot cut the stopping short. (Not ``SIG_IGN``: a signal already pending when
+    the first one's handler ran would then be reported as ignored "due to race condition".)
+    """
+    interrupted = False
+
+    def interrupt(signum: int, frame: Any) -> None:
+        nonlocal interrupted
+        if not interrupted:
+            interrupted = True
+            raise KeyboardInterrupt
+
+    previous = {name: signal.getsignal(name) for name in (signal.SIGTERM, signal.SIGINT)}
+    for name in previous:
+        signal.signal(name, interrupt)
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(name, handler)
+
+
+def wait_for_signal(poll_seconds: float = 0.2) -> None:
+    """Sleep until a signal's handler raises (see :func:`stop_on_signals`).
+
+    In short sleeps, not one endless wait: a signal the kernel hands to another thread does
+    not wake a main thread blocked on a lock, and the handler only runs once it wakes.
+    """
+    while True:
+        time.sleep(poll_seconds)
+
+
+def end_children(grace_seconds: float = CHILD_GRACE_SECONDS) -> list[int]:
+    """Terminate every process this one started that is still running; return their pids.
+
+    Each gets SIGTERM, and SIGKILL if it is still there after ``grace_seconds``.
+    """
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=grace_seconds)
+    for child in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    psutil.wait_procs(alive, timeout=grace_seconds)
+    return [child.pid for child in children]
+
+
+def exit_now(code: int) -> None:
+    """End the process with ``code`` at once, once its output is written.
+
+    For after the runtime has stopped: nothing is left to clean up but the interpreter's
+    own objects, whose teardown is what would make a stop take seconds.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+__all__ = [
+    "CHILD_GRACE_SECONDS",
+    "PortInUseError",
+    "check_port_free",
+    "end_children",
+    "exit_now",
+    "stop_on_signals",
+    "wait_for_signal",
+]
