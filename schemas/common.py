@@ -62,7 +62,12 @@ CorrelationId = Annotated[
 S3Uri = Annotated[
     str,
     StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", max_length=1024),
-    Field(description="An s3://bucket/key URI.", examples=["s3://models/acme/glm4/1/"]),
+    # The example is a folder of tenant acme in the local runtime's artifacts bucket: the one
+    # place every S3 field of a request accepts (a tenant names only its own folder there).
+    Field(
+        description="An s3://bucket/key URI.",
+        examples=["s3://maas-artifacts-bucket-123456789012/acme/glm-4-9b-chat/1/"],
+    ),
 ]
 
 #: Requests reject unknown fields so that a typo is an error, not a silent default. Their

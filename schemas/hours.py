@@ -152,6 +152,10 @@ def _valid_timezone(name: str) -> str:
     return name
 
 
+#: The office hours of the examples: started at 08:00, stopped at 19:00 on weekdays.
+OFFICE_HOURS_START = "cron(0 8 ? * MON-FRI *)"
+OFFICE_HOURS_STOP = "cron(0 19 ? * MON-FRI *)"
+
 CronExpression = Annotated[
     str,
     AfterValidator(_valid_cron),
@@ -160,7 +164,7 @@ CronExpression = Annotated[
         description="An EventBridge Scheduler cron expression: cron(minutes hours "
         "day-of-month month day-of-week year), day-of-week 1-7 or SUN-SAT, and exactly one "
         "of day-of-month and day-of-week is ?.",
-        examples=["cron(0 8 ? * MON-FRI *)"],
+        examples=[OFFICE_HOURS_START],
     ),
 ]
 
@@ -181,8 +185,13 @@ class OperatingHours(BaseModel):
     model_config = REQUEST_CONFIG
 
     timezone: TimeZone = "UTC"
-    start: CronExpression = Field(description="When the endpoint is started again.")
-    stop: CronExpression = Field(description="When the endpoint is stopped.")
+    # Examples of their own: one shared by both would make an example that flaps (refused).
+    start: CronExpression = Field(
+        description="When the endpoint is started again.", examples=[OFFICE_HOURS_START]
+    )
+    stop: CronExpression = Field(
+        description="When the endpoint is stopped.", examples=[OFFICE_HOURS_STOP]
+    )
 
     @model_validator(mode="after")
     def _start_and_stop_differ(self) -> Self:
@@ -194,8 +203,8 @@ class OperatingHours(BaseModel):
 #: Weekdays 08:00-19:00 in Paris: the example the docs and the API show.
 OFFICE_HOURS_EXAMPLE = {
     "timezone": "Europe/Paris",
-    "start": "cron(0 8 ? * MON-FRI *)",
-    "stop": "cron(0 19 ? * MON-FRI *)",
+    "start": OFFICE_HOURS_START,
+    "stop": OFFICE_HOURS_STOP,
 }
 
 

@@ -8,11 +8,11 @@ created has no ARN).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from schemas.common import EndpointName, ModelName
+from schemas.common import EndpointName
 from schemas.deployment import InstanceType
 
 _REQUEST = ConfigDict(extra="ignore")
@@ -34,16 +34,41 @@ def unknown() -> Any:
     return Field(default=None, exclude_if=_is_unknown)
 
 
+#: A model's name as the original's clients send it: in any case (its Postman collection sends
+#: ``GLM-4-9B-Chat``; its document has no pattern), read as the registry's lower-case name.
+SeedModelName = Annotated[
+    str,
+    StringConstraints(max_length=48, pattern=r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,47}$"),
+    AfterValidator(str.lower),
+    Field(
+        description="The registry's name of a model, in any case (read in lower case): "
+        "letters, digits and hyphens, 1 to 48 characters.",
+        examples=["glm-4-9b-chat"],
+    ),
+]
+
+
 class CreateInstanceRequest(BaseModel):
-    """Deploy a model of the registry (its latest approved version) on a new endpoint."""
+    """Deploy a model of the registry (its latest approved version) on a new endpoint.
+
+    The endpoint's name is ``instanceName``, or ``endpointName`` as the original's Postman
+    collection sends it; one of them is required.
+    """
 
     model_config = _REQUEST
 
-    instanceName: EndpointName  # noqa: N815 - the original contract's spelling
+    instanceName: EndpointName | None = Field(  # noqa: N815 - the original contract's spelling
+        default=None, description="The endpoint's name (required unless endpointName is sent)."
+    )
+    endpointName: EndpointName | None = Field(  # noqa: N815
+        default=None,
+        description="The endpoint's name, as the v1.1 Postman collection sends it; the same "
+        "as instanceName if both are sent.",
+    )
     instanceType: InstanceType | None = Field(  # noqa: N815
         default=None, description="Defaults to the version's recommended instance type."
     )
-    modelName: ModelName  # noqa: N815
+    modelName: SeedModelName  # noqa: N815
 
 
 class UpdateInstanceRequest(BaseModel):
@@ -60,7 +85,12 @@ class ContainerDefinition(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     Image: str | None = unknown()
-    ModelDataUrl: str | None = unknown()
+    # An example, so that the document's example of POST /models is one the API takes.
+    ModelDataUrl: str | None = Field(
+        default=None,
+        exclude_if=_is_unknown,
+        examples=["s3://maas-artifacts-bucket-123456789012/acme/uploads/glm-4-9b-chat/"],
+    )
 
 
 class CreateModelRequest(BaseModel):
@@ -68,7 +98,7 @@ class CreateModelRequest(BaseModel):
 
     model_config = _REQUEST
 
-    modelName: ModelName  # noqa: N815
+    modelName: SeedModelName  # noqa: N815
     primaryContainer: ContainerDefinition  # noqa: N815
     executionRoleArn: str | None = Field(  # noqa: N815
         default=None,

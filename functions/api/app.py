@@ -34,7 +34,13 @@ from functions.api.body import (
     parse_json_body,
 )
 from functions.api.context import TENANT_CLAIM, Unauthenticated, tenant_from_claims
-from functions.api.problems import InvalidFields, field_problems, problem_response, status_of
+from functions.api.problems import (
+    InvalidFields,
+    field_problems,
+    named_field,
+    problem_response,
+    status_of,
+)
 from functions.api.routes import (
     endpoints,
     evalgen,
@@ -140,6 +146,9 @@ def _typed_error(error: MaasError) -> Response[str]:
     if status is None:
         logger.exception("a request met an error it should not", extra={"error": error.error_name})
         return _problem(HTTPStatus.INTERNAL_SERVER_ERROR, _INTERNAL)
+    if status is HTTPStatus.UNPROCESSABLE_ENTITY and (named := named_field(error.message)):
+        # As an invalid body's problem: clients read the field from ``errors``, not the text.
+        return _problem(status, error.message, error_name=error.error_name, errors=[named])
     return _problem(status, error.message, error_name=error.error_name)
 
 

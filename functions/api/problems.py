@@ -8,6 +8,7 @@ that every problem carries (``request_id``).
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
@@ -57,6 +58,28 @@ def field_problems(errors: Sequence[Any], *, skip_leading: int = 0) -> list[Fiel
     return problems
 
 
+#: How a typed error's message names the field it is about: ``instance_type: unknown ...``.
+_NAMED_FIELD = re.compile(
+    r"^(?P<field>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*): (?P<message>.+)$", re.S
+)
+
+
+def named_field(message: str) -> FieldProblem | None:
+    """The field a typed error's message starts by naming, if it does.
+
+    Examples
+    --------
+    >>> named_field("instance_type: unknown instance type 'ml.x.huge'")
+    FieldProblem(field='instance_type', message="unknown instance type 'ml.x.huge'")
+    >>> named_field("nothing to change: the endpoint serves it already") is None
+    True
+    """
+    found = _NAMED_FIELD.match(message)
+    if found is None:
+        return None
+    return FieldProblem(field=found["field"], message=found["message"])
+
+
 def problem_response(
     status: HTTPStatus,
     detail: str,
@@ -100,6 +123,7 @@ __all__ = [
     "STATUS_BY_ERROR",
     "InvalidFields",
     "field_problems",
+    "named_field",
     "problem_response",
     "status_of",
 ]

@@ -23,7 +23,11 @@ module plays both parts for that function, over plain HTTP:
 - the function's proxy response (``statusCode``, ``headers``, ``multiValueHeaders``,
   ``body``, ``isBase64Encoded``) becomes the HTTP response; a function error or a
   malformed response is ``502 {"message": "Internal server error"}``; every response
-  carries ``x-amzn-RequestId``, ``x-amz-apigw-id`` and ``X-Amzn-Trace-Id``.
+  carries ``x-amzn-RequestId``, ``x-amz-apigw-id`` and ``X-Amzn-Trace-Id``;
+- the integration timeout: a function that has not answered after 29 seconds (REST APIs'
+  default, https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html) is
+  answered ``504 {"message": "Endpoint request timed out"}``, and goes on running, as a
+  Lambda function does when API Gateway stops waiting for it.
 
 What it does not do is listed in ``docs/api.md`` ("Local API and tokens").
 """
@@ -67,6 +71,13 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 
 #: What API Gateway answers for a larger body (the REQUEST_TOO_LARGE gateway response).
 REQUEST_TOO_LARGE = {"message": "Request Too Long"}
+
+#: How long API Gateway waits for the integration: REST APIs' default (and, for edge APIs, the
+#: most), after which it answers 504 with INTEGRATION_TIMEOUT's body.
+INTEGRATION_TIMEOUT_SECONDS = 29.0
+
+#: What API Gateway answers when the integration timed out (the INTEGRATION_TIMEOUT response).
+INTEGRATION_TIMED_OUT = {"message": "Endpoint request timed out"}
 
 _PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -132,6 +143,8 @@ class LocalApiGateway:
         allowed) reach the function base64-encoded.
     max_body_bytes
         Larger bodies are answered 413 and never read.
+    integration_timeout
+        Seconds the function has to answer before the request is answered 504.
     """
 
     def __init__(
@@ -145,6 +158,7 @@ class LocalApiGateway:
         public_paths: Collection[str] = PUBLIC_PATHS,
         binary_media_types: Collection[str] = (),
         max_body_bytes: int = MAX_PAYLOAD_BYTES,
+        integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
     ) -> None:
         self._invoke = invoke
         self.function = function
@@ -154,6 +168,7 @@ class LocalApiGateway:
         self.public_paths = frozenset(public_paths)
         self.binary_media_types = tuple(binary_media_types)
         self.max_body_bytes = max_body_bytes
+        self.integration_timeout = integration_timeout
         # API Gateway's ids: 10 characters for the API, 6 for each resource.
         self.api_id = secrets.token_hex(5)
         self._server: ThreadingHTTPServer | None = None
@@ -244,7 +259,15 @@ class LocalApiGateway:
             claims=admitted.claims,
         )
         try:
-            invocation = self._invoke(self.function, event)
+            invocation = self._invoke_within_timeout(event)
+            if invocation is None:
+                logger.warning(
+                    "local API: 504 for %s %s: no answer after %.0f s",
+                    request.method,
+                    path,
+                    self.integration_timeout,
+                )
+                return _error(504, INTEGRATION_TIMED_OUT, None, gateway_headers)
             if invocation.function_error:
                 raise _FunctionFailed(_error_summary(invocation.payload))
             response = proxy_response(invocation.json())
@@ -254,6 +277,31 @@ class LocalApiGateway:
                 502, INTERNAL_SERVER_ERROR, "InternalServerErrorException", gateway_headers
             )
         return HttpResponse(response.status, [*response.headers, *gateway_headers], response.body)
+
+    def _invoke_within_timeout(self, event: dict[str, Any]) -> Invocation | None:
+        """The function's invocation, or None if it has not ended within the timeout.
+
+        The function runs on a thread of its own and goes on after the timeout (its result is
+        dropped), as on AWS, where the function runs to its end or its own timeout.
+        """
+        finished = threading.Event()
+        outcome: list[Invocation | BaseException] = []
+
+        def run() -> None:
+            try:
+                outcome.append(self._invoke(self.function, event))
+            except BaseException as exc:  # the request's thread raises it
+                outcome.append(exc)
+            finally:
+                finished.set()
+
+        threading.Thread(target=run, name="local-apigateway-integration", daemon=True).start()
+        if not finished.wait(self.integration_timeout):
+            return None
+        (result,) = outcome
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     def proxy_event(
         self,
@@ -588,6 +636,8 @@ def _error(
 
 
 __all__ = [
+    "INTEGRATION_TIMED_OUT",
+    "INTEGRATION_TIMEOUT_SECONDS",
     "INTERNAL_SERVER_ERROR",
     "MAX_PAYLOAD_BYTES",
     "REQUEST_TOO_LARGE",

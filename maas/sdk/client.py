@@ -6,6 +6,11 @@ retried (:mod:`maas.sdk.retry`). Each operation that starts a workflow sends an
 ``Idempotency-Key`` (yours, or one generated per call), so its retries cannot start the
 workflow twice, and answers the :class:`~schemas.api.ExecutionAccepted` to follow.
 
+``import maas.sdk`` loads the SDK and :mod:`schemas` only (pydantic and httpx): the answers
+whose models still live beside the server's code (EvalGen's, the evaluation report's, the
+pipeline's answer) are imported by the methods that parse them, so that a client that never
+calls those does not load the evaluation, registry and pipeline packages and boto3 with them.
+
 Examples
 --------
 .. code-block:: python
@@ -36,15 +41,14 @@ from urllib.parse import quote
 import httpx
 import pydantic
 
-from maas.evaluation.evalgen.grading import SessionInfo, SessionStatus
-from maas.evaluation.evalgen.records import EvalOutput, Grade
-from maas.evaluation.evalgen.selection import SelectionReport
-from maas.evaluation.evalgen.sessions import AssertionSetChoice
-from maas.evaluation.report import ReportSummary
-from maas.pipeline.results import PipelineAnswer
-from maas.registry.assertion_sets import StoredAssertionSet
 from maas.sdk import pages, waiters
-from maas.sdk.errors import MaasSdkError, ServiceUnavailable, error_from_response
+from maas.sdk.bodies import request_body
+from maas.sdk.errors import (
+    GatewayTimeout,
+    MaasSdkError,
+    ServiceUnavailable,
+    error_from_response,
+)
 from maas.sdk.retry import IDEMPOTENCY_HEADER, RetryPolicy, send_with_retries
 from schemas.api import ExecutionAccepted, ExecutionView, ModelOverview, Page, Workflow
 from schemas.endpoint import EndpointRecord
@@ -57,8 +61,13 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from maas.advisor import AdvisorReport, ServingRequest
-    from maas.evaluation.evalgen.selection import AssertionSet
+    from maas.evaluation.evalgen.grading import SessionInfo, SessionStatus
+    from maas.evaluation.evalgen.records import EvalOutput, Grade
+    from maas.evaluation.evalgen.selection import AssertionSet, SelectionReport
     from maas.evaluation.evalgen.sessions import CriteriaSpec, GradeSpec, SessionSpec
+    from maas.evaluation.report import ReportSummary
+    from maas.pipeline.results import PipelineAnswer
+    from maas.registry.assertion_sets import StoredAssertionSet
     from schemas.deployment import DeploymentSpec
     from schemas.evaluation import EvaluationSpec, ReviewSubmission
     from schemas.lifecycle import LifecycleSpec
@@ -72,6 +81,10 @@ T = TypeVar("T")
 
 #: Seconds a request may take (connect, read, write, pool) unless the client is told otherwise.
 DEFAULT_TIMEOUT = 30.0
+
+#: How long API Gateway waits for the function before it answers 504 (its REST APIs' default
+#: integration timeout); the local gateway waits as long.
+GATEWAY_TIMEOUT_SECONDS = 29
 
 
 def _user_agent() -> str:
@@ -257,8 +270,7 @@ class MaasClient:
     def put_pipeline(self, name: str, spec: PipelineSpec) -> EndpointPipeline:
         """Set the endpoint's prompt template, knowledge, guardrail and generation settings."""
         path = f"/v1/endpoints/{_segment(name)}/pipeline"
-        body = spec.model_dump(mode="json", exclude_unset=True)
-        return self._parse(self._request("PUT", path, json=body), EndpointPipeline)
+        return self._parse(self._request("PUT", path, json=request_body(spec)), EndpointPipeline)
 
     def invoke_endpoint(
         self, name: str, question: str, *, parameters: GenerationSettings | None = None
@@ -271,10 +283,25 @@ class MaasClient:
         """
         body: dict[str, Any] = {"question": question}
         if parameters is not None:
-            body["parameters"] = parameters.model_dump(mode="json", exclude_unset=True)
+            body["parameters"] = request_body(parameters)
+        from maas.pipeline.results import PipelineAnswer  # noqa: PLC0415
+
         path = f"/v1/endpoints/{_segment(name)}/invoke"
-        # Asking changes nothing: a repeat after a lost answer is harmless, as for a read.
-        response = self._request("POST", path, json=body, replayable=True)
+        # Not replayable: each ask runs the model (tokens, time, a trace), and one the gateway
+        # gave up on (504 after 29 s, a model's first load) may still be running. It is sent
+        # again only when it certainly did not run; otherwise the caller hears what happened.
+        try:
+            response = self._request("POST", path, json=body, replayable=False)
+        except GatewayTimeout as timeout:
+            raise GatewayTimeout(
+                timeout.status,
+                timeout.title,
+                f"{timeout.detail}: API Gateway stopped waiting after {GATEWAY_TIMEOUT_SECONDS} "
+                f"s, and endpoint {name!r} may still be answering (a model's first load can take "
+                "minutes); not asked again, as that would run the model twice: ask again once "
+                "it has loaded",
+                request_id=timeout.request_id,
+            ) from None
         return self._parse(response, PipelineAnswer)
 
     # -- evaluations ------------------------------------------------------------------
@@ -301,6 +328,8 @@ class MaasClient:
 
     def get_evaluation_summary(self, evaluation_id: str) -> ReportSummary:
         """The JSON summary beside the report (:class:`Conflict` until it is written)."""
+        from maas.evaluation.report import ReportSummary  # noqa: PLC0415
+
         path = f"/v1/evaluations/{_segment(evaluation_id)}/summary"
         return self._parse(self._request("GET", path), ReportSummary)
 
@@ -321,6 +350,8 @@ class MaasClient:
         """Begin a grading session with outputs, or an evaluation's answers and its review's
         grades; sent again, outputs it does not hold are added (:class:`Conflict` for an id
         it holds with other text, or another task)."""
+        from maas.evaluation.evalgen.grading import SessionStatus  # noqa: PLC0415
+
         body = spec.model_dump(mode="json", exclude_none=True)
         # Adding what is held already changes nothing: a repeat is harmless.
         response = self._request("POST", "/v1/evalgen/sessions", json=body, replayable=True)
@@ -330,6 +361,8 @@ class MaasClient:
         self, *, limit: int | None = None, next_token: str | None = None
     ) -> Page[SessionInfo]:
         """One page of the tenant's grading sessions, by name."""
+        from maas.evaluation.evalgen.grading import SessionInfo  # noqa: PLC0415
+
         return self._page("/v1/evalgen/sessions", SessionInfo, limit, next_token)
 
     def iter_evalgen_sessions(self, *, page_size: int | None = None) -> Iterator[SessionInfo]:
@@ -341,6 +374,8 @@ class MaasClient:
     def get_evalgen_session(self, name: str) -> SessionStatus:
         """A session's counts (outputs, graded up and down, ungraded), criteria and latest
         selection."""
+        from maas.evaluation.evalgen.grading import SessionStatus  # noqa: PLC0415
+
         path = f"/v1/evalgen/sessions/{_segment(name)}"
         return self._parse(self._request("GET", path), SessionStatus)
 
@@ -353,6 +388,8 @@ class MaasClient:
         next_token: str | None = None,
     ) -> Page[EvalOutput]:
         """One page of a session's outputs in the order added (``ungraded``: only those)."""
+        from maas.evaluation.evalgen.records import EvalOutput  # noqa: PLC0415
+
         params: dict[str, str | int] = {"ungraded": str(ungraded).lower()}
         if limit is not None:
             params["limit"] = limit
@@ -373,6 +410,8 @@ class MaasClient:
 
     def grade_evalgen_output(self, name: str, grade: GradeSpec) -> Grade:
         """Thumbs up or down on one output (:class:`NotFound` for one the session lacks)."""
+        from maas.evaluation.evalgen.records import Grade  # noqa: PLC0415
+
         path = f"/v1/evalgen/sessions/{_segment(name)}/grades"
         body = grade.model_dump(mode="json", exclude_none=True)
         # The latest grade counts, so the same grade twice is no change: safe to repeat.
@@ -380,6 +419,8 @@ class MaasClient:
 
     def set_evalgen_criteria(self, name: str, criteria: CriteriaSpec) -> SessionStatus:
         """Replace a session's criteria, each with candidate assertions of the vetted kinds."""
+        from maas.evaluation.evalgen.grading import SessionStatus  # noqa: PLC0415
+
         path = f"/v1/evalgen/sessions/{_segment(name)}/criteria"
         body = criteria.model_dump(mode="json")
         return self._parse(self._request("PUT", path, json=body), SessionStatus)
@@ -387,6 +428,8 @@ class MaasClient:
     def select_evalgen_assertions(self, name: str) -> SelectionReport:
         """Choose per criterion the candidate that agrees best with the grades; the report
         (:class:`Conflict` without criteria or grades of both kinds)."""
+        from maas.evaluation.evalgen.selection import SelectionReport  # noqa: PLC0415
+
         path = f"/v1/evalgen/sessions/{_segment(name)}/selection"
         # Selection recomputes from what is held: a repeat gives the same report.
         response = self._request("POST", path, replayable=True)
@@ -402,6 +445,9 @@ class MaasClient:
     ) -> StoredAssertionSet:
         """Store a session's latest chosen set, or ``assertion_set``, with the version; the
         ``assertions`` metric of its later evaluations runs it."""
+        from maas.evaluation.evalgen.sessions import AssertionSetChoice  # noqa: PLC0415
+        from maas.registry.assertion_sets import StoredAssertionSet  # noqa: PLC0415
+
         choice = AssertionSetChoice(session=session, assertion_set=assertion_set)
         path = f"/v1/models/{_segment(model_name)}/versions/{int(version)}/assertions"
         body = choice.model_dump(mode="json", exclude_none=True)
@@ -409,6 +455,8 @@ class MaasClient:
 
     def get_assertion_set(self, model_name: str, version: int) -> StoredAssertionSet:
         """The assertion set stored with the version (:class:`NotFound` when none is)."""
+        from maas.registry.assertion_sets import StoredAssertionSet  # noqa: PLC0415
+
         path = f"/v1/models/{_segment(model_name)}/versions/{int(version)}/assertions"
         return self._parse(self._request("GET", path), StoredAssertionSet)
 
@@ -500,7 +548,7 @@ class MaasClient:
         response = self._request(
             method,
             path,
-            json=body.model_dump(mode="json", exclude_unset=True) if body is not None else None,
+            json=request_body(body) if body is not None else None,
             params=params,
             headers={IDEMPOTENCY_HEADER: idempotency_key or _new_key()},
         )
@@ -525,9 +573,17 @@ class MaasClient:
                 replayable=replayable,
                 sleep=self._sleep,
             )
-        except httpx.TransportError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise ServiceUnavailable(
                 None, "Service Unavailable", f"could not reach {request.url}: {exc!r}"
+            ) from exc
+        except httpx.TransportError as exc:
+            # Sent, and no answer came: it may have run; a replayable request was retried.
+            raise ServiceUnavailable(
+                None,
+                "Service Unavailable",
+                f"{request.method} {request.url} got no answer ({exc!r}); it may have run "
+                "on the server all the same",
             ) from exc
         if response.is_error:
             raise error_from_response(response)
@@ -567,4 +623,4 @@ def _segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-__all__ = ["DEFAULT_TIMEOUT", "MaasClient", "UnexpectedResponse"]
+__all__ = ["DEFAULT_TIMEOUT", "GATEWAY_TIMEOUT_SECONDS", "MaasClient", "UnexpectedResponse"]

@@ -107,6 +107,14 @@ class ServiceUnavailable(MaasApiError):
     """5xx or 429 after every retry, or the API could not be reached at all."""
 
 
+class GatewayTimeout(ServiceUnavailable):
+    """504: API Gateway stopped waiting for the function (29 s) and answered for it.
+
+    The function may still be running, and what it was asked may still happen (a model's first
+    load can take minutes). A request that must not run twice (an invoke) is not sent again.
+    """
+
+
 class ExecutionFailed(MaasSdkError):
     """A workflow the SDK waited for stopped without succeeding: its error and cause."""
 
@@ -166,6 +174,8 @@ def error_class(status: int, error_name: str | None = None) -> type[MaasApiError
         # API Gateway answers 403 of its own (a path it has no route for); only the API's
         # typed quota error is a quota.
         return QuotaExceeded if error_name == QUOTA_ERROR_NAME else MaasApiError
+    if status == HTTPStatus.GATEWAY_TIMEOUT:
+        return GatewayTimeout
     if status == 429 or status >= 500:
         return ServiceUnavailable
     return _BY_STATUS.get(status, MaasApiError)
@@ -213,6 +223,7 @@ __all__ = [
     "Conflict",
     "EndpointFailed",
     "ExecutionFailed",
+    "GatewayTimeout",
     "InvalidRequest",
     "MaasApiError",
     "MaasSdkError",

@@ -4,6 +4,10 @@ A request is retried only when sending it twice cannot do a thing twice: a ``GET
 ``HEAD``, or any request that carries an ``Idempotency-Key`` (the API answers a repeated key
 with the execution the first request started). :class:`~maas.sdk.client.MaasClient` sends a
 key it generates on every request that starts a workflow, so those are retried safely too.
+Any other request (an invoke, which runs the model) is sent again only when it certainly did
+not run: a connection that was never made, or a 429 (throttled before it reached the
+function). A 5xx, a timeout or a dropped connection may have come after it ran (API Gateway
+answers 504 after 29 s while the function goes on), so it is reported, never repeated.
 
 The delay before retry ``n`` (from 0) is drawn uniformly from ``[0, min(cap, base * 2**n)]``
 ("full jitter", so that many clients throttled at once do not come back in step), unless the
@@ -42,6 +46,13 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 #: Statuses worth another try: throttling, and the server's (or the gateway's) failures.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+#: Statuses that say the request did not run: worth another try even for one that must not
+#: run twice.
+NOT_RUN_STATUSES = frozenset({429})
+
+#: Transport errors that say the request never left: the connection was not made.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 @dataclass(frozen=True)
@@ -126,23 +137,28 @@ def send_with_retries(
     """Send ``request`` until it gets an answer worth returning, or the tries run out.
 
     ``replayable`` says whether the request may be sent again; None decides by
-    :func:`is_replayable`. The last response is returned whatever its status (the caller
-    turns an error status into an exception); a connection error on the last try is raised.
+    :func:`is_replayable`. One that may not is sent again only when it did not run (a
+    connection never made, a 429). The last response is returned whatever its status (the
+    caller turns an error status into an exception); a connection error on the last try, or
+    one after which a request that may not be replayed might have run, is raised.
     """
     if replayable is None:
         replayable = is_replayable(request)
-    tries = policy.attempts if replayable else 1
+    statuses = RETRYABLE_STATUSES if replayable else NOT_RUN_STATUSES
+    tries = policy.attempts
     for retry in range(tries):
         last = retry == tries - 1
         try:
             response = send(request)
-        except httpx.TransportError:
-            # Timeouts and refused or dropped connections: the request may not have arrived.
-            if last:
+        except httpx.TransportError as exc:
+            # Timeouts and refused or dropped connections: the request may not have arrived,
+            # or may have arrived and run (a read timeout): only the first kind is safe to
+            # repeat for a request that must not run twice.
+            if last or not (replayable or isinstance(exc, _NOT_SENT)):
                 raise
             sleep(policy.delay(retry, rng=rng))
             continue
-        if response.status_code not in RETRYABLE_STATUSES or last:
+        if response.status_code not in statuses or last:
             return response
         retry_after = response.headers.get("Retry-After")
         response.close()
@@ -152,6 +168,7 @@ def send_with_retries(
 
 __all__ = [
     "IDEMPOTENCY_HEADER",
+    "NOT_RUN_STATUSES",
     "RETRYABLE_STATUSES",
     "SAFE_METHODS",
     "RetryPolicy",

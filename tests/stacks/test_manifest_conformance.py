@@ -211,6 +211,8 @@ def local_jobs() -> _RecordingBatch:
 
     resources = LocalResources(settings=LocalSettings())
     resources.roles["StateMachineRole"] = "arn:aws:iam::123456789012:role/local"
+    for job in MANIFEST.jobs:
+        resources.roles[job.role_id] = f"arn:aws:iam::123456789012:role/{job.role_id}"
     batch = _RecordingBatch()
     _provision_jobs(resources, batch)
     return batch
@@ -265,6 +267,9 @@ def test_job_definition_runs_what_the_local_runtime_runs(
         deployed["Timeout"]["AttemptDurationSeconds"] == local["timeout"]["attemptDurationSeconds"]
     )
     assert deployed["RetryStrategy"]["Attempts"] == local["retryStrategy"]["attempts"]
+    # Both run the container as the job's own role (its credentials are that role's session).
+    assert "JobRoleArn" in container
+    assert local_container["jobRoleArn"].endswith(f"/{spec.role_id}")
 
 
 @pytest.mark.parametrize("spec", MANIFEST.jobs, ids=lambda spec: spec.id)

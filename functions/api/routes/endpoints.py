@@ -1,8 +1,10 @@
 """``/v1/endpoints``: a tenant's endpoints, and the workflows that deploy, change and remove them.
 
 Every change starts a workflow and answers ``202 Accepted``. What can be checked at once is
-checked before anything starts, the same way the workflow checks it again: the version to
-deploy exists and is approved, the tenant's quotas hold, the endpoint exists.
+checked before anything starts, the same way the workflow checks it again
+(:mod:`functions.api.checks`): the version to deploy exists and is approved, the instance type
+is one of the catalog's, the counts fit the autoscaling bounds, the tenant's quotas hold, the
+endpoint exists and its state allows the change.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from functions.api.checks import check_deployment, check_scaling, check_update
 from functions.api.context import complete, paginate, services, start_once, tenant_of
 from functions.api.params import ACCEPTED, IdempotencyKey, Limit, NextToken
-from maas.endpoints.plan import resolve_model
+from functions.api.teardown import start_teardown
 from maas.endpoints.records import ALLOWED_TRANSITIONS
 from maas.exceptions import Conflict, NotFound
 from schemas.api import DEFAULT_PAGE_SIZE, ExecutionAccepted, Page, Workflow
@@ -56,16 +59,7 @@ def create_endpoint(
     """Start ``deploy_endpoint``: a registered, approved version on a real-time endpoint."""
     tenant = tenant_of(router)
     request = complete(DeploymentRequest, body, tenant_id=tenant)
-
-    def checks() -> None:
-        resolved = resolve_model(request, services(tenant).models)
-        services(tenant).quotas.check_deployment(
-            services(tenant).endpoints.tenant_records(tenant),
-            resolved.endpoint_name,
-            resolved.instance_count,
-            resolved.autoscaling,
-        )
-
+    checks = partial(check_deployment, request)
     return start_once(tenant, Workflow.DEPLOY_ENDPOINT, request, idempotency_key, checks=checks)
 
 
@@ -76,7 +70,11 @@ def scale_endpoint(
     """Start ``scale_endpoint``: a new instance count, new autoscaling, or autoscaling off."""
     tenant = tenant_of(router)
     request = complete(ScaleRequest, body, tenant_id=tenant, endpoint_name=name)
-    checks = partial(_can_become, tenant, name, EndpointStatus.UPDATING)
+
+    def checks() -> None:
+        _can_become(tenant, name, EndpointStatus.UPDATING)
+        check_scaling(request)
+
     return start_once(tenant, Workflow.SCALE_ENDPOINT, request, idempotency_key, checks=checks)
 
 
@@ -87,7 +85,11 @@ def update_endpoint(
     """Start ``update_endpoint``: another version or instance type, moved to blue/green."""
     tenant = tenant_of(router)
     request = complete(UpdateRequest, body, tenant_id=tenant, endpoint_name=name)
-    checks = partial(_can_become, tenant, name, EndpointStatus.UPDATING)
+
+    def checks() -> None:
+        _can_become(tenant, name, EndpointStatus.UPDATING)
+        check_update(request)
+
     return start_once(tenant, Workflow.UPDATE_ENDPOINT, request, idempotency_key, checks=checks)
 
 
@@ -127,11 +129,15 @@ def delete_endpoint(
     delete_model: Annotated[bool, Query(description="Delete the SageMaker model as well.")] = True,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[ExecutionAccepted]:
-    """Start ``teardown``: scaling, schedules, alarms, endpoint, configuration and model."""
+    """Start ``teardown``: scaling, schedules, alarms, endpoint, configuration and model.
+
+    An endpoint has one teardown at a time: while one runs (or races this request), this
+    answers it (``started: false``), whatever the Idempotency-Key; a ``DELETE`` is idempotent
+    by itself, and the key is accepted for the clients that send one with every call.
+    """
     tenant = tenant_of(router)
     request = TeardownRequest(tenant_id=tenant, endpoint_name=name, delete_model=delete_model)
-    checks = partial(_can_become, tenant, name, EndpointStatus.DELETING)
-    return start_once(tenant, Workflow.TEARDOWN, request, idempotency_key, checks=checks)
+    return start_teardown(request)
 
 
 def _can_become(tenant: str, name: str, status: EndpointStatus) -> None:

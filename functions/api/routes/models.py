@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from functions.api.checks import check_instance_type
 from functions.api.context import complete, paginate, services, start_once, tenant_of
 from functions.api.params import ACCEPTED, IdempotencyKey, Limit, NextToken
 from functions.api.problems import InvalidFields
@@ -129,7 +130,8 @@ def check_packaging(settings: PackagingSettings, tenant: str, *, field: str = ""
     A ``local`` source is a folder of the machine that packages, which over the API is the
     platform's, not the caller's: only the CLI and tests, which run the workflow on their
     own machine, may name one. S3 sources and token secrets are checked as the workflow
-    checks them (:func:`check_source`), so the caller hears at once. ``field`` is where the
+    checks them (:func:`check_source`), so the caller hears at once, and so are the
+    instance types the advisor is to consider. ``field`` is where the
     settings lie in the body (``package.`` in a lifecycle).
     """
     if isinstance(settings.source, LocalSource):
@@ -144,6 +146,9 @@ def check_packaging(settings: PackagingSettings, tenant: str, *, field: str = ""
     check_source(
         settings.source, tenant, os.environ["ARTIFACTS_BUCKET_NAME"], field=f"{field}source"
     )
+    # The advisor, inside the packaging job, would refuse them only after the download.
+    for index, instance_type in enumerate(settings.serving.instance_types or ()):
+        check_instance_type(instance_type, field=f"{field}serving.instance_types.{index}")
 
 
 def _summary(versions: list[ModelVersionRecord]) -> ModelOverview:

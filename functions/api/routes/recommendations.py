@@ -13,6 +13,20 @@ from maas.advisor.request import ServingRequest
 
 router = APIGatewayRouter()
 
+#: ``meta-llama/Llama-3.1-8B-Instruct``'s config.json, the fields the advisor reads.
+LLAMA_31_8B_CONFIG: dict[str, Any] = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 4096,
+    "intermediate_size": 14336,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "num_hidden_layers": 32,
+    "vocab_size": 128256,
+    "max_position_embeddings": 131072,
+    "torch_dtype": "bfloat16",
+}
+
 
 class RecommendationRequest(BaseModel):
     """A model's configuration and the load it must serve."""
@@ -21,7 +35,8 @@ class RecommendationRequest(BaseModel):
 
     config: dict[str, Any] = Field(
         description="The model's config.json, as Hugging Face publishes it.",
-        examples=[{"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32}],
+        # A whole config.json (Llama 3.1 8B's): the advisor needs every size it names.
+        examples=[LLAMA_31_8B_CONFIG],
     )
     model: str | None = Field(
         default=None, max_length=256, description="The model's name, for the report."

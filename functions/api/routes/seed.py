@@ -27,10 +27,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from functions.api.checks import check_deployment, check_instance_type
 from functions.api.context import complete, services, start_once, tenant_of
 from functions.api.params import ACCEPTED, IdempotencyKey
 from functions.api.problems import InvalidFields
 from functions.api.routes.models import check_packaging
+from functions.api.teardown import start_teardown
 from maas.aws import error_code
 from maas.endpoints.plan import resolve_model
 from maas.exceptions import Conflict, NotFound
@@ -68,7 +70,10 @@ from schemas.seed_api import (
 router = APIGatewayRouter()
 
 InstanceName = Annotated[str, Path(description="The endpoint's name.")]
-ModelNameParameter = Annotated[str, Path(description="The model's name in the registry.")]
+# In any case, as the original took it: the registry's names are lower-case.
+ModelNameParameter = Annotated[
+    str, Path(description="The model's name in the registry, in any case.")
+]
 
 #: How far back ``/metrics`` reads, and the period of each datapoint.
 METRICS_WINDOW = timedelta(hours=3)
@@ -93,27 +98,25 @@ def list_instances() -> list[InstanceSummary]:
 def create_instance(
     body: CreateInstanceRequest, idempotency_key: IdempotencyKey = None
 ) -> Response[CreateInstanceResponse]:
-    """Deploy the model's latest approved version; follow it at the ``Location`` header."""
+    """Deploy the model's latest approved version; follow it at the ``Location`` header.
+
+    The endpoint is named by ``instanceName`` or ``endpointName``; the model's name is read
+    in any case.
+    """
     tenant = tenant_of(router)
+    name = _instance_name(body)
+    check_instance_type(body.instanceType, field="instanceType")
     version = _latest_approved(tenant, body.modelName)
     request = resolve_model(
         DeploymentRequest(
             tenant_id=tenant,
-            endpoint_name=body.instanceName,
+            endpoint_name=name,
             model=RegisteredModel(model_name=body.modelName, version=version.version),
             instance_type=body.instanceType,
         ),
         services(tenant).models,
     )
-
-    def checks() -> None:
-        services(tenant).quotas.check_deployment(
-            services(tenant).endpoints.tenant_records(tenant),
-            request.endpoint_name,
-            request.instance_count,
-            request.autoscaling,
-        )
-
+    checks = partial(check_deployment, request)
     started = start_once(tenant, Workflow.DEPLOY_ENDPOINT, request, idempotency_key, checks=checks)
     answer = CreateInstanceResponse(
         EndpointName=request.endpoint_name,
@@ -126,6 +129,18 @@ def create_instance(
         ],
     )
     return Response(200, "application/json", answer, headers=dict(started.headers))
+
+
+def _instance_name(body: CreateInstanceRequest) -> str:
+    """The endpoint's name: ``instanceName``, or ``endpointName`` (the original's collection)."""
+    names = {name for name in (body.instanceName, body.endpointName) if name is not None}
+    if not names:
+        message = "required: the endpoint's name (instanceName, or endpointName)"
+        raise InvalidFields([FieldProblem(field="instanceName", message=message)])
+    if len(names) > 1:
+        message = f"{body.endpointName!r} is not instanceName {body.instanceName!r}: send one name"
+        raise InvalidFields([FieldProblem(field="endpointName", message=message)])
+    return names.pop()
 
 
 @router.get("/instances/<instanceName>", summary="Describe an instance", tags=_TAGS)
@@ -174,8 +189,8 @@ def delete_instance(
         # The path takes any string (the original contract); a name SageMaker refuses is 422.
         message = exc.errors()[0]["msg"]
         raise InvalidFields([FieldProblem(field="instanceName", message=message)]) from None
-    checks = partial(_live_record, tenant, instanceName)
-    started = start_once(tenant, Workflow.TEARDOWN, request, idempotency_key, checks=checks)
+    # One teardown per endpoint, as DELETE /v1/endpoints/{name} (functions.api.teardown).
+    started = start_teardown(request)
     return Response(200, "application/json", started.body, headers=dict(started.headers))
 
 
@@ -232,7 +247,7 @@ def create_model(
 def describe_model(modelName: ModelNameParameter) -> ModelDetails:  # noqa: N803
     """The model as its latest version: the serving image and the packaged artifact."""
     tenant = tenant_of(router)
-    versions = services(tenant).models.list_versions(tenant, modelName)
+    versions = services(tenant).models.list_versions(tenant, modelName.lower())
     if not versions:
         raise NotFound(f"model: no model {modelName!r} for this tenant")
     return _model_details(versions)
@@ -242,7 +257,7 @@ def describe_model(modelName: ModelNameParameter) -> ModelDetails:  # noqa: N803
 def update_model(modelName: ModelNameParameter, body: dict[str, Any]) -> Message:  # noqa: N803
     """Versions are immutable; package a new one instead."""
     tenant = tenant_of(router)
-    if not services(tenant).models.list_versions(tenant, modelName):
+    if not services(tenant).models.list_versions(tenant, modelName.lower()):
         raise NotFound(f"model: no model {modelName!r} for this tenant")
     return Message(
         message="Model update not supported: versions are immutable; package a new version "
@@ -254,7 +269,7 @@ def update_model(modelName: ModelNameParameter, body: dict[str, Any]) -> Message
 def delete_model(modelName: ModelNameParameter) -> dict[str, Any]:  # noqa: N803
     """Refused: the registry keeps every version, the record of what was served."""
     tenant = tenant_of(router)
-    if not services(tenant).models.list_versions(tenant, modelName):
+    if not services(tenant).models.list_versions(tenant, modelName.lower()):
         raise NotFound(f"model: no model {modelName!r} for this tenant")
     raise Conflict(
         f"model {modelName!r}: the registry keeps every version of a model (they record what "

@@ -157,6 +157,8 @@ def test_a_registered_approved_version_resolves_to_its_package(registry: ModelRe
         "image_uri": IMAGE_URI,
         "model_data_url": f"s3://{ARTIFACTS_BUCKET}/acme/smollm2/1/",
         "environment": {},
+        # The package's weight bytes, from its advisor report (package_manifest's is 1).
+        "model_data_bytes": 1,
     }
 
 

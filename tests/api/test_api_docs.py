@@ -1,0 +1,247 @@
+"""Every ``curl`` example of docs/api.md, run as written against the local API over HTTP.
+
+A newcomer copies the examples into a shell with ``maas local up`` running: here each console
+block's ``curl`` and ``export`` commands run in ``bash`` with ``API`` and ``TOKEN`` set (what
+the page asks the reader to set, with ``ARTIFACTS``), ``maas`` on the ``PATH`` and the API's
+port where the page says 8000. The page's premises are set up first: the endpoint
+``glm4-chat`` in service (the tiny random Llama), the corpus ``faq.jsonl`` in the tenant's
+folder of the artifacts bucket. Each answer must be a success, JSON, with every key the page
+shows in its answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from maas.guardrails import GuardrailChecker, resolve_guardrail
+from maas.local import LocalRuntime, LocalSettings
+from maas.pipeline.local_embedder import LocalEmbedder
+from tests.api.caller import ApiCaller
+from tests.api.served import ServedApi, serve
+from tests.local.support import wait_until
+from tests.serving_models import tiny_model_dir  # noqa: F401 - a fixture
+from tests.workflows.conftest import FAST
+from tests.workflows.versions import register_version
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+#: Where the page says ``maas local up`` serves the API.
+DOCUMENTED_URL = "http://127.0.0.1:8000"
+#: The programs of the commands run; the others (``maas local up``, ``npm``) are the fixture's
+#: or another page's.
+RUN = ("curl", "export")
+CORPUS = [
+    {"id": "warranty", "text": "The warranty covers manufacturing defects for two years."},
+    {"id": "returns", "text": "Items can be returned within thirty days."},
+]
+_MARK = "@@example"
+_STATUS = "@@status"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A command of the page and the answer the page shows after it (maybe none)."""
+
+    line: int
+    command: str
+    shown: str
+
+    @property
+    def program(self) -> str:
+        return self.command.split(maxsplit=1)[0]
+
+
+def console_blocks(text: str) -> list[list[Example]]:
+    """The commands of each ``console`` block, each with the lines it shows after it."""
+    blocks: list[list[Example]] = []
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        if lines[index].strip() != "```console":
+            index += 1
+            continue
+        index += 1
+        block: list[Example] = []
+        while index < len(lines) and lines[index].strip() != "```":
+            if not lines[index].startswith("$ "):
+                index += 1
+                continue
+            start, command = index, lines[index][2:]
+            while _incomplete(command):
+                index += 1
+                command = f"{command}\n{lines[index]}"
+            index += 1
+            shown = []
+            while index < len(lines) and not lines[index].startswith(("$ ", "```")):
+                shown.append(lines[index])
+                index += 1
+            block.append(Example(start + 1, command, "\n".join(shown)))
+        blocks.append(block)
+    return blocks
+
+
+def _incomplete(command: str) -> bool:
+    if command.endswith("\\"):
+        return True
+    try:
+        shlex.split(command, comments=True)
+    except ValueError:  # an open quote: the command goes on
+        return True
+    return False
+
+
+def runnable(blocks: list[list[Example]]) -> list[list[Example]]:
+    """The commands this test runs, block by block (blocks with no curl left out)."""
+    chosen = [[item for item in block if item.program in RUN] for block in blocks]
+    return [block for block in chosen if any(item.program == "curl" for item in block)]
+
+
+EXAMPLES = runnable(console_blocks(DOC.read_text()))
+
+
+def test_the_page_has_curl_examples() -> None:
+    commands = [item.command for block in EXAMPLES for item in block if item.program == "curl"]
+    assert len(commands) >= 3
+    assert any("/invoke" in command for command in commands)
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[LocalRuntime]:
+    settings = FAST.model_copy(update={"serve_models": True, "model_server_startup_seconds": 120})
+    with LocalRuntime(settings) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("state")
+
+
+@pytest.fixture(scope="module")
+def served(
+    runtime: LocalRuntime,
+    state_dir: Path,
+    tiny_model_dir: Path,  # noqa: F811
+) -> ServedApi:
+    """The page's premises: ``glm4-chat`` in service, the tenant's corpus ``faq.jsonl``."""
+    api = ApiCaller(runtime)
+    version = register_version(runtime, "glm-4-9b-chat")
+    bucket, _, prefix = version.artifact_uri.removeprefix("s3://").partition("/")
+    s3 = runtime.client("s3")
+    for path in sorted(tiny_model_dir.iterdir()):
+        s3.put_object(Bucket=bucket, Key=f"{prefix}{path.name}", Body=path.read_bytes())
+    corpus = "\n".join(json.dumps(document) for document in CORPUS).encode()
+    s3.put_object(Bucket=bucket, Key="acme/faq.jsonl", Body=corpus)
+    deployed = api(
+        "POST",
+        "/v1/endpoints",
+        body={
+            "endpoint_name": "glm4-chat",
+            "model": {"model_name": "glm-4-9b-chat", "version": version.version},
+        },
+    )
+    assert deployed.status == 202, deployed.body
+    with ThreadPoolExecutor(1) as pool:
+        warmed = pool.submit(_warm_up, runtime)
+        wait_until(
+            lambda: api("GET", "/v1/endpoints/glm4-chat").body.get("status") == "IN_SERVICE",
+            timeout=120,
+            interval=0.5,
+        )
+        warmed.result()
+    return serve(runtime, state_dir)
+
+
+def _warm_up(runtime: LocalRuntime) -> None:
+    # As tests.api.test_api_invoke: a warm function has the embedder and the guardrail loaded;
+    # a cold one would spend its first request's seconds loading them.
+    LocalEmbedder().embed(["warm"], purpose="query")
+    ref = resolve_guardrail(
+        "acme", stage=LocalSettings().setting_values()["stage_name"], ssm=runtime.client("ssm")
+    )
+    assert ref is not None
+    GuardrailChecker(ref, client=runtime.client("bedrock-runtime")).check("warm", "INPUT")
+
+
+@pytest.mark.parametrize("block", EXAMPLES, ids=[f"line-{block[0].line}" for block in EXAMPLES])
+def test_the_examples_answer_as_the_page_shows(
+    runtime: LocalRuntime,
+    served: ServedApi,
+    state_dir: Path,
+    tmp_path: Path,
+    block: list[Example],
+) -> None:
+    variables = {
+        "API": served.url,
+        "TOKEN": served.token,
+        "ARTIFACTS": runtime.resources.buckets["ArtifactsBucket"],
+        "MAAS_LOCAL_STATE_DIR": str(state_dir),
+    }
+    outputs = _run(block, served.url, variables, tmp_path)
+
+    for example, (status, body) in zip(block, outputs, strict=True):
+        if example.program != "curl":
+            continue
+        where = f"docs/api.md:{example.line}"
+        assert 200 <= status < 300, f"{where}: {status} {body}"
+        answer = json.loads(body)
+        missing = _shown_keys(example.shown) - _keys(answer)
+        assert not missing, f"{where}: the page shows {sorted(missing)}, not answered: {body}"
+
+
+def _run(
+    block: list[Example], url: str, variables: dict[str, str], home: Path
+) -> list[tuple[int, str]]:
+    """Run the block's commands in one shell; each one's status (0 if not curl) and output."""
+    # curl reads its options from $CURL_HOME/.curlrc as well: the status comes after the body
+    # without changing the commands the page shows.
+    (home / ".curlrc").write_text(f'write-out = "\\n{_STATUS} %{{http_code}}\\n"\n')
+    script = ["set -e"]
+    for example in block:
+        script.append(f"echo {_MARK}")
+        script.append(example.command.replace(DOCUMENTED_URL, url))
+    environment = {
+        **os.environ,
+        **variables,
+        "CURL_HOME": str(home),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    ran = subprocess.run(
+        ["bash", "-c", "\n".join(script)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    outputs = []
+    for part in ran.stdout.split(f"{_MARK}\n")[1:]:
+        body, _, status = part.rpartition(f"\n{_STATUS} ")
+        outputs.append((int(status.strip()), body) if status else (0, part))
+    return outputs
+
+
+def _shown_keys(shown: str) -> set[str]:
+    return set(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)":', shown))
+
+
+def _keys(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set(value).union(*(_keys(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_keys(item) for item in value))
+    return set()
