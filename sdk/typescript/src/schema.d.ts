@@ -613,6 +613,8 @@ export interface components {
              * @description The model's name or Hub id, when given.
              */
             model: string | null;
+            /** @description The best way to serve the checkpoint on Inferentia2 or Trainium (inf2, trn1: NeuronCores of 16 GiB, tensor parallelism over them, the LMI NeuronX container), priced beside the GPUs; its requires names the compilation step it needs. */
+            neuron_alternative?: components["schemas"]["Recommendation"] | null;
             /** Notes */
             notes: string[];
             /** Parameters */
@@ -627,6 +629,9 @@ export interface components {
              * @description Peak above the weights while a fresh eager process prefills request.concurrent_requests prompts of request.prompt_tokens at once.
              */
             prefill_peak_over_weights_bytes: number;
+            /** @description For a 16-bit checkpoint: the best way to serve a quantized version of it, when that ranks above the recommendation. A proposal: its requires names the quantization step it needs, and it is never written as serving properties. */
+            quantized_alternative?: components["schemas"]["Recommendation"] | null;
+            /** @description Serves the checkpoint as stored: in its own format, never one it would first have to be quantized to. */
             recommendation: components["schemas"]["Recommendation"];
             /** Rejected */
             rejected: components["schemas"]["Rejection"][];
@@ -937,7 +942,10 @@ export interface components {
         ContainerDefinition: {
             /** Image */
             Image?: string | null;
-            /** Modeldataurl */
+            /**
+             * Modeldataurl
+             * @example s3://maas-artifacts-bucket-123456789012/acme/uploads/glm-4-9b-chat/
+             */
             ModelDataUrl?: string | null;
         };
         /**
@@ -979,14 +987,21 @@ export interface components {
         /**
          * CreateInstanceRequest
          * @description Deploy a model of the registry (its latest approved version) on a new endpoint.
+         *
+         *     The endpoint's name is ``instanceName``, or ``endpointName`` as the original's Postman
+         *     collection sends it; one of them is required.
          */
         CreateInstanceRequest: {
             /**
-             * Instancename
-             * @description SageMaker endpoint name: letters, digits and hyphens, 1 to 63 characters, starting and ending with a letter or digit.
-             * @example glm4-chat-prod
+             * Endpointname
+             * @description The endpoint's name, as the v1.1 Postman collection sends it; the same as instanceName if both are sent.
              */
-            instanceName: string;
+            endpointName?: string | null;
+            /**
+             * Instancename
+             * @description The endpoint's name (required unless endpointName is sent).
+             */
+            instanceName?: string | null;
             /**
              * Instancetype
              * @description Defaults to the version's recommended instance type.
@@ -994,7 +1009,7 @@ export interface components {
             instanceType?: string | null;
             /**
              * Modelname
-             * @description The registry's name of a model: lower-case letters, digits and hyphens, 1 to 48 characters. Derived from the source when omitted.
+             * @description The registry's name of a model, in any case (read in lower case): letters, digits and hyphens, 1 to 48 characters.
              * @example glm-4-9b-chat
              */
             modelName: string;
@@ -1025,7 +1040,7 @@ export interface components {
             executionRoleArn?: string | null;
             /**
              * Modelname
-             * @description The registry's name of a model: lower-case letters, digits and hyphens, 1 to 48 characters. Derived from the source when omitted.
+             * @description The registry's name of a model, in any case (read in lower case): letters, digits and hyphens, 1 to 48 characters.
              * @example glm-4-9b-chat
              */
             modelName: string;
@@ -1485,7 +1500,7 @@ export interface components {
             /**
              * Question Set Uri
              * @description JSONL: one {id, question, reference, reference_contexts?} per line.
-             * @example s3://models/acme/glm4/1/
+             * @example s3://maas-artifacts-bucket-123456789012/acme/glm-4-9b-chat/1/
              */
             question_set_uri: string;
             /**
@@ -1560,7 +1575,7 @@ export interface components {
             /**
              * Question Set Uri
              * @description JSONL: one {id, question, reference, reference_contexts?} per line.
-             * @example s3://models/acme/glm4/1/
+             * @example s3://maas-artifacts-bucket-123456789012/acme/glm-4-9b-chat/1/
              */
             question_set_uri: string;
             /**
@@ -1929,7 +1944,7 @@ export interface components {
             /**
              * Corpus Uri
              * @description A JSONL object in S3, one document per line: {"id": ..., "text": ..., "title": ...}.
-             * @example s3://models/acme/glm4/1/
+             * @example s3://maas-artifacts-bucket-123456789012/acme/glm-4-9b-chat/1/
              */
             corpus_uri: string;
             /** Embedding */
@@ -2364,9 +2379,14 @@ export interface components {
              */
             image_uri: string;
             /**
+             * Model Data Bytes
+             * @description The package's weight bytes, which size the endpoint's model-download and container start-up timeouts; a registered version brings its own. Unknown: the most the instance's accelerators (or memory) could hold.
+             */
+            model_data_bytes?: number | null;
+            /**
              * Model Data Url
              * @description The packaged artifact (an object or a prefix).
-             * @example s3://models/acme/glm4/1/
+             * @example s3://maas-artifacts-bucket-123456789012/acme/glm-4-9b-chat/1/
              */
             model_data_url: string;
             /**
@@ -2412,7 +2432,7 @@ export interface components {
             /**
              * Artifact Uri
              * @description An s3://bucket/key URI.
-             * @example s3://models/acme/glm4/1/
+             * @example s3://maas-artifacts-bucket-123456789012/acme/glm-4-9b-chat/1/
              */
             artifact_uri: string;
             /** Cause */
@@ -2534,7 +2554,7 @@ export interface components {
             /**
              * Stop
              * @description When the endpoint is stopped.
-             * @example cron(0 8 ? * MON-FRI *)
+             * @example cron(0 19 ? * MON-FRI *)
              */
             stop: string;
             /**
@@ -2824,10 +2844,10 @@ export interface components {
              * Engine
              * @enum {string}
              */
-            engine: "vllm" | "lmi-dist" | "trtllm";
+            engine: "vllm" | "lmi-dist" | "trtllm" | "neuronx";
             /**
              * Gpus
-             * @description GPUs on the instance.
+             * @description GPUs on the instance (NeuronCores on inf2 and trn1).
              */
             gpus: number;
             /** Instance Type */
@@ -2867,6 +2887,11 @@ export interface components {
             reasons: {
                 [key: string]: string;
             };
+            /**
+             * Requires
+             * @description The step the checkpoint must go through before these settings can serve it (a quantization, a Neuron compilation), or null when they serve the checkpoint as stored. Settings that require a step are a proposal and never become serving properties.
+             */
+            requires?: string | null;
             /** Tensor Parallel Degree */
             tensor_parallel_degree: number;
             /** Weight Bytes Per Gpu */
@@ -2886,9 +2911,18 @@ export interface components {
              * Config
              * @description The model's config.json, as Hugging Face publishes it.
              * @example {
+             *       "architectures": [
+             *         "LlamaForCausalLM"
+             *       ],
              *       "hidden_size": 4096,
+             *       "intermediate_size": 14336,
+             *       "max_position_embeddings": 131072,
              *       "model_type": "llama",
-             *       "num_hidden_layers": 32
+             *       "num_attention_heads": 32,
+             *       "num_hidden_layers": 32,
+             *       "num_key_value_heads": 8,
+             *       "torch_dtype": "bfloat16",
+             *       "vocab_size": 128256
              *     }
              */
             config: {
@@ -3155,7 +3189,7 @@ export interface components {
             /**
              * Uri
              * @description An s3://bucket/key URI.
-             * @example s3://models/acme/glm4/1/
+             * @example s3://maas-artifacts-bucket-123456789012/acme/glm-4-9b-chat/1/
              */
             uri: string;
         };
@@ -3355,7 +3389,7 @@ export interface components {
             prompt_tokens?: number;
             /**
              * Quantizations
-             * @description Allowed quantizations (default: all; ("none",) forbids quantizing).
+             * @description Allowed quantizations (default: all). The recommendation serves the checkpoint in its own format (none for 16-bit weights), which must be among them; the others are only proposed as a quantized version (("none",) proposes none).
              */
             quantizations?: ("none" | "fp8" | "awq" | "gptq")[] | null;
         };
@@ -4302,7 +4336,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The model's name in the registry. */
+                /** @description The model's name in the registry, in any case. */
                 modelName: string;
             };
             cookie?: never;
@@ -4380,7 +4414,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The model's name in the registry. */
+                /** @description The model's name in the registry, in any case. */
                 modelName: string;
             };
             cookie?: never;
@@ -4483,7 +4517,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The model's name in the registry. */
+                /** @description The model's name in the registry, in any case. */
                 modelName: string;
             };
             cookie?: never;
