@@ -3,6 +3,12 @@
 A worker takes a whole module at a time, so a module's costly fixtures (a local runtime, a
 packaged model) are built once, and it takes every stack test, so the CDK app (tens of
 seconds of jsii) is synthesized once per run rather than once per worker.
+
+The longest units start first. By default xdist orders scopes by how many tests they hold,
+which sends a module of one long test (the demo's lifecycle, end to end) last, where the
+whole run then waits for it. Here the collection is ordered with the end-to-end test, the
+stack tests and the workflow modules first, and xdist hands scopes out in that order
+(``--no-loadscope-reorder``, set below), so the many short modules fill in around them.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ if TYPE_CHECKING:
 
 #: Tests under this folder share one session fixture: the synthesized app.
 STACK_TESTS = "tests/stacks/"
+#: Folders whose modules take longest, longest first; every other module comes after them.
+LONGEST_FIRST = ("tests/e2e/", STACK_TESTS, "tests/workflows/")
 
 
 class ModulesAndStacksTogether(LoadScopeScheduling):
@@ -32,3 +40,26 @@ class ModulesAndStacksTogether(LoadScopeScheduling):
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> LoadScopeScheduling:
     """Schedule by module, keeping the stack tests on one worker."""
     return ModulesAndStacksTogether(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hand scopes out in collection order (see the module's docstring)."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long folders' tests first; the order within each stays as collected."""
+    items.sort(key=lambda item: start_rank(item.nodeid))
+
+
+def start_rank(nodeid: str) -> int:
+    """A test's place: its folder's in :data:`LONGEST_FIRST`, else after them all.
+
+    >>> [start_rank(n) for n in ("tests/e2e/test_demo.py::t", "tests/unit/test_x.py::t")]
+    [0, 3]
+    """
+    return next(
+        (rank for rank, folder in enumerate(LONGEST_FIRST) if nodeid.startswith(folder)),
+        len(LONGEST_FIRST),
+    )
