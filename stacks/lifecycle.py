@@ -684,6 +684,9 @@ class LifecycleStack(Stack):
             # EvalGen's sessions (maas.evaluation.evalgen.session_table) and the assertion
             # sets stored with versions: puts only, in the tenant's partition.
             iam_policies.write_tenant_items(models),
+            # maas.usage.UsageMeter: each request ADDs to its hour's counters, an update in
+            # the tenant's partition (USAGE#<hour>#<endpoint>).
+            iam_policies.update_tenant_items(models),
             iam_policies.encrypt_decrypt_via(key, "dynamodb"),
             # maas.evaluation.review.review_items: the answers to grade; maas.pipeline: the
             # tenant's knowledge corpora.

@@ -13,12 +13,17 @@ stack tests and the workflow modules first, and xdist hands scopes out in that o
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
+from maas.local.tokens import STATE_DIR_VARIABLE
+
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from xdist.workermanage import Producer
 
 #: Tests under this folder share one session fixture: the synthesized app.
@@ -40,6 +45,19 @@ class ModulesAndStacksTogether(LoadScopeScheduling):
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> LoadScopeScheduling:
     """Schedule by module, keeping the stack tests on one worker."""
     return ModulesAndStacksTogether(config, log)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_state_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The local runtime's state directory (its token key, a kept account) is the run's own:
+    no test reads or writes the user's, and every ``maas`` process a test starts inherits it."""
+    previous = os.environ.get(STATE_DIR_VARIABLE)
+    os.environ[STATE_DIR_VARIABLE] = str(tmp_path_factory.mktemp("maas-state"))
+    yield
+    if previous is None:
+        del os.environ[STATE_DIR_VARIABLE]
+    else:
+        os.environ[STATE_DIR_VARIABLE] = previous
 
 
 def pytest_configure(config: pytest.Config) -> None:

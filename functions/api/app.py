@@ -48,10 +48,13 @@ from functions.api.routes import (
     executions,
     lifecycles,
     models,
+    openai,
     pipelines,
     recommendations,
     seed,
+    usage,
 )
+from functions.api.routes.openai import OPENAI_PREFIX, is_openai_path, openai_error
 from maas.exceptions import MaasError
 from schemas.api import OPENAPI_FILE, PUBLIC_PATHS
 
@@ -79,6 +82,8 @@ app.include_router(evaluations.router, prefix="/v1")
 app.include_router(evalgen.router, prefix="/v1")
 app.include_router(executions.router, prefix="/v1")
 app.include_router(recommendations.router, prefix="/v1")
+app.include_router(usage.router, prefix="/v1")
+app.include_router(openai.router, prefix=OPENAI_PREFIX)
 app.configure_openapi(
     title=API_TITLE,
     version=API_VERSION,
@@ -154,7 +159,16 @@ def _typed_error(error: MaasError) -> Response[str]:
 
 @app.not_found
 def _no_route(error: NotFoundError) -> Response[str]:
-    return _problem(HTTPStatus.NOT_FOUND, f"no operation {app.current_event.http_method} here")
+    event = app.current_event
+    detail = f"no operation {event.http_method} here"
+    if is_openai_path(event.path):
+        return openai_error(
+            HTTPStatus.NOT_FOUND,
+            detail,
+            request_id=event.request_context.request_id,
+            no_route=True,
+        )
+    return _problem(HTTPStatus.NOT_FOUND, detail)
 
 
 @app.exception_handler(Exception)
@@ -165,6 +179,14 @@ def _unexpected(error: Exception) -> Response[str]:
 
 def _problem(status: HTTPStatus, detail: str, **extra: Any) -> Response[str]:
     event = app.current_event
+    if is_openai_path(event.path):
+        # The openai clients parse their own error shape, not problem details.
+        return openai_error(
+            status,
+            detail,
+            errors=extra.get("errors"),
+            request_id=event.request_context.request_id,
+        )
     return problem_response(
         status, detail, path=event.path, request_id=event.request_context.request_id, **extra
     )
@@ -188,7 +210,12 @@ def _refused_unread(event: dict[str, Any]) -> dict[str, Any] | None:
     problem = problem or _unreadable_body(event)
     if problem is None:
         return None
-    response = problem_response(*problem, path=path, request_id=context.get("requestId"))
+    request_id = context.get("requestId")
+    response = (
+        openai_error(*problem, request_id=request_id)
+        if is_openai_path(path)
+        else problem_response(*problem, path=path, request_id=request_id)
+    )
     return {
         "statusCode": response.status_code,
         "multiValueHeaders": {

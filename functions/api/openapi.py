@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 from functions.api.app import API_VERSION, app
 from functions.api.body import MAX_BODY_BYTES
 from functions.api.problems import PROBLEM_CONTENT_TYPE
+from functions.api.routes.openai import is_openai_path
 from schemas.api import OPENAPI_FILE, GatewayMessage, Problem
+from schemas.openai import OpenAIError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -29,6 +31,18 @@ PROBLEM_STATUSES = (
     HTTPStatus.NOT_FOUND,
     HTTPStatus.CONFLICT,
     HTTPStatus.UNPROCESSABLE_ENTITY,
+)
+
+#: The errors of the OpenAI-compatible path, all in OpenAI's shape (``schemas.openai``).
+OPENAI_STATUSES = (
+    HTTPStatus.BAD_REQUEST,
+    HTTPStatus.UNAUTHORIZED,
+    HTTPStatus.FORBIDDEN,
+    HTTPStatus.NOT_FOUND,
+    HTTPStatus.CONFLICT,
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    HTTPStatus.BAD_GATEWAY,
 )
 
 
@@ -49,7 +63,15 @@ def openapi_document() -> dict[str, Any]:
     schemas.update(problem.pop("$defs", {}))
     schemas["Problem"] = problem
     schemas["GatewayMessage"] = GatewayMessage.model_json_schema()
-    for operations in document["paths"].values():
+    # The OpenAI-compatible path answers OpenAI's error shape instead (``_openai_errors``).
+    openai_error = OpenAIError.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(openai_error.pop("$defs", {}))
+    schemas["OpenAIError"] = openai_error
+    for path, operations in document["paths"].items():
+        if is_openai_path(path):
+            for operation in operations.values():
+                _openai_errors(operation)
+            continue
         for operation in operations.values():
             for status in PROBLEM_STATUSES:
                 operation["responses"][str(int(status))] = {
@@ -80,6 +102,26 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
     return document
+
+
+def _openai_errors(operation: dict[str, Any]) -> None:
+    """The OpenAI-compatible path's errors: OpenAI's shape, and a field's problem is a 400."""
+    operation["responses"].pop("422", None)
+    error = {"schema": {"$ref": "#/components/schemas/OpenAIError"}}
+    for status in OPENAI_STATUSES:
+        operation["responses"][str(int(status))] = {
+            "description": status.phrase,
+            "content": {"application/json": error},
+        }
+    # The authorizer's own 401 (a missing or refused token) is API Gateway's message.
+    operation["responses"]["401"]["content"]["application/json"] = {
+        "schema": {
+            "oneOf": [
+                {"$ref": "#/components/schemas/OpenAIError"},
+                {"$ref": "#/components/schemas/GatewayMessage"},
+            ]
+        }
+    }
 
 
 def render(document: dict[str, Any]) -> str:

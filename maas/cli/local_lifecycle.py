@@ -9,6 +9,10 @@ process outlives the runtime's own shutdown (a Batch job's command still running
 server) is ended before the command exits, so none is left behind. And once the runtime
 has stopped, the interpreter's own teardown of moto's modules would take seconds more for
 nothing the user needs: :func:`exit_now` ends the process there.
+
+The emulated account outlives the process in the state directory
+(:mod:`maas.local.persistence`); :func:`describe_restored` and :func:`describe_saved` are
+what the command says about it, including what was not kept, so nothing is lost unsaid.
 """
 
 from __future__ import annotations
@@ -21,12 +25,16 @@ import signal
 import socket
 import sys
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import psutil
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
+
+    from maas.local import LocalRuntime
 
 #: How long children get to exit after SIGTERM before they are killed.
 CHILD_GRACE_SECONDS = 2.0
@@ -113,6 +121,80 @@ def end_children(grace_seconds: float = CHILD_GRACE_SECONDS) -> list[int]:
     return [child.pid for child in children]
 
 
+@dataclass(frozen=True)
+class LocalOptions:
+    """How ``maas local up`` runs the runtime: models served, and where its account is kept."""
+
+    serve_models: bool
+    #: None: start empty and discard the account on stop (``--no-keep-state``).
+    state_dir: Path | None
+    autosave_seconds: float
+
+
+def state_folder(option: Path | None) -> Path:
+    """The state directory ``--state-dir`` names, else the token key's (the default)."""
+    # maas.local loads moto (seconds): only once the port check has passed.
+    from maas.local.tokens import state_directory  # noqa: PLC0415
+
+    return (option or state_directory()).expanduser().absolute()
+
+
+def describe_restored(runtime: LocalRuntime) -> list[str]:
+    """Lines that say what the runtime brought back from its state directory at start."""
+    if runtime.store is None:
+        return []
+    restored = runtime.restored
+    if restored is None:
+        return [f"[dim]no saved account in {runtime.store.directory}: starting empty[/]"]
+    lines = [
+        f"[bold green]account restored[/] from {restored.path} ({', '.join(restored.services)})"
+    ]
+    lines += [
+        f"  [yellow]endpoint failed on restore[/] {name}: its inference server did not survive"
+        for name in restored.failed_endpoints
+    ]
+    lines += [
+        f"  [bold red]schedule not armed[/] {arn}: {why}"
+        for arn, why in restored.unarmed_schedules.items()
+    ]
+    return lines
+
+
+def describe_saved(runtime: LocalRuntime) -> list[str]:
+    """Lines that say what the runtime saved when it stopped, and what it did not keep."""
+    # Loaded with the runtime already; not at import, where the port check must be quick.
+    from maas.local.persistence import NOT_KEPT  # noqa: PLC0415
+
+    saved = runtime.saved
+    if saved is None:
+        return []
+    lines = [f"account saved to {saved.path} ({', '.join(saved.services)})"]
+    lines += [
+        f"  [yellow]execution was running, now FAILED (States.Runtime)[/] {arn}"
+        for arn in saved.interrupted_executions
+    ]
+    lines += [
+        f"  [bold red]not saved[/] {service}: {why}" for service, why in saved.not_saved.items()
+    ]
+    lines += [f"  [dim]not kept: {what} ({why})[/]" for what, why in NOT_KEPT.items()]
+    return lines
+
+
+def state_problem(error: Exception) -> str | None:
+    """What to say when ``error`` is the state directory's (refused or not saved), else None.
+
+    ``maas local up`` asks this rather than naming the errors in its ``except`` clauses:
+    those would import the runtime (seconds) before the port check, which must be quick.
+    """
+    from maas.local.persistence import StateError, StateNotSaved  # noqa: PLC0415
+
+    if isinstance(error, StateNotSaved):
+        return f"[bold red]account not saved[/]: {error}"
+    if isinstance(error, StateError):
+        return f"[bold red]local runtime not started[/]: {error}"
+    return None
+
+
 def exit_now(code: int) -> None:
     """End the process with ``code`` at once, once its output is written.
 
@@ -128,10 +210,15 @@ def exit_now(code: int) -> None:
 
 __all__ = [
     "CHILD_GRACE_SECONDS",
+    "LocalOptions",
     "PortInUseError",
     "check_port_free",
+    "describe_restored",
+    "describe_saved",
     "end_children",
     "exit_now",
+    "state_folder",
+    "state_problem",
     "stop_on_signals",
     "wait_for_signal",
 ]

@@ -6,7 +6,7 @@ import contextlib
 import errno
 import threading
 from pathlib import Path  # noqa: TC003 - typer reads the annotations when the app is built
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -16,7 +16,12 @@ from maas.cli.evalgen import evalgen_app
 from maas.cli.evaluations import evaluations_app
 from maas.cli.exit_codes import ExitCode
 from maas.cli.reward import reward_app
+from maas.cli.usage import register as register_usage
 from maas.exceptions import MaasError
+
+if TYPE_CHECKING:
+    from maas.cli.local_lifecycle import LocalOptions
+    from maas.local import LocalRuntime
 
 app = typer.Typer(
     name="maas",
@@ -35,6 +40,7 @@ app.add_typer(traces_app, name="traces")
 app.add_typer(evaluations_app, name="evaluations")
 app.add_typer(reward_app, name="reward")
 app.add_typer(evalgen_app, name="evalgen")
+register_usage(app)
 
 console = Console()
 
@@ -229,6 +235,7 @@ def local_up(
             envvar="MAAS_API_PORT",
         ),
     ] = 8000,
+    *,
     serve_models: Annotated[
         bool,
         typer.Option(
@@ -236,16 +243,45 @@ def local_up(
             "service; off, endpoints can be deployed from placeholder artifacts but not invoked.",
         ),
     ] = True,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the emulated account here across restarts (S3, DynamoDB, secrets, "
+            "SageMaker, executions, logs); default: the state directory of the token key "
+            "($MAAS_LOCAL_STATE_DIR, else $XDG_STATE_HOME/maas or ~/.local/state/maas).",
+            file_okay=False,
+        ),
+    ] = None,
+    keep_state: Annotated[
+        bool,
+        typer.Option(
+            help="Restore the account saved in the state directory and save it on stop; "
+            "--no-keep-state starts empty and discards it.",
+        ),
+    ] = True,
+    autosave_seconds: Annotated[
+        float,
+        typer.Option(
+            help="Also save the account this often while running, so that a crash or kill -9 "
+            "loses at most that long.",
+            min=0.1,
+        ),
+    ] = 60.0,
 ) -> None:
     """Serve the local runtime on 127.0.0.1 so other processes reach it via AWS_ENDPOINT_URL.
 
     Ctrl-C or SIGTERM stops it, and every process it started; a port already in use ends
-    it at once (exit status 1), naming the port.
+    it at once (exit status 1), naming the port. The account is saved in the state
+    directory on stop and restored on the next start; a saved account that cannot be
+    restored (corrupt, or written by another version) ends it at once, left in place.
     """
     from maas.cli.local_lifecycle import (
+        LocalOptions,
         PortInUseError,
         check_port_free,
         end_children,
+        state_folder,
+        state_problem,
         stop_on_signals,
     )
 
@@ -253,10 +289,21 @@ def local_up(
         try:
             # Before the runtime starts (seconds of provisioning): a taken port fails at once.
             check_port_free(port, "--port, the emulated AWS endpoint")
+            folder = state_folder(state_dir) if keep_state else None
             with contextlib.suppress(KeyboardInterrupt):
-                _serve_local_runtime(port, api_port, serve_models=serve_models)
+                _serve_local_runtime(
+                    port,
+                    api_port,
+                    LocalOptions(serve_models, folder, autosave_seconds),
+                )
         except PortInUseError as error:
             console.print(f"[bold red]local runtime not started[/]: {error}", highlight=False)
+            raise typer.Exit(ExitCode.FAILED) from None
+        except Exception as error:
+            problem = state_problem(error)
+            if problem is None:
+                raise
+            console.print(problem, highlight=False)
             raise typer.Exit(ExitCode.FAILED) from None
         finally:
             # A Batch job's command or a model server still running would outlive us.
@@ -269,47 +316,72 @@ def local_up(
 _exit_after_stop = threading.Event()
 
 
-def _serve_local_runtime(port: int, api_port: int, *, serve_models: bool) -> None:
+def _serve_local_runtime(port: int, api_port: int, options: LocalOptions) -> None:
     # Runs until KeyboardInterrupt (Ctrl-C, or SIGTERM through stop_on_signals).
-    from maas.cli.local_lifecycle import PortInUseError, wait_for_signal
+    from maas.cli.local_lifecycle import describe_saved
     from maas.local import LocalRuntime, LocalSettings
 
-    settings = LocalSettings(serve_models=serve_models)
-    with console.status("starting the local runtime"), LocalRuntime(settings) as runtime:
-        try:
-            url = runtime.serve(port)
-        except OSError as error:
-            if error.errno != errno.EADDRINUSE:
-                raise
-            # Taken between the check and the server's bind.
-            raise PortInUseError(port, "--port, the emulated AWS endpoint") from error
-        console.print(f"[bold green]local runtime up[/] at [bold]{url}[/]")
-        console.print("point boto3, the AWS CLI or the SDK at it:")
-        environment = {
-            **runtime.aws_environment(),
-            "ENDPOINTS_TABLE_NAME": runtime.resources.tables["EndpointsTable"],
-        }
-        for key, value in environment.items():
-            console.print(f"  export {key}={value}", soft_wrap=True, highlight=False)
-        for kind, items in (
-            ("state machine", runtime.resources.state_machines),
-            ("function", runtime.resources.functions),
-        ):
-            for arn in items.values():
-                console.print(f"  [dim]{kind}[/] {arn}", soft_wrap=True, highlight=False)
-        try:
-            api_url = runtime.serve_api(api_port)
-        except KeyError as missing:
-            console.print(f"[yellow]no local API[/]: {missing.args[0]}")
-        except OSError as error:
-            # The emulation is of use without the API: say so loudly and keep serving it.
-            console.print(f"[bold red]local API not served[/] on port {api_port}: {error}")
-        else:
-            console.print(f"[bold green]local API up[/] at [bold]{api_url}[/]", highlight=False)
-            console.print(f"  Swagger UI: {api_url}/docs", soft_wrap=True, highlight=False)
-            console.print("  a token: export MAAS_TOKEN=$(maas local token --tenant acme)")
+    settings = LocalSettings(
+        serve_models=options.serve_models,
+        state_dir=options.state_dir,
+        autosave_seconds=options.autosave_seconds,
+    )
+    runtime = LocalRuntime(settings)
+    try:
+        with console.status("starting the local runtime"), runtime:
+            _serve_started(runtime, port, api_port)
+    finally:
+        # After the stop: what was saved (nothing when the runtime never started).
+        for line in describe_saved(runtime):
+            console.print(line, soft_wrap=True, highlight=False)
+
+
+def _serve_started(runtime: LocalRuntime, port: int, api_port: int) -> None:
+    from maas.cli.local_lifecycle import PortInUseError, describe_restored, wait_for_signal
+
+    try:
+        url = runtime.serve(port)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        # Taken between the check and the server's bind.
+        raise PortInUseError(port, "--port, the emulated AWS endpoint") from error
+    console.print(f"[bold green]local runtime up[/] at [bold]{url}[/]")
+    console.print("point boto3, the AWS CLI or the SDK at it:")
+    environment = {
+        **runtime.aws_environment(),
+        "ENDPOINTS_TABLE_NAME": runtime.resources.tables["EndpointsTable"],
+    }
+    for key, value in environment.items():
+        console.print(f"  export {key}={value}", soft_wrap=True, highlight=False)
+    for kind, items in (
+        ("state machine", runtime.resources.state_machines),
+        ("function", runtime.resources.functions),
+    ):
+        for arn in items.values():
+            console.print(f"  [dim]{kind}[/] {arn}", soft_wrap=True, highlight=False)
+    try:
+        api_url = runtime.serve_api(api_port)
+    except KeyError as missing:
+        console.print(f"[yellow]no local API[/]: {missing.args[0]}")
+    except OSError as error:
+        # The emulation is of use without the API: say so loudly and keep serving it.
+        console.print(f"[bold red]local API not served[/] on port {api_port}: {error}")
+    else:
+        console.print(f"[bold green]local API up[/] at [bold]{api_url}[/]", highlight=False)
+        console.print(f"  Swagger UI: {api_url}/docs", soft_wrap=True, highlight=False)
+        console.print("  a token: export MAAS_TOKEN=$(maas local token --tenant acme)")
+    for line in describe_restored(runtime):
+        console.print(line, soft_wrap=True, highlight=False)
+    if runtime.store is None:
         console.print("[dim]Ctrl-C stops it; the emulated account is discarded.[/]")
-        wait_for_signal()
+    else:
+        console.print(
+            f"[dim]Ctrl-C stops it; the emulated account is saved in {runtime.store.directory}.[/]",
+            soft_wrap=True,
+            highlight=False,
+        )
+    wait_for_signal()
 
 
 @local_app.command("token")

@@ -52,6 +52,13 @@ from maas.local.faults import FaultInjector
 from maas.local.http_server import EmulationServer
 from maas.local.inference import LocalInference
 from maas.local.instancemetrics import LocalInstanceMetrics
+from maas.local.persistence import (
+    AccountStore,
+    Autosave,
+    SavedState,
+    arm_schedules,
+    settle_endpoints,
+)
 from maas.local.provision import LocalResources, provision
 from maas.local.sagemaker import EndpointTiming, LocalSageMaker
 from maas.local.scheduler import LocalScheduler
@@ -145,6 +152,19 @@ class LocalRuntime:
         self._server: EmulationServer | None = None
         self._api: LocalApiGateway | None = None
         self._server_lock = threading.Lock()
+        #: Where the account is kept across restarts (``settings.state_dir``), if anywhere.
+        self.store = (
+            AccountStore(
+                self.settings.state_dir,
+                account_id=self.settings.account_id,
+                region=self.settings.region,
+            )
+            if self.settings.state_dir is not None
+            else None
+        )
+        #: What :meth:`start` restored and the last :meth:`stop` saved (with a store).
+        self.restored: SavedState | None = None
+        self.saved: SavedState | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -155,6 +175,8 @@ class LocalRuntime:
         stack = ExitStack()
         stack.callback(_running.release)
         try:
+            # Read and checked before anything starts: a refused state fails at once.
+            saved = self.store.load() if self.store is not None else None
             self._set_process_environment(stack)
             _quiet_loggers(stack)
             mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
@@ -197,6 +219,16 @@ class LocalRuntime:
                     workflow_credentials.install(stack, sessions.environment)
                 if self.settings.enforce_job_iam:
                     self.batch.use_credentials(sessions.environment)
+            if self.store is not None:
+                if saved is not None:
+                    self._restore(self.store, saved)
+                # Registered last, so it runs first on stop: while every adapter is in place.
+                stack.callback(self._save, self.store)
+                if self.settings.autosave_seconds is not None:
+                    autosave = Autosave(self.store, self.settings.autosave_seconds)
+                    autosave.start()
+                    # Stopped before the stop's own save, which then has the last word.
+                    stack.callback(autosave.stop)
         except BaseException:
             stack.close()
             raise
@@ -204,10 +236,36 @@ class LocalRuntime:
         return self
 
     def stop(self) -> None:
-        """Stop everything started by :meth:`start`; the emulated account is discarded."""
+        """Stop everything started by :meth:`start`.
+
+        The emulated account is saved to ``settings.state_dir`` first when one is set, else
+        discarded.
+        """
         if self._stack is not None:
             self._stack.close()
             self._stack = None
+
+    def _restore(self, store: AccountStore, saved: dict[str, dict[str, Any]]) -> None:
+        # After provisioning: the saved account replaces what was just created, and the
+        # announcements below reach the manifest's rules.
+        restored = store.restore(saved)
+        restored.failed_endpoints = settle_endpoints(
+            self.settings.account_id,
+            self.settings.region,
+            served=self.settings.serve_models,
+            fail_in_service=partial(
+                self.sagemaker.fail_in_service,
+                account_id=self.settings.account_id,
+                region=self.settings.region,
+            ),
+        )
+        restored.unarmed_schedules = arm_schedules(
+            self.settings.account_id, self.settings.region, self.client("scheduler")
+        )
+        self.restored = restored
+
+    def _save(self, store: AccountStore) -> None:
+        self.saved = store.save()
 
     def __enter__(self) -> Self:
         return self.start()

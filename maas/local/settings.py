@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path  # pydantic reads the annotation when the model is built
+
 from pydantic import BaseModel, Field
 
 #: moto's account id; the local world has one account.
@@ -44,6 +46,14 @@ class LocalSettings(BaseModel):
     the job process calls over HTTP (as that role, then as the tenant role it assumes)
     against the roles' synthesized statements (:mod:`maas.local.http_server`); off, the jobs
     run with the runtime's own credentials and their tenant sessions are not checked.
+
+    ``state_dir`` keeps the emulated account across restarts: the runtime restores it from
+    that directory when it starts and saves it there when it stops
+    (:mod:`maas.local.persistence` says what is kept). None (the default, and what tests
+    and the demo use) starts empty and discards the account on stop. With a state directory,
+    ``autosave_seconds`` also saves it that often while the runtime runs, so that a crash or
+    SIGKILL (where the stop's save never runs) loses at most that long; None saves on stop
+    only.
     """
 
     region: str = "us-east-1"
@@ -64,6 +74,8 @@ class LocalSettings(BaseModel):
     enforce_function_iam: bool = True
     enforce_workflow_iam: bool = True
     enforce_job_iam: bool = True
+    state_dir: Path | None = None
+    autosave_seconds: float | None = Field(default=None, gt=0)
 
     def setting_values(self) -> dict[str, str]:
         """Values of the manifest's stage settings in this world."""

@@ -85,11 +85,19 @@ class EndpointGenerator:
             unique_id="maas-pipeline-trace-header",
         )
 
+    def request_body(self, prompt: str, settings: GenerationSettings) -> dict[str, Any]:
+        """The ``/invocations`` body for ``prompt``: one user message (:func:`chat_body`).
+
+        A subclass sends more around it (the API's OpenAI-compatible path: the conversation
+        before it, and sampling options); the answer is read the same way.
+        """
+        return chat_body(prompt, settings)
+
     def generate(
         self, prompt: str, settings: GenerationSettings, *, trace_header: str | None = None
     ) -> Generation:
         """Ask the endpoint; :class:`ModelCallFailed` when it answers an error or nonsense."""
-        body = json.dumps(chat_body(prompt, settings))
+        body = json.dumps(self.request_body(prompt, settings))
         token = _OUTGOING_TRACE.set(trace_header)
         try:
             response = self._client.invoke_endpoint(

@@ -55,9 +55,11 @@ from schemas.endpoint import EndpointRecord
 from schemas.evaluation import EvaluationRecord, ReviewItem
 from schemas.packaging import ModelVersionRecord
 from schemas.pipeline import EndpointPipeline
+from schemas.usage import UsageReport
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from datetime import datetime
     from types import TracebackType
 
     from maas.advisor import AdvisorReport, ServingRequest
@@ -75,6 +77,7 @@ if TYPE_CHECKING:
     from schemas.pipeline import GenerationSettings, PipelineSpec
     from schemas.scaling import ScalingChange
     from schemas.update import EndpointChange
+    from schemas.usage import GroupBy
 
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 T = TypeVar("T")
@@ -489,6 +492,23 @@ class MaasClient:
         # Advising changes nothing: a repeat is harmless, so it is retried like a read.
         response = self._request("POST", "/v1/recommendations", json=body, replayable=True)
         return self._parse(response, AdvisorReport)
+
+    def usage(
+        self,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        group_by: GroupBy = "endpoint",
+    ) -> UsageReport:
+        """The tenant's requests, errors, guardrail blocks and tokens from ``start`` to ``end``
+        (whole hours; default: the last day), per endpoint or hour, with each endpoint's
+        estimated instance cost (``cost_basis`` says how it is estimated)."""
+        params: dict[str, Any] = {"group_by": group_by}
+        if start is not None:
+            params["from"] = start.isoformat()
+        if end is not None:
+            params["to"] = end.isoformat()
+        return self._parse(self._request("GET", "/v1/usage", params=params), UsageReport)
 
     # -- waiters ----------------------------------------------------------------------
 

@@ -139,9 +139,11 @@ def test_the_api_acts_only_as_its_callers_tenant(lifecycle_json: dict[str, Any])
     }
     executions = json.dumps(by_action["states:DescribeExecution"]["Resource"])
     assert ":${aws:PrincipalTag/maas:tenant}_*" in executions
-    # A review's grades go on the tenant's evaluation record: a put, in its partition only.
+    # A review's grades go on the tenant's evaluation record: a put, in its partition only;
+    # the usage counters (maas.usage) are ADDed to with an update, in the same partition.
     put = by_action["dynamodb:PutItem"]
-    assert put["Action"] == "dynamodb:PutItem"
+    assert by_action["dynamodb:UpdateItem"] is put
+    assert sorted(_actions(put)) == ["dynamodb:PutItem", "dynamodb:UpdateItem"]
     assert put["Condition"]["ForAllValues:StringEquals"] == leading_keys
     assert "ModelsTable" in json.dumps(put["Resource"])
     assert "EndpointsTable" not in json.dumps(put["Resource"])

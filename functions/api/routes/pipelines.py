@@ -12,23 +12,29 @@ from __future__ import annotations
 
 import os
 from functools import partial
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from functions.api.context import services, tenant_of
+from functions.api.context import Services, services, tenant_of
 from functions.api.problems import PROBLEM_CONTENT_TYPE, InvalidFields
 from maas.exceptions import Conflict, NotFound
 from maas.guardrails import GuardrailChecker, resolve_guardrail
 from maas.pipeline import EndpointGenerator, PipelineAnswer, RagPipeline
 from maas.pipeline.embedding import with_sagemaker_names
+from maas.pipeline.pipeline import Guard
 from maas.tenancy import check_tenant_file
+from maas.usage import UsageMeter
 from schemas.api import FieldProblem
 from schemas.common import EndpointName
 from schemas.endpoint import EndpointRecord, EndpointStatus
-from schemas.pipeline import EndpointPipeline, InvokeRequest, PipelineSpec
+from schemas.pipeline import EndpointPipeline, GenerationSettings, InvokeRequest, PipelineSpec
+from schemas.usage import UsageCounts
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 router = APIGatewayRouter()
 logger = Logger(child=True)
@@ -96,30 +102,83 @@ def put_pipeline(name: Name, body: PipelineSpec) -> EndpointPipeline:
 def invoke_endpoint(name: Name, body: InvokeRequest) -> PipelineAnswer:
     """Run the endpoint's pipeline for the question: the answer, the passages it rests on, the
     guardrail's findings, the trace id and each stage's time."""
-    tenant = tenant_of(router)
+    return run_pipeline(tenant_of(router), name, body.question, parameters=body.parameters)
+
+
+def run_pipeline(
+    tenant: str,
+    name: str,
+    question: str,
+    *,
+    parameters: GenerationSettings | None = None,
+    spec_of: Callable[[EndpointPipeline], PipelineSpec] | None = None,
+    generator_of: Callable[[str, Any], EndpointGenerator] | None = None,
+    guard_of: Callable[[Guard], Guard] | None = None,
+) -> PipelineAnswer:
+    """Answer ``question`` on the tenant's endpoint ``name`` through its pipeline, metered.
+
+    Every request to a served model runs here (``invoke`` and the OpenAI-compatible path):
+    the endpoint must be the tenant's (404) and in service (409); its stored pipeline (or
+    the default) runs, each stage traced. The others adapt it: ``spec_of`` picks the spec
+    from the stored pipeline, ``generator_of`` makes the generator from the SageMaker
+    endpoint's name and the tenant's ``sagemaker-runtime`` client, ``guard_of`` wraps the
+    tenant's guardrail. Once the endpoint is known to be the tenant's, the request counts
+    in its usage (:mod:`maas.usage`), an error included.
+    """
     found = services(tenant)
     record = found.endpoints.get(tenant, name)
-    _in_service(record)
-    stored = found.pipelines.get(tenant, name).pipeline
     try:
-        spec = with_sagemaker_names(stored, partial(found.endpoints.sagemaker_name_of, tenant))
-    except NotFound as exc:
-        raise Conflict(f"knowledge.embedding: {exc.message}") from None
-    runtime = found.client("sagemaker-runtime")
-    pipeline = RagPipeline(
-        spec,
-        endpoint_name=name,
-        tenant=tenant,
-        model=record.model.model_id,
-        version=record.model.version,
-        guardrail=_guardrail(tenant, found.client) if spec.guardrail else None,
-        # SageMaker knows the endpoint by the name derived for the tenant.
-        generator=EndpointGenerator(record.sagemaker_endpoint_name, client=runtime),
-        sagemaker=runtime,
-        bedrock=found.client("bedrock-runtime"),
-        s3=found.client("s3"),
+        _in_service(record)
+        stored = found.pipelines.get(tenant, name)
+        chosen = spec_of(stored) if spec_of is not None else stored.pipeline
+        try:
+            spec = with_sagemaker_names(chosen, partial(found.endpoints.sagemaker_name_of, tenant))
+        except NotFound as exc:
+            raise Conflict(f"knowledge.embedding: {exc.message}") from None
+        runtime = found.client("sagemaker-runtime")
+        guardrail = _guardrail(tenant, found.client) if spec.guardrail else None
+        pipeline = RagPipeline(
+            spec,
+            endpoint_name=name,
+            tenant=tenant,
+            model=record.model.model_id,
+            version=record.model.version,
+            guardrail=guard_of(guardrail) if guardrail and guard_of else guardrail,
+            # SageMaker knows the endpoint by the name derived for the tenant.
+            generator=(generator_of or _generator)(record.sagemaker_endpoint_name, runtime),
+            sagemaker=runtime,
+            bedrock=found.client("bedrock-runtime"),
+            s3=found.client("s3"),
+        )
+        answer = pipeline.run(question, parameters=parameters)
+    except Exception:
+        _meter(found, tenant, name, UsageCounts(requests=1, errors=1))
+        raise
+    counts = UsageCounts(
+        requests=1,
+        blocked=int(answer.blocked),
+        tokens_in=answer.tokens_in,
+        tokens_out=answer.tokens_out,
     )
-    return pipeline.run(body.question, parameters=body.parameters)
+    _meter(found, tenant, name, counts)
+    return answer
+
+
+def _generator(sagemaker_name: str, runtime: Any) -> EndpointGenerator:
+    return EndpointGenerator(sagemaker_name, client=runtime)
+
+
+def _meter(found: Services, tenant: str, name: str, counts: UsageCounts) -> None:
+    try:
+        UsageMeter(os.environ["MODELS_TABLE_NAME"], found.client("dynamodb")).record(
+            tenant, name, counts
+        )
+    except Exception:
+        # The answer stands (its tokens are spent); the log and its metric filter tell of
+        # the counts lost, rather than the caller losing the answer to the meter.
+        logger.exception(
+            "usage not recorded", extra={"tenant": tenant, "endpoint": name, **counts.model_dump()}
+        )
 
 
 def _in_service(record: EndpointRecord) -> None:

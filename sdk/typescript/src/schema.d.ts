@@ -95,6 +95,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/openai/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Chat with an endpoint (OpenAI's schema) */
+        post: operations["create_chat_completion_openai_v1_chat_completions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openai/v1/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Complete a prompt (OpenAI's schema) */
+        post: operations["create_completion_openai_v1_completions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openai/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the tenant's endpoints as OpenAI models */
+        get: operations["list_models_openai_v1_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openai/v1/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Describe an endpoint as an OpenAI model */
+        get: operations["get_model_openai_v1_models__model__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/preparation": {
         parameters: {
             query?: never;
@@ -562,6 +630,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's usage and estimated cost */
+        get: operations["get_usage_v1_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -722,6 +807,20 @@ export interface components {
              * @description The session whose latest selection chose the set.
              */
             session?: string | null;
+        };
+        /**
+         * AssistantMessage
+         * @description The answer of a chat completion.
+         */
+        AssistantMessage: {
+            /** Content */
+            content: string;
+            /**
+             * Role
+             * @default assistant
+             * @constant
+             */
+            role?: "assistant";
         };
         /**
          * Assumptions
@@ -887,6 +986,146 @@ export interface components {
             rejected?: components["schemas"]["RejectedProposal"][];
         };
         /**
+         * ChatChoice
+         * @description One choice of a chat completion (there is one).
+         */
+        ChatChoice: {
+            /**
+             * Finish Reason
+             * @enum {string}
+             */
+            finish_reason: "stop" | "length" | "content_filter";
+            /**
+             * Index
+             * @default 0
+             */
+            index?: number;
+            /** Logprobs */
+            logprobs?: null;
+            message: components["schemas"]["AssistantMessage"];
+        };
+        /**
+         * ChatCompletion
+         * @description OpenAI's ``chat.completion`` object.
+         */
+        ChatCompletion: {
+            /** Choices */
+            choices: components["schemas"]["ChatChoice"][];
+            /**
+             * Created
+             * @description Unix seconds.
+             */
+            created: number;
+            /** Id */
+            id: string;
+            /**
+             * Model
+             * @description The endpoint, as the request named it.
+             */
+            model: string;
+            /**
+             * Object
+             * @default chat.completion
+             * @constant
+             */
+            object?: "chat.completion";
+            /**
+             * System Fingerprint
+             * @description The model version the endpoint serves: <model>:<version>.
+             */
+            system_fingerprint?: string | null;
+            usage: components["schemas"]["Usage"];
+        };
+        /**
+         * ChatCompletionRequest
+         * @description ``POST /openai/v1/chat/completions``: the conversation ends with the user's message.
+         * @example {
+         *       "max_tokens": 64,
+         *       "messages": [
+         *         {
+         *           "content": "Answer in one sentence.",
+         *           "role": "system"
+         *         },
+         *         {
+         *           "content": "What is a tensor?",
+         *           "role": "user"
+         *         }
+         *       ],
+         *       "model": "chat",
+         *       "temperature": 0
+         *     }
+         */
+        ChatCompletionRequest: {
+            /** Frequency Penalty */
+            frequency_penalty?: 0 | null;
+            /** Logprobs */
+            logprobs?: false | null;
+            /**
+             * Max Completion Tokens
+             * @description OpenAI's newer name for max_tokens.
+             */
+            max_completion_tokens?: number | null;
+            /**
+             * Max Tokens
+             * @description New tokens at most; unset: the endpoint pipeline's max_new_tokens.
+             */
+            max_tokens?: number | null;
+            /** Messages */
+            messages: components["schemas"]["ChatMessage"][];
+            /**
+             * Model
+             * @description One of the tenant's endpoints, by the name the tenant gave it (GET /openai/v1/models lists those in service).
+             * @example chat
+             */
+            model: string;
+            /**
+             * N
+             * @description One choice per request.
+             */
+            n?: 1 | null;
+            /** Presence Penalty */
+            presence_penalty?: 0 | null;
+            /** Seed */
+            seed?: number | null;
+            /**
+             * Stop
+             * @description Up to 4 stop sequences.
+             */
+            stop?: string | string[] | null;
+            /**
+             * Stream
+             * @description Refused when true: streaming is not offered yet.
+             */
+            stream?: boolean | null;
+            /**
+             * Temperature
+             * @description Unset: the endpoint pipeline's (0, greedy).
+             */
+            temperature?: number | null;
+            /** Top P */
+            top_p?: number | null;
+            /** User */
+            user?: string | null;
+        };
+        /**
+         * ChatMessage
+         * @description One message of the conversation. ``developer`` is OpenAI's newer name for ``system``.
+         */
+        ChatMessage: {
+            /**
+             * Content
+             * @description Text, or text parts.
+             */
+            content: string | components["schemas"]["TextPart"][];
+            /** Name */
+            name?: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "system" | "developer" | "user" | "assistant";
+        };
+        /**
          * CheckpointQuantization
          * @description The ``quantization_config`` of a checkpoint that is already quantized.
          */
@@ -936,6 +1175,91 @@ export interface components {
             type: "code";
         };
         /**
+         * CompletionChoice
+         * @description One choice of a text completion (there is one).
+         */
+        CompletionChoice: {
+            /**
+             * Finish Reason
+             * @enum {string}
+             */
+            finish_reason: "stop" | "length" | "content_filter";
+            /**
+             * Index
+             * @default 0
+             */
+            index?: number;
+            /** Logprobs */
+            logprobs?: null;
+            /** Text */
+            text: string;
+        };
+        /**
+         * CompletionRequest
+         * @description ``POST /openai/v1/completions``: one prompt to continue.
+         * @example {
+         *       "max_tokens": 16,
+         *       "model": "chat",
+         *       "prompt": "Once upon a time"
+         *     }
+         */
+        CompletionRequest: {
+            /** Best Of */
+            best_of?: 1 | null;
+            /** Echo */
+            echo?: false | null;
+            /** Frequency Penalty */
+            frequency_penalty?: 0 | null;
+            /** Logprobs */
+            logprobs?: null;
+            /**
+             * Max Tokens
+             * @description New tokens at most; unset: the endpoint pipeline's max_new_tokens.
+             */
+            max_tokens?: number | null;
+            /**
+             * Model
+             * @description One of the tenant's endpoints, by the name the tenant gave it (GET /openai/v1/models lists those in service).
+             * @example chat
+             */
+            model: string;
+            /**
+             * N
+             * @description One choice per request.
+             */
+            n?: 1 | null;
+            /** Presence Penalty */
+            presence_penalty?: 0 | null;
+            /**
+             * Prompt
+             * @description One prompt (a list of one is taken too).
+             */
+            prompt: string | string[];
+            /** Seed */
+            seed?: number | null;
+            /**
+             * Stop
+             * @description Up to 4 stop sequences.
+             */
+            stop?: string | string[] | null;
+            /**
+             * Stream
+             * @description Refused when true: streaming is not offered yet.
+             */
+            stream?: boolean | null;
+            /** Suffix */
+            suffix?: null;
+            /**
+             * Temperature
+             * @description Unset: the endpoint pipeline's (0, greedy).
+             */
+            temperature?: number | null;
+            /** Top P */
+            top_p?: number | null;
+            /** User */
+            user?: string | null;
+        };
+        /**
          * ContainerDefinition
          * @description A model's serving container and artifact.
          */
@@ -983,6 +1307,24 @@ export interface components {
             id: string;
             /** Score */
             score: number;
+        };
+        /**
+         * CostBasis
+         * @description How the cost estimate is made, and from which prices.
+         */
+        CostBasis: {
+            /**
+             * Estimate
+             * @default true
+             * @constant
+             */
+            estimate?: true;
+            /** Method */
+            method: string;
+            /** Price Date */
+            price_date: string;
+            /** Price Region */
+            price_region: string;
         };
         /**
          * CreateInstanceRequest
@@ -1354,6 +1696,26 @@ export interface components {
          * @enum {string}
          */
         EndpointStatus: "CREATING" | "IN_SERVICE" | "UPDATING" | "STOPPING" | "STOPPED" | "STARTING" | "FAILED" | "DELETING" | "DELETED";
+        /**
+         * ErrorDetail
+         * @description What went wrong, as OpenAI says it.
+         */
+        ErrorDetail: {
+            /** Code */
+            code: string | null;
+            /** Message */
+            message: string;
+            /**
+             * Param
+             * @description The field at fault, when one is.
+             */
+            param: string | null;
+            /**
+             * Type
+             * @description invalid_request_error, authentication_error, server_error...
+             */
+            type: string;
+        };
         /**
          * EvalOutput
          * @description One model output to grade and check.
@@ -2340,6 +2702,47 @@ export interface components {
             PrimaryContainer?: components["schemas"]["ContainerDefinition"] | null;
         };
         /**
+         * ModelList
+         * @description OpenAI's model list.
+         */
+        ModelList: {
+            /** Data */
+            data: components["schemas"]["ModelObject"][];
+            /**
+             * Object
+             * @default list
+             * @constant
+             */
+            object?: "list";
+        };
+        /**
+         * ModelObject
+         * @description One of the tenant's endpoints in service, as OpenAI lists a model.
+         */
+        ModelObject: {
+            /**
+             * Created
+             * @description When the endpoint was created, Unix seconds.
+             */
+            created: number;
+            /**
+             * Id
+             * @description The endpoint's name.
+             */
+            id: string;
+            /**
+             * Object
+             * @default model
+             * @constant
+             */
+            object?: "model";
+            /**
+             * Owned By
+             * @description The tenant.
+             */
+            owned_by: string;
+        };
+        /**
          * ModelOverview
          * @description A model of the registry: its versions, newest first, summarised.
          */
@@ -2536,6 +2939,13 @@ export interface components {
             kind: "not_matches_regex";
             /** Pattern */
             pattern: string;
+        };
+        /**
+         * OpenAIError
+         * @description OpenAI's error body: every error of the OpenAI-compatible path has this shape.
+         */
+        OpenAIError: {
+            error: components["schemas"]["ErrorDetail"];
         };
         /**
          * OperatingHours
@@ -3526,6 +3936,42 @@ export interface components {
             version: number;
         };
         /**
+         * TextCompletion
+         * @description OpenAI's ``text_completion`` object.
+         */
+        TextCompletion: {
+            /** Choices */
+            choices: components["schemas"]["CompletionChoice"][];
+            /** Created */
+            created: number;
+            /** Id */
+            id: string;
+            /** Model */
+            model: string;
+            /**
+             * Object
+             * @default text_completion
+             * @constant
+             */
+            object?: "text_completion";
+            /** System Fingerprint */
+            system_fingerprint?: string | null;
+            usage: components["schemas"]["Usage"];
+        };
+        /**
+         * TextPart
+         * @description A text part of a message's content.
+         */
+        TextPart: {
+            /** Text */
+            text: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "text";
+        };
+        /**
          * ThresholdCheck
          * @description One threshold of the gate and how the evaluation fared against it.
          */
@@ -3575,6 +4021,106 @@ export interface components {
             EndpointArn?: string | null;
             /** Endpointname */
             EndpointName: string;
+        };
+        /**
+         * Usage
+         * @description Tokens, as the serving engine counted them.
+         */
+        Usage: {
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
+        /**
+         * UsageReport
+         * @description A tenant's usage in a window.
+         */
+        UsageReport: {
+            cost_basis: components["schemas"]["CostBasis"];
+            /**
+             * From
+             * Format: date-time
+             * @description The window's start (an hour's start).
+             */
+            from: string;
+            /**
+             * Group By
+             * @enum {string}
+             */
+            group_by: "endpoint" | "hour";
+            /** Items */
+            items: components["schemas"]["UsageRow"][];
+            /**
+             * To
+             * Format: date-time
+             * @description The window's end, exclusive (an hour's start).
+             */
+            to: string;
+            /** @description The sums over the window; the cost of every endpoint. */
+            totals: components["schemas"]["UsageRow"];
+        };
+        /**
+         * UsageRow
+         * @description One endpoint's usage in the window (``group_by=endpoint``), or one hour's.
+         */
+        UsageRow: {
+            /**
+             * Blocked
+             * @description Requests the guardrail blocked (200s).
+             * @default 0
+             */
+            blocked?: number;
+            /**
+             * Endpoint Name
+             * @description The endpoint (group_by=endpoint).
+             */
+            endpoint_name?: string | null;
+            /**
+             * Errors
+             * @description Requests answered with an error (4xx or 5xx).
+             * @default 0
+             */
+            errors?: number;
+            /**
+             * Estimated Cost Usd
+             * @description instance_hours at the instance type's on-demand price; null when the catalog has no price for it.
+             */
+            estimated_cost_usd?: number | null;
+            /**
+             * Hour
+             * @description The hour's start (group_by=hour).
+             */
+            hour?: string | null;
+            /**
+             * Instance Hours
+             * @description Estimated instance-hours of the endpoint in the window.
+             */
+            instance_hours?: number | null;
+            /**
+             * Instance Type
+             * @description The endpoint's instance type.
+             */
+            instance_type?: string | null;
+            /**
+             * Requests
+             * @default 0
+             */
+            requests?: number;
+            /**
+             * Tokens In
+             * @description Prompt tokens, as the engine counted them.
+             * @default 0
+             */
+            tokens_in?: number;
+            /**
+             * Tokens Out
+             * @description Generated tokens, as the engine counted them.
+             * @default 0
+             */
+            tokens_out?: number;
         };
         /**
          * ValidJson
@@ -4588,6 +5134,385 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_chat_completion_openai_v1_chat_completions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatCompletionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatCompletion"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    create_completion_openai_v1_completions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompletionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextCompletion"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    list_models_openai_v1_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    get_model_openai_v1_models__model__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's name. */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelObject"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
         };
@@ -7712,6 +8637,88 @@ export interface operations {
             };
             /** @description The body is not sent as application/json. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_usage_v1_usage_get: {
+        parameters: {
+            query?: {
+                /** @description The window's start (ISO 8601 with a time zone), taken back to its hour; default: a day before `to`. */
+                from?: string | null;
+                /** @description The window's end, exclusive, taken forward to the next hour; default: now. */
+                to?: string | null;
+                /** @description A row per endpoint (with its cost), or per hour. */
+                group_by?: "endpoint" | "hour";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
