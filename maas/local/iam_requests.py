@@ -51,6 +51,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -62,10 +63,21 @@ Keys = dict[str, tuple[str, ...]]
 _ACTION_PREFIXES = {"monitoring": "cloudwatch"}
 #: Operations whose IAM action is named otherwise (service prefix, operation) -> action.
 _ACTION_NAMES = {
+    # S3's operations are authorized as the actions "Required permissions for Amazon S3 API
+    # operations" names (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html
+    # and each operation's page): a multipart upload's steps are s3:PutObject.
     ("s3", "HeadObject"): "GetObject",
     ("s3", "ListObjectsV2"): "ListBucket",
     ("s3", "ListObjects"): "ListBucket",
     ("s3", "HeadBucket"): "ListBucket",
+    ("s3", "CreateMultipartUpload"): "PutObject",
+    ("s3", "UploadPart"): "PutObject",
+    ("s3", "CompleteMultipartUpload"): "PutObject",
+    ("s3", "CopyObject"): "PutObject",
+    ("s3", "UploadPartCopy"): "PutObject",
+    ("s3", "ListParts"): "ListMultipartUploadParts",
+    ("s3", "ListMultipartUploads"): "ListBucketMultipartUploads",
+    ("s3", "GetObjectAttributes"): "GetObject",
     ("sagemaker", "InvokeEndpointWithResponseStream"): "InvokeEndpoint",
     ("bedrock", "InvokeModelWithResponseStream"): "InvokeModelWithResponseStream",
 }
@@ -359,16 +371,32 @@ def _states(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iter
 
 
 def _s3(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterator[Authorization]:
+    """The object (or bucket) a call names; a copy also reads its source (``s3:GetObject`` on
+    ``CopySource``), and ``DeleteObjects`` deletes each key it lists."""
     bucket = params.get("Bucket")
     if bucket is None:
         return
     action = f"s3:{_ACTION_NAMES.get(('s3', operation), operation)}"
-    if "Key" in params:
+    if operation == "DeleteObjects":
+        for item in (params.get("Delete") or {}).get("Objects", []):
+            yield Authorization("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{item['Key']}", {})
+    elif "Key" in params:
         yield Authorization(action, f"arn:aws:s3:::{bucket}/{params['Key']}", {})
+        source = params.get("CopySource")
+        if source is not None:
+            yield Authorization("s3:GetObject", f"arn:aws:s3:::{_copy_source(source)}", {})
     else:
         prefix = params.get("Prefix")
         keys: Keys = {"s3:prefix": (str(prefix),)} if prefix is not None else {}
         yield Authorization(action, f"arn:aws:s3:::{bucket}", keys)
+
+
+def _copy_source(source: Any) -> str:
+    """``bucket/key`` of a ``CopySource``: ``bucket/key`` (URL-encoded, perhaps with a leading
+    ``/`` and a ``?versionId=``), or botocore's ``{"Bucket", "Key"}``."""
+    if isinstance(source, dict):
+        return f"{source['Bucket']}/{source['Key']}"
+    return unquote(str(source).lstrip("/").split("?versionId=", 1)[0])
 
 
 def _logs(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterator[Authorization]:

@@ -59,3 +59,37 @@ def test_a_rule_on_the_default_bus_is_authorized_on_its_arn() -> None:
     assert found == [
         Authorization("events:PutTargets", "arn:aws:events:us-east-1:123456789012:rule/sync", {})
     ]
+
+
+BUCKET = "arn:aws:s3:::artifacts"
+
+
+@pytest.mark.parametrize(
+    "operation", ["CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "PutObject"]
+)
+def test_each_step_of_a_multipart_upload_is_a_put_object(operation: str) -> None:
+    """S3's permissions reference: CreateMultipartUpload, UploadPart and
+    CompleteMultipartUpload need s3:PutObject
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html)."""
+    params = {"Bucket": "artifacts", "Key": "acme/m/1/model.safetensors", "UploadId": "u"}
+    assert authorizations("s3", operation, params, LOOKUPS) == [
+        Authorization("s3:PutObject", f"{BUCKET}/acme/m/1/model.safetensors", {})
+    ]
+
+
+def test_a_copy_writes_its_target_and_reads_its_source() -> None:
+    """CopyObject needs s3:PutObject on the target and s3:GetObject on the source
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html)."""
+    params = {"Bucket": "artifacts", "Key": "acme/copy", "CopySource": "artifacts/globex/a%20b"}
+    assert authorizations("s3", "CopyObject", params, LOOKUPS) == [
+        Authorization("s3:PutObject", f"{BUCKET}/acme/copy", {}),
+        Authorization("s3:GetObject", f"{BUCKET}/globex/a b", {}),
+    ]
+
+
+def test_deleting_several_objects_deletes_each() -> None:
+    params = {"Bucket": "artifacts", "Delete": {"Objects": [{"Key": "acme/a"}, {"Key": "b"}]}}
+    assert authorizations("s3", "DeleteObjects", params, LOOKUPS) == [
+        Authorization("s3:DeleteObject", f"{BUCKET}/acme/a", {}),
+        Authorization("s3:DeleteObject", f"{BUCKET}/b", {}),
+    ]

@@ -131,6 +131,13 @@ def test_under_its_tenants_session_a_job_reaches_that_tenants_files_and_secrets_
         attempt(
             "other-secret", lambda: secrets.get_secret_value(SecretId="maas/globex/hub-token")
         )
+        # A package's large files are uploaded in parts (s3transfer, above 8 MB).
+        attempt("own-upload", lambda: s3.create_multipart_upload(
+            Bucket=bucket, Key="acme/chat/1/model.safetensors"
+        ))
+        attempt("other-upload", lambda: s3.create_multipart_upload(
+            Bucket=bucket, Key="globex/chat/1/model.safetensors"
+        ))
         """,
     )
     assert said["own-file"] == ["allowed"]
@@ -139,6 +146,9 @@ def test_under_its_tenants_session_a_job_reaches_that_tenants_files_and_secrets_
     # Secrets Manager is a JSON service: its code is AccessDeniedException.
     assert said["other-secret"][0].startswith("AccessDeniedException ")
     assert "secretsmanager:GetSecretValue" in said["other-secret"][0]
+    assert said["own-upload"] == ["allowed"]
+    assert said["other-upload"][0].startswith("AccessDenied ")
+    assert "s3:PutObject" in said["other-upload"][0]
 
 
 def test_a_job_cannot_assume_its_tenant_role_with_a_second_session_tag(
