@@ -19,6 +19,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from maas.cli.demo_evaluation import show_evaluation
 from maas.cli.progress import follow
 from maas.endpoints.inventory import sagemaker_resources
 from maas.events import read_event_log
-from maas.executions import read_execution
+from maas.executions import ExecutionSnapshot, read_execution
 from maas.local import LocalRuntime, LocalSettings
 from maas.local.demo_model import ORIGIN, demo_model_path
 from maas.naming import sagemaker_endpoint_name
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from maas.executions import ExecutionSnapshot
+    from maas.executions import StateVisit
 
 TENANT = "demo"
 MODEL_NAME = "smollm2-135m-instruct"
@@ -51,8 +52,8 @@ ENDPOINT = "smollm2-chat"
 #: A completion (LMI's ``inputs`` form) and a chat question (its ``messages`` form).
 PROMPT = "The capital of France is"
 QUESTION = "What is the capital of France? Answer in one sentence."
-#: How long the packaging job may take: converting the GGUF file is most of it.
-PACKAGING_TIMEOUT_SECONDS = 900
+#: How long the demo waits for the lifecycle: generous, a shared two-core machine can be slow.
+LIFECYCLE_TIMEOUT_SECONDS = 900
 
 
 @dataclass
@@ -69,6 +70,10 @@ class DemoResult:
     teardown: ExecutionSnapshot | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
+    #: Why the demo stopped short (a failed or timed-out execution), in a few lines.
+    failure: str | None = None
+    #: Wall seconds of each step the demo took (runtime, lifecycle, invoke, teardown, total).
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:
@@ -89,6 +94,7 @@ class DemoResult:
             and self.report is not None
             and bool(self.answer)
             and not self.leftovers
+            and self.failure is None
         )
 
 
@@ -259,17 +265,25 @@ def run_demo(
     started = time.monotonic()
     with console.status("starting the local runtime (moto, adapters, provisioning)"):
         runtime = LocalRuntime(settings).start()
+    result: DemoResult | None = None
     try:
         resources = runtime.resources
         bucket = resources.buckets["ArtifactsBucket"]
         upload_evaluation_data(runtime, bucket)
         request = lifecycle_request(f"demo-{uuid.uuid4().hex[:8]}", bucket, judged=judged)
+        runtime_seconds = time.monotonic() - started
         console.print(
-            f"[bold]local runtime up[/] in {time.monotonic() - started:.1f}s: "
+            f"[bold]local runtime up[/] in {runtime_seconds:.1f}s: "
             f"{len(resources.functions)} functions, {len(resources.state_machines)} state "
             f"machines, bus [cyan]{resources.event_bus}[/]"
         )
-        result = _run(console, runtime, request)
+        try:
+            result = _run(console, runtime, request)
+        except KeyboardInterrupt:
+            result = _stopped(runtime, request["request_id"], "was interrupted")
+            console.print(f"[red]the demo {result.failure}[/]", highlight=False)
+            return result
+        result.seconds = {"runtime": runtime_seconds, **result.seconds}
         result.events = read_event_log(runtime.client("logs"), resources.log_groups["EventLog"])
         _print_events(console, result.events)
         result.leftovers = sagemaker_resources(runtime.client("sagemaker"))
@@ -279,7 +293,9 @@ def run_demo(
             console.print("[green]nothing left behind[/]: no endpoint, configuration or model")
     finally:
         runtime.stop()
-    console.print(f"[dim]demo finished in {time.monotonic() - started:.1f}s[/]")
+        if result is not None:
+            result.seconds["total"] = time.monotonic() - started
+    console.print(f"[dim]demo finished in {result.seconds['total']:.1f}s[/]")
     return result
 
 
@@ -291,14 +307,23 @@ def _run(console: Console, runtime: LocalRuntime, request: dict[str, Any]) -> De
         f"lifecycle [bold]{name}[/]: package [bold]{ORIGIN}[/] as [bold]{MODEL_NAME}[/] for "
         f"tenant [bold]{TENANT}[/], deploy it as [bold]{ENDPOINT}[/], evaluate it and keep it"
     )
-    lifecycle = follow(
-        console,
-        stepfunctions,
-        runtime.start_execution("Lifecycle", json.dumps(request), name=name),
-        "lifecycle",
-        timeout_seconds=PACKAGING_TIMEOUT_SECONDS,
-        detail=_progress_line(registry),
-    )
+    started = time.monotonic()
+    try:
+        lifecycle = follow(
+            console,
+            stepfunctions,
+            runtime.start_execution("Lifecycle", json.dumps(request), name=name),
+            "lifecycle",
+            timeout_seconds=LIFECYCLE_TIMEOUT_SECONDS,
+            detail=_progress_line(registry),
+        )
+    except TimeoutError:
+        result = _stopped(
+            runtime, name, f"stopped waiting: not done within {LIFECYCLE_TIMEOUT_SECONDS} s"
+        )
+        console.print(f"[red]the lifecycle {result.failure}[/]", highlight=False)
+        return result
+    lifecycle_seconds = time.monotonic() - started
     result = DemoResult(
         lifecycle=lifecycle,
         packaging=_child(runtime, "PackageModel", f"{name}-package"),
@@ -310,9 +335,15 @@ def _run(console: Console, runtime: LocalRuntime, request: dict[str, Any]) -> De
             _print_path(console, child)
     if result.evaluation is not None:
         result.report = show_evaluation(console, runtime, TENANT, f"{name}-eval")
+    result.seconds["lifecycle"] = lifecycle_seconds
     if lifecycle.status != "SUCCEEDED":
         # The failed child removed what it had created: there is nothing to tear down.
-        console.print(f"[red]the lifecycle failed:[/] {lifecycle.error}: {lifecycle.cause}")
+        result.failure = failure_message(
+            lifecycle,
+            [result.packaging, result.deployment, result.evaluation],
+            ending=f"ended {lifecycle.status}",
+        )
+        console.print(f"[red]the lifecycle {result.failure}[/]", highlight=False)
         return result
     _print_version(console, ModelVersionRecord.model_validate(lifecycle.output["version"]))
     endpoint = runtime.client("sagemaker").describe_endpoint(
@@ -322,6 +353,7 @@ def _run(console: Console, runtime: LocalRuntime, request: dict[str, Any]) -> De
         f"endpoint [bold]{ENDPOINT}[/] is [green]{endpoint['EndpointStatus']}[/] "
         f"in SageMaker as {endpoint['EndpointName']} ({endpoint['EndpointArn']})"
     )
+    started = time.monotonic()
     try:
         with console.status(f"asking {ENDPOINT} to continue: {PROMPT}"):
             result.answer = complete(runtime, PROMPT)
@@ -344,19 +376,111 @@ def _run(console: Console, runtime: LocalRuntime, request: dict[str, Any]) -> De
     except ClientError as exc:
         # The endpoint is still torn down below: nothing may outlive the demo.
         console.print(f"[red]the endpoint did not answer:[/] {exc}")
+    result.seconds["invoke"] = time.monotonic() - started
 
-    result.teardown = follow(
-        console,
-        stepfunctions,
-        runtime.start_execution(
-            "Teardown",
-            json.dumps({"tenant_id": TENANT, "endpoint_name": ENDPOINT}),
-            name=f"{name}-teardown",
-        ),
-        "teardown",
-    )
+    started = time.monotonic()
+    try:
+        result.teardown = follow(
+            console,
+            stepfunctions,
+            runtime.start_execution(
+                "Teardown",
+                json.dumps({"tenant_id": TENANT, "endpoint_name": ENDPOINT}),
+                name=f"{name}-teardown",
+            ),
+            "teardown",
+            timeout_seconds=LIFECYCLE_TIMEOUT_SECONDS,
+        )
+    except TimeoutError:
+        result.failure = _stopped(
+            runtime, f"{name}-teardown", f"not done within {LIFECYCLE_TIMEOUT_SECONDS} s"
+        ).failure
+        console.print(f"[red]the teardown {result.failure}[/]", highlight=False)
+        return result
+    result.seconds["teardown"] = time.monotonic() - started
     _print_path(console, result.teardown)
+    if result.teardown.status != "SUCCEEDED":
+        result.failure = failure_message(
+            result.teardown, [], ending=f"ended {result.teardown.status}"
+        )
+        console.print(f"[red]the teardown {result.failure}[/]", highlight=False)
     return result
+
+
+def failure_message(
+    execution: ExecutionSnapshot, children: list[ExecutionSnapshot | None], *, ending: str
+) -> str:
+    """What went wrong, in a few lines: which state of which execution, its error and cause,
+    and the command that shows the whole history.
+
+    The deepest execution that failed is named (a child's state, not only the lifecycle's
+    state that ran it); ``ending`` says how the execution ended (``ended FAILED``).
+    """
+    failed = [child for child in children if child is not None and child.status != "SUCCEEDED"]
+    culprit = failed[-1] if failed else execution
+    visit = _failed_visit(culprit)
+    where = f" in state '{visit.name}'" if visit is not None else ""
+    workflow = _workflow_of(culprit.arn)
+    error = (visit.error if visit else None) or culprit.error or "no error recorded"
+    cause = (visit.cause if visit else None) or culprit.cause or ""
+    lines = [
+        f"{ending}: {workflow} execution {culprit.name}{where}",
+        f"  error: {error}",
+        *([f"  cause: {_one_line(cause)}"] if cause else []),
+        f"  history: maas executions show {workflow} {culprit.name}"
+        " (while a local runtime holding it runs: `maas local up`)",
+    ]
+    return "\n".join(lines)
+
+
+def _stopped(runtime: LocalRuntime, name: str, ending: str) -> DemoResult:
+    """The demo's result when it stopped waiting for execution ``name`` (of the lifecycle or
+    its teardown): where each execution had got to, with the state still running."""
+    machine = "Teardown" if name.endswith("-teardown") else "Lifecycle"
+    lifecycle = _child(runtime, machine, name)
+    result = DemoResult(
+        lifecycle=lifecycle or ExecutionSnapshot("", name, "UNKNOWN", datetime.now(UTC), None),
+        packaging=_child(runtime, "PackageModel", f"{name}-package"),
+        deployment=_child(runtime, "DeployEndpoint", f"{name}-deploy"),
+        evaluation=_child(runtime, "Evaluate", f"{name}-eval"),
+    )
+    running = [
+        snapshot
+        for snapshot in (result.lifecycle, result.packaging, result.deployment, result.evaluation)
+        if snapshot is not None and snapshot.status == "RUNNING" and snapshot.arn
+    ]
+    culprit = running[-1] if running else result.lifecycle
+    state = next(
+        (visit.name for visit in reversed(culprit.visits) if visit.exited_at is None), None
+    )
+    workflow = _workflow_of(culprit.arn) if culprit.arn else "lifecycle"
+    where = f" in state '{state}'" if state else ""
+    result.failure = "\n".join(
+        [
+            f"{ending}: {workflow} execution {culprit.name} was {culprit.status}{where}",
+            f"  history: maas executions show {workflow} {culprit.name}"
+            " (while a local runtime holding it runs: `maas local up`)",
+        ]
+    )
+    return result
+
+
+def _failed_visit(snapshot: ExecutionSnapshot) -> StateVisit | None:
+    """The state whose failure the execution ended on: the first one with an error (what
+    follows it, a compensation that fails too, is a consequence)."""
+    return next((visit for visit in snapshot.visits if visit.error), None)
+
+
+def _workflow_of(execution_arn: str) -> str:
+    """The workflow's name as the CLI spells it (``maas-package-model`` -> ``package-model``)."""
+    machine = execution_arn.split(":")[-2] if execution_arn.count(":") >= 7 else ""
+    return machine.removeprefix("maas-") or "lifecycle"
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    """``text`` flattened to one line of at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _child(runtime: LocalRuntime, state_machine_id: str, name: str) -> ExecutionSnapshot | None:
@@ -375,6 +499,7 @@ __all__ = [
     "chat",
     "complete",
     "evaluation_settings",
+    "failure_message",
     "invoke",
     "lifecycle_request",
     "run_demo",

@@ -17,7 +17,8 @@ picked up (no compute to wait for here), RUNNING, then SUCCEEDED or FAILED.
 
 A container image is not run: the command must exist in this checkout (the image's
 entrypoint is the same code, see ``containers/``). ``python`` and ``python3`` mean this
-interpreter.
+interpreter; an evaluator job runs in a child forked from a process that has already imported
+what such jobs import (:mod:`maas.local.jobworker`), with the job's own environment.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from moto.batch.models import Job
 from moto.batch.utils import JobStatus
 
 from maas.local.events import put_service_event
+from maas.local.jobworker import JobWorkers
 from maas.local.patching import replace
 from maas.manifest import PROJECT_ROOT
 from schemas.aws_events import BATCH_SOURCE, JOB_STATE_CHANGE
@@ -85,6 +87,8 @@ class LocalBatch:
         self._write_logs = write_logs
         self._on_status_change: list[Callable[[Job, dict[str, Any]], None]] = []
         self._credentials: Callable[[str, str], Mapping[str, str]] | None = None
+        # Evaluator jobs run in children of a warm, pre-imported process (see jobworker).
+        self._worker = JobWorkers(PROJECT_ROOT)
 
     def use_credentials(self, credentials: Callable[[str, str], Mapping[str, str]]) -> None:
         """Give each job whose definition names a ``jobRoleArn`` the variables
@@ -155,6 +159,7 @@ class LocalBatch:
         stack.enter_context(replace(Job, "run", run))
         stack.enter_context(replace(Job, "_get_container_property", container_property))
         stack.enter_context(replace(Job, "_container_details", container_details))
+        stack.callback(self._worker.close)
 
     def run(self, job: Job) -> None:
         """Run ``job`` to completion and record its outcome on the moto job."""
@@ -186,14 +191,8 @@ class LocalBatch:
             if self._credentials is not None and role_arn:
                 environment.update(self._credentials(job.job_id, role_arn))
             timeout = (job.timeout or {}).get("attemptDurationSeconds")
-            completed = subprocess.run(
-                command,
-                env=environment,
-                cwd=PROJECT_ROOT,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
+            completed = self._worker.run(
+                command, env=environment, cwd=PROJECT_ROOT, timeout=timeout
             )
             job.exit_code = completed.returncode
             output = (completed.stdout + completed.stderr).splitlines()

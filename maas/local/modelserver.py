@@ -22,12 +22,15 @@ import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING
 
+from maas.local.jobworker import JOB_THREADS
 from maas.manifest import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from pathlib import Path
 
+#: Compute threads of a model server: a share of the cores (see :mod:`maas.local.jobworker`).
+SERVER_THREADS = JOB_THREADS
 # Requests to 127.0.0.1 must not go through a proxy named in the environment.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -86,6 +89,10 @@ class ModelServer:
             cwd=PROJECT_ROOT,
             # No network at run time: the Hugging Face libraries must not try to download.
             env={
+                # A share of the cores, as a container has its vCPUs, unless told otherwise:
+                # the server shares them with evaluator jobs and other servers, and one
+                # thread per core in each, waiting on each other, is far slower than fewer.
+                "OMP_NUM_THREADS": str(SERVER_THREADS),
                 **os.environ,
                 **environment,
                 "PYTHONUNBUFFERED": "1",
@@ -169,4 +176,4 @@ def _lower(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {name.lower(): value for name, value in headers}
 
 
-__all__ = ["ModelServer", "free_port"]
+__all__ = ["SERVER_THREADS", "ModelServer", "free_port"]

@@ -11,34 +11,37 @@ A yes/no answer can also be read as a probability (:meth:`LocalJudge.probability
 forward pass), which makes this judge a :class:`~maas.evaluation.judging.ProbabilityJudge`.
 
 The weights come from the demo model's GGUF file (:mod:`maas.local.demo_model`), converted once
-to a Hugging Face folder (:func:`~maas.packaging.series.convert_gguf`, about a minute) and kept
-in the model cache (``$MAAS_MODEL_CACHE``, else ``$XDG_CACHE_HOME/maas``, else
-``~/.cache/maas``): reading the GGUF file on every start would take that minute each time, the
-folder loads in about a second. torch, transformers and llguidance are imported when a judge
-is made.
+to a Hugging Face folder (:func:`~maas.packaging.series.convert_gguf`, tens of seconds) and kept
+in the model cache under the file's SHA-256 (:mod:`maas.packaging.series.conversion_cache`,
+which the packaging of the same file shares): reading the GGUF file on every start would take
+that time each time, the folder loads in about a second. Calls that share a prompt's start (a
+metric's instructions and examples, a retry) reuse its keys and values (:class:`PrefixCache`).
+torch, transformers and llguidance are imported when a judge is made.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
+import copy
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
 from maas.evaluation.judging import JudgeAnswerError
 from maas.evaluation.records import JudgeUsage
+from maas.packaging.series.conversion_cache import (
+    CACHE_VARIABLE,
+    cached_conversion,
+    model_cache_directory,
+)
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pydantic import BaseModel
 
     from maas.evaluation.judging import AnswerT
 
-#: The environment variable naming the folder converted models are kept in.
-CACHE_VARIABLE = "MAAS_MODEL_CACHE"
 #: What the demo model is, for reports.
 MODEL_NAME = "SmolLM2-135M-Instruct"
 DEFAULT_RETRIES = 2
@@ -50,17 +53,9 @@ MAX_LIST_ITEMS = 8
 _PENALTIES = (1.0, 1.15, 1.3, 1.45)
 
 
-def model_cache_directory() -> Path:
-    """Where converted models are kept: ``$MAAS_MODEL_CACHE``, ``$XDG_CACHE_HOME/maas``, ..."""
-    configured = os.environ.get(CACHE_VARIABLE)
-    if configured:
-        return Path(configured)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "maas"
-
-
 def demo_judge_model_dir(cache: Path | None = None) -> Path:
-    """The demo model as a Hugging Face folder, converted from its GGUF file once per cache.
+    """The demo model as a Hugging Face folder, converted from its GGUF file once per cache
+    (the packaging of the same file shares it: :mod:`maas.packaging.series.conversion_cache`).
 
     Raises
     ------
@@ -70,25 +65,7 @@ def demo_judge_model_dir(cache: Path | None = None) -> Path:
     from maas.local.demo_model import demo_model_path  # noqa: PLC0415 - only the demo's model
     from maas.packaging.series import convert_gguf  # noqa: PLC0415 - torch behind it
 
-    gguf = demo_model_path()
-    root = cache or model_cache_directory()
-    # The file's size names the folder, so that another release of the file converts anew.
-    folder = root / f"smollm2-135m-instruct-{gguf.stat().st_size}"
-    if (folder / "config.json").is_file():
-        return folder
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=root, prefix=".converting-"))
-    try:
-        convert_gguf(gguf, staging)
-        staging.chmod(0o755)  # mkdtemp's 0700 would hide the model from other users
-        staging.rename(folder)
-    except OSError:
-        if not (folder / "config.json").is_file():
-            raise
-        # Another process converted it first: its folder is as good as ours.
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return folder
+    return cached_conversion(demo_model_path(), convert_gguf, cache)
 
 
 class LocalJudge:
@@ -141,6 +118,7 @@ class LocalJudge:
         self._context = int(getattr(self._model.config, "max_position_embeddings", 2048))
         self._ll_tokenizer = llguidance.hf.from_tokenizer(self._tokenizer)
         self._usage = JudgeUsage()
+        self._prefixes = PrefixCache()
         # One generation at a time: the model is not thread-safe, and the usage counts must add.
         self._lock = threading.Lock()
 
@@ -272,12 +250,14 @@ class LocalJudge:
         if matcher.is_error():
             raise JudgeAnswerError(f"{self.name}: the answer's schema: {matcher.get_error()}")
         generated: list[int] = []
-        pending = ids
-        cache: Any = None
+        known, cache = self._prefixes.take(ids)
+        pending = ids[known:]
         with torch.inference_mode():
             while len(generated) < max_new_tokens and not matcher.is_stopped():
                 output = self._model(input_ids=torch.tensor([pending]), cache=cache, use_cache=True)
                 cache = output.cache
+                if not generated:
+                    self._prefixes.keep(ids, cache)
                 logits = output.logits[0, -1].float()
                 if penalty != 1.0 and generated:
                     seen = torch.tensor(sorted(set(generated)))
@@ -299,6 +279,67 @@ class LocalJudge:
                 pending = [token, *forced]
         text: str = self._tokenizer.decode(generated, skip_special_tokens=True)
         return text
+
+
+class PrefixCache:
+    """The model's keys and values for the last few prompts, to start a new prompt from.
+
+    A metric asks the judge the same long prompt (its instructions and examples, hundreds of
+    tokens) with a different sample at the end, and a retry asks the very same prompt: the
+    tokens a new prompt shares with a kept one are not computed again. On a CPU reading the
+    prompt is a third or more of a judge call.
+
+    Parameters
+    ----------
+    size
+        How many prompts are kept (a few metrics' prompts interleave).
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self._size = size
+        self._kept: list[tuple[list[int], Any]] = []
+
+    def take(self, ids: list[int]) -> tuple[int, Any]:
+        """How many of ``ids``' first tokens are known, and a cache of them (a copy) or None.
+
+        At least the last token is left to compute: its logits choose the first new token.
+        """
+        best, found = 0, None
+        for kept, cache in self._kept:
+            shared = _shared_length(kept, ids)
+            if shared > best:
+                best, found = shared, cache
+        best = min(best, len(ids) - 1)
+        if found is None or best <= 0:
+            return 0, None
+        cache = copy.deepcopy(found)
+        surplus = cache.get_seq_length() - best
+        if surplus > 0:
+            # A negative count removes that many tokens from the end (transformers 4 and 5).
+            cache.crop(-surplus)
+        return best, cache
+
+    def keep(self, ids: list[int], cache: Any) -> None:
+        """Remember ``cache`` (a copy) as the keys and values of ``ids``."""
+        self._kept = [(kept, held) for kept, held in self._kept if kept != ids]
+        self._kept.append((list(ids), copy.deepcopy(cache)))
+        del self._kept[: max(0, len(self._kept) - self._size)]
+
+
+def _shared_length(first: list[int], second: list[int]) -> int:
+    """How many tokens the two sequences share at their start.
+
+    Examples
+    --------
+    >>> _shared_length([1, 2, 3], [1, 2, 4, 5])
+    2
+    """
+    shared = 0
+    for one, other in zip(first, second, strict=False):
+        if one != other:
+            break
+        shared += 1
+    return shared
 
 
 def _bounded(schema: Any) -> Any:

@@ -7,12 +7,17 @@ save it, although its weights are plain bf16 tensors by then: dropping that mark
 model an ordinary one, which ``save_pretrained`` writes as safetensors.
 
 The conversion is CPU work of tens of seconds for a small model and needs memory for the
-whole model in bf16; torch and transformers are imported only when it runs.
+whole model in bf16; torch and transformers are imported only when it runs. Its result is
+kept in the model cache, named by the GGUF file's content
+(:mod:`~maas.packaging.series.conversion_cache`): packaging the same file again, or loading
+it as the local judge, reuses it.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import shutil
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +30,7 @@ from maas.packaging.files import (
 from maas.packaging.reporting import Stage
 from maas.packaging.selection import serving_files
 from maas.packaging.series.base import ModelFolder, Series
+from maas.packaging.series.conversion_cache import RECORD, cached_conversion
 from maas.packaging.series.gguf_metadata import read_gguf_metadata
 
 if TYPE_CHECKING:
@@ -90,6 +96,27 @@ def convert_gguf(gguf: Path, output: Path) -> None:
         tokenizer.save_pretrained(output)
 
 
+def _convert_once(gguf: Path, output: Path) -> None:
+    """Put ``gguf``'s conversion in ``output``, converting it only when no conversion of the
+    same file (by content) is kept (:mod:`~maas.packaging.series.conversion_cache`)."""
+    try:
+        kept = cached_conversion(gguf, convert_gguf)
+    except OSError:
+        # No writable cache (a read-only home, say): convert in place, as without one.
+        convert_gguf(gguf, output)
+        return
+    output.mkdir(parents=True, exist_ok=True)
+    for item in kept.iterdir():
+        if item.name == RECORD:
+            continue
+        target = output / item.name
+        try:
+            # A link costs nothing; the packager only reads the files it uploads.
+            os.link(item, target)
+        except OSError:
+            shutil.copy2(item, target)
+
+
 class GgufFile(Series):
     """One ``.gguf`` file, or a folder holding exactly one and no other weights."""
 
@@ -122,7 +149,7 @@ class GgufFile(Series):
             message=f"{gguf.name} ({architecture}, {format_size(gguf.stat().st_size)}) "
             "to safetensors in bf16",
         )
-        convert_gguf(gguf, output)
+        _convert_once(gguf, output)
         names = serving_files(item.name for item in output.iterdir() if item.is_file())
         licence = metadata.get(LICENCE_KEY)
         return ModelFolder(
