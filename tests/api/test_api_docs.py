@@ -32,7 +32,7 @@ from tests.api.served import ServedApi, serve
 from tests.local.support import wait_until
 from tests.serving_models import tiny_model_dir  # noqa: F401 - a fixture
 from tests.workflows.conftest import FAST
-from tests.workflows.versions import register_version
+from tests.workflows.versions import register_served_version
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -138,11 +138,9 @@ def served(
 ) -> ServedApi:
     """The page's premises: ``glm4-chat`` in service, the tenant's corpus ``faq.jsonl``."""
     api = ApiCaller(runtime)
-    version = register_version(runtime, "glm-4-9b-chat")
-    bucket, _, prefix = version.artifact_uri.removeprefix("s3://").partition("/")
+    version = register_served_version(runtime, "glm-4-9b-chat", tiny_model_dir)
+    bucket = version.artifact_uri.removeprefix("s3://").partition("/")[0]
     s3 = runtime.client("s3")
-    for path in sorted(tiny_model_dir.iterdir()):
-        s3.put_object(Bucket=bucket, Key=f"{prefix}{path.name}", Body=path.read_bytes())
     corpus = "\n".join(json.dumps(document) for document in CORPUS).encode()
     s3.put_object(Bucket=bucket, Key="acme/faq.jsonl", Body=corpus)
     deployed = api(

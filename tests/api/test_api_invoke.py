@@ -30,7 +30,7 @@ from tests.api.served import ServedApi, serve
 from tests.local.support import wait_until
 from tests.serving_models import tiny_model_dir  # noqa: F401 - a fixture
 from tests.workflows.conftest import FAST
-from tests.workflows.versions import register_version
+from tests.workflows.versions import register_served_version
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -62,11 +62,9 @@ def api(runtime: LocalRuntime) -> ApiCaller:
 @pytest.fixture(scope="module")
 def served(runtime: LocalRuntime, api: ApiCaller, tiny_model_dir: Path) -> str:  # noqa: F811
     """An endpoint in service with the tiny model, and a corpus its pipeline retrieves from."""
-    version = register_version(runtime, "tiny-chat")
-    bucket, _, prefix = version.artifact_uri.removeprefix("s3://").partition("/")
+    version = register_served_version(runtime, "tiny-chat", tiny_model_dir)
+    bucket = version.artifact_uri.removeprefix("s3://").partition("/")[0]
     s3 = runtime.client("s3")
-    for path in sorted(tiny_model_dir.iterdir()):
-        s3.put_object(Bucket=bucket, Key=f"{prefix}{path.name}", Body=path.read_bytes())
     corpus = "\n".join(json.dumps(document) for document in DOCUMENTS).encode()
     s3.put_object(Bucket=bucket, Key="acme/corpus/faq.jsonl", Body=corpus)
     deployed = api(

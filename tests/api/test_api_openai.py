@@ -30,7 +30,7 @@ from tests.api.served import ServedApi, serve
 from tests.local.support import wait_until
 from tests.serving_models import tiny_model_dir  # noqa: F401 - a fixture
 from tests.workflows.conftest import FAST
-from tests.workflows.versions import register_version
+from tests.workflows.versions import register_served_version
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -65,11 +65,7 @@ def http_api(runtime: LocalRuntime, state_dir: Path) -> ServedApi:
 @pytest.fixture(scope="module")
 def served(runtime: LocalRuntime, api: ApiCaller, tiny_model_dir: Path) -> str:  # noqa: F811
     """An endpoint of acme in service with the tiny model, its pipeline not configured."""
-    version = register_version(runtime, "tiny-chat")
-    bucket, _, prefix = version.artifact_uri.removeprefix("s3://").partition("/")
-    s3 = runtime.client("s3")
-    for path in sorted(tiny_model_dir.iterdir()):
-        s3.put_object(Bucket=bucket, Key=f"{prefix}{path.name}", Body=path.read_bytes())
+    register_served_version(runtime, "tiny-chat", tiny_model_dir)
     deployed = api(
         "POST",
         "/v1/endpoints",

@@ -26,7 +26,7 @@ from tests.api.caller import ApiCaller
 from tests.local.support import wait_until
 from tests.serving_models import tiny_model_dir  # noqa: F401 - a fixture
 from tests.workflows.conftest import FAST, events_of
-from tests.workflows.versions import register_version
+from tests.workflows.versions import register_served_version
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -59,11 +59,7 @@ def bucket(runtime: LocalRuntime) -> str:
 
 @pytest.fixture(scope="module")
 def served(runtime: LocalRuntime, api: ApiCaller, tiny_model_dir: Path, bucket: str) -> str:  # noqa: F811
-    version = register_version(runtime, "tiny-judged")
-    _, _, prefix = version.artifact_uri.removeprefix("s3://").partition("/")
-    s3 = runtime.client("s3")
-    for path in sorted(tiny_model_dir.iterdir()):
-        s3.put_object(Bucket=bucket, Key=f"{prefix}{path.name}", Body=path.read_bytes())
+    register_served_version(runtime, "tiny-judged", tiny_model_dir)
     deployed = api(
         "POST",
         "/v1/endpoints",

@@ -17,6 +17,8 @@ from tests.factories import package_manifest, packaging_request
 from tests.fixtures.models import TINY_LLAMA_CONFIG
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from maas.local import LocalRuntime
     from schemas import ModelVersionRecord
 
@@ -69,3 +71,16 @@ def register_version(
         f"{tenant_id}-{model_name}/{opened.version}",
         approval_status=approval_status,
     )
+
+
+def register_served_version(
+    runtime: LocalRuntime, model_name: str, model_dir: Path
+) -> ModelVersionRecord:
+    """Register the next version of acme's ``model_name`` with the files of ``model_dir`` (a
+    real model the local inference server loads) under its artifact prefix."""
+    version = register_version(runtime, model_name)
+    bucket, _, prefix = version.artifact_uri.removeprefix("s3://").partition("/")
+    s3 = runtime.client("s3")
+    for path in sorted(model_dir.iterdir()):
+        s3.put_object(Bucket=bucket, Key=f"{prefix}{path.name}", Body=path.read_bytes())
+    return version
