@@ -113,15 +113,17 @@ def _openai_errors(operation: dict[str, Any]) -> None:
             "description": status.phrase,
             "content": {"application/json": error},
         }
-    # The authorizer's own 401 (a missing or refused token) is API Gateway's message.
-    operation["responses"]["401"]["content"]["application/json"] = {
-        "schema": {
-            "oneOf": [
-                {"$ref": "#/components/schemas/OpenAIError"},
-                {"$ref": "#/components/schemas/GatewayMessage"},
-            ]
+    # The authorizer's own 401 (a missing or refused token) and API Gateway's own 413 (a body
+    # past its 10 MB) are API Gateway's message: neither reaches the function.
+    for status in ("401", "413"):
+        operation["responses"][status]["content"]["application/json"] = {
+            "schema": {
+                "oneOf": [
+                    {"$ref": "#/components/schemas/OpenAIError"},
+                    {"$ref": "#/components/schemas/GatewayMessage"},
+                ]
+            }
         }
-    }
 
 
 def render(document: dict[str, Any]) -> str:

@@ -5211,7 +5211,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError"];
+                    "application/json": components["schemas"]["OpenAIError"] | components["schemas"]["GatewayMessage"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -5307,7 +5307,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError"];
+                    "application/json": components["schemas"]["OpenAIError"] | components["schemas"]["GatewayMessage"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -5399,7 +5399,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError"];
+                    "application/json": components["schemas"]["OpenAIError"] | components["schemas"]["GatewayMessage"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -5494,7 +5494,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError"];
+                    "application/json": components["schemas"]["OpenAIError"] | components["schemas"]["GatewayMessage"];
                 };
             };
             /** @description Unsupported Media Type */
