@@ -115,8 +115,8 @@ def _openai_errors(operation: dict[str, Any]) -> None:
         }
     # The authorizer's own 401 (a missing or refused token) and API Gateway's own 413 (a body
     # past its 10 MB) are API Gateway's message: neither reaches the function.
-    for status in ("401", "413"):
-        operation["responses"][status]["content"]["application/json"] = {
+    for gateway_status in ("401", "413"):
+        operation["responses"][gateway_status]["content"]["application/json"] = {
             "schema": {
                 "oneOf": [
                     {"$ref": "#/components/schemas/OpenAIError"},
