@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from tests.local.support import wait_until
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from maas.local import LocalRuntime
 
 
@@ -86,3 +91,25 @@ class ApiCaller:
         except json.JSONDecodeError:
             decoded = text
         return Answer(payload["statusCode"], headers_out, decoded)
+
+
+def deploy_in_service(
+    api: ApiCaller, endpoint: str, model_name: str, version: int, warm_up: Callable[[], None]
+) -> None:
+    """Deploy ``version`` of ``model_name`` as ``endpoint`` and wait until it is in service,
+    running ``warm_up`` meanwhile (what a warm function has loaded: the embedder, the
+    guardrail engine) while the model server loads in its own process."""
+    deployed = api(
+        "POST",
+        "/v1/endpoints",
+        body={"endpoint_name": endpoint, "model": {"model_name": model_name, "version": version}},
+    )
+    assert deployed.status == 202, deployed.body
+    with ThreadPoolExecutor(1) as pool:
+        warmed = pool.submit(warm_up)
+        wait_until(
+            lambda: api("GET", f"/v1/endpoints/{endpoint}").body.get("status") == "IN_SERVICE",
+            timeout=120,
+            interval=0.5,
+        )
+        warmed.result()

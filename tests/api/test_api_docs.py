@@ -17,7 +17,6 @@ import re
 import shlex
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,9 +26,8 @@ import pytest
 from maas.guardrails import GuardrailChecker, resolve_guardrail
 from maas.local import LocalRuntime, LocalSettings
 from maas.pipeline.local_embedder import LocalEmbedder
-from tests.api.caller import ApiCaller
+from tests.api.caller import ApiCaller, deploy_in_service
 from tests.api.served import ServedApi, serve
-from tests.local.support import wait_until
 from tests.serving_models import tiny_model_dir  # noqa: F401 - a fixture
 from tests.workflows.conftest import FAST
 from tests.workflows.versions import register_served_version
@@ -143,23 +141,7 @@ def served(
     s3 = runtime.client("s3")
     corpus = "\n".join(json.dumps(document) for document in CORPUS).encode()
     s3.put_object(Bucket=bucket, Key="acme/faq.jsonl", Body=corpus)
-    deployed = api(
-        "POST",
-        "/v1/endpoints",
-        body={
-            "endpoint_name": "glm4-chat",
-            "model": {"model_name": "glm-4-9b-chat", "version": version.version},
-        },
-    )
-    assert deployed.status == 202, deployed.body
-    with ThreadPoolExecutor(1) as pool:
-        warmed = pool.submit(_warm_up, runtime)
-        wait_until(
-            lambda: api("GET", "/v1/endpoints/glm4-chat").body.get("status") == "IN_SERVICE",
-            timeout=120,
-            interval=0.5,
-        )
-        warmed.result()
+    deploy_in_service(api, "glm4-chat", "glm-4-9b-chat", version.version, lambda: _warm_up(runtime))
     return serve(runtime, state_dir)
 
 

@@ -10,7 +10,6 @@ model are loaded once.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -25,7 +24,7 @@ from maas.pipeline.local_embedder import LocalEmbedder
 from maas.sdk import Conflict, MaasClient
 from schemas.endpoint import EndpointRecord, EndpointStatus
 from schemas.pipeline import EndpointPipeline, GenerationSettings, PipelineSpec
-from tests.api.caller import ApiCaller
+from tests.api.caller import ApiCaller, deploy_in_service
 from tests.api.served import ServedApi, serve
 from tests.local.support import wait_until
 from tests.serving_models import tiny_model_dir  # noqa: F401 - a fixture
@@ -67,21 +66,7 @@ def served(runtime: LocalRuntime, api: ApiCaller, tiny_model_dir: Path) -> str: 
     s3 = runtime.client("s3")
     corpus = "\n".join(json.dumps(document) for document in DOCUMENTS).encode()
     s3.put_object(Bucket=bucket, Key="acme/corpus/faq.jsonl", Body=corpus)
-    deployed = api(
-        "POST",
-        "/v1/endpoints",
-        body={"endpoint_name": ENDPOINT, "model": {"model_name": "tiny-chat", "version": 1}},
-    )
-    assert deployed.status == 202, deployed.body
-    # While the model server loads (another process), this one loads what the pipeline needs.
-    with ThreadPoolExecutor(1) as pool:
-        warmed = pool.submit(_warm_up, runtime)
-        wait_until(
-            lambda: api("GET", f"/v1/endpoints/{ENDPOINT}").body.get("status") == "IN_SERVICE",
-            timeout=120,
-            interval=0.5,
-        )
-        warmed.result()
+    deploy_in_service(api, ENDPOINT, "tiny-chat", 1, lambda: _warm_up(runtime))
     pipeline = {
         "prompt_template": "Context:\n{context}\nQ: {question}\nA:",
         "knowledge": {"corpus_uri": f"s3://{bucket}/acme/corpus/faq.jsonl", "top_k": 2},

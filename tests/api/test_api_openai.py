@@ -10,7 +10,6 @@ tenant sees neither the endpoint nor its usage.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,7 @@ from maas.local import LocalRuntime, LocalSettings
 from maas.local.tokens import LocalTokens
 from maas.sdk import MaasClient
 from schemas.openai import STREAMING_REFUSAL
-from tests.api.caller import ApiCaller
+from tests.api.caller import ApiCaller, deploy_in_service
 from tests.api.served import ServedApi, serve
 from tests.local.support import wait_until
 from tests.serving_models import tiny_model_dir  # noqa: F401 - a fixture
@@ -66,21 +65,8 @@ def http_api(runtime: LocalRuntime, state_dir: Path) -> ServedApi:
 def served(runtime: LocalRuntime, api: ApiCaller, tiny_model_dir: Path) -> str:  # noqa: F811
     """An endpoint of acme in service with the tiny model, its pipeline not configured."""
     register_served_version(runtime, "tiny-chat", tiny_model_dir)
-    deployed = api(
-        "POST",
-        "/v1/endpoints",
-        body={"endpoint_name": ENDPOINT, "model": {"model_name": "tiny-chat", "version": 1}},
-    )
-    assert deployed.status == 202, deployed.body
-    with ThreadPoolExecutor(1) as pool:
-        # The guardrail engine loads once per process, as a warm function has it.
-        warmed = pool.submit(_warm_guardrail, runtime)
-        wait_until(
-            lambda: api("GET", f"/v1/endpoints/{ENDPOINT}").body.get("status") == "IN_SERVICE",
-            timeout=120,
-            interval=0.5,
-        )
-        warmed.result()
+    # The guardrail engine loads once per process, as a warm function has it.
+    deploy_in_service(api, ENDPOINT, "tiny-chat", 1, lambda: _warm_guardrail(runtime))
     return ENDPOINT
 
 
