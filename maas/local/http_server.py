@@ -66,7 +66,10 @@ class EnforcingApplication:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         enforcement = iam_enforcement.active()
-        signed = signer(_headers(environ), environ.get("QUERY_STRING", ""))
+        # Only the Authorization header names the signer: the others are read for the calls
+        # that are checked, not for every request the emulation serves.
+        authorization = {"Authorization": str(environ.get("HTTP_AUTHORIZATION", ""))}
+        signed = signer(authorization, environ.get("QUERY_STRING", ""))
         principal = None if signed is None else iam_enforcement.principal_of(signed[0])
         if enforcement is None or principal is None or not enforcement.enforces(principal):
             return self._app(environ, start_response)
