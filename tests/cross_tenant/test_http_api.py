@@ -212,3 +212,23 @@ def test_a_pipeline_may_not_embed_with_another_tenants_endpoint(
 
     assert answer.status_code == 422, answer.text
     assert "knowledge.embedding.endpoint_name" in answer.text
+
+
+def test_another_tenants_model_version_is_refused_at_the_door_and_starts_nothing(
+    runtime: LocalRuntime, tenants: dict[str, Tenant]
+) -> None:
+    """The door's planning step reads the version from the caller's own models: acme's
+    version answers globex as a version that does not exist, before any workflow starts."""
+    register_version(runtime, "acme-only-model", tenant_id="acme")
+    before = executions(runtime)
+
+    answer = tenants["globex"](
+        "POST",
+        "/v1/endpoints",
+        {"endpoint_name": "borrowed", "model": {"model_name": "acme-only-model", "version": 1}},
+    )
+
+    assert answer.status_code == 404, answer.text
+    assert "acme-only-model" in answer.json()["detail"]
+    assert executions(runtime) == before
+    assert tenants["globex"]("GET", "/v1/endpoints/borrowed").status_code == 404
