@@ -8,7 +8,7 @@ BIN    := $(abspath $(VENV)/bin)
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test lint format synth cfn-lint schemas bench up clean
+.PHONY: help setup demo test lint format synth cfn-lint schemas workflows bench up clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -47,13 +47,20 @@ demo: $(LOCAL)  ## package, deploy, evaluate and tear down a model on the local 
 # Three workers on two cores: much of a workflow test is waiting on the emulation's timers
 # (endpoints coming into service, Wait states), so a third worker fills the gaps.
 # tests/conftest.py hands each a whole module at a time (and all the stack tests to one).
-test: lint $(TS_SDK)  ## lint, then run every test
-	$(BIN)/pytest -n 3
+# Lint runs beside the tests rather than before them (a cold mypy alone takes a minute or
+# two); its output is held back and printed after pytest's, and either failing fails
+# `make test`.
+test: $(ALL) $(TS_SDK)  ## lint and run every test, side by side
+	@lint_log=$$(mktemp); \
+	($(LINT)) >"$$lint_log" 2>&1 & lint_pid=$$!; \
+	$(BIN)/pytest -n 3; tests=$$?; \
+	wait $$lint_pid; linted=$$?; \
+	echo "--- make lint (exit $$linted)"; cat "$$lint_log"; rm -f "$$lint_log"; \
+	test $$tests -eq 0 && test $$linted -eq 0
 
+LINT := $(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 lint: $(ALL)  ## ruff and mypy
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	$(LINT)
 
 format: $(ALL)  ## rewrite files with ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -64,6 +71,9 @@ synth: $(CDK)  ## synthesize the CDK app into cdk.out (no AWS credentials needed
 
 cfn-lint: synth  ## cfn-lint the synthesized templates
 	$(BIN)/cfn-lint cdk.out/*.template.json
+
+workflows: $(ALL)  ## build state_machines/*.json from their sources (state_machines/sources/)
+	$(BIN)/python -m maas.workflow_build
 
 schemas: $(ALL) $(TS_SDK)  ## regenerate the JSON Schema files, the API's OpenAPI document, the enforced roles' policies and the TypeScript SDK's types
 	$(BIN)/python -m schemas.export

@@ -55,6 +55,11 @@ class RefKind(StrEnum):
     JOB_QUEUE_ARN = "job_queue_arn"
     JOB_DEFINITION_ARN = "job_definition_arn"
     SETTING = "setting"
+    #: A customer managed IAM policy, named after its manifest id.
+    POLICY_ARN = "policy_arn"
+    #: The stage's physical name for a manifest id (``maas-<stage>-<id>``), where a name is
+    #: a prefix that what is made at run time extends (the tenants' workflow roles).
+    RESOURCE_NAME = "resource_name"
 
 
 class Ref(BaseModel):
@@ -99,6 +104,16 @@ def job_queue_arn(target: str) -> Ref:
 def job_definition_arn(target: str) -> Ref:
     """The ARN of the job definition of the manifest's Batch job ``target``."""
     return Ref(kind=RefKind.JOB_DEFINITION_ARN, target=target)
+
+
+def policy_arn(target: str) -> Ref:
+    """The ARN of the customer managed policy ``target``."""
+    return Ref(kind=RefKind.POLICY_ARN, target=target)
+
+
+def resource_name(target: str) -> Ref:
+    """The stage's physical name for the manifest id ``target``."""
+    return Ref(kind=RefKind.RESOURCE_NAME, target=target)
 
 
 def setting(target: str) -> Ref:
@@ -179,6 +194,23 @@ class LogGroupSpec(BaseModel):
     model_config = _Frozen
     id: str
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="The last segment of the name.")
+    description: str
+
+
+class ManagedPolicySpec(BaseModel):
+    """A customer managed IAM policy, named after its id, for roles made at run time to hold
+    (each tenant's workflow role: :mod:`maas.workflow_roles`)."""
+
+    model_config = _Frozen
+    id: str
+    description: str
+
+
+class NamePrefixSpec(BaseModel):
+    """A stage name (``maas-<stage>-<id>``) that names made at run time extend with ``-<...>``."""
+
+    model_config = _Frozen
+    id: str
     description: str
 
 
@@ -330,6 +362,8 @@ class Manifest(BaseModel):
     log_groups: tuple[LogGroupSpec, ...]
     settings: tuple[SettingSpec, ...]
     functions: tuple[FunctionSpec, ...]
+    managed_policies: tuple[ManagedPolicySpec, ...] = ()
+    name_prefixes: tuple[NamePrefixSpec, ...] = ()
     jobs: tuple[JobSpec, ...]
     state_machines: tuple[StateMachineSpec, ...]
     rules: tuple[RuleSpec, ...]
@@ -445,6 +479,19 @@ MANIFEST = Manifest(
             description="Every event the control plane publishes, for audit and the demo.",
         ),
     ),
+    managed_policies=(
+        ManagedPolicySpec(
+            id="TenantWorkflowPolicy",
+            description="What the endpoint workflows do for one tenant, the only policy of "
+            "each tenant's workflow role.",
+        ),
+    ),
+    name_prefixes=(
+        NamePrefixSpec(
+            id="TenantWorkflows",
+            description="The tenants' workflow roles: <prefix>-<tenant>.",
+        ),
+    ),
     settings=(
         SettingSpec(
             name="endpoint_poll_seconds",
@@ -466,6 +513,12 @@ MANIFEST = Manifest(
             default="20",
             description="Instances one tenant's endpoints may run at once, each counted at its "
             "autoscaling maximum.",
+        ),
+        SettingSpec(
+            name="tenant_role_propagation_seconds",
+            default="10",
+            description="Seconds a tenant's new workflow role is given before its first use "
+            "(IAM is eventually consistent).",
         ),
         SettingSpec(
             name="stage_name",
@@ -524,6 +577,18 @@ MANIFEST = Manifest(
                 **POLLING_ENVIRONMENT,
                 **MODEL_REGISTRY_ENVIRONMENT,
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+            },
+        ),
+        FunctionSpec(
+            id="ActForTenant",
+            handler="functions.act_for_tenant.handler",
+            description="Make sure the tenant's workflow role exists and name it to the "
+            "workflow's service calls.",
+            environment={
+                **COMMON_ENVIRONMENT,
+                "TENANT_WORKFLOW_ROLE_PREFIX": resource_name("TenantWorkflows"),
+                "TENANT_WORKFLOW_POLICY_ARN": policy_arn("TenantWorkflowPolicy"),
+                "TENANT_ROLE_PROPAGATION_SECONDS": setting("tenant_role_propagation_seconds"),
             },
         ),
         FunctionSpec(
@@ -609,6 +674,17 @@ MANIFEST = Manifest(
                 **MODEL_REGISTRY_ENVIRONMENT,
             },
             timeout_seconds=120,
+        ),
+        FunctionSpec(
+            id="PlanQuantization",
+            handler="functions.plan_quantization.handler",
+            description="Check a quantization request's parent version and open the model's "
+            "next version with its lineage.",
+            environment={
+                **COMMON_ENVIRONMENT,
+                **MODEL_REGISTRY_ENVIRONMENT,
+                **IDEMPOTENCY_ENVIRONMENT,
+            },
         ),
         FunctionSpec(
             id="Api",
@@ -782,6 +858,7 @@ MANIFEST = Manifest(
             description="Delete an endpoint and everything that belongs to it.",
             substitutions={
                 "PlanTeardownFunctionArn": function_arn("PlanTeardown"),
+                "ActForTenantFunctionArn": function_arn("ActForTenant"),
                 "RecordEndpointStatusFunctionArn": function_arn("RecordEndpointStatus"),
                 "PublishEventFunctionArn": function_arn("PublishEvent"),
             },
@@ -793,6 +870,7 @@ MANIFEST = Manifest(
             "configuration.",
             substitutions={
                 "PlanStopFunctionArn": function_arn("PlanStop"),
+                "ActForTenantFunctionArn": function_arn("ActForTenant"),
                 "RecordEndpointStatusFunctionArn": function_arn("RecordEndpointStatus"),
                 "PublishEventFunctionArn": function_arn("PublishEvent"),
             },
@@ -803,6 +881,7 @@ MANIFEST = Manifest(
             description="Start a stopped endpoint again from its kept configuration.",
             substitutions={
                 "PlanStartFunctionArn": function_arn("PlanStart"),
+                "ActForTenantFunctionArn": function_arn("ActForTenant"),
                 "RecordEndpointStatusFunctionArn": function_arn("RecordEndpointStatus"),
                 "PublishEventFunctionArn": function_arn("PublishEvent"),
             },
@@ -813,6 +892,7 @@ MANIFEST = Manifest(
             description="Deploy a model version on a SageMaker endpoint, or leave nothing behind.",
             substitutions={
                 "PlanDeploymentFunctionArn": function_arn("PlanDeployment"),
+                "ActForTenantFunctionArn": function_arn("ActForTenant"),
                 "RecordEndpointStatusFunctionArn": function_arn("RecordEndpointStatus"),
                 "PublishEventFunctionArn": function_arn("PublishEvent"),
                 "CleanupDeploymentFunctionArn": function_arn("CleanupDeployment"),
@@ -829,6 +909,7 @@ MANIFEST = Manifest(
             description="Change a live endpoint's instance count and autoscaling.",
             substitutions={
                 "PlanScalingFunctionArn": function_arn("PlanScaling"),
+                "ActForTenantFunctionArn": function_arn("ActForTenant"),
                 "RecordEndpointStatusFunctionArn": function_arn("RecordEndpointStatus"),
                 "PublishEventFunctionArn": function_arn("PublishEvent"),
             },
@@ -840,6 +921,7 @@ MANIFEST = Manifest(
             "blue/green with rollback alarms.",
             substitutions={
                 "PlanUpdateFunctionArn": function_arn("PlanUpdate"),
+                "ActForTenantFunctionArn": function_arn("ActForTenant"),
                 "RecordEndpointStatusFunctionArn": function_arn("RecordEndpointStatus"),
                 "PublishEventFunctionArn": function_arn("PublishEvent"),
                 "SageMakerExecutionRoleArn": role_arn("SageMakerExecutionRole"),
@@ -851,6 +933,20 @@ MANIFEST = Manifest(
             description="Package a model for SageMaker and register it as a new version.",
             substitutions={
                 "PlanPackagingFunctionArn": function_arn("PlanPackaging"),
+                "RegisterModelVersionFunctionArn": function_arn("RegisterModelVersion"),
+                "FailModelVersionFunctionArn": function_arn("FailModelVersion"),
+                "PublishEventFunctionArn": function_arn("PublishEvent"),
+                "PackagerJobQueueArn": job_queue_arn("Packager"),
+                "PackagerJobDefinitionArn": job_definition_arn("Packager"),
+            },
+        ),
+        StateMachineSpec(
+            id="QuantizeModel",
+            definition="state_machines/quantize_model.json",
+            description="Quantize a registered version into the model's next version, with "
+            "its lineage and measured size and perplexity.",
+            substitutions={
+                "PlanQuantizationFunctionArn": function_arn("PlanQuantization"),
                 "RegisterModelVersionFunctionArn": function_arn("RegisterModelVersion"),
                 "FailModelVersionFunctionArn": function_arn("FailModelVersion"),
                 "PublishEventFunctionArn": function_arn("PublishEvent"),
@@ -968,7 +1064,9 @@ __all__ = [
     "FunctionSpec",
     "JobSpec",
     "LogGroupSpec",
+    "ManagedPolicySpec",
     "Manifest",
+    "NamePrefixSpec",
     "Ref",
     "RefKind",
     "RoleSpec",
@@ -982,7 +1080,9 @@ __all__ = [
     "function_arn",
     "job_definition_arn",
     "job_queue_arn",
+    "policy_arn",
     "resolve_refs",
+    "resource_name",
     "role_arn",
     "setting",
     "state_machine_arn",

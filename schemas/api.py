@@ -46,6 +46,7 @@ class Workflow(StrEnum):
     TEARDOWN = "teardown"
     LIFECYCLE = "lifecycle"
     EVALUATE = "evaluate"
+    QUANTIZE_MODEL = "quantize-model"
 
     @property
     def state_machine_id(self) -> str:

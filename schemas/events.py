@@ -147,6 +147,23 @@ class ModelPackagingFailed(EventDetail):
     cause: FailureCause
 
 
+class ModelQuantized(ModelPackaged):
+    """A quantized version of a model was made from a parent version, measured and registered."""
+
+    parent_version: int = Field(ge=1)
+    scheme: str = Field(description="The quantization scheme, for example W8A16.")
+    size_ratio: float = Field(gt=0, description="Weight bytes of the new version / the parent's.")
+    perplexity_change: float = Field(
+        description="Perplexity of the new version on the bundled text / the parent's, minus 1."
+    )
+
+
+class ModelQuantizationFailed(ModelPackagingFailed):
+    """Quantizing a model version failed; the new version is FAILED and nothing of it is kept."""
+
+    parent_version: int = Field(ge=1)
+
+
 class EndpointDeploying(EventDetail):
     """A deployment recorded its endpoint as CREATING and starts creating it."""
 
@@ -231,6 +248,8 @@ EVENT_DETAIL_MODELS: Final[dict[str, type[EventDetail]]] = {
         EndpointHoursFailed,
         ModelPackaged,
         ModelPackagingFailed,
+        ModelQuantized,
+        ModelQuantizationFailed,
         EndpointDeploying,
         LifecycleFailed,
         ReconcileReport,

@@ -6,8 +6,10 @@ OpenAI's wire format, so that the ``openai`` clients work with ``base_url`` set 
 
 Requests are validated at the door and refused whole (400 in OpenAI's error shape, naming
 the field) when they ask for what the path does not do: several choices, log probabilities,
-penalties, tools, or streaming (:data:`STREAMING_REFUSAL` says why). Unknown fields are
-refused too, as OpenAI refuses them, so a misspelt parameter is found at once.
+penalties, tools. Unknown fields are refused too, as OpenAI refuses them, so a misspelt
+parameter is found at once. ``stream: true`` is answered as server-sent events of
+:class:`ChatCompletionChunk` (or :class:`CompletionChunk`) objects, where the API function's
+runtime streams (:data:`STREAMING_REFUSAL` says why it is refused where it does not).
 
 Examples
 --------
@@ -24,17 +26,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from schemas.pipeline import GenerationSettings
 
-#: Why ``stream: true`` is refused (see docs/api.md, "OpenAI-compatible inference").
+#: Why ``stream: true`` is refused where the API function's runtime does not stream (see
+#: docs/serving.md, "Streaming on AWS").
 STREAMING_REFUSAL = (
-    "stream: streaming is not offered yet: the API answers through a buffered Lambda proxy "
-    "integration behind API Gateway (and the local API), which returns a response only once "
-    "it is complete; token-by-token streaming needs SageMaker's "
-    "InvokeEndpointWithResponseStream behind a streaming front (a Lambda function URL or "
-    "API Gateway response streaming). Send stream: false (or leave it out)."
+    "stream: this stage's API function answers through a buffered Lambda proxy integration, "
+    "which returns a response only once it is complete; token-by-token streaming needs the "
+    "function behind API Gateway's response streaming (responseTransferMode STREAM) on a "
+    "runtime that streams. Send stream: false (or leave it out)."
 )
 
 #: OpenAI's finish reasons this path gives: the model stopped, hit ``max_tokens``, or the
@@ -84,6 +94,17 @@ class ChatMessage(BaseModel):
         return "system" if self.role == "developer" else self.role
 
 
+class StreamOptions(BaseModel):
+    """``stream_options``: what a streamed answer carries besides the text."""
+
+    model_config = _REQUEST
+
+    include_usage: bool | None = Field(
+        default=None,
+        description="true: a last chunk, with no choices, gives the usage of the request.",
+    )
+
+
 class _Sampling(BaseModel):
     """What both request kinds share: the endpoint, sampling, and what is refused."""
 
@@ -104,7 +125,12 @@ class _Sampling(BaseModel):
     seed: StrictInt | None = Field(default=None, ge=0)
     n: Literal[1] | None = Field(default=None, description="One choice per request.")
     stream: bool | None = Field(
-        default=None, description="Refused when true: streaming is not offered yet."
+        default=None,
+        description="true: the answer comes as server-sent events, token by token, ending "
+        "with data: [DONE].",
+    )
+    stream_options: StreamOptions | None = Field(
+        default=None, description="With stream: true only."
     )
     presence_penalty: Literal[0] | None = None
     frequency_penalty: Literal[0] | None = None
@@ -117,12 +143,18 @@ class _Sampling(BaseModel):
             raise ValueError("at most 4 stop sequences")
         return value
 
-    @field_validator("stream")
+    @field_validator("stream_options")
     @classmethod
-    def _not_streamed(cls, value: bool | None) -> bool | None:
-        if value:
-            raise ValueError(STREAMING_REFUSAL.removeprefix("stream: "))
+    def _options_of_a_stream(
+        cls, value: StreamOptions | None, info: ValidationInfo
+    ) -> StreamOptions | None:
+        if value is not None and not info.data.get("stream"):
+            raise ValueError("only allowed when stream is true")
         return value
+
+    def include_usage(self) -> bool:
+        """Whether a streamed answer ends with a usage chunk."""
+        return bool(self.stream and self.stream_options and self.stream_options.include_usage)
 
     def settings(self) -> GenerationSettings:
         """The fields the request sets, as the pipeline's generation settings override."""
@@ -285,6 +317,57 @@ class TextCompletion(BaseModel):
     system_fingerprint: str | None = None
 
 
+class ChatDelta(BaseModel):
+    """What a chunk adds to the answer: the role (first chunk), then text."""
+
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChatChunkChoice(BaseModel):
+    """The one choice of a chunk; ``finish_reason`` only on the last with one."""
+
+    index: int = 0
+    delta: ChatDelta
+    logprobs: None = None
+    finish_reason: FinishReason | None = None
+
+
+class ChatCompletionChunk(BaseModel):
+    """OpenAI's ``chat.completion.chunk``: one server-sent event of a streamed chat."""
+
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChatChunkChoice]
+    usage: Usage | None = Field(
+        default=None, description="On the last chunk (no choices) with include_usage."
+    )
+    system_fingerprint: str | None = None
+
+
+class CompletionChunkChoice(BaseModel):
+    """The one choice of a streamed completion's chunk."""
+
+    index: int = 0
+    text: str
+    logprobs: None = None
+    finish_reason: FinishReason | None = None
+
+
+class CompletionChunk(BaseModel):
+    """A streamed completion's server-sent event: a ``text_completion`` with a piece of text."""
+
+    id: str
+    object: Literal["text_completion"] = "text_completion"
+    created: int
+    model: str
+    choices: list[CompletionChunkChoice]
+    usage: Usage | None = None
+    system_fingerprint: str | None = None
+
+
 class ModelObject(BaseModel):
     """One of the tenant's endpoints in service, as OpenAI lists a model."""
 
@@ -320,16 +403,22 @@ __all__ = [
     "STREAMING_REFUSAL",
     "AssistantMessage",
     "ChatChoice",
+    "ChatChunkChoice",
     "ChatCompletion",
+    "ChatCompletionChunk",
     "ChatCompletionRequest",
+    "ChatDelta",
     "ChatMessage",
     "CompletionChoice",
+    "CompletionChunk",
+    "CompletionChunkChoice",
     "CompletionRequest",
     "ErrorDetail",
     "FinishReason",
     "ModelList",
     "ModelObject",
     "OpenAIError",
+    "StreamOptions",
     "TextCompletion",
     "TextPart",
     "Usage",

@@ -25,6 +25,7 @@ from schemas.common import (
     TenantId,
 )
 from schemas.deployment import InstanceType
+from schemas.lineage import VersionLineage
 
 HuggingFaceModelId = Annotated[
     str,
@@ -170,6 +171,11 @@ class PackagingJob(BaseModel):
     source: ModelSource
     serving: ServingPreferences
     artifact_uri: S3Uri = Field(description="The version's prefix, ending in '/'.")
+    lineage: VersionLineage | None = Field(
+        default=None,
+        description="Make the version from its source, a parent version's package, with this "
+        "technique (a quantization) before sizing it.",
+    )
 
 
 class PackagedFile(BaseModel):
@@ -211,6 +217,9 @@ class PackageManifest(BaseModel):
     )
     serving_properties: str = Field(description="The LMI serving.properties text.")
     advisor_report: dict[str, Any] = Field(description="The serving-size advisor's report.")
+    lineage: VersionLineage | None = Field(
+        default=None, description="The parent version and technique, with its measurements."
+    )
     created_at: datetime
 
 
@@ -270,6 +279,11 @@ class ModelVersionRecord(BaseModel):
         default=None,
         description="What Batch last said about the packaging job (RUNNABLE: waiting for "
         "capacity, STARTING, RUNNING, ...), from its state change events.",
+    )
+    lineage: VersionLineage | None = Field(
+        default=None,
+        description="Set when the version was made from another one (a quantization): the "
+        "parent version, the technique, its settings and the measured size and quality.",
     )
     created_at: datetime
     updated_at: datetime

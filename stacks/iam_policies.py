@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from aws_cdk import Aws
@@ -161,6 +162,36 @@ def tagged_for_session_tenant() -> dict[str, dict[str, object]]:
     """The resource's ``maas:tenant`` tag is the session's: for roles assumed for one
     tenant with the session tag ``maas:tenant`` (:mod:`maas.tenancy`)."""
     return {"StringEquals": {f"aws:ResourceTag/{TENANT_TAG}": SESSION_TENANT}}
+
+
+def created_for_session_tenant() -> dict[str, dict[str, object]]:
+    """A create (or its tagging) must carry the session's tenant as ``maas:tenant`` and only
+    ``maas:`` tag keys: a tenant's workflow role makes only its own tenant's resources."""
+    return {
+        "StringEquals": {f"aws:RequestTag/{TENANT_TAG}": SESSION_TENANT},
+        "ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]},
+    }
+
+
+class Owner(StrEnum):
+    """Whose resources a statement that creates, changes or deletes them reaches."""
+
+    #: Any tenant's (the resource carries a ``maas:tenant`` tag): for principals that act
+    #: for every tenant, the reconciler and the deployment's clean-up.
+    PRODUCT = "product"
+    #: The session's tenant's only: for the tenants' workflow roles (maas.workflow_roles),
+    #: whose own ``maas:tenant`` tag is their sessions' principal tag.
+    SESSION_TENANT = "session tenant"
+
+
+def owned_by(owner: Owner) -> dict[str, dict[str, object]]:
+    """The condition that a resource is ``owner``'s."""
+    return product_tagged() if owner is Owner.PRODUCT else tagged_for_session_tenant()
+
+
+def created_for(owner: Owner) -> dict[str, dict[str, object]]:
+    """The condition that a create tags what it makes as ``owner``'s."""
+    return created_with_tenant_tag() if owner is Owner.PRODUCT else created_for_session_tenant()
 
 
 #: Why each wildcard resource pattern above is as narrow as it can be (cdk-nag IAM5).
@@ -593,7 +624,7 @@ def alarms_publish(topic_arn: str, alarm_name_prefix: str) -> iam.PolicyStatemen
 # --- SageMaker hosting -------------------------------------------------------------------
 
 
-def create_tagged_sagemaker_resources() -> iam.PolicyStatement:
+def create_tagged_sagemaker_resources(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Create models, endpoint configurations and endpoints, only with the tenant tag.
 
     The request must carry ``maas:tenant`` and only ``maas:`` tag keys; ``AddTags`` is
@@ -607,11 +638,11 @@ def create_tagged_sagemaker_resources() -> iam.PolicyStatement:
             "sagemaker:CreateModel",
         ],
         resources=[SAGEMAKER_MODELS, SAGEMAKER_ENDPOINT_CONFIGS, SAGEMAKER_ENDPOINTS],
-        conditions=created_with_tenant_tag(),
+        conditions=created_for(owner),
     )
 
 
-def create_tagged_models_and_endpoint_configs() -> iam.PolicyStatement:
+def create_tagged_models_and_endpoint_configs(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Create models and endpoint configurations (not endpoints), only with the tenant tag.
 
     As :func:`create_tagged_sagemaker_resources`, for an update: its endpoint exists.
@@ -623,11 +654,11 @@ def create_tagged_models_and_endpoint_configs() -> iam.PolicyStatement:
             "sagemaker:CreateModel",
         ],
         resources=[SAGEMAKER_MODELS, SAGEMAKER_ENDPOINT_CONFIGS],
-        conditions=created_with_tenant_tag(),
+        conditions=created_for(owner),
     )
 
 
-def create_tagged_endpoints() -> iam.PolicyStatement:
+def create_tagged_endpoints(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Create endpoints (from existing configurations), only with the tenant tag.
 
     As :func:`create_tagged_sagemaker_resources`, for a start within an endpoint's hours:
@@ -637,11 +668,11 @@ def create_tagged_endpoints() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["sagemaker:AddTags", "sagemaker:CreateEndpoint"],
         resources=[SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS],
-        conditions=created_with_tenant_tag(),
+        conditions=created_for(owner),
     )
 
 
-def update_endpoints() -> iam.PolicyStatement:
+def update_endpoints(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Move a tenant's endpoint to another of the product's endpoint configurations.
 
     SageMaker authorizes ``UpdateEndpoint`` on the endpoint and on the configuration; both
@@ -650,25 +681,25 @@ def update_endpoints() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["sagemaker:UpdateEndpoint"],
         resources=[SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS],
-        conditions=product_tagged(),
+        conditions=owned_by(owner),
     )
 
 
-def create_rollback_alarms() -> iam.PolicyStatement:
+def create_rollback_alarms(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Create the alarms that roll an update back, only with the tenant tag."""
     return iam.PolicyStatement(
         actions=["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
         resources=[ROLLBACK_ALARMS],
-        conditions=created_with_tenant_tag(),
+        conditions=created_for(owner),
     )
 
 
-def delete_rollback_alarms() -> iam.PolicyStatement:
+def delete_rollback_alarms(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Delete the alarms that roll an update back, only those tagged for a tenant."""
     return iam.PolicyStatement(
         actions=["cloudwatch:DeleteAlarms"],
         resources=[ROLLBACK_ALARMS],
-        conditions=product_tagged(),
+        conditions=owned_by(owner),
     )
 
 
@@ -712,7 +743,7 @@ def read_hosting_tags() -> iam.PolicyStatement:
     )
 
 
-def delete_endpoints() -> iam.PolicyStatement:
+def delete_endpoints(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Delete endpoints, only those the workflows made for a tenant (:func:`product_tagged`).
 
     An endpoint of the account that is not the product's (no ``maas:tenant`` tag) cannot
@@ -721,25 +752,25 @@ def delete_endpoints() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["sagemaker:DeleteEndpoint"],
         resources=[SAGEMAKER_ENDPOINTS],
-        conditions=product_tagged(),
+        conditions=owned_by(owner),
     )
 
 
-def delete_endpoint_configs() -> iam.PolicyStatement:
+def delete_endpoint_configs(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Delete endpoint configurations, only the product's (:func:`product_tagged`)."""
     return iam.PolicyStatement(
         actions=["sagemaker:DeleteEndpointConfig"],
         resources=[SAGEMAKER_ENDPOINT_CONFIGS],
-        conditions=product_tagged(),
+        conditions=owned_by(owner),
     )
 
 
-def delete_models() -> iam.PolicyStatement:
+def delete_models(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Delete models, only the product's (:func:`product_tagged`)."""
     return iam.PolicyStatement(
         actions=["sagemaker:DeleteModel"],
         resources=[SAGEMAKER_MODELS],
-        conditions=product_tagged(),
+        conditions=owned_by(owner),
     )
 
 
@@ -783,7 +814,7 @@ def scale_endpoint_variants() -> iam.PolicyStatement:
     )
 
 
-def update_endpoint_capacities() -> iam.PolicyStatement:
+def update_endpoint_capacities(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Change a tenant's endpoint variant's instance count in place.
 
     Only endpoints that carry the ``maas:tenant`` tag: the product's own.
@@ -791,7 +822,7 @@ def update_endpoint_capacities() -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["sagemaker:UpdateEndpointWeightsAndCapacities"],
         resources=[SAGEMAKER_ENDPOINTS],
-        conditions=product_tagged(),
+        conditions=owned_by(owner),
     )
 
 
@@ -815,27 +846,27 @@ def delete_scaling_alarms() -> iam.PolicyStatement:
     )
 
 
-def create_idle_alarms() -> iam.PolicyStatement:
+def create_idle_alarms(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Put an endpoint's idle-limit alarm with its tags (which takes TagResource too), only
     with the tenant tag."""
     return iam.PolicyStatement(
         actions=["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
         resources=[IDLE_ALARMS],
-        conditions=created_with_tenant_tag(),
+        conditions=created_for(owner),
     )
 
 
-def delete_idle_alarms() -> iam.PolicyStatement:
+def delete_idle_alarms(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Delete an endpoint's idle-limit alarm, only one tagged for a tenant."""
     return iam.PolicyStatement(
-        actions=["cloudwatch:DeleteAlarms"], resources=[IDLE_ALARMS], conditions=product_tagged()
+        actions=["cloudwatch:DeleteAlarms"], resources=[IDLE_ALARMS], conditions=owned_by(owner)
     )
 
 
-def restart_idle_clocks() -> iam.PolicyStatement:
+def restart_idle_clocks(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Set an idle-limit alarm back to OK when its endpoint starts again (a tagged one)."""
     return iam.PolicyStatement(
-        actions=["cloudwatch:SetAlarmState"], resources=[IDLE_ALARMS], conditions=product_tagged()
+        actions=["cloudwatch:SetAlarmState"], resources=[IDLE_ALARMS], conditions=owned_by(owner)
     )
 
 
@@ -1014,6 +1045,47 @@ def assume_for_tenants(role_arn: str) -> iam.PolicyStatement:
         resources=[role_arn],
         conditions=_ONE_TENANT_TAG,
     )
+
+
+def tenant_workflow_roles(prefix: str) -> str:
+    """The tenants' workflow roles of a stage: ``<prefix>-<tenant>`` (maas.workflow_roles)."""
+    return arn("iam", f"role/{prefix}-*", region="")
+
+
+def assume_tenant_workflow_roles(prefix: str) -> iam.PolicyStatement:
+    """Make a Task state's calls as a tenant's workflow role (the state's ``Credentials``).
+
+    Step Functions assumes the role with the state machine's role and passes no session
+    tags: the tenant is the role's own ``maas:tenant`` tag.
+    """
+    return iam.PolicyStatement(
+        actions=["sts:AssumeRole"], resources=[tenant_workflow_roles(prefix)]
+    )
+
+
+def create_tenant_workflow_roles(prefix: str, policy_arn: str) -> list[iam.PolicyStatement]:
+    """Find, or create, a tenant's workflow role: only under the stage's prefix, only
+    tagged with a tenant (``maas:`` keys alone), and holding only the tenant workflow policy.
+
+    IAM authorizes the tags given to ``CreateRole`` as ``iam:TagRole`` too; ``iam:PolicyARN``
+    holds ``AttachRolePolicy`` to the one policy, so the role this makes can never have more
+    rights than a tenant's workflows
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html).
+    """
+    roles = tenant_workflow_roles(prefix)
+    return [
+        iam.PolicyStatement(actions=["iam:GetRole"], resources=[roles]),
+        iam.PolicyStatement(
+            actions=["iam:CreateRole", "iam:TagRole"],
+            resources=[roles],
+            conditions=created_with_tenant_tag(),
+        ),
+        iam.PolicyStatement(
+            actions=["iam:AttachRolePolicy"],
+            resources=[roles],
+            conditions={"ArnEquals": {"iam:PolicyARN": policy_arn}},
+        ),
+    ]
 
 
 def read_tenant_items(table_arns: Sequence[str]) -> iam.PolicyStatement:
@@ -1443,10 +1515,12 @@ __all__ = [
     "TTL_SCHEDULES",
     "TTL_SCHEDULE_PREFIX",
     "VERSION_OBJECTS_REASON",
+    "Owner",
     "apply_stage_guardrails",
     "arn",
     "artifact_object_reasons",
     "assume_for_tenants",
+    "assume_tenant_workflow_roles",
     "bucket_objects",
     "create_autoscaling_service_linked_role",
     "create_hours_schedules",
@@ -1455,7 +1529,10 @@ __all__ = [
     "create_tagged_endpoints",
     "create_tagged_model_packages",
     "create_tagged_sagemaker_resources",
+    "create_tenant_workflow_roles",
     "create_ttl_schedules",
+    "created_for",
+    "created_for_session_tenant",
     "created_with_tenant_tag",
     "decrypt_via",
     "delete_endpoint_configs",
@@ -1493,6 +1570,7 @@ __all__ = [
     "logs_use_key",
     "manage_batch_job_events_rule",
     "manage_scaling_alarms",
+    "owned_by",
     "package_tenant_models",
     "pass_role",
     "product_tagged",
@@ -1531,6 +1609,7 @@ __all__ = [
     "tenant_objects",
     "tenant_session_principal",
     "tenant_version_objects",
+    "tenant_workflow_roles",
     "terminate_batch_jobs",
     "trust_conditions",
     "update_items",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, Stack, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -29,6 +29,7 @@ from maas.manifest import (
     job_queue_arn,
     resolve_refs,
 )
+from maas.workflow_roles import ACTS_FOR_TENANTS_TAG
 from schemas.api import Workflow
 from stacks import iam_policies
 from stacks.constructs.log_group_target import LogGroupTarget
@@ -43,7 +44,7 @@ from stacks.foundation import bucket_arn
 from stacks.nag import acknowledge, acknowledge_wildcards
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from aws_cdk import Environment
     from constructs import Construct
@@ -115,13 +116,28 @@ class LifecycleStack(Stack):
                     ),
                 )
 
+        # Filled below, once the functions they call exist.
+        self.state_machines: dict[str, StateMachineFromFile] = {}
+
+        # --- What the tenants' workflow roles may do (maas.workflow_roles) -------------------
+        # Named before the functions: ActForTenant's environment names both.
+        self._tenant_workflow_prefix = config.resource_name("TenantWorkflows")
+        self.tenant_workflow_policy = self._tenant_workflow_policy()
+        for prefix in MANIFEST.name_prefixes:
+            self._refs.register(
+                Ref(kind=RefKind.RESOURCE_NAME, target=prefix.id),
+                config.resource_name(prefix.id),
+            )
+        self._refs.register(
+            Ref(kind=RefKind.POLICY_ARN, target="TenantWorkflowPolicy"),
+            self.tenant_workflow_policy.managed_policy_arn,
+        )
+
         # --- Functions ------------------------------------------------------------------
         self._code = function_code(PROJECT_ROOT)
         self._powertools = lambda_.LayerVersion.from_layer_version_arn(
             self, "PowertoolsLayer", powertools_layer_arn()
         )
-        # Filled below, once the functions they call exist.
-        self.state_machines: dict[str, StateMachineFromFile] = {}
         self.functions = {
             spec.id: self._function(spec)
             for spec in MANIFEST.functions
@@ -242,6 +258,11 @@ class LifecycleStack(Stack):
             statements,
             extra_reasons={**self._wildcard_reasons(), **self._child_execution_reasons()},
         )
+        if spec.id in _tenant_workflow_statements():
+            # What the tenants' workflow roles trust (maas.workflow_roles.trust_policy).
+            Tags.of(machine.state_machine.role).add(
+                ACTS_FOR_TENANTS_TAG, self._tenant_workflow_prefix
+            )
         self._refs.register(
             Ref(kind=RefKind.STATE_MACHINE_ARN, target=spec.id), machine.state_machine_arn
         )
@@ -407,6 +428,10 @@ class LifecycleStack(Stack):
                 iam_policies.read_items(models),
             ],
             "RecordEndpointStatus": endpoint_records,
+            # maas.workflow_roles.TenantWorkflowRoles: find or create the tenant's role.
+            "ActForTenant": iam_policies.create_tenant_workflow_roles(
+                self._tenant_workflow_prefix, self.tenant_workflow_policy.managed_policy_arn
+            ),
             "PublishEvent": [
                 iam_policies.put_events(self._foundation.event_bus.event_bus_arn),
                 idempotency,
@@ -450,6 +475,14 @@ class LifecycleStack(Stack):
                 iam_policies.encrypt_decrypt_via(key, "dynamodb"),
             ],
             "PlanPackaging": [
+                *version_records,
+                idempotency,
+                iam_policies.update_items(models),
+                iam_policies.query_items(models),
+            ],
+            # maas.quantization.steps.plan_quantization: read the parent version, then open
+            # the next one as PlanPackaging does.
+            "PlanQuantization": [
                 *version_records,
                 idempotency,
                 iam_policies.update_items(models),
@@ -518,82 +551,56 @@ class LifecycleStack(Stack):
                 # A Map of batch:submitJob.sync, one Evaluator job per shard.
                 return [*self._batch_job_permissions("Evaluator"), *children]
             return children
+        act = iam_policies.assume_tenant_workflow_roles(self._tenant_workflow_prefix)
         permissions = {
+            # Schedules cannot be tagged: the machine's own role keeps them, by name prefix.
             "Teardown": [
-                iam_policies.deregister_endpoint_scaling(),
-                iam_policies.delete_idle_alarms(),
-                iam_policies.delete_scaling_alarms(),
+                act,
                 iam_policies.delete_ttl_schedules(),
                 iam_policies.delete_hours_schedules(),
-                iam_policies.describe_endpoints(),
-                iam_policies.delete_endpoints(),
-                iam_policies.delete_endpoint_configs(),
-                iam_policies.delete_models(),
             ],
             "DeployEndpoint": [
-                iam_policies.create_tagged_sagemaker_resources(),
-                iam_policies.describe_endpoints(),
-                iam_policies.register_endpoint_scaling(),
-                iam_policies.scale_endpoint_variants(),
-                iam_policies.update_endpoint_capacities(),
-                iam_policies.manage_scaling_alarms(),
-                iam_policies.create_autoscaling_service_linked_role(),
+                act,
                 iam_policies.create_ttl_schedules(),
                 iam_policies.create_hours_schedules(),
-                iam_policies.create_idle_alarms(),
             ],
-            # Delete the endpoint only; its configuration and model stay for the start.
-            "StopEndpoint": [
-                iam_policies.deregister_endpoint_scaling(),
-                iam_policies.describe_endpoints(),
-                iam_policies.delete_endpoints(),
-                # Restoring the autoscaling of an endpoint that could not be deleted.
-                iam_policies.register_endpoint_scaling(),
-                iam_policies.scale_endpoint_variants(),
-                iam_policies.update_endpoint_capacities(),
-                iam_policies.manage_scaling_alarms(),
-            ],
-            "StartEndpoint": [
-                iam_policies.create_tagged_endpoints(),
-                iam_policies.describe_endpoints(),
-                iam_policies.register_endpoint_scaling(),
-                iam_policies.scale_endpoint_variants(),
-                iam_policies.update_endpoint_capacities(),
-                iam_policies.manage_scaling_alarms(),
-                iam_policies.create_autoscaling_service_linked_role(),
-                iam_policies.restart_idle_clocks(),
-                # Undoing a start that failed: its scaling target and its endpoint.
-                iam_policies.deregister_endpoint_scaling(),
-                iam_policies.delete_endpoints(),
-            ],
-            "UpdateEndpoint": [
-                iam_policies.create_tagged_models_and_endpoint_configs(),
-                iam_policies.create_rollback_alarms(),
-                iam_policies.delete_rollback_alarms(),
-                iam_policies.describe_alarms(),
-                iam_policies.update_endpoints(),
-                iam_policies.describe_endpoints(),
-                iam_policies.register_endpoint_scaling(),
-                iam_policies.deregister_endpoint_scaling(),
-                iam_policies.scale_endpoint_variants(),
-                iam_policies.update_endpoint_capacities(),
-                iam_policies.manage_scaling_alarms(),
-                iam_policies.create_autoscaling_service_linked_role(),
-                iam_policies.delete_endpoint_configs(),
-                iam_policies.delete_models(),
-            ],
-            "ScaleEndpoint": [
-                iam_policies.describe_endpoints(),
-                iam_policies.update_endpoint_capacities(),
-                iam_policies.register_endpoint_scaling(),
-                iam_policies.deregister_endpoint_scaling(),
-                iam_policies.scale_endpoint_variants(),
-                iam_policies.manage_scaling_alarms(),
-                iam_policies.create_autoscaling_service_linked_role(),
-            ],
+            "StopEndpoint": [act],
+            "StartEndpoint": [act],
+            "UpdateEndpoint": [act],
+            "ScaleEndpoint": [act],
             "PackageModel": self._batch_job_permissions("Packager"),
+            # The packaging job quantizes the parent's package (maas.quantization.package).
+            "QuantizeModel": self._batch_job_permissions("Packager"),
         }
         return permissions[state_machine_id]
+
+    def _tenant_workflow_policy(self) -> iam.ManagedPolicy:
+        """The one policy of every tenant's workflow role (maas.workflow_roles): what the
+        endpoint workflows' SageMaker, Application Auto Scaling and CloudWatch states do,
+        held to the session's tenant (the role's own ``maas:tenant`` tag)."""
+        statements = _unique(
+            [
+                *(
+                    statement
+                    for machine_statements in _tenant_workflow_statements().values()
+                    for statement in machine_statements
+                ),
+                # CreateModel names the role SageMaker runs the model with.
+                iam_policies.pass_role(
+                    self.roles["SageMakerExecutionRole"].role_arn, "sagemaker.amazonaws.com"
+                ),
+            ]
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "TenantWorkflowPolicy",
+            managed_policy_name=self._config.resource_name("TenantWorkflowPolicy"),
+            description="What the endpoint workflows do for one tenant: its tagged endpoints, "
+            "configurations, models, alarms and scaling.",
+            statements=statements,
+        )
+        acknowledge_wildcards(policy, statements, extra_reasons=self._wildcard_reasons())
+        return policy
 
     def _batch_job_permissions(self, job_id: str) -> list[iam.PolicyStatement]:
         """batch:submitJob.sync of one manifest job: submit (with the workflow's maas: tags),
@@ -721,6 +728,12 @@ class LifecycleStack(Stack):
                 f"The executions of {name} that the session's tenant started: the API names "
                 "each after the tenant and a digest of the request (<tenant>_<digest>)."
             )
+        reasons[iam_policies.tenant_workflow_roles(self._tenant_workflow_prefix)] = (
+            "The tenants' workflow roles: one per tenant, made when the tenant's first "
+            "workflow runs (maas.workflow_roles), so no fixed name holds; only this stage's "
+            "prefix, created with the maas:tenant tag and holding only the tenant workflow "
+            "policy."
+        )
         for spec in MANIFEST.jobs:
             definition = self._refs.resolve(job_definition_arn(spec.id))
             reasons[iam_policies.job_definition_revisions(definition)] = (
@@ -751,6 +764,89 @@ def _starts_workflows(spec: FunctionSpec) -> bool:
 def _event_pattern_fields(pattern: dict[str, Any]) -> dict[str, Any]:
     """An EventBridge pattern's top-level fields as ``events.EventPattern`` arguments."""
     return {key.replace("-", "_"): value for key, value in pattern.items()}
+
+
+def _tenant_workflow_statements() -> dict[str, list[iam.PolicyStatement]]:
+    """What each endpoint workflow's service states do as the tenant's workflow role."""
+    tenant = iam_policies.Owner.SESSION_TENANT
+    return {
+        "Teardown": [
+            iam_policies.deregister_endpoint_scaling(),
+            iam_policies.delete_idle_alarms(tenant),
+            iam_policies.delete_scaling_alarms(),
+            iam_policies.describe_endpoints(),
+            iam_policies.delete_endpoints(tenant),
+            iam_policies.delete_endpoint_configs(tenant),
+            iam_policies.delete_models(tenant),
+        ],
+        "DeployEndpoint": [
+            iam_policies.create_tagged_sagemaker_resources(tenant),
+            iam_policies.describe_endpoints(),
+            iam_policies.register_endpoint_scaling(),
+            iam_policies.scale_endpoint_variants(),
+            iam_policies.update_endpoint_capacities(tenant),
+            iam_policies.manage_scaling_alarms(),
+            iam_policies.create_autoscaling_service_linked_role(),
+            iam_policies.create_idle_alarms(tenant),
+        ],
+        # Delete the endpoint only; its configuration and model stay for the start.
+        "StopEndpoint": [
+            iam_policies.deregister_endpoint_scaling(),
+            iam_policies.describe_endpoints(),
+            iam_policies.delete_endpoints(tenant),
+            # Restoring the autoscaling of an endpoint that could not be deleted.
+            iam_policies.register_endpoint_scaling(),
+            iam_policies.scale_endpoint_variants(),
+            iam_policies.update_endpoint_capacities(tenant),
+            iam_policies.manage_scaling_alarms(),
+        ],
+        "StartEndpoint": [
+            iam_policies.create_tagged_endpoints(tenant),
+            iam_policies.describe_endpoints(),
+            iam_policies.register_endpoint_scaling(),
+            iam_policies.scale_endpoint_variants(),
+            iam_policies.update_endpoint_capacities(tenant),
+            iam_policies.manage_scaling_alarms(),
+            iam_policies.create_autoscaling_service_linked_role(),
+            iam_policies.restart_idle_clocks(tenant),
+            # Undoing a start that failed: its scaling target and its endpoint.
+            iam_policies.deregister_endpoint_scaling(),
+            iam_policies.delete_endpoints(tenant),
+        ],
+        "UpdateEndpoint": [
+            iam_policies.create_tagged_models_and_endpoint_configs(tenant),
+            iam_policies.create_rollback_alarms(tenant),
+            iam_policies.delete_rollback_alarms(tenant),
+            iam_policies.describe_alarms(),
+            iam_policies.update_endpoints(tenant),
+            iam_policies.describe_endpoints(),
+            iam_policies.register_endpoint_scaling(),
+            iam_policies.deregister_endpoint_scaling(),
+            iam_policies.scale_endpoint_variants(),
+            iam_policies.update_endpoint_capacities(tenant),
+            iam_policies.manage_scaling_alarms(),
+            iam_policies.create_autoscaling_service_linked_role(),
+            iam_policies.delete_endpoint_configs(tenant),
+            iam_policies.delete_models(tenant),
+        ],
+        "ScaleEndpoint": [
+            iam_policies.describe_endpoints(),
+            iam_policies.update_endpoint_capacities(tenant),
+            iam_policies.register_endpoint_scaling(),
+            iam_policies.deregister_endpoint_scaling(),
+            iam_policies.scale_endpoint_variants(),
+            iam_policies.manage_scaling_alarms(),
+            iam_policies.create_autoscaling_service_linked_role(),
+        ],
+    }
+
+
+def _unique(statements: Iterable[iam.PolicyStatement]) -> list[iam.PolicyStatement]:
+    """``statements`` without repeats (two workflows often need the same statement)."""
+    kept: dict[str, iam.PolicyStatement] = {}
+    for statement in statements:
+        kept.setdefault(json.dumps(statement.to_json(), sort_keys=True), statement)
+    return list(kept.values())
 
 
 __all__ = ["LifecycleStack"]

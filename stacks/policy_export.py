@@ -15,7 +15,10 @@ resolve those intrinsics against its own resources (``maas.local.iam_roles``):
 - ``StackOutputs``: the values of the outputs they read from another stack;
 - ``BucketNames``: each manifest bucket's name in the stage (S3 ARNs are built from names);
 - ``JobNames``: each job definition's and job queue's name in the stage, by manifest id (the
-  state machines' ``batch:SubmitJob`` statements name them in ARNs built from names).
+  state machines' ``batch:SubmitJob`` statements name them in ARNs built from names);
+- ``ManagedPolicies``: the tenant workflow policy, which the tenants' workflow roles hold
+  (``maas.workflow_roles``: those roles are made at run time, so it is exported alone);
+- ``NamePrefixes``: the stage's names that run-time names extend (the workflow roles').
 
 ``make schemas`` runs it (``python -m stacks.policy_export``); a stack test fails when the
 committed file and the synthesized templates part ways.
@@ -79,9 +82,25 @@ def export(plane: ControlPlane, template_of: Callable[[cdk.Stack], Template]) ->
                 templates[stack.stack_name], stack.get_logical_id(_default_child(role))
             ),
         }
+    # The policy every tenant's workflow role holds; the roles are made at run time.
+    policy = plane.lifecycle.tenant_workflow_policy
+    policy_stack = cdk.Stack.of(policy).stack_name
+    managed = {
+        "TenantWorkflowPolicy": {
+            "Stack": policy_stack,
+            "PolicyDocuments": [
+                templates[policy_stack]["Resources"][
+                    cdk.Stack.of(policy).get_logical_id(_default_child(policy))
+                ]["Properties"]["PolicyDocument"]
+            ],
+        }
+    }
     referenced: dict[str, dict[str, Any]] = {}
     outputs: dict[str, dict[str, Any]] = {}
-    pending = [(role["Stack"], role["PolicyDocuments"]) for role in roles.values()]
+    pending = [
+        (document["Stack"], document["PolicyDocuments"])
+        for document in (*roles.values(), *managed.values())
+    ]
     while pending:
         stack_name, node = pending.pop()
         for kind, value in _intrinsics(node):
@@ -99,6 +118,7 @@ def export(plane: ControlPlane, template_of: Callable[[cdk.Stack], Template]) ->
         "Source": "python -m stacks.policy_export (make schemas): do not edit",
         "Stage": plane.config.name,
         "Roles": roles,
+        "ManagedPolicies": managed,
         "Resources": referenced,
         "StackOutputs": outputs,
         "BucketNames": {
@@ -111,6 +131,10 @@ def export(plane: ControlPlane, template_of: Callable[[cdk.Stack], Template]) ->
             name_id: plane.config.resource_name(name_id)
             for job in MANIFEST.jobs
             for name_id in (job.id, f"{job.id}Queue")
+        },
+        # Names that what is made at run time extends (the tenants' workflow roles).
+        "NamePrefixes": {
+            spec.id: plane.config.resource_name(spec.id) for spec in MANIFEST.name_prefixes
         },
     }
 
@@ -136,6 +160,7 @@ def _manifest_resources(plane: ControlPlane) -> dict[str, dict[str, str]]:
             for machine_id, machine in plane.lifecycle.state_machines.items()
         },
         **dict(plane.lifecycle.roles.items()),
+        "TenantWorkflowPolicy": plane.lifecycle.tenant_workflow_policy,
         # A function's own log group is named by its function's id.
         **{
             function_id: function.log_group

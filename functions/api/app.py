@@ -25,6 +25,7 @@ from aws_lambda_powertools.event_handler.openapi.models import (
     Server,
 )
 
+from functions.api import streaming
 from functions.api.body import (
     JSON_MEDIA_TYPE,
     MAX_BODY_BYTES,
@@ -59,6 +60,8 @@ from maas.exceptions import MaasError
 from schemas.api import OPENAPI_FILE, PUBLIC_PATHS
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from aws_lambda_powertools.event_handler.exceptions import NotFoundError
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -246,6 +249,8 @@ def _unreadable_body(event: dict[str, Any]) -> tuple[HTTPStatus, str] | None:
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 # Not the response in the trace: it holds a tenant's data, and can outgrow a segment.
 @tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Answer one API Gateway (REST, proxy) request."""
-    return _refused_unread(event) or app.resolve(event, context)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | Iterator[bytes]:
+    """Answer one API Gateway (REST, proxy) request; a streamed route's as a stream."""
+    streaming.forget()
+    answered = _refused_unread(event) or app.resolve(event, context)
+    return streaming.answer(answered) if streaming.is_streamed(event) else answered

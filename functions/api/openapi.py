@@ -17,8 +17,10 @@ from functions.api.app import API_VERSION, app
 from functions.api.body import MAX_BODY_BYTES
 from functions.api.problems import PROBLEM_CONTENT_TYPE
 from functions.api.routes.openai import is_openai_path
+from functions.api.routes.openai_chunks import STREAM_CONTENT_TYPE
 from schemas.api import OPENAPI_FILE, GatewayMessage, Problem
 from schemas.openai import OpenAIError
+from schemas.streaming import STREAMED_ROUTES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -69,8 +71,10 @@ def openapi_document() -> dict[str, Any]:
     schemas["OpenAIError"] = openai_error
     for path, operations in document["paths"].items():
         if is_openai_path(path):
-            for operation in operations.values():
+            for method, operation in operations.items():
                 _openai_errors(operation)
+                if (method.upper(), path) in STREAMED_ROUTES:
+                    _streamed_answer(operation)
             continue
         for operation in operations.values():
             for status in PROBLEM_STATUSES:
@@ -124,6 +128,18 @@ def _openai_errors(operation: dict[str, Any]) -> None:
                 ]
             }
         }
+
+
+def _streamed_answer(operation: dict[str, Any]) -> None:
+    """A 200 of a streamed route: the JSON answer, or (``stream: true``) server-sent events.
+
+    The route's return type is their union (the head of a stream has an empty body); each
+    goes under its own media type.
+    """
+    content = operation["responses"]["200"]["content"]
+    answer, events = content["application/json"]["schema"]["anyOf"]
+    content["application/json"] = {"schema": answer}
+    content[STREAM_CONTENT_TYPE] = {"schema": events}
 
 
 def render(document: dict[str, Any]) -> str:

@@ -102,23 +102,29 @@ NEURON_COMPILATION_STEP = (
     "platform has no Neuron compilation step yet"
 )
 
-#: What a checkpoint must go through before it can be served in each proposed format. There is
-#: no quantization step in this platform yet, so a proposal is never written as serving
-#: properties (see :func:`maas.advisor.lmi.serving_properties`).
+#: What a checkpoint must go through before it can be served in each proposed format, naming
+#: the step that makes it: the ``quantize_model`` workflow (``maas versions quantize``, ``POST
+#: /v1/models/{model}/versions/{version}/quantizations``, :mod:`maas.quantization`) makes a new
+#: version whose serving properties match its checkpoint. A proposal itself is never written as
+#: serving properties (see :func:`maas.advisor.lmi.serving_properties`).
 QUANTIZATION_STEPS: dict[Quantization, str] = {
     "fp8": (
-        "an FP8 checkpoint: quantize this one (llm-compressor's FP8 scheme, or a SageMaker "
-        "inference optimization job) and package the result as a new version; this platform "
-        "has no quantization step yet"
+        "an FP8 checkpoint: quantize this one as a new version with `maas versions quantize "
+        "<model> <version> --scheme FP8_DYNAMIC` (the quantize_model workflow, which measures "
+        "the new version's size and perplexity change) and serve that version"
     ),
     "awq": (
-        "an AWQ int4 checkpoint (group size 128): quantize this one (llm-compressor or AutoAWQ, "
-        "on a GPU, with calibration data) or package a published -AWQ repository as a new "
-        "version; this platform has no quantization step yet"
+        "an AWQ int4 checkpoint (group size 128): quantize this one as a new version; `maas "
+        "versions quantize <model> <version> --scheme W4A16 --group-size 128` (the "
+        "quantize_model workflow) makes an int4 version of about this size by round-to-nearest "
+        "and measures its perplexity change; AWQ itself calibrates on a GPU (llm-compressor or "
+        "AutoAWQ), or package a published -AWQ repository as a new version"
     ),
     "gptq": (
-        "a GPTQ int4 checkpoint: quantize this one (llm-compressor or GPTQModel) and package the "
-        "result as a new version; this platform has no quantization step yet"
+        "a GPTQ int4 checkpoint: quantize this one as a new version; `maas versions quantize "
+        "<model> <version> --scheme W4A16 --group-size 128` (the quantize_model workflow) makes "
+        "an int4 version of about this size by round-to-nearest and measures its perplexity "
+        "change; GPTQ itself calibrates on a GPU (llm-compressor or GPTQModel)"
     ),
 }
 
@@ -439,8 +445,8 @@ def _allowed_quantizations(
     allowed = asked & set(weights)
     if not allowed:
         step = (
-            "; another format needs a quantization step first, which this platform does not "
-            "have yet"
+            "; another format needs a quantization step first: `maas versions quantize` (the "
+            "quantize_model workflow) makes it as a new version"
             if asked & set(proposed)
             else ""
         )

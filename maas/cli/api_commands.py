@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path  # noqa: TC003 - typer reads the annotations when the app is built
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -27,6 +27,9 @@ from maas.cli.api_common import (
     render_path,
     when,
 )
+
+if TYPE_CHECKING:
+    from schemas.quantization import VersionLineage
 
 models_app = typer.Typer(help="The tenant's model registry.", no_args_is_help=True)
 versions_app = typer.Typer(help="A model's registered versions.", no_args_is_help=True)
@@ -129,9 +132,76 @@ def show_version(
             "model package": record.model_package_arn,
             "execution": record.correlation_id,
             "error": f"{record.error}: {record.cause}" if record.error else None,
+            "lineage": describe_lineage(record.lineage) if record.lineage else None,
             "created": record.created_at,
             "updated": record.updated_at,
         },
+    )
+
+
+@versions_app.command("quantize")
+def quantize_version(
+    model: ModelName,
+    version: Annotated[int, typer.Argument(min=1, help="The parent: a REGISTERED version.")],
+    *,
+    scheme: Annotated[
+        str, typer.Option(help="W8A16 (int8 weights), W4A16 (int4) or FP8_DYNAMIC.")
+    ] = "W8A16",
+    group_size: Annotated[
+        int | None, typer.Option(help="W4A16 only: inputs per scale (32, 64 or 128).")
+    ] = None,
+    approve: Annotated[
+        bool, typer.Option("--approve", help="Register the new version Approved (deployable).")
+    ] = False,
+    wait: Wait = False,
+    timeout: WaitTimeout = 7200,
+    api_url: ApiUrl = None,
+    token: Token = None,
+    profile: ProfileName = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Quantize VERSION of MODEL into MODEL's next version, measured (size, perplexity)."""
+    import pydantic
+
+    from schemas.quantization import QuantizationOptions
+
+    document: dict[str, object] = {
+        "settings": {"scheme": scheme}
+        if group_size is None
+        else {"scheme": scheme, "group_size": group_size},
+        "approval_status": "Approved" if approve else "PendingManualApproval",
+    }
+    try:
+        body = QuantizationOptions.model_validate(document)
+    except pydantic.ValidationError as error:
+        raise typer.BadParameter(str(error)) from None
+    options = ApiOptions(api_url, token, profile, json_output)
+    with api_client(options) as client:
+        accepted = client.quantize_version(model, version, body)
+        finish_workflow(client, accepted, options, wait=wait, timeout=timeout)
+
+
+def describe_lineage(lineage: VersionLineage) -> str:
+    """A version's lineage in one line.
+
+    Examples
+    --------
+    >>> from schemas.quantization import QuantizationSettings, VersionLineage
+    >>> describe_lineage(VersionLineage(parent_version=1, library="compressed-tensors",
+    ...                                 settings=QuantizationSettings()))
+    'W8A16 quantization of version 1 (compressed-tensors)'
+    """
+    text = (
+        f"{lineage.settings.scheme} {lineage.technique} of version {lineage.parent_version} "
+        f"({lineage.library})"
+    )
+    measured = lineage.measurements
+    if measured is None:
+        return text
+    return (
+        f"{text}: weights x{measured.size_ratio:.2f}, perplexity "
+        f"{measured.parent_perplexity:.2f} -> {measured.perplexity:.2f} "
+        f"({measured.perplexity_change:+.1%}) on {measured.text}"
     )
 
 

@@ -360,8 +360,13 @@ def _serve_started(runtime: LocalRuntime, port: int, api_port: int) -> None:
     ):
         for arn in items.values():
             console.print(f"  [dim]{kind}[/] {arn}", soft_wrap=True, highlight=False)
+    from maas.console import gateway_mount, local_console
+
     try:
-        api_url = runtime.serve_api(api_port)
+        # The console beside the API, on its port (docs/console.md: who sees what).
+        api_url = runtime.serve_api(
+            api_port, mounts={"/console": gateway_mount(local_console(runtime))}
+        )
     except KeyError as missing:
         console.print(f"[yellow]no local API[/]: {missing.args[0]}")
     except OSError as error:
@@ -370,6 +375,7 @@ def _serve_started(runtime: LocalRuntime, port: int, api_port: int) -> None:
     else:
         console.print(f"[bold green]local API up[/] at [bold]{api_url}[/]", highlight=False)
         console.print(f"  Swagger UI: {api_url}/docs", soft_wrap=True, highlight=False)
+        console.print(f"  console: {api_url}/console", soft_wrap=True, highlight=False)
         console.print("  a token: export MAAS_TOKEN=$(maas local token --tenant acme)")
     for line in describe_restored(runtime):
         console.print(line, soft_wrap=True, highlight=False)
@@ -382,6 +388,58 @@ def _serve_started(runtime: LocalRuntime, port: int, api_port: int) -> None:
             highlight=False,
         )
     wait_for_signal()
+
+
+@app.command("console")
+def console_command(
+    port: Annotated[
+        int,
+        typer.Option(help="Port on 127.0.0.1 to serve the console on.", envvar="MAAS_CONSOLE_PORT"),
+    ] = 8100,
+    *,
+    endpoints_table: Annotated[
+        str | None,
+        typer.Option(help="The endpoint registry's DynamoDB table.", envvar="ENDPOINTS_TABLE_NAME"),
+    ] = None,
+    models_table: Annotated[
+        str | None,
+        typer.Option(
+            help="The model registry's DynamoDB table (versions and evaluations).",
+            envvar="MODELS_TABLE_NAME",
+        ),
+    ] = None,
+    event_log_group: Annotated[
+        str | None,
+        typer.Option(
+            help="The log group every maas event is copied to (/maas/<stage>/events).",
+            envvar="EVENT_LOG_GROUP",
+        ),
+    ] = None,
+) -> None:
+    """Serve the read-only console (workflows, executions, endpoints, models) on 127.0.0.1,
+    reading AWS with boto3's default credentials (or the local runtime that AWS_ENDPOINT_URL
+    points at). Ctrl-C stops it."""
+    from maas.cli.local_lifecycle import (
+        PortInUseError,
+        check_port_free,
+        stop_on_signals,
+        wait_for_signal,
+    )
+    from maas.console import aws_console, serve
+
+    try:
+        check_port_free(port, "--port, the console")
+    except PortInUseError as error:
+        console.print(f"[bold red]console not started[/]: {error}", highlight=False)
+        raise typer.Exit(ExitCode.FAILED) from None
+    with stop_on_signals(), contextlib.suppress(KeyboardInterrupt):
+        served = serve(aws_console(endpoints_table, models_table, event_log_group), port)
+        console.print(f"[bold green]console up[/] at [bold]{served.url}[/]", highlight=False)
+        try:
+            wait_for_signal()
+        finally:
+            served.stop()
+    console.print("console stopped")
 
 
 @local_app.command("token")

@@ -27,7 +27,16 @@ module plays both parts for that function, over plain HTTP:
 - the integration timeout: a function that has not answered after 29 seconds (REST APIs'
   default, https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html) is
   answered ``504 {"message": "Endpoint request timed out"}``, and goes on running, as a
-  Lambda function does when API Gateway stops waiting for it.
+  Lambda function does when API Gateway stops waiting for it;
+- response streaming on the routes integrated with ``responseTransferMode: STREAM``
+  (:data:`schemas.streaming.STREAMED_ROUTES`): the function is invoked as
+  ``InvokeWithResponseStream`` and its answer, after its metadata, goes to the client as it
+  comes, in chunked transfer encoding; the integration timeout still runs from the request
+  (:mod:`maas.local.apigateway_stream` says how).
+
+Paths under a mount (``mounts``: ``/console``, the local console of :mod:`maas.console`) are
+no part of the REST API: they are answered by the mounted handler, with no token and without
+invoking the function.
 
 What it does not do is listed in ``docs/api.md`` ("Local API and tokens").
 """
@@ -36,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import itertools
 import json
 import logging
 import secrets
@@ -48,13 +58,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from maas.local.apigateway_stream import (
+    STREAM_IDLE_TIMEOUT_SECONDS,
+    StreamedAnswer,
+    StreamRefused,
+    open_stream,
+)
 from maas.local.tokens import InvalidToken
 from schemas.api import PUBLIC_PATHS
+from schemas.streaming import STREAMED_ROUTES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping
 
-    from maas.local.awslambda import Invocation
+    from maas.local.awslambda import Invocation, StreamedInvocation
     from maas.local.tokens import LocalTokens
 
 logger = logging.getLogger(__name__)
@@ -145,6 +162,18 @@ class LocalApiGateway:
         Larger bodies are answered 413 and never read.
     integration_timeout
         Seconds the function has to answer before the request is answered 504.
+    mounts
+        Path prefixes answered by a handler of their own instead of the API (no token).
+    invoke_stream
+        Runs a function on an event with its answer streamed: the runtime's
+        :meth:`LocalLambda.invoke_with_response_stream`; without it nothing is streamed.
+    streamed_routes
+        The (method, path) pairs integrated with ``responseTransferMode: STREAM``.
+    stream_timeout
+        A streamed integration's timeout, from the request to the stream's end (default:
+        ``integration_timeout``; up to 900 s on AWS).
+    idle_timeout
+        Seconds a stream may go without a chunk.
     """
 
     def __init__(
@@ -159,8 +188,17 @@ class LocalApiGateway:
         binary_media_types: Collection[str] = (),
         max_body_bytes: int = MAX_PAYLOAD_BYTES,
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+        mounts: Mapping[str, Callable[[HttpRequest], HttpResponse]] | None = None,
+        invoke_stream: Callable[[str, Any], StreamedInvocation] | None = None,
+        streamed_routes: Collection[tuple[str, str]] = STREAMED_ROUTES,
+        stream_timeout: float | None = None,
+        idle_timeout: float = STREAM_IDLE_TIMEOUT_SECONDS,
     ) -> None:
         self._invoke = invoke
+        self._invoke_stream = invoke_stream
+        self.streamed_routes = frozenset(streamed_routes) if invoke_stream else frozenset()
+        self.stream_timeout = stream_timeout or integration_timeout
+        self.idle_timeout = idle_timeout
         self.function = function
         self._tokens = tokens
         self.account_id = account_id
@@ -169,6 +207,7 @@ class LocalApiGateway:
         self.binary_media_types = tuple(binary_media_types)
         self.max_body_bytes = max_body_bytes
         self.integration_timeout = integration_timeout
+        self.mounts = dict(mounts or {})
         # API Gateway's ids: 10 characters for the API, 6 for each resource.
         self.api_id = secrets.token_hex(5)
         self._server: ThreadingHTTPServer | None = None
@@ -212,8 +251,19 @@ class LocalApiGateway:
 
     # -- one request -----------------------------------------------------------------
 
+    def mounted(self, target: str) -> Callable[[HttpRequest], HttpResponse] | None:
+        """The handler mounted at ``target``'s path, if one is."""
+        path = unquote(urlsplit(target).path)
+        for prefix, handler in self.mounts.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return handler
+        return None
+
     def handle(self, request: HttpRequest) -> HttpResponse:
         """Authorize ``request``, run the function on its proxy event, answer as API Gateway."""
+        handler = self.mounted(request.target)
+        if handler is not None:
+            return handler(request)
         admitted = self.admit(request.method, request.target, request.headers, len(request.body))
         if isinstance(admitted, HttpResponse):
             return admitted
@@ -277,6 +327,39 @@ class LocalApiGateway:
                 502, INTERNAL_SERVER_ERROR, "InternalServerErrorException", gateway_headers
             )
         return HttpResponse(response.status, [*response.headers, *gateway_headers], response.body)
+
+    def streams(self, method: str, target: str) -> bool:
+        """Whether the route of ``method target`` is integrated with response streaming."""
+        return (method, unquote(urlsplit(target).path) or "/") in self.streamed_routes
+
+    def forward_stream(
+        self, request: HttpRequest, admitted: Admission
+    ) -> HttpResponse | StreamedAnswer:
+        """Run the function on ``request``'s proxy event, its answer streamed."""
+        assert self._invoke_stream is not None
+        deadline = time.monotonic() + self.stream_timeout
+        path = unquote(urlsplit(request.target).path) or "/"
+        event = self.proxy_event(
+            request,
+            request_id=admitted.request_id,
+            extended_request_id=admitted.extended_request_id,
+            trace_id=admitted.trace_id,
+            claims=admitted.claims,
+        )
+        invocation = self._invoke_stream(self.function, event)
+        try:
+            answer = open_stream(invocation, deadline, self.idle_timeout)
+        except StreamRefused as refused:
+            logger.warning(
+                "local API: %d for %s %s: %s", refused.status, request.method, path, refused
+            )
+            if refused.status == 504:
+                return _error(504, INTEGRATION_TIMED_OUT, None, admitted.headers)
+            return _error(
+                502, INTERNAL_SERVER_ERROR, "InternalServerErrorException", admitted.headers
+            )
+        answer.headers = [*answer.headers, *admitted.headers]
+        return answer
 
     def _invoke_within_timeout(self, event: dict[str, Any]) -> Invocation | None:
         """The function's invocation, or None if it has not ended within the timeout.
@@ -474,6 +557,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         headers = [(name, value) for name, value in self.headers.items()]
         chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
         declared = 0 if chunked else int(self.headers.get("Content-Length") or 0)
+        handler = gateway.mounted(self.path)
+        if handler is not None:  # not the API's: its body, if any, is not read
+            request = HttpRequest(self.command, self.path, headers, b"", self.client_address[0])
+            self._answer(handler(request), unread_body=chunked or declared > 0)
+            return
         # The token and the declared size first: a refused request's body is never read.
         admitted = gateway.admit(self.command, self.path, headers, declared)
         if isinstance(admitted, HttpResponse):
@@ -484,7 +572,38 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if len(body) > gateway.max_body_bytes:  # chunked: the size shows only while reading
             self._answer(gateway.handle(request), unread_body=True)
             return
+        if gateway.streams(self.command, self.path):
+            streamed = gateway.forward_stream(request, admitted)
+            if isinstance(streamed, StreamedAnswer):
+                self._answer_stream(streamed)
+            else:
+                self._answer(streamed, unread_body=False)
+            return
         self._answer(gateway.forward(request, admitted), unread_body=False)
+
+    def _answer_stream(self, answer: StreamedAnswer) -> None:
+        """Send the head, then each chunk as the function writes it (chunked encoding)."""
+        self.send_response(answer.status)
+        for name, value in answer.headers:
+            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                self.send_header(name, value)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for piece in itertools.chain([answer.first], answer.rest):
+                if piece:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.flush()
+        except OSError:
+            answer.abandon()
+            self.close_connection = True
+            return
+        if answer.cut is not None:
+            # As API Gateway ends a stream at its limit: the connection closes mid-body.
+            logger.warning("local API: stream cut, %s %s: %s", self.command, self.path, answer.cut)
+            self.close_connection = True
+            return
+        self.wfile.write(b"0\r\n\r\n")
 
     def _answer(self, response: HttpResponse, *, unread_body: bool) -> None:
         # What is left of a body the gateway did not read would be taken for the next request.

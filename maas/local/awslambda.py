@@ -20,6 +20,13 @@ What it keeps from AWS:
   text is not ASCII-escaped;
 - ``Invoke`` answers ``ExecutedVersion`` and, for ``LogType: Tail``, the last 4 KB of the
   invocation's log in ``LogResult``;
+- :meth:`LocalLambda.invoke_with_response_stream` answers as ``InvokeWithResponseStream``
+  does: a handler that returns an iterator of bytes streams each chunk as it is produced
+  (the function's environment and segment stay open while it does), as a runtime in
+  streaming response mode does
+  (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-response-streaming);
+  AWS's managed Python runtime would refuse such an answer, so only functions whose
+  environment says their runtime streams (``MAAS_RESPONSE_STREAMING``) return one;
 - the function's timeout is enforced (``Sandbox.Timedout``), and what the handler writes
   to stdout goes to its CloudWatch Logs group ``/aws/lambda/<name>``;
 - with :meth:`LocalLambda.use_credentials`, the function's environment holds temporary
@@ -45,12 +52,14 @@ import io
 import json
 import math
 import os
+import queue
 import sys
 import sysconfig
 import threading
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +73,7 @@ from maas.local.xray import DAEMON_ADDRESS_ENV, function_segment
 from maas.tracing import trace_header_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Mapping
     from contextlib import ExitStack
     from types import ModuleType
 
@@ -136,6 +145,10 @@ class Invocation:
 _captured: ContextVar[io.StringIO | None] = ContextVar("maas_local_stdout", default=None)
 #: The ``X-Amzn-Trace-Id`` header of the ``Invoke`` request being answered, if it had one.
 _incoming_trace: ContextVar[str | None] = ContextVar("maas_local_trace", default=None)
+#: Where the chunks of an ``InvokeWithResponseStream`` being answered go.
+_response_sink: ContextVar[Callable[[bytes], None] | None] = ContextVar(
+    "maas_local_response_sink", default=None
+)
 
 
 class _RoutedStdout(io.TextIOBase):
@@ -314,8 +327,38 @@ class LocalLambda:
             ) from exc
         return module
 
+    def invoke_with_response_stream(self, name_or_arn: str, event: Any) -> StreamedInvocation:
+        """Run the function's handler on ``event``; its answer is read as it is produced.
+
+        As ``InvokeWithResponseStream`` answers: a handler that returns an iterator of bytes
+        streams each as it comes (as a runtime in streaming response mode posts them); any
+        other answer is marshalled and comes as one chunk. The invocation runs on its own
+        thread within the function's timeout; :meth:`StreamedInvocation.read` gives the
+        chunks, then the end.
+        """
+        function = self.get(name_or_arn)
+        if function is None:
+            raise KeyError(f"no local function {name_or_arn!r}")
+        streamed = StreamedInvocation()
+
+        def run() -> None:
+            # Beside _invoke's arguments, as the trace header: adapters wrap its signature.
+            _response_sink.set(streamed.put)
+            try:
+                result = self._invoke(function, event)
+            except Exception as exc:  # an adapter's fault: the reader must not wait forever
+                result = Invocation(_error_document(exc, str(uuid.uuid4())), "Unhandled")
+            streamed.end(result)
+
+        run_in_context = contextvars.copy_context().run
+        threading.Thread(
+            target=run_in_context, args=(run,), name=f"stream-{function.name}", daemon=True
+        ).start()
+        return streamed
+
     def _invoke(self, function: LocalFunction, event: Any) -> Invocation:
         _route_stdout()
+        sink = _response_sink.get()
         request_id = str(uuid.uuid4())
         trace_header = _incoming_trace.get()
         outcome: dict[str, Invocation] = {}
@@ -355,7 +398,9 @@ class LocalLambda:
                 ):
                     handler = _handler(sandbox.module, function.handler)
                     result = handler(event, context)
-                outcome["result"] = Invocation(_marshal(result))
+                    # A streamed answer is produced here, in the function's environment.
+                    payload = _respond(result, sink)
+                outcome["result"] = Invocation(payload)
             except Exception as exc:
                 outcome["result"] = Invocation(_error_document(exc, request_id), "Unhandled")
             finally:
@@ -461,6 +506,82 @@ def _handler(module: ModuleType, handler: str) -> Callable[[Any, LambdaContext],
             "Runtime.HandlerNotFound", f"Handler '{name}' missing on module '{module_path}'"
         )
     return cast("Callable[[Any, LambdaContext], Any]", function)
+
+
+class StreamedInvocation:
+    """An invocation whose answer arrives in chunks (``InvokeWithResponseStream``).
+
+    :meth:`read` gives each chunk as the handler produces it, then None once the invocation
+    ended (:attr:`result` then says how: an error document, the log). :meth:`cancel` (the
+    reader went away) ends a streaming handler at its next chunk.
+    """
+
+    def __init__(self) -> None:
+        self._chunks: queue.Queue[bytes | None] = queue.Queue()
+        self._cancelled = threading.Event()
+        self.result: Invocation | None = None
+
+    def put(self, chunk: bytes) -> None:
+        """Hand ``chunk`` to the reader (the runtime's side)."""
+        if self._cancelled.is_set():
+            raise ReaderGone
+        self._chunks.put(chunk)
+
+    def end(self, result: Invocation) -> None:
+        """The invocation ended (the runtime's side); an error document is the last chunk."""
+        self.result = result
+        if result.function_error:
+            self._chunks.put(result.payload)
+        self._chunks.put(None)
+
+    def read(self, timeout: float | None = None) -> bytes | None:
+        """The next chunk, or None at the end.
+
+        Raises
+        ------
+        TimeoutError
+            Nothing came within ``timeout`` seconds.
+        """
+        try:
+            return self._chunks.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"no chunk within {timeout} s") from None
+
+    def cancel(self) -> None:
+        """Stop the handler's stream: nobody reads it."""
+        self._cancelled.set()
+
+
+class ReaderGone(Exception):
+    """The reader of a streamed answer went away."""
+
+
+def _respond(result: Any, sink: Callable[[bytes], None] | None) -> bytes:
+    """The payload of ``result``; with ``sink``, handed to it as it is produced instead."""
+    if not isinstance(result, Iterator):
+        payload = _marshal(result)
+        if sink is None:
+            return payload
+        sink(payload)
+        return b""
+    chunks: list[bytes] = []
+    try:
+        for chunk in result:
+            if not isinstance(chunk, bytes):
+                raise RuntimeFault(
+                    "Runtime.MarshalError", f"a streamed chunk is {type(chunk).__name__}, not bytes"
+                )
+            if sink is None:
+                chunks.append(chunk)
+            else:
+                sink(chunk)
+    except ReaderGone:
+        pass
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return b"".join(chunks)
 
 
 def _marshal(result: Any) -> bytes:

@@ -33,6 +33,7 @@ How:
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ import botocore.handlers
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.dynamodb.models import dynamodb_backends
+from moto.iam.exceptions import NotFoundException
+from moto.iam.models import iam_backends
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.sts.responses import TokenResponse
@@ -49,7 +52,8 @@ from moto.sts.responses import TokenResponse
 from maas.local import patching
 from maas.local.iam import Decision, Policy, Request, evaluate
 from maas.local.iam_requests import Lookups, action_prefix, authorizations
-from maas.local.iam_roles import read_export, role_policies
+from maas.local.iam_roles import managed_policy_documents, read_export, role_policies
+from maas.manifest import Ref, RefKind
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -106,6 +110,40 @@ _principals: dict[str, Principal] = {}
 _principals_lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class RunTimeRoles:
+    """Roles made while the runtime runs (the tenants' workflow roles: maas.workflow_roles),
+    enforced with the exported managed policies they hold.
+
+    A role whose ARN starts with one of ``prefixes`` is enforced whatever it holds: with none
+    of the known policies attached yet it may do nothing, as on AWS.
+
+    Parameters
+    ----------
+    prefixes
+        The ARN prefixes of such roles (``arn:aws:iam::<account>:role/<prefix>-``).
+    managed
+        The managed policies they may hold, by ARN, resolved in the local account.
+    facts
+        The emulated IAM's word on a role by ARN: the ARNs of its attached policies and its
+        tags, or None where there is no such role.
+    """
+
+    prefixes: tuple[str, ...]
+    managed: Mapping[str, list[Policy]]
+    facts: Callable[[str], tuple[tuple[str, ...], Mapping[str, str]] | None]
+
+    def of(self, role_arn: str) -> tuple[list[Policy], Mapping[str, str]] | None:
+        """The role's policies and tags, or None for a role not made at run time."""
+        if not role_arn.startswith(self.prefixes):
+            return None
+        facts = self.facts(role_arn)
+        if facts is None:
+            return None
+        attached, tags = facts
+        return [policy for arn in attached for policy in self.managed.get(arn, [])], tags
+
+
 class Enforcement:
     """The statements of the enforced roles, applied to their sessions' calls.
 
@@ -117,23 +155,41 @@ class Enforcement:
         What the emulated account knows about resources (tags, key schemas).
     """
 
-    def __init__(self, policies: Mapping[str, list[Policy]], lookups: Lookups) -> None:
+    def __init__(
+        self,
+        policies: Mapping[str, list[Policy]],
+        lookups: Lookups,
+        run_time_roles: RunTimeRoles | None = None,
+    ) -> None:
         self._policies = dict(policies)
         self._lookups = lookups
+        self._run_time_roles = run_time_roles
 
     def enforces(self, principal: Principal) -> bool:
         """Whether ``principal``'s calls are evaluated (its role is one of the enforced)."""
-        return principal.role_arn in self._policies
+        return self._role(principal.role_arn) is not None
+
+    def _role(self, role_arn: str) -> tuple[list[Policy], Mapping[str, str]] | None:
+        """The enforced role's policies and its own tags, or None for a role not enforced."""
+        policies = self._policies.get(role_arn)
+        if policies is not None:
+            return policies, {}
+        if self._run_time_roles is None:
+            return None
+        return self._run_time_roles.of(role_arn)
 
     def check(
         self, principal: Principal, model: OperationModel, params: Mapping[str, Any]
     ) -> Denial | None:
         """Why a call ``principal`` may not make is refused, or None to let it go."""
-        policies = self._policies.get(principal.role_arn)
-        if policies is None:
+        role = self._role(principal.role_arn)
+        if role is None:
             return None
+        policies, role_tags = role
         prefix = action_prefix(model.service_model.signing_name)
-        context = self._principal_keys(principal)
+        # A role's own tags are its sessions' principal tags; a session tag of the same key
+        # wins (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html).
+        context = self._principal_keys(principal, {**role_tags, **principal.tags})
         for needed in authorizations(prefix, model.name, params, self._lookups):
             request = Request(needed.action, needed.resource, {**context, **needed.keys})
             decision = evaluate(policies, request)
@@ -141,10 +197,12 @@ class Enforcement:
                 return Denial.of(principal, request, decision)
         return None
 
-    def _principal_keys(self, principal: Principal) -> dict[str, tuple[str, ...]]:
+    def _principal_keys(
+        self, principal: Principal, tags: Mapping[str, str]
+    ) -> dict[str, tuple[str, ...]]:
         # The global condition keys of a role session (no aws:username: roles have none).
         keys: dict[str, tuple[str, ...]] = {
-            f"aws:PrincipalTag/{key}": (value,) for key, value in principal.tags.items()
+            f"aws:PrincipalTag/{key}": (value,) for key, value in tags.items()
         }
         keys.update(
             {
@@ -198,11 +256,31 @@ def install(stack: ExitStack, enforcement: Enforcement) -> None:
 
 
 def enforce_roles(
-    resources: LocalResources, guardrail_tags: Callable[[str], Mapping[str, str] | None]
+    resources: LocalResources,
+    guardrail_tags: Callable[[str], Mapping[str, str] | None],
+    exported: dict[str, Any] | None = None,
 ) -> Enforcement:
-    """The enforcement of every role the export holds, in the account ``resources`` describe."""
-    exported = read_export()
+    """The enforcement of every role the export holds, in the account ``resources`` describe.
+
+    ``exported`` defaults to the committed export; a test passes an altered copy (a
+    statement without its condition) to see what the condition holds back.
+    """
+    exported = exported if exported is not None else read_export()
     settings = resources.settings
+    run_time_roles = RunTimeRoles(
+        prefixes=tuple(
+            resources.arn("iam", f"role/{resources.name(name_id)}-")
+            for name_id in exported["NamePrefixes"]
+        ),
+        managed={
+            resources.resolve(Ref(kind=RefKind.POLICY_ARN, target=policy_id)): [
+                Policy.from_document(document)
+                for document in managed_policy_documents(policy_id, resources, exported)
+            ]
+            for policy_id in exported["ManagedPolicies"]
+        },
+        facts=functools.partial(_role_facts, settings.account_id),
+    )
     return Enforcement(
         {
             resources.roles[role_id]: role_policies(role_id, resources, exported)
@@ -210,7 +288,19 @@ def enforce_roles(
             if role_id in resources.roles  # a test's narrowed manifest may leave one out
         },
         moto_lookups(settings.account_id, settings.region, guardrail_tags),
+        run_time_roles,
     )
+
+
+def _role_facts(account_id: str, role_arn: str) -> tuple[tuple[str, ...], Mapping[str, str]] | None:
+    """A role's attached policies' ARNs and its tags, from the emulated IAM."""
+    try:
+        # IAM is global: moto keeps it per partition, the local account's is "aws".
+        role = iam_backends[account_id]["aws"].get_role_by_arn(role_arn)
+    except NotFoundException:
+        return None
+    tags = {str(tag["Key"]): str(tag["Value"]) for tag in role.tags or []}
+    return tuple(role.managed_policies), tags
 
 
 def moto_lookups(
@@ -323,6 +413,7 @@ __all__ = [
     "Denial",
     "Enforcement",
     "Principal",
+    "RunTimeRoles",
     "active",
     "enforce_roles",
     "install",

@@ -337,6 +337,23 @@ def _sts(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterato
             yield Authorization("sts:TagSession", role, {})
 
 
+def _iam(operation: str, params: Mapping[str, Any], lookups: Lookups) -> Iterator[Authorization]:
+    """A role by name (the product makes roles without a path), and what IAM checks with it:
+    the tags given at creation as ``iam:TagRole`` too, and the policy ``AttachRolePolicy``
+    attaches as ``iam:PolicyARN`` ("Actions, resources, and condition keys for AWS Identity
+    and Access Management":
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html)."""
+    if "RoleName" not in params:
+        return
+    role = f"arn:aws:iam::{lookups.account_id}:role/{params['RoleName']}"
+    keys: Keys = {}
+    if operation == "AttachRolePolicy":
+        keys["iam:PolicyARN"] = (str(params["PolicyArn"]),)
+    yield Authorization(f"iam:{operation}", role, keys)
+    if operation == "CreateRole" and params.get("Tags"):
+        yield Authorization("iam:TagRole", role, {})
+
+
 def _cloudwatch(
     operation: str, params: Mapping[str, Any], lookups: Lookups
 ) -> Iterator[Authorization]:
@@ -505,6 +522,7 @@ _DERIVATIONS: dict[str, Callable[[str, Mapping[str, Any], Lookups], Iterator[Aut
     "bedrock": _bedrock,
     "events": _events,
     "sts": _sts,
+    "iam": _iam,
     "cloudwatch": _cloudwatch,
     "scheduler": _scheduler,
     "lambda": _lambda,

@@ -117,6 +117,7 @@ class _Resolver:
                 "events", f"event-bus/{local(RefKind.EVENT_BUS_NAME)}"
             ),
             ("AWS::IAM::Role", "Arn"): lambda: local(RefKind.ROLE_ARN),
+            ("AWS::IAM::ManagedPolicy", "Ref"): lambda: local(RefKind.POLICY_ARN),
             # A state machine's role invokes functions by ARN (and their versions: ``:*``).
             ("AWS::Lambda::Function", "Arn"): lambda: local(RefKind.FUNCTION_ARN),
             ("AWS::KMS::Key", "Arn"): lambda: self.resources.arn("kms", f"key/{identifier}"),
@@ -143,6 +144,11 @@ class _Resolver:
             + self.resources.resolve(Ref(kind=RefKind.BUCKET_NAME, target=bucket_id))
             for bucket_id, name in self.exported["BucketNames"].items()
         }
+        # A prefix that run-time names extend: ``<prefix>-<tenant>``.
+        for name_id, name in self.exported["NamePrefixes"].items():
+            renames[self.resources.arn("iam", f"role/{name}-")] = self.resources.arn(
+                "iam", f"role/{self.resources.name(name_id)}-"
+            )
         for name_id, name in self.exported["JobNames"].items():
             kind = "job-queue" if name_id.endswith("Queue") else "job-definition"
             renames[self.resources.arn("batch", f"{kind}/{name}")] = self.resources.arn(
@@ -160,18 +166,35 @@ def role_policies(
     statement without its condition) to see what the condition holds back.
     """
     exported = exported if exported is not None else read_export()
+    return [
+        Policy.from_document(document)
+        for document in _documents(exported["Roles"][role_id], resources, exported)
+    ]
+
+
+def managed_policy_documents(
+    policy_id: str, resources: LocalResources, exported: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The documents of the exported managed policy ``policy_id``, resolved in the local
+    account (to create the policy there, as the stacks do)."""
+    exported = exported if exported is not None else read_export()
+    return _documents(exported["ManagedPolicies"][policy_id], resources, exported)
+
+
+def _documents(
+    exported_policy: dict[str, Any], resources: LocalResources, exported: dict[str, Any]
+) -> list[dict[str, Any]]:
     resolver = _Resolver(exported, resources)
-    role = exported["Roles"][role_id]
     renames = resolver.local_names()
-    policies = []
-    for document in role["PolicyDocuments"]:
-        resolved = resolver.resolve(document, role["Stack"])
+    documents = []
+    for document in exported_policy["PolicyDocuments"]:
+        resolved = resolver.resolve(document, exported_policy["Stack"])
         for statement in resolved["Statement"]:
             for element in ("Resource", "NotResource"):
                 if element in statement:
                     statement[element] = _rename(statement[element], renames)
-        policies.append(Policy.from_document(resolved))
-    return policies
+        documents.append(resolved)
+    return documents
 
 
 def _rename(resources: str | list[str], renames: dict[str, str]) -> str | list[str]:
@@ -181,9 +204,10 @@ def _rename(resources: str | list[str], renames: dict[str, str]) -> str | list[s
         return [str(_rename(resource, renames)) for resource in resources]
     for stage_arn, local_arn in renames.items():
         rest = resources.removeprefix(stage_arn)
-        if rest != resources and rest[:1] in ("", "/", ":"):
+        # A prefix (ending in "-") is renamed whatever follows it.
+        if rest != resources and (rest[:1] in ("", "/", ":") or stage_arn.endswith("-")):
             return f"{local_arn}{rest}"
     return resources
 
 
-__all__ = ["ROLE_POLICIES_FILE", "read_export", "role_policies"]
+__all__ = ["ROLE_POLICIES_FILE", "managed_policy_documents", "read_export", "role_policies"]

@@ -12,6 +12,9 @@ any endpoint name, existing or not, with the same canned body. With this adapter
   ``LocalSettings.model_server_startup_seconds``);
 - the server's output goes to the endpoint's log group, ``/aws/sagemaker/Endpoints/<name>``,
   in a stream ``<variant>/<instance id>``, as SageMaker writes a container's output;
+- ``InvokeEndpointWithResponseStream`` (which moto does not implement) forwards the same, and
+  answers the server's answer as it is written, in ``PayloadPart`` events
+  (:meth:`LocalInference.invoke_with_response_stream`, :mod:`maas.local.responsestream`);
 - ``InvokeEndpoint`` forwards the body, ``ContentType``, ``Accept``, ``CustomAttributes`` and
   the caller's ``X-Amzn-Trace-Id`` to the server's ``/invocations``: a 2xx answer is the
   response, any other is SageMaker's ``ModelError`` (424, with ``OriginalStatusCode``,
@@ -54,14 +57,16 @@ from moto.core.exceptions import ServiceException
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
+from maas.local.eventstream import EVENT_STREAM_CONTENT_TYPE, event_message, exception_message
 from maas.local.modeldata import ModelDataError, download_model_data, model_data_location
 from maas.local.modelserver import ModelServer
 from maas.local.patching import replace
+from maas.local.responsestream import IterableBody, install_response_stream
 from maas.local.sagemaker import variant_containers
 from maas.tracing import TRACE_HEADER
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping
     from contextlib import ExitStack
 
     from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
@@ -177,6 +182,50 @@ class ServedEndpoint:
         return LOG_GROUP_PREFIX + self.endpoint.endpoint_name
 
 
+@dataclass(frozen=True)
+class _Route:
+    """Where an invocation goes: the endpoint's server and the headers it gets."""
+
+    served: ServedEndpoint
+    forwarded: dict[str, str]
+    log_arn: str
+    see_logs: str
+
+
+class StreamedBody(IterableBody):
+    """The event stream of one ``InvokeEndpointWithResponseStream``, framed as it is read.
+
+    Iterating it reads the container's answer and yields one ``PayloadPart`` message per
+    chunk; closing it (the caller stopped reading) closes the connection to the container.
+    The request counts as in flight until either.
+    """
+
+    def __init__(self, chunks: Iterator[bytes], in_flight: RequestsInFlight) -> None:
+        self._chunks = chunks
+        self._in_flight: RequestsInFlight | None = in_flight
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for chunk in self._chunks:
+                yield event_message("PayloadPart", chunk)
+        except (TimeoutError, OSError) as error:
+            yield exception_message(
+                "ModelStreamError",
+                {"Message": f"the container's stream broke: {error}", "ErrorCode": "StreamBroken"},
+            )
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop reading the container's answer."""
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+        if self._in_flight is not None:
+            self._in_flight.__exit__()
+            self._in_flight = None
+
+
 def report_invocation(
     account_id: str,
     region: str,
@@ -256,11 +305,21 @@ class LocalInference:
                 headers=response.headers,
             )
 
+        def invoke_endpoint_with_response_stream(response: SageMakerRuntimeResponse) -> Any:
+            return local.invoke_with_response_stream(
+                account_id=response.current_account,
+                region=response.region,
+                endpoint_name=unquote(response.path.split("/")[2]),
+                body=response.raw_body or b"",
+                headers=response.headers,
+            )
+
         self._root = Path(tempfile.mkdtemp(prefix="maas-inference-"))
         self._closing.clear()
         # A body is bytes (an image, say): moto would decode it as UTF-8 first.
         stack.enter_context(replace(SageMakerRuntimeResponse, "use_raw_body", True))
         stack.enter_context(replace(SageMakerRuntimeResponse, "invoke_endpoint", invoke_endpoint))
+        install_response_stream(stack, invoke_endpoint_with_response_stream)
         stack.callback(self.close)
 
     def server(self, endpoint_name: str) -> ModelServer | None:
@@ -349,16 +408,10 @@ class LocalInference:
 
     # -- InvokeEndpoint --------------------------------------------------------------
 
-    def invoke(
-        self,
-        *,
-        account_id: str,
-        region: str,
-        endpoint_name: str,
-        body: bytes,
-        headers: Mapping[str, str],
-    ) -> tuple[int, dict[str, str], bytes]:
-        """Answer ``InvokeEndpoint`` from the endpoint's server, as SageMaker does."""
+    def _route(
+        self, account_id: str, region: str, endpoint_name: str, headers: Mapping[str, str]
+    ) -> _Route:
+        """The server behind an endpoint in service, and what goes to it; else AWS's error."""
         backend = sagemaker_backends[account_id][region]
         endpoint = backend.endpoints.get(endpoint_name)
         if endpoint is None or endpoint.endpoint_status != "InService":
@@ -382,11 +435,30 @@ class LocalInference:
         if headers.get(TRACE_HEADER):
             forwarded[TRACE_HEADER] = headers[TRACE_HEADER]
         log_group = LOG_GROUP_PREFIX + endpoint_name
-        log_arn = f"arn:{backend.partition}:logs:{region}:{account_id}:log-group:{log_group}"
         see_logs = (
             f"See https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
             f"#logEventViewer:group={log_group} in account {account_id} for more information."
         )
+        return _Route(
+            served,
+            forwarded,
+            f"arn:{backend.partition}:logs:{region}:{account_id}:log-group:{log_group}",
+            see_logs,
+        )
+
+    def invoke(
+        self,
+        *,
+        account_id: str,
+        region: str,
+        endpoint_name: str,
+        body: bytes,
+        headers: Mapping[str, str],
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Answer ``InvokeEndpoint`` from the endpoint's server, as SageMaker does."""
+        route = self._route(account_id, region, endpoint_name, headers)
+        served, forwarded = route.served, route.forwarded
+        log_arn, see_logs = route.log_arn, route.see_logs
         started = time.monotonic()
         try:
             with served.in_flight:
@@ -434,6 +506,67 @@ class LocalInference:
             response_headers[_CUSTOM_ATTRIBUTES] = answer_headers[_CUSTOM_ATTRIBUTES.lower()]
         return status, response_headers, answer
 
+    def invoke_with_response_stream(
+        self,
+        *,
+        account_id: str,
+        region: str,
+        endpoint_name: str,
+        body: bytes,
+        headers: Mapping[str, str],
+    ) -> tuple[int, dict[str, str], StreamedBody]:
+        """Answer ``InvokeEndpointWithResponseStream`` from the endpoint's server, as it comes.
+
+        As https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpointWithResponseStream.html
+        has it: the same request as ``InvokeEndpoint``; the answer an event stream of
+        ``PayloadPart`` events, each with the bytes the container wrote since the last, and
+        the container's content type in ``X-Amzn-SageMaker-Content-Type``. A container that
+        answers an error before its first byte is a ``ModelError``, as for ``InvokeEndpoint``;
+        one that fails or falls silent for ``invocation_timeout_seconds`` after it is a
+        ``ModelStreamError`` event that ends the stream.
+        """
+        route = self._route(account_id, region, endpoint_name, headers)
+        served, timeout = route.served, self.settings.invocation_timeout_seconds
+        started = time.monotonic()
+        served.in_flight.__enter__()
+        try:
+            status, answer_headers, chunks = served.server.invoke_stream(
+                body, route.forwarded, timeout
+            )
+        except (TimeoutError, OSError) as error:
+            served.in_flight.__exit__()
+            report_invocation(account_id, region, endpoint_name, served.variant, status=None)
+            raise ModelError(
+                f'Received server error (0) from {CONTAINER} with message "{error}". '
+                f"{route.see_logs}",
+                log_stream_arn=route.log_arn,
+            ) from None
+        report_invocation(
+            account_id,
+            region,
+            endpoint_name,
+            served.variant,
+            status=status,
+            latency_seconds=time.monotonic() - started,
+        )
+        if not 200 <= status < 300:
+            served.in_flight.__exit__()
+            message = b"".join(chunks).decode("utf-8", errors="replace")
+            kind = "client" if 400 <= status < 500 else "server"
+            raise ModelError(
+                f'Received {kind} error ({status}) from {CONTAINER} with message "{message}". '
+                f"{route.see_logs}",
+                log_stream_arn=route.log_arn,
+                original_status_code=status,
+                original_message=message,
+            )
+        response_headers = {
+            "Content-Type": EVENT_STREAM_CONTENT_TYPE,
+            "X-Amzn-SageMaker-Content-Type": answer_headers.get("content-type", "application/json"),
+            "x-Amzn-Invoked-Production-Variant": served.variant,
+        }
+        return status, response_headers, StreamedBody(chunks, served.in_flight)
+
 
 __all__ = [
     "CONTAINER",
@@ -444,6 +577,7 @@ __all__ = [
     "ModelError",
     "RequestsInFlight",
     "ServedEndpoint",
+    "StreamedBody",
     "health_check_failure",
     "report_invocation",
 ]

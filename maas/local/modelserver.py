@@ -26,7 +26,7 @@ from maas.local.jobworker import JOB_THREADS
 from maas.manifest import PROJECT_ROOT
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
     from pathlib import Path
 
 #: Compute threads of a model server: a share of the cores (see :mod:`maas.local.jobworker`).
@@ -150,6 +150,37 @@ class ModelServer:
         except urllib.error.URLError as error:
             reason = error.reason
             raise reason if isinstance(reason, OSError) else OSError(str(reason)) from None
+
+    def invoke_stream(
+        self, body: bytes, headers: Mapping[str, str], timeout: float
+    ) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        """POST ``/invocations`` and read the answer as it comes: status, headers, chunks.
+
+        ``timeout`` bounds the wait for the answer's head and then for each read. Closing the
+        iterator closes the connection, which the server takes as the client gone.
+
+        Raises
+        ------
+        TimeoutError, OSError
+            As :meth:`invoke`, for the answer's head; the iterator raises them for the body.
+        """
+        request = urllib.request.Request(
+            f"{self.url}/invocations", data=body, headers=dict(headers), method="POST"
+        )
+        try:
+            answer = _DIRECT.open(request, timeout=timeout)
+        except urllib.error.HTTPError as error:
+            return error.code, _lower(error.headers.items()), iter([error.read()])
+        except urllib.error.URLError as error:
+            reason = error.reason
+            raise reason if isinstance(reason, OSError) else OSError(str(reason)) from None
+
+        def chunks() -> Iterator[bytes]:
+            with answer:
+                while chunk := answer.read1(65536):
+                    yield chunk
+
+        return answer.status, _lower(answer.headers.items()), chunks()
 
     def stop(self) -> None:
         """Stop the process, wait for its last output, and remove its folder."""

@@ -104,7 +104,8 @@ ENDPOINT_RESTART_REASON = (
 #: What is not kept, and why (``maas local up`` prints it; docs/local.md says the same).
 NOT_KEPT: dict[str, str] = {
     "Lambda, IAM, EventBridge rules, Batch queues and definitions": (
-        "provisioned again from the manifest at every start"
+        "provisioned again from the manifest at every start (a tenant's workflow role, by "
+        "the tenant's next workflow)"
     ),
     "Batch jobs": "a job's process ends with the runtime; its record is not kept",
     "EventBridge events and X-Ray traces": "delivered or collected once, not stored",

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 from maas.endpoints.records import table_arguments
 from maas.local.awslambda import LocalFunction
 from maas.local.events import DEFAULT_EVENT_BUS
+from maas.local.iam_roles import managed_policy_documents, read_export
 from maas.manifest import MANIFEST, Manifest, Ref, RefKind, RoleSpec, RuleBus, resolve_refs
 from maas.naming import kebab
+from schemas.streaming import RESPONSE_STREAMING_ENV
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -80,6 +82,8 @@ class LocalResources:
                 "batch", f"job-definition/{self.name(ref.target)}:1"
             ),
             RefKind.SETTING: lambda: self.settings.setting_values()[ref.target],
+            RefKind.POLICY_ARN: lambda: self.arn("iam", f"policy/{self.name(ref.target)}"),
+            RefKind.RESOURCE_NAME: lambda: self.name(ref.target),
         }
         return str(resolved[ref.kind]())
 
@@ -171,6 +175,12 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
             RoleName=resources.name(role_id), AssumeRolePolicyDocument=_trust_policy(principal)
         )
         resources.roles[role_id] = resources.resolve(Ref(kind=RefKind.ROLE_ARN, target=role_id))
+    # The managed policies roles made at run time hold (the tenants' workflow roles:
+    # maas.workflow_roles), as the stacks create them.
+    exported = read_export()
+    for policy_id in exported["ManagedPolicies"]:
+        (document,) = managed_policy_documents(policy_id, resources, exported)
+        iam.create_policy(PolicyName=resources.name(policy_id), PolicyDocument=json.dumps(document))
 
     for bucket in manifest.buckets:
         name = resources.resolve(Ref(kind=RefKind.BUCKET_NAME, target=bucket.id))
@@ -218,8 +228,13 @@ def provision(resources: LocalResources, clients: Any, local_lambda: LocalLambda
             LocalFunction(
                 name=name,
                 handler=spec.handler,
-                # The X-Ray daemon is not emulated yet: keep Powertools' tracer quiet.
-                environment={**environment, "POWERTOOLS_TRACE_DISABLED": "true"},
+                # The X-Ray daemon is not emulated yet: keep Powertools' tracer quiet. The
+                # local Lambda streams an answer that is an iterator (maas.local.awslambda).
+                environment={
+                    **environment,
+                    "POWERTOOLS_TRACE_DISABLED": "true",
+                    RESPONSE_STREAMING_ENV: "true",
+                },
                 timeout_seconds=spec.timeout_seconds,
                 memory_mb=spec.memory_mb,
                 arn=created["FunctionArn"],

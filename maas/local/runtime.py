@@ -68,7 +68,10 @@ from maas.local.xray import LocalXRay
 from maas.manifest import MANIFEST, Manifest
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
     from types import TracebackType
+
+    from maas.local.apigateway import HttpRequest, HttpResponse
 
 _running = threading.Lock()
 
@@ -336,12 +339,18 @@ class LocalRuntime:
         return self.endpoint_url()
 
     def serve_api(
-        self, port: int = 0, *, function_id: str = "Api", tokens: LocalTokens | None = None
+        self,
+        port: int = 0,
+        *,
+        function_id: str = "Api",
+        tokens: LocalTokens | None = None,
+        mounts: Mapping[str, Callable[[HttpRequest], HttpResponse]] | None = None,
     ) -> str:
         """Serve the REST API on 127.0.0.1:``port`` through the manifest's ``function_id``.
 
         Requests are authorized with ``tokens`` (default: the key of the state directory,
-        which ``maas local token`` signs with); see :mod:`maas.local.apigateway`. Returns
+        which ``maas local token`` signs with); see :mod:`maas.local.apigateway`. Paths under
+        a prefix of ``mounts`` are answered by its handler instead (the console). Returns
         the API's base URL; :meth:`stop` stops it.
         """
         function = self.resources.functions.get(function_id)
@@ -355,6 +364,8 @@ class LocalRuntime:
                 function,
                 tokens or LocalTokens.from_state_dir(),
                 account_id=self.settings.account_id,
+                mounts=mounts,
+                invoke_stream=self.lambda_.invoke_with_response_stream,
             )
             url = gateway.start(port)
             self._api = gateway

@@ -88,6 +88,8 @@ class LocalSettings(BaseModel):
             "endpoint_max_status_checks": str(self.endpoint_max_status_checks),
             "tenant_max_endpoints": str(self.tenant_max_endpoints),
             "tenant_max_instances": str(self.tenant_max_instances),
+            # The emulated IAM is consistent at once: a new role is usable when it is made.
+            "tenant_role_propagation_seconds": "0",
         }
 
 

@@ -97,10 +97,20 @@ def package_model(
     )
     series = series_of(fetched.path)
     folder = series.prepare(fetched, workdir / "model", progress)
+    sized_as, lineage = folder, job.lineage
+    if lineage is not None:
+        # A version made from a parent version's package (quantize_model). Imported here:
+        # maas.quantization builds on this package.
+        from maas.quantization.package import make_quantized_version  # noqa: PLC0415
+
+        made = make_quantized_version(folder, lineage, workdir, progress)
+        folder, sized_as, lineage = made.folder, made.sized_as, made.lineage
     source = job.source
     model = source.model_id if isinstance(source, HuggingFaceSource) else job.model_name
     progress.stage(Stage.SIZING, message=f"{model} ({series.name})")
-    plan = plan_serving(folder, job.serving, model=model, revision=fetched.revision, region=region)
+    plan = plan_serving(
+        sized_as, job.serving, model=model, revision=fetched.revision, region=region
+    )
     properties = workdir / SERVING_PROPERTIES
     properties.write_text(plan.serving_properties)
     files = {**folder.files, SERVING_PROPERTIES: properties}
@@ -122,6 +132,7 @@ def package_model(
         environment=plan.environment,
         serving_properties=plan.serving_properties,
         advisor_report=plan.report.model_dump(mode="json"),
+        lineage=lineage,
         created_at=datetime.now(UTC),
     )
     upload_package(files, manifest, progress, settings=transfer)
@@ -172,6 +183,8 @@ def main() -> int:
     # Progress bars redraw on every chunk, which fills a log stream; the job prints its own
     # progress lines. transformers follows huggingface_hub's setting.
     disable_progress_bars()
+    # compressed-tensors (maas.quantization) draws tqdm bars of its own, per layer.
+    os.environ.setdefault("TQDM_DISABLE", "1")
     signal.signal(signal.SIGTERM, _stopped)
     try:
         job = PackagingJob.model_validate_json(os.environ.get(JOB_ENVIRONMENT_VARIABLE, ""))

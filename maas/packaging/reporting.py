@@ -49,6 +49,8 @@ class Stage(StrEnum):
     RESOLVING = "resolving"
     DOWNLOADING = "downloading"
     CONVERTING = "converting"
+    #: A version made from a parent version (maas.quantization): quantizing and measuring.
+    QUANTIZING = "quantizing"
     SIZING = "sizing"
     UPLOADING = "uploading"
     DONE = "done"

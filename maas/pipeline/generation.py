@@ -22,9 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from maas.aws import client as aws_client
 from maas.pipeline.exceptions import ModelCallFailed
+from maas.pipeline.streaming import server_sent_events
 from maas.tracing import TRACE_HEADER
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
     from schemas.pipeline import GenerationSettings
 
 #: The trace header the next ``InvokeEndpoint`` on this thread (or task) sends.
@@ -84,6 +87,11 @@ class EndpointGenerator:
             _send_trace_header,
             unique_id="maas-pipeline-trace-header",
         )
+        self._client.meta.events.register(
+            "before-call.sagemaker-runtime.InvokeEndpointWithResponseStream",
+            _send_trace_header,
+            unique_id="maas-pipeline-stream-trace-header",
+        )
 
     def request_body(self, prompt: str, settings: GenerationSettings) -> dict[str, Any]:
         """The ``/invocations`` body for ``prompt``: one user message (:func:`chat_body`).
@@ -124,6 +132,65 @@ class EndpointGenerator:
             raise ModelCallFailed(
                 f"endpoint {self.endpoint_name} answered no chat completion: {str(answer)[:200]}"
             ) from None
+
+    def generate_stream(
+        self, prompt: str, settings: GenerationSettings, *, trace_header: str | None = None
+    ) -> Iterator[str | Generation]:
+        """Ask the endpoint for a streamed answer: its text as it comes, then the whole.
+
+        ``InvokeEndpointWithResponseStream`` with the chat body and ``stream: true`` (and the
+        usage asked for): each piece of text is yielded as its chunk arrives, and last the
+        :class:`Generation` with the engine's token counts and finish reason. Failures, before
+        the first piece or after, are :class:`ModelCallFailed`.
+        """
+        body = {
+            **self.request_body(prompt, settings),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        token = _OUTGOING_TRACE.set(trace_header)
+        try:
+            response = self._client.invoke_endpoint_with_response_stream(
+                EndpointName=self.endpoint_name,
+                ContentType="application/json",
+                Accept="text/event-stream",
+                Body=json.dumps(body),
+            )
+        except Exception as error:  # botocore's errors (ModelError, validation, throttling)
+            raise ModelCallFailed(f"endpoint {self.endpoint_name}: {error}") from None
+        finally:
+            _OUTGOING_TRACE.reset(token)
+        stream = response["Body"]
+        parts: list[str] = []
+        usage: dict[str, Any] = {}
+        finish_reason = "stop"
+        try:
+            for chunk in server_sent_events(_payload_parts(stream)):
+                usage = chunk.get("usage") or usage
+                for choice in chunk.get("choices") or []:
+                    finish_reason = choice.get("finish_reason") or finish_reason
+                    text = (choice.get("delta") or {}).get("content")
+                    if text:
+                        parts.append(str(text))
+                        yield str(text)
+        except Exception as error:  # not JSON, an error event, ModelStreamError, a broken link
+            raise ModelCallFailed(f"endpoint {self.endpoint_name}: {error}") from None
+        finally:
+            stream.close()
+        yield Generation(
+            text="".join(parts),
+            tokens_in=int(usage.get("prompt_tokens", 0)),
+            tokens_out=int(usage.get("completion_tokens", 0)),
+            finish_reason=finish_reason,
+        )
+
+
+def _payload_parts(stream: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    # The event stream's PayloadPart bytes; its modeled errors are raised by botocore.
+    for event in stream:
+        part = event.get("PayloadPart")
+        if part is not None:
+            yield part["Bytes"]
 
 
 __all__ = ["EndpointGenerator", "Generation", "chat_body"]

@@ -26,14 +26,20 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from maas.pipeline.embedding import embedder_for
-from maas.pipeline.generation import EndpointGenerator
+from maas.pipeline.generation import EndpointGenerator, Generation
 from maas.pipeline.prompt import render_prompt
 from maas.pipeline.results import GuardrailFinding, PipelineAnswer, RetrievedContext
 from maas.pipeline.retrieval import CORPORA, CorpusCache
+from maas.pipeline.streaming import (
+    OUTPUT_WINDOW_CHARACTERS,
+    OutputWindows,
+    StreamedAnswer,
+    StreamedText,
+)
 from maas.tracing import RequestTrace
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Generator, Iterator
 
     from aws_xray_sdk.core.recorder import AWSXRayRecorder
 
@@ -195,6 +201,113 @@ class RagPipeline:
             version=self.version,
         )
 
+    def stream(
+        self,
+        question: str,
+        *,
+        trace_header: str | None = None,
+        parameters: GenerationSettings | None = None,
+        window: int = OUTPUT_WINDOW_CHARACTERS,
+    ) -> Iterator[StreamedText | StreamedAnswer]:
+        """Answer ``question`` as :meth:`run` does, releasing the answer's text as it comes.
+
+        The same stages, in the same order and traced the same way; the generation streams
+        (:meth:`EndpointGenerator.generate_stream`), and the answer's guardrail checks it in
+        windows of ``window`` characters while it does (:class:`OutputWindows`), the last
+        window in the ``guardrail`` stage after the generation. Once a window is blocked, the
+        rest of the generation is read but not released, so that its tokens are counted.
+        Last comes the :class:`StreamedAnswer`.
+        """
+        settings = self.spec.generation
+        if parameters is not None:
+            settings = settings.model_copy(update=parameters.model_dump(exclude_unset=True))
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        findings: list[GuardrailFinding] = []
+        contexts: list[RetrievedContext] = []
+        generated: Generation | None = None
+        with RequestTrace(
+            model=self.model,
+            version=self.version,
+            tenant=self.tenant,
+            endpoint=self.endpoint_name,
+            trace_header=trace_header,
+            recorder=self._recorder,
+        ) as trace:
+            trace_id = str(trace.entity.trace_id)
+            checked = self._check(trace, timings, question, "INPUT")
+            text = checked.text if checked is not None else question
+            if checked is not None:
+                findings.append(_finding(checked))
+            if checked is not None and checked.blocked:
+                answer = checked.text
+                yield StreamedText(answer)
+            else:
+                contexts = self._retrieve(trace, timings, text)
+                with self._stage(trace, timings, "prompt") as stage:
+                    prompt = render_prompt(self.spec.prompt_template, text, contexts)
+                    stage.prompt(prompt)
+                    stage.annotate(prompt_characters=len(prompt))
+                windows = OutputWindows(self._guardrail, window) if self._guardrail else None
+                pieces: list[str] = []
+                with self._stage(trace, timings, "generation") as stage:
+                    for piece in self._generator.generate_stream(
+                        prompt, settings, trace_header=trace.header()
+                    ):
+                        if isinstance(piece, Generation):
+                            generated = piece
+                        elif windows is None:
+                            pieces.append(piece)
+                            yield StreamedText(piece)
+                        elif released := windows.add(piece):
+                            yield StreamedText(released)
+                    assert generated is not None
+                    stage.tokens(tokens_in=generated.tokens_in, tokens_out=generated.tokens_out)
+                    stage.annotate(finish_reason=generated.finish_reason, streamed=True)
+                answer = "".join(pieces)
+                if windows is not None:
+                    verdict = yield from self._last_window(trace, timings, windows)
+                    findings.append(_finding(verdict))
+                    answer = verdict.text
+        result = PipelineAnswer(
+            answer=answer,
+            contexts=tuple(contexts),
+            trace_id=trace_id,
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            tokens_in=generated.tokens_in if generated else 0,
+            tokens_out=generated.tokens_out if generated else 0,
+            blocked=any(finding.blocked for finding in findings),
+            guardrail=tuple(findings),
+            stages_ms=timings,
+            model=self.model,
+            version=self.version,
+        )
+        # Held back: a blocked prompt (nothing generated), a blocked or masked answer.
+        filtered = generated is None or any(
+            finding.intervened for finding in findings if finding.source == "OUTPUT"
+        )
+        finish = "content_filter" if filtered else _finish_reason(generated)
+        yield StreamedAnswer(result, finish)
+
+    def _last_window(
+        self, trace: RequestTrace, timings: dict[str, float], windows: OutputWindows
+    ) -> Generator[StreamedText, None, GuardrailVerdict]:
+        """The answer's guardrail stage of a stream: the last window, and every window's verdict."""
+        with self._stage(trace, timings, "guardrail", "guardrail_output") as stage:
+            if last := windows.finish():
+                yield StreamedText(last)
+            verdict = windows.verdict()
+            stage.annotate(
+                source="OUTPUT",
+                action=verdict.action,
+                intervened=verdict.intervened,
+                blocked=verdict.blocked,
+                windows=windows.checks,
+            )
+            if verdict.reasons:
+                stage.annotate(reasons="; ".join(verdict.reasons))
+        return verdict
+
     def _retrieve(
         self, trace: RequestTrace, timings: dict[str, float], question: str
     ) -> list[RetrievedContext]:
@@ -245,6 +358,10 @@ class RagPipeline:
                 yield stage
         finally:
             timings[timing or name] = round((time.perf_counter() - started) * 1000, 3)
+
+
+def _finish_reason(generated: Generation | None) -> str:
+    return "length" if generated is not None and generated.finish_reason == "length" else "stop"
 
 
 def _finding(verdict: GuardrailVerdict) -> GuardrailFinding:

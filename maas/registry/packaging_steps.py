@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from maas.registry.packages import ModelPackages
     from maas.registry.versions import ModelRegistry
     from schemas.packaging import LocalSource, ModelVersionRecord
+    from schemas.quantization import VersionLineage
 
 STATES_PREFIX = "States."
 
@@ -93,9 +94,10 @@ def plan_packaging(
     correlation_id: str,
     execution_arn: str | None,
     artifacts_bucket: str,
+    lineage: VersionLineage | None = None,
 ) -> PackagingPlan:
     """Check the source is the tenant's, open the model's next version and describe the
-    Batch job that packages it."""
+    Batch job that packages it (made from a parent version as ``lineage`` says, if given)."""
     check_source(request.source, request.tenant_id, artifacts_bucket)
     model_name = request.model_name or default_model_name(request.source)
     record = registry.open_version(
@@ -104,6 +106,7 @@ def plan_packaging(
         correlation_id=correlation_id,
         execution_arn=execution_arn,
         artifacts_bucket=artifacts_bucket,
+        lineage=lineage,
     )
     return _plan_for(
         record,
@@ -146,6 +149,7 @@ def _plan_for(
         source=record.source,
         serving=record.serving,
         artifact_uri=record.artifact_uri,
+        lineage=record.lineage,
     )
     return PackagingPlan(
         tenant_id=record.tenant_id,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         PackagingRequest,
         VersionProgress,
     )
+    from schemas.quantization import VersionLineage
 
 #: Longest error cause kept on a record; DynamoDB items stop at 400 KB.
 MAX_CAUSE_LENGTH = 4000
@@ -115,10 +116,12 @@ class ModelRegistry:
         correlation_id: str,
         execution_arn: str | None,
         artifacts_bucket: str,
+        lineage: VersionLineage | None = None,
     ) -> ModelVersionRecord:
         """Allocate the model's next version number and record it PACKAGING.
 
         A retry by the same execution gets the version it already opened, not a new one.
+        ``lineage`` names the version it is made from (a quantization's parent).
         """
         tenant_id = request.tenant_id
         for existing in self.list_versions(tenant_id, model_name):
@@ -150,6 +153,7 @@ class ModelRegistry:
             correlation_id=correlation_id,
             execution_arn=execution_arn,
             artifact_uri=f"s3://{artifacts_bucket}/{tenant_id}/{model_name}/{version}/",
+            lineage=lineage,
             created_at=now,
             updated_at=now,
         )
@@ -232,6 +236,8 @@ class ModelRegistry:
                 "instance_type": manifest.instance_type,
                 "environment": manifest.environment,
                 "advisor_report": manifest.advisor_report,
+                # The job's measurements complete the lineage the version was opened with.
+                "lineage": manifest.lineage or current.lineage,
                 "model_package_arn": model_package_arn,
                 "approval_status": approval_status,
                 "progress": None,

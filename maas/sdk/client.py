@@ -55,6 +55,7 @@ from schemas.endpoint import EndpointRecord
 from schemas.evaluation import EvaluationRecord, ReviewItem
 from schemas.packaging import ModelVersionRecord
 from schemas.pipeline import EndpointPipeline
+from schemas.quantization import QuantizationOptions
 from schemas.usage import UsageReport
 
 if TYPE_CHECKING:
@@ -206,6 +207,20 @@ class MaasClient:
         """Register again a version whose registration failed; its package is kept as it is."""
         path = f"/v1/models/{_segment(model_name)}/versions/{int(version)}/registration"
         return self._start("POST", path, None, idempotency_key)
+
+    def quantize_version(
+        self,
+        model_name: str,
+        version: int,
+        options: QuantizationOptions | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> ExecutionAccepted:
+        """Start ``quantize_model``: a REGISTERED version quantized into the model's next
+        version, with its lineage and measured size and perplexity change (W8A16 unless
+        ``options`` say otherwise)."""
+        path = f"/v1/models/{_segment(model_name)}/versions/{int(version)}/quantizations"
+        return self._start("POST", path, options or QuantizationOptions(), idempotency_key)
 
     # -- endpoints --------------------------------------------------------------------
 

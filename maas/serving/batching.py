@@ -38,6 +38,8 @@ class _Sequence:
     prompt: list[int]
     params: SamplingParams
     result: Future[Completion] = field(default_factory=Future)
+    #: Set for a streamed sequence, which is generated in a batch of its own.
+    on_tokens: Callable[[list[int]], None] | None = None
 
 
 class MicroBatcher:
@@ -49,14 +51,22 @@ class MicroBatcher:
         Generates one completion per prompt (token ids), all with the same parameters.
     max_batch_size
         The most sequences in one call of ``generate``.
+    generate_streamed
+        Generates a batch of one, handing each step's tokens to a callback
+        (:meth:`submit_streamed`); without it, streamed sequences fail.
     """
 
     def __init__(
         self,
         generate: Callable[[list[list[int]], SamplingParams], list[Completion]],
         max_batch_size: int,
+        generate_streamed: Callable[
+            [list[list[int]], SamplingParams, Callable[[list[int]], None]], list[Completion]
+        ]
+        | None = None,
     ) -> None:
         self._generate = generate
+        self._generate_streamed = generate_streamed or _not_streamed
         self.max_batch_size = max_batch_size
         #: The sizes of the latest batches, oldest first.
         self.batch_sizes: deque[int] = deque(maxlen=1000)
@@ -82,6 +92,22 @@ class MicroBatcher:
             self._ready.notify()
         return [sequence.result.result() for sequence in sequences]
 
+    def submit_streamed(
+        self, prompt: list[int], params: SamplingParams, on_tokens: Callable[[list[int]], None]
+    ) -> Completion:
+        """Generate one completion, handing each step's new tokens to ``on_tokens``.
+
+        A streamed sequence is a batch of its own: its steps are its own tokens, and an
+        exception from ``on_tokens`` (the client went away) ends it without ending others.
+        """
+        sequence = _Sequence(prompt, params, on_tokens=on_tokens)
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("the batcher is closed")
+            self._waiting.append(sequence)
+            self._ready.notify()
+        return sequence.result.result()
+
     def close(self) -> None:
         """Stop the worker once the batch it runs is done; waiting sequences fail."""
         with self._ready:
@@ -100,9 +126,9 @@ class MicroBatcher:
             first = self._waiting.popleft()
             batch = [first]
             for sequence in list(self._waiting):
-                if len(batch) == self.max_batch_size:
+                if len(batch) == self.max_batch_size or first.on_tokens is not None:
                     break
-                if sequence.params == first.params:
+                if sequence.params == first.params and sequence.on_tokens is None:
                     self._waiting.remove(sequence)
                     batch.append(sequence)
             return batch
@@ -110,9 +136,13 @@ class MicroBatcher:
     def _run(self) -> None:
         while (batch := self._next_batch()) is not None:
             self.batch_sizes.append(len(batch))
+            prompts = [sequence.prompt for sequence in batch]
+            on_tokens = batch[0].on_tokens
             try:
-                completions = self._generate(
-                    [sequence.prompt for sequence in batch], batch[0].params
+                completions = (
+                    self._generate(prompts, batch[0].params)
+                    if on_tokens is None
+                    else self._generate_streamed(prompts, batch[0].params, on_tokens)
                 )
             except Exception as error:
                 # Every request in the batch answers with the error; the worker goes on.
@@ -121,6 +151,12 @@ class MicroBatcher:
                 continue
             for sequence, completion in zip(batch, completions, strict=True):
                 sequence.result.set_result(completion)
+
+
+def _not_streamed(
+    prompts: list[list[int]], params: SamplingParams, on_tokens: Callable[[list[int]], None]
+) -> list[Completion]:
+    raise RuntimeError("this batcher was made without a streaming generator")
 
 
 __all__ = ["MicroBatcher"]

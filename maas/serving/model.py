@@ -18,12 +18,14 @@ from transformers import (
     StoppingCriteria,
     StoppingCriteriaList,
 )
+from transformers.generation.streamers import BaseStreamer
 
 from maas.serving.exceptions import BadRequest, ModelLoadError
 from maas.serving.properties import ServingProperties, read_serving_properties
 from maas.serving.protocol import Completion, FinishReason, SamplingParams
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -124,8 +126,17 @@ class ServedModel:
         )
         return prompt
 
-    def generate(self, prompts: list[list[int]], params: SamplingParams) -> list[Completion]:
-        """Generate a completion for each prompt (token ids), as one left-padded batch."""
+    def generate(
+        self,
+        prompts: list[list[int]],
+        params: SamplingParams,
+        on_tokens: Callable[[list[int]], None] | None = None,
+    ) -> list[Completion]:
+        """Generate a completion for each prompt (token ids), as one left-padded batch.
+
+        ``on_tokens`` (for a batch of one) is called with each step's new token ids as they
+        are generated; an exception it raises ends the generation.
+        """
         width = max(len(prompt) for prompt in prompts)
         input_ids = torch.tensor(
             [[self.pad_token_id] * (width - len(prompt)) + prompt for prompt in prompts]
@@ -153,6 +164,7 @@ class ServedModel:
                 pad_token_id=self.pad_token_id,
                 eos_token_id=sorted(self.eos_token_ids),
                 stopping_criteria=stopping,
+                streamer=_TokenStreamer(on_tokens) if on_tokens is not None else None,
                 **sampling,
             )
         return [
@@ -177,6 +189,23 @@ class ServedModel:
         return Completion(
             text=text, finish_reason=finish, prompt_tokens=prompt_tokens, generated_tokens=generated
         )
+
+
+class _TokenStreamer(BaseStreamer):
+    """Hands each generation step's new tokens on; the prompt, put first, is skipped."""
+
+    def __init__(self, on_tokens: Callable[[list[int]], None]) -> None:
+        self._on_tokens = on_tokens
+        self._prompt_seen = False
+
+    def put(self, value: torch.Tensor) -> None:
+        if not self._prompt_seen:
+            self._prompt_seen = True
+            return
+        self._on_tokens([int(token) for token in value.reshape(-1).tolist()])
+
+    def end(self) -> None:
+        """Nothing to flush: every token was handed on as it came."""
 
 
 class _StopSequences(StoppingCriteria):

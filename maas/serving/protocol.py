@@ -142,11 +142,19 @@ class ChatMessage(_Strict):
         return "".join(part.text for part in self.content)
 
 
+class StreamOptions(_Strict):
+    """``stream_options``: whether the stream ends with a usage chunk."""
+
+    include_usage: bool = False
+
+
 class ChatCompletionRequest(_Strict):
     """OpenAI's chat completion request, as LMI's chat schema accepts it on ``/invocations``.
 
-    Fields that ask for what this server does not do (several choices, streaming, log
-    probabilities, penalties) are accepted at their neutral value only.
+    ``stream: true`` answers as server-sent events (:mod:`maas.serving.streaming`), as the
+    container answers ``InvokeEndpointWithResponseStream``. Fields that ask for what this
+    server does not do (several choices, log probabilities, penalties) are accepted at their
+    neutral value only.
     """
 
     messages: list[ChatMessage] = Field(min_length=1)
@@ -157,7 +165,8 @@ class ChatCompletionRequest(_Strict):
     stop: str | list[str] = Field(default_factory=list)
     seed: int | None = Field(default=None, ge=0)
     n: Literal[1] = 1
-    stream: Literal[False] = False
+    stream: bool = False
+    stream_options: StreamOptions | None = None
     logprobs: Literal[False] = False
     frequency_penalty: Literal[0] = 0
     presence_penalty: Literal[0] = 0
@@ -277,6 +286,7 @@ __all__ = [
     "GenerationParameters",
     "Request",
     "SamplingParams",
+    "StreamOptions",
     "chat_response",
     "describe_validation_error",
     "generation_response",

@@ -5,7 +5,10 @@ port 8080 (or ``SAGEMAKER_BIND_TO_PORT``). This server listens at once and answe
 ``/ping`` with 503 while the model loads, 200 once it can serve; a request it cannot serve
 is a 4xx whose JSON body says why (``{"code": 400, "type": "BadRequest", "message": ...}``),
 never a 500. Each answer carries its token counts in ``X-Maas-Input-Tokens`` and
-``X-Maas-Output-Tokens``, and each invocation is one log line with the same counts.
+``X-Maas-Output-Tokens``, and each invocation is one log line with the same counts. A chat
+request with ``"stream": true`` is answered as server-sent events, token by token
+(:mod:`maas.serving.streaming`), on a connection that closes at the end; its counts are in
+its last event.
 
 An invocation that carries an ``X-Amzn-Trace-Id`` joins that trace: the server records a
 segment, ``maas-model-server``, under the caller's parent (the pipeline's ``generation``
@@ -19,6 +22,7 @@ generates one batch at a time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -39,10 +43,14 @@ if TYPE_CHECKING:
 
     from aws_xray_sdk.core.models.entity import Entity
 
+    from maas.serving.service import TokenStream
+
 logger = logging.getLogger(__name__)
 
 INPUT_TOKENS_HEADER = "X-Maas-Input-Tokens"
 OUTPUT_TOKENS_HEADER = "X-Maas-Output-Tokens"
+#: What a streamed answer is: server-sent events.
+STREAM_CONTENT_TYPE = "text/event-stream"
 #: The segment an invocation records when it carries a trace.
 SEGMENT_NAME = "maas-model-server"
 _TRACE_HEADER = "X-Amzn-Trace-Id"
@@ -141,6 +149,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         started = time.monotonic()
         try:
+            stream = service.open_stream(body, self.headers.get("Content-Type"))
+            if stream is not None:
+                self._stream(stream, started)
+                return
             with traced_invocation(self.headers.get(_TRACE_HEADER)) as segment:
                 invocation = service.invoke(body, self.headers.get("Content-Type"))
                 if segment is not None:
@@ -174,6 +186,46 @@ class _Handler(BaseHTTPRequestHandler):
             },
         )
 
+    def _stream(self, stream: TokenStream, started: float) -> None:
+        """Write the stream's events as they come, then close the connection.
+
+        The status is sent before the first token: a failure after it is an ``error`` event,
+        as OpenAI's streams report one, and the end of the stream without ``[DONE]``.
+        """
+        with traced_invocation(self.headers.get(_TRACE_HEADER)) as segment:
+            self.send_response(200)
+            self.send_header("Content-Type", STREAM_CONTENT_TYPE)
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            try:
+                for event in stream:
+                    self.wfile.write(event)
+                    self.wfile.flush()
+            except OSError:
+                stream.close()
+                logger.info("streamed invocation: the client went away")
+                return
+            except Exception as error:
+                logger.exception("streamed invocation failed")
+                message = error.message if isinstance(error, ServingError) else "see the log"
+                failure = {"error": {"message": message, "type": "server_error", "code": 500}}
+                with contextlib.suppress(OSError):
+                    self.wfile.write(b"data: " + json.dumps(failure).encode() + b"\n\n")
+                return
+            completion = stream.completion
+            assert completion is not None
+            if segment is not None:
+                segment.put_annotation("tokens_in", completion.prompt_tokens)
+                segment.put_annotation("tokens_out", completion.generated_tokens)
+        logger.info(
+            "invocation chat (streamed): sequences=1 input_tokens=%d output_tokens=%d seconds=%.3f",
+            completion.prompt_tokens,
+            completion.generated_tokens,
+            time.monotonic() - started,
+        )
+
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
@@ -193,6 +245,7 @@ __all__ = [
     "INPUT_TOKENS_HEADER",
     "OUTPUT_TOKENS_HEADER",
     "SEGMENT_NAME",
+    "STREAM_CONTENT_TYPE",
     "InferenceServer",
     "traced_invocation",
 ]

@@ -7,6 +7,8 @@ sequences for the batcher, and shape the answer as LMI does.
 
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -14,13 +16,18 @@ from maas.serving.batching import MicroBatcher
 from maas.serving.exceptions import BadRequest
 from maas.serving.protocol import (
     ChatCompletionRequest,
+    Completion,
     chat_response,
     generation_response,
     parse_request,
 )
+from maas.serving.streaming import DONE_EVENT, ChunkWriter, TextDeltas
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from maas.serving.model import ServedModel
+    from maas.serving.protocol import SamplingParams
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,9 @@ class InferenceService:
 
     def __init__(self, model: ServedModel) -> None:
         self.model = model
-        self.batcher = MicroBatcher(model.generate, model.properties.batch_size)
+        self.batcher = MicroBatcher(
+            model.generate, model.properties.batch_size, generate_streamed=model.generate
+        )
 
     def invoke(self, body: bytes, content_type: str | None) -> Invocation:
         """Answer one request body.
@@ -75,6 +84,24 @@ class InferenceService:
             output_tokens=sum(completion.generated_tokens for completion in completions),
         )
 
+    def open_stream(self, body: bytes, content_type: str | None) -> TokenStream | None:
+        """The stream that answers a chat request with ``stream: true``; None for any other.
+
+        Raises
+        ------
+        BadRequest
+            As :meth:`invoke`, before anything is generated.
+        """
+        request = parse_request(body, content_type)
+        if not isinstance(request, ChatCompletionRequest) or not request.stream:
+            return None
+        prompt = self.model.chat_prompt(request.conversation())
+        tokens = self.model.encode(prompt, special_tokens=False)
+        params = request.sampling()
+        self._check_length(tokens, params.max_new_tokens, "messages", "max_tokens")
+        usage = request.stream_options is not None and request.stream_options.include_usage
+        return TokenStream(self, tokens, params, include_usage=usage)
+
     def close(self) -> None:
         """Stop the batcher."""
         self.batcher.close()
@@ -92,4 +119,76 @@ class InferenceService:
             )
 
 
-__all__ = ["InferenceService", "Invocation"]
+class _ClientGone(Exception):
+    """The stream's reader stopped reading: the generation ends at its next step."""
+
+
+class TokenStream:
+    """One streamed chat completion: iterate it for its server-sent events.
+
+    Generation runs on the batcher's worker; each step's tokens come through a queue, and
+    the text they release goes out at once as a chunk. :meth:`close` (the client went away)
+    ends the generation at its next step. Once the iteration ends, :attr:`completion` has
+    the token counts.
+    """
+
+    def __init__(
+        self,
+        service: InferenceService,
+        prompt: list[int],
+        params: SamplingParams,
+        *,
+        include_usage: bool,
+    ) -> None:
+        self._service = service
+        self._prompt = prompt
+        self._params = params
+        self._include_usage = include_usage
+        self._steps: queue.Queue[list[int] | Completion | BaseException] = queue.Queue()
+        self._gone = threading.Event()
+        self.completion: Completion | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        model = self._service.model
+        writer = ChunkWriter(model.name)
+        deltas = TextDeltas(
+            lambda ids: str(model.tokenizer.decode(ids, skip_special_tokens=True)),
+            self._params.stop,
+        )
+        threading.Thread(target=self._generate, name="stream", daemon=True).start()
+        yield writer.role()
+        while True:
+            step = self._steps.get()
+            if isinstance(step, BaseException):
+                raise step
+            if isinstance(step, Completion):
+                break
+            if delta := deltas.add(step):
+                yield writer.text(delta)
+        self.completion = step
+        if rest := deltas.finish(step.text):
+            yield writer.text(rest)
+        yield writer.finish(step)
+        if self._include_usage:
+            yield writer.usage(step)
+        yield DONE_EVENT
+
+    def close(self) -> None:
+        """Stop generating: nobody reads the rest."""
+        self._gone.set()
+
+    def _generate(self) -> None:
+        def on_tokens(tokens: list[int]) -> None:
+            if self._gone.is_set():
+                raise _ClientGone
+            self._steps.put(tokens)
+
+        try:
+            self._steps.put(
+                self._service.batcher.submit_streamed(self._prompt, self._params, on_tokens)
+            )
+        except BaseException as error:  # the reader raises it
+            self._steps.put(error)
+
+
+__all__ = ["InferenceService", "Invocation", "TokenStream"]

@@ -67,6 +67,13 @@ CODE_EXCLUDES = (
     "/maas/evaluation/shard.py",
     "/maas/evaluation/judges/local.py",
     "/maas/evaluation/reward/",
+    # The packaging job's quantization (compressed-tensors, torch); the workflow's own step,
+    # maas/quantization/steps.py, is a function's.
+    "/maas/quantization/quantize.py",
+    "/maas/quantization/perplexity.py",
+    # The build step of the state machines' definitions (PyYAML): `make workflows` only.
+    "/maas/workflow_build.py",
+    "/maas/quantization/package.py",
     "__pycache__/",
     "*.pyc",
 )

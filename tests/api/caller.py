@@ -94,21 +94,31 @@ class ApiCaller:
 
 
 def deploy_in_service(
-    api: ApiCaller, endpoint: str, model_name: str, version: int, warm_up: Callable[[], None]
+    api: ApiCaller,
+    endpoint: str,
+    model_name: str,
+    version: int,
+    warm_up: Callable[[], None],
+    *,
+    tenant: str = "acme",
 ) -> None:
-    """Deploy ``version`` of ``model_name`` as ``endpoint`` and wait until it is in service,
-    running ``warm_up`` meanwhile (what a warm function has loaded: the embedder, the
-    guardrail engine) while the model server loads in its own process."""
+    """Deploy ``version`` of ``tenant``'s ``model_name`` as ``endpoint`` and wait until it is
+    in service, running ``warm_up`` meanwhile (what a warm function has loaded: the embedder,
+    the guardrail engine) while the model server loads in its own process."""
     deployed = api(
         "POST",
         "/v1/endpoints",
+        tenant=tenant,
         body={"endpoint_name": endpoint, "model": {"model_name": model_name, "version": version}},
     )
     assert deployed.status == 202, deployed.body
     with ThreadPoolExecutor(1) as pool:
         warmed = pool.submit(warm_up)
         wait_until(
-            lambda: api("GET", f"/v1/endpoints/{endpoint}").body.get("status") == "IN_SERVICE",
+            lambda: (
+                api("GET", f"/v1/endpoints/{endpoint}", tenant=tenant).body.get("status")
+                == "IN_SERVICE"
+            ),
             timeout=120,
             interval=0.5,
         )

@@ -38,3 +38,9 @@ def serve(runtime: LocalRuntime, state_dir: Path, tenant: str = "acme") -> Serve
     """
     tokens = LocalTokens.from_state_dir(state_dir)
     return ServedApi(url=runtime.serve_api(port=0, tokens=tokens), token=tokens.issue(tenant))
+
+
+def served_as(served: ServedApi, state_dir: Path, tenant: str) -> ServedApi:
+    """The API already served, with a token of ``tenant`` signed by the key in ``state_dir``
+    (a runtime serves its API once; the modules sharing it each ask as their own tenant)."""
+    return ServedApi(url=served.url, token=LocalTokens.from_state_dir(state_dir).issue(tenant))

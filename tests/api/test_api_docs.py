@@ -27,13 +27,10 @@ from maas.guardrails import GuardrailChecker, resolve_guardrail
 from maas.local import LocalRuntime, LocalSettings
 from maas.pipeline.local_embedder import LocalEmbedder
 from tests.api.caller import ApiCaller, deploy_in_service
-from tests.api.served import ServedApi, serve
-from tests.serving_models import tiny_model_dir  # noqa: F401 - a fixture
-from tests.workflows.conftest import FAST
 from tests.workflows.versions import register_served_version
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from tests.api.served import ServedApi
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 #: Where the page says ``maas local up`` serves the API.
@@ -117,22 +114,22 @@ def test_the_page_has_curl_examples() -> None:
 
 
 @pytest.fixture(scope="module")
-def runtime() -> Iterator[LocalRuntime]:
-    settings = FAST.model_copy(update={"serve_models": True, "model_server_startup_seconds": 120})
-    with LocalRuntime(settings) as local:
-        yield local
+def runtime(serving_runtime: LocalRuntime) -> LocalRuntime:
+    """The model-serving runtime this module shares (its endpoint: ``glm4-chat``)."""
+    return serving_runtime
 
 
 @pytest.fixture(scope="module")
-def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("state")
+def state_dir(serving_state_dir: Path) -> Path:
+    """Where ``maas local token`` finds the key the served API checks tokens with."""
+    return serving_state_dir
 
 
 @pytest.fixture(scope="module")
 def served(
     runtime: LocalRuntime,
-    state_dir: Path,
-    tiny_model_dir: Path,  # noqa: F811
+    serving_api: ServedApi,
+    tiny_model_dir: Path,
 ) -> ServedApi:
     """The page's premises: ``glm4-chat`` in service, the tenant's corpus ``faq.jsonl``."""
     api = ApiCaller(runtime)
@@ -142,7 +139,7 @@ def served(
     corpus = "\n".join(json.dumps(document) for document in CORPUS).encode()
     s3.put_object(Bucket=bucket, Key="acme/faq.jsonl", Body=corpus)
     deploy_in_service(api, "glm4-chat", "glm-4-9b-chat", version.version, lambda: _warm_up(runtime))
-    return serve(runtime, state_dir)
+    return serving_api
 
 
 def _warm_up(runtime: LocalRuntime) -> None:
@@ -177,7 +174,7 @@ def test_the_examples_answer_as_the_page_shows(
             continue
         where = f"docs/api.md:{example.line}"
         assert 200 <= status < 300, f"{where}: {status} {body}"
-        answer = json.loads(body)
+        answer = _answer(body)
         missing = _shown_keys(example.shown) - _keys(answer)
         assert not missing, f"{where}: the page shows {sorted(missing)}, not answered: {body}"
 
@@ -213,6 +210,15 @@ def _run(
         body, _, status = part.rpartition(f"\n{_STATUS} ")
         outputs.append((int(status.strip()), body) if status else (0, part))
     return outputs
+
+
+def _answer(body: str) -> Any:
+    """The JSON answer; a stream's (server-sent events, ``data: {...}``) as its events."""
+    if body.startswith("data: "):
+        events = [line.removeprefix("data: ") for line in body.splitlines() if line]
+        assert events[-1] == "[DONE]", f"the stream did not end with [DONE]: {body}"
+        return [json.loads(event) for event in events if event.startswith("{")]
+    return json.loads(body)
 
 
 def _shown_keys(shown: str) -> set[str]:

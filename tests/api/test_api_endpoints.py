@@ -44,7 +44,8 @@ def test_a_deployment_is_accepted_followed_and_listed(api: ApiCaller, version: i
     assert accepted.body["workflow"] == "deploy-endpoint"
     execution = _follow(api, accepted)
     assert execution["status"] == "SUCCEEDED"
-    assert execution["path"][0]["name"] == "Validate and plan deployment"
+    assert execution["path"][0]["name"] == "Act for the tenant"
+    assert execution["path"][1]["name"] == "Validate and plan deployment"
     published = wait_until(
         lambda: (
             "EndpointInService"

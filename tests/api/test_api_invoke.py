@@ -25,15 +25,13 @@ from maas.sdk import Conflict, MaasClient
 from schemas.endpoint import EndpointRecord, EndpointStatus
 from schemas.pipeline import EndpointPipeline, GenerationSettings, PipelineSpec
 from tests.api.caller import ApiCaller, deploy_in_service
-from tests.api.served import ServedApi, serve
 from tests.local.support import wait_until
-from tests.serving_models import tiny_model_dir  # noqa: F401 - a fixture
-from tests.workflows.conftest import FAST
 from tests.workflows.versions import register_served_version
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
+
+    from tests.api.served import ServedApi
 
 ENDPOINT = "served"
 DOCUMENTS = [
@@ -47,10 +45,9 @@ STAGES = {"prompt", "embedding", "retrieval", "generation", "guardrail"}
 
 
 @pytest.fixture(scope="module")
-def runtime() -> Iterator[LocalRuntime]:
-    settings = FAST.model_copy(update={"serve_models": True, "model_server_startup_seconds": 120})
-    with LocalRuntime(settings) as local:
-        yield local
+def runtime(serving_runtime: LocalRuntime) -> LocalRuntime:
+    """The model-serving runtime this module shares (its endpoints: ``served``, ``warming``)."""
+    return serving_runtime
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +56,7 @@ def api(runtime: LocalRuntime) -> ApiCaller:
 
 
 @pytest.fixture(scope="module")
-def served(runtime: LocalRuntime, api: ApiCaller, tiny_model_dir: Path) -> str:  # noqa: F811
+def served(runtime: LocalRuntime, api: ApiCaller, tiny_model_dir: Path) -> str:
     """An endpoint in service with the tiny model, and a corpus its pipeline retrieves from."""
     version = register_served_version(runtime, "tiny-chat", tiny_model_dir)
     bucket = version.artifact_uri.removeprefix("s3://").partition("/")[0]
@@ -259,8 +256,8 @@ def test_an_endpoint_not_in_service_is_a_conflict(api: ApiCaller, warming: str) 
 
 
 @pytest.fixture(scope="module")
-def http_api(runtime: LocalRuntime, tmp_path_factory: pytest.TempPathFactory) -> ServedApi:
-    return serve(runtime, tmp_path_factory.mktemp("state"))
+def http_api(serving_api: ServedApi) -> ServedApi:
+    return serving_api
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from maas.local import iam_enforcement
 from maas.local.iam_roles import read_export, role_policies
 from maas.manifest import MANIFEST
 from maas.tenancy import TenantSessions
-from tests.local.support import unique
+from tests.local.support import placeholder_endpoint_config, unique
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -231,23 +231,7 @@ def _without_condition(exported: dict[str, Any], action: str, key: str) -> dict[
 def endpoints(runtime: LocalRuntime) -> dict[str, str]:
     """Two endpoints: one tagged ``maas:tenant`` (the product's), one not (someone else's)."""
     sagemaker = runtime.client("sagemaker")
-    model, config = unique("model"), unique("config")
-    sagemaker.create_model(
-        ModelName=model,
-        ExecutionRoleArn=runtime.resources.roles["SageMakerExecutionRole"],
-        PrimaryContainer={"Image": "image:latest"},
-    )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName=config,
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": model,
-                "InstanceType": "ml.g5.xlarge",
-                "InitialInstanceCount": 1,
-            }
-        ],
-    )
+    config = placeholder_endpoint_config(runtime)
     names = {"tagged": unique("acme-chat"), "untagged": unique("other")}
     for kind, name in names.items():
         tags = [{"Key": "maas:tenant", "Value": "acme"}] if kind == "tagged" else []

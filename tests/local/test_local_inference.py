@@ -16,7 +16,6 @@ from maas.local.inference import health_check_failure
 from tests.local.support import unique, wait_until
 
 # A fixture shared with the serving tests, made visible here by importing it.
-from tests.serving_models import tiny_model_dir  # noqa: F401
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -125,7 +124,7 @@ def settled(runtime: LocalRuntime) -> Callable[[str], dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def endpoints(
-    tiny_model_dir: Path,  # noqa: F811
+    tiny_model_dir: Path,
     upload: Callable[[Path], str],
     create_endpoint: Callable[..., str],
     settled: Callable[[str], dict[str, Any]],

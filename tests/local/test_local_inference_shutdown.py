@@ -10,7 +10,6 @@ from maas.manifest import MANIFEST
 from tests.local.support import wait_until
 
 # A fixture shared with the serving tests, made visible here by importing it.
-from tests.serving_models import tiny_model_dir  # noqa: F401
 
 if TYPE_CHECKING:
     from maas.local.modelserver import ModelServer
@@ -35,7 +34,7 @@ def serving_processes(marker: str) -> list[int]:
 
 
 def test_stopping_the_runtime_stops_every_inference_server(
-    tiny_model_dir: Path,  # noqa: F811
+    tiny_model_dir: Path,
 ) -> None:
     # This module's only runtime: the other local modules' runtimes are stopped by now.
     manifest = MANIFEST.model_copy(update={"functions": (), "state_machines": (), "rules": ()})

@@ -24,7 +24,6 @@ from tests.factories import ARTIFACTS_BUCKET, deployment_request
 from tests.local.support import unique, wait_until
 
 # A fixture shared with the serving tests, made visible here by importing it.
-from tests.serving_models import tiny_model_dir  # noqa: F401
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -56,7 +55,7 @@ def registry(runtime: LocalRuntime) -> EndpointRegistry:
 def endpoint(
     runtime: LocalRuntime,
     registry: EndpointRegistry,
-    tiny_model_dir: Path,  # noqa: F811
+    tiny_model_dir: Path,
 ) -> str:
     """An InService endpoint serving the tiny model, recorded for the tenant ``acme``."""
     name = unique("chat")

@@ -63,13 +63,14 @@ def create_as_machine_role(runtime: LocalRuntime) -> Callable[[dict[str, Any]], 
     return create
 
 
-def describe_endpoint(**fields: Any) -> dict[str, Any]:
-    """``aws-sdk:sagemaker:describeEndpoint`` of an endpoint that does not exist, which the
-    role may describe: SageMaker answers that it is not found."""
+def delete_missing_schedule(**fields: Any) -> dict[str, Any]:
+    """``aws-sdk:scheduler:deleteSchedule`` of a time-to-live schedule that does not exist,
+    which the role may delete (its endpoint calls are the tenant's workflow role's): the
+    scheduler answers that it is not found."""
     return {
         "Type": "Task",
-        "Resource": f"{SAGEMAKER}:describeEndpoint",
-        "Parameters": {"EndpointName": unique("missing")},
+        "Resource": "arn:aws:states:::aws-sdk:scheduler:deleteSchedule",
+        "Parameters": {"Name": unique("maas-ttl-missing")},
         **fields,
     }
 
@@ -79,8 +80,8 @@ def test_a_call_the_role_allows_reaches_the_service(
 ) -> None:
     arn = create_as_machine_role(
         machine(
-            "Describe",
-            Describe=describe_endpoint(
+            "Delete",
+            Delete=delete_missing_schedule(
                 Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Answered"}], End=True
             ),
             Answered=caught("States.ALL"),
@@ -90,8 +91,7 @@ def test_a_call_the_role_allows_reaches_the_service(
     execution = run_execution(arn)
 
     assert execution.status == "SUCCEEDED"
-    assert execution.output["error"] == "SageMaker.SageMakerException"
-    assert "Could not find endpoint" in execution.output["cause"]
+    assert execution.output["error"] == "Scheduler.ResourceNotFoundException"
 
 
 def test_an_sdk_call_outside_the_role_is_caught_as_the_service_refusing_it(
@@ -136,8 +136,8 @@ def test_invoking_a_function_outside_the_role_fails_the_execution_in_a_parallel_
                 "Type": "Parallel",
                 "Branches": [
                     machine(
-                        "Describe",
-                        Describe=describe_endpoint(End=True)
+                        "Delete",
+                        Delete=delete_missing_schedule(End=True)
                         | {"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Answered"}]},
                         Answered={"Type": "Succeed"},
                     ),
@@ -160,13 +160,13 @@ def test_a_task_naming_another_role_in_credentials_calls_as_that_role(
     create_as_machine_role: Callable[[dict[str, Any]], str],
     run_execution: RunExecution,
 ) -> None:
-    # The Task's Credentials name the PublishEvent function's role, which may not describe
-    # endpoints, though the machine's own role may.
+    # The Task's Credentials name the PublishEvent function's role, which may not delete
+    # schedules, though the machine's own role may.
     other = runtime.resources.roles["PublishEventFunctionRole"]
     arn = create_as_machine_role(
         machine(
-            "Describe",
-            Describe=describe_endpoint(
+            "Delete",
+            Delete=delete_missing_schedule(
                 Credentials={"RoleArn": other},
                 Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Answered"}],
                 End=True,
@@ -179,4 +179,4 @@ def test_a_task_naming_another_role_in_credentials_calls_as_that_role(
 
     cause = execution.output["cause"]
     assert "assumed-role/maas-publish-event-function-role/" in cause
-    assert "is not authorized to perform: sagemaker:DescribeEndpoint" in cause
+    assert "is not authorized to perform: scheduler:DeleteSchedule" in cause

@@ -33,7 +33,10 @@ def test_deploy_and_wait_until_in_service(served: ServedApi, maas: MaasClient) -
     assert record.status is EndpointStatus.IN_SERVICE
     assert record.model.version == str(version)
     assert views[-1].status == "SUCCEEDED"
-    assert views[-1].path[0].name == "Validate and plan deployment"
+    assert [step.name for step in views[-1].path[:2]] == [
+        "Act for the tenant",
+        "Validate and plan deployment",
+    ]
     again = maas.create_endpoint(spec, idempotency_key="deploy-sdk-chat")
     assert (again.execution_name, again.started) == (accepted.execution_name, False)
     assert "sdk-chat" in [item.endpoint_name for item in maas.iter_endpoints()]

@@ -51,6 +51,26 @@ def policy_statements(template: dict[str, Any], role_logical_id: str) -> list[di
     return statements
 
 
+def identity_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every identity statement of a template: policies, roles' inline policies and managed
+    policies (the tenants' workflow roles hold one, made at run time)."""
+    statements: list[dict[str, Any]] = []
+    for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for properties in resources(template, kind).values():
+            statements.extend(properties["PolicyDocument"]["Statement"])
+    for properties in resources(template, "AWS::IAM::Role").values():
+        for policy in properties.get("Policies", []):
+            statements.extend(policy["PolicyDocument"]["Statement"])
+    return statements
+
+
+def managed_policy_statements(template: dict[str, Any], construct: IConstruct) -> list[Any]:
+    """The statements of one managed policy."""
+    properties = template["Resources"][logical_id_of(construct)]["Properties"]
+    statements: list[Any] = properties["PolicyDocument"]["Statement"]
+    return statements
+
+
 def as_list(value: Any) -> list[Any]:
     """A policy field that may be one value or a list, as a list."""
     return value if isinstance(value, list) else [value]

@@ -14,12 +14,16 @@ from stacks.iam_policies import HOURS_SCHEDULE_PREFIXES, TENANT_TAG, TTL_SCHEDUL
 from tests.stacks.cfn_template import (
     as_list,
     function_by_handler,
+    identity_statements,
     logical_id_of,
+    managed_policy_statements,
     policy_statements,
     resources,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from stacks.control_plane import ControlPlane
 
 pytestmark = pytest.mark.stacks
@@ -83,6 +87,8 @@ FUNCTION_ACTIONS = {
     # endpoints, when the ledger opens or is swept (query).
     "PlanDeployment": _ENDPOINT_RECORDS | {"dynamodb:Query"},
     "PlanTeardown": _ENDPOINT_RECORDS | _IDEMPOTENCY | _OWNER_CHECK,
+    # maas.workflow_roles.TenantWorkflowRoles.ensure: find, or create and attach the policy.
+    "ActForTenant": {"iam:GetRole", "iam:CreateRole", "iam:TagRole", "iam:AttachRolePolicy"},
     # maas.endpoints.records.EndpointRegistry.begin_update: read, then a guarded update.
     # ... and a query of the tenant's endpoints, for its instance quota.
     "PlanScaling": _ENDPOINT_RECORDS | _IDEMPOTENCY | _OWNER_CHECK | {"dynamodb:Query"},
@@ -116,6 +122,8 @@ FUNCTION_ACTIONS = {
     # maas.registry.ModelRegistry.open_version: query the versions, count, put the record.
     # functions.common.idempotency: Powertools marks, completes and (on error) forgets.
     "PlanPackaging": _VERSION_RECORDS | _IDEMPOTENCY | {"dynamodb:Query"},
+    # maas.quantization.steps.plan_quantization: read the parent, then open_version as above.
+    "PlanQuantization": _VERSION_RECORDS | _IDEMPOTENCY | {"dynamodb:Query"},
     # maas.registry.packaging_steps.register_version and maas.registry.ModelPackages.
     "RegisterModelVersion": _VERSION_RECORDS
     | _IDEMPOTENCY
@@ -243,16 +251,6 @@ OPTIMIZED_ACTIONS = {
 }
 
 
-def _identity_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
-    statements = []
-    for properties in resources(template, "AWS::IAM::Policy").values():
-        statements.extend(properties["PolicyDocument"]["Statement"])
-    for properties in resources(template, "AWS::IAM::Role").values():
-        for policy in properties.get("Policies", []):
-            statements.extend(policy["PolicyDocument"]["Statement"])
-    return statements
-
-
 def _actions(statements: list[dict[str, Any]]) -> set[str]:
     return {action for statement in statements for action in as_list(statement["Action"])}
 
@@ -280,9 +278,9 @@ def test_no_identity_policy_allows_a_wildcard_action(
     lifecycle_json: dict[str, Any],
 ) -> None:
     statements = [
-        *_identity_statements(foundation_json),
-        *_identity_statements(packaging_json),
-        *_identity_statements(lifecycle_json),
+        *identity_statements(foundation_json),
+        *identity_statements(packaging_json),
+        *identity_statements(lifecycle_json),
     ]
     assert statements
     for statement in statements:
@@ -297,8 +295,8 @@ def test_only_actions_without_resource_level_permissions_get_any_resource(
     on_any_resource = _actions(
         [
             statement
-            for statement in _identity_statements(lifecycle_json)
-            + _identity_statements(packaging_json)
+            for statement in identity_statements(lifecycle_json)
+            + identity_statements(packaging_json)
             if "*" in as_list(statement["Resource"])
         ]
     )
@@ -310,7 +308,7 @@ def test_pass_role_names_one_role_and_the_service_it_is_passed_to(
 ) -> None:
     pass_role = [
         statement
-        for statement in _identity_statements(lifecycle_json)
+        for statement in identity_statements(lifecycle_json)
         if "iam:PassRole" in as_list(statement["Action"])
     ]
     # Each machine that passes a role has its own statement; together they pass every role.
@@ -329,13 +327,18 @@ def test_sagemaker_resources_are_created_only_with_the_tenant_tag(
 ) -> None:
     creates = [
         statement
-        for statement in _identity_statements(lifecycle_json)
+        for statement in identity_statements(lifecycle_json)
         if any(action.startswith("sagemaker:Create") for action in as_list(statement["Action"]))
     ]
     assert creates
     for statement in creates:
         assert "sagemaker:AddTags" in statement["Action"]
-        assert statement["Condition"]["Null"] == {f"aws:RequestTag/{TENANT_TAG}": "false"}
+        # Some tenant's (the registry's functions), or the session's own (the tenant's
+        # workflow role, whose statements the endpoint workflows' creates use).
+        tenant_tag = f"aws:RequestTag/{TENANT_TAG}"
+        assert statement["Condition"].get("Null") == {tenant_tag: "false"} or statement[
+            "Condition"
+        ].get("StringEquals") == {tenant_tag: "${aws:PrincipalTag/maas:tenant}"}
         assert statement["Condition"]["ForAllValues:StringLike"] == {"aws:TagKeys": ["maas:*"]}
 
 
@@ -355,23 +358,64 @@ def test_every_manifest_function_has_its_permissions_listed() -> None:
     assert set(FUNCTION_ACTIONS) == {spec.id for spec in MANIFEST.functions}
 
 
+def _tasks(states: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every Task state of a definition's ``States``, in Parallel branches and Maps too."""
+    for state in states.values():
+        if state["Type"] == "Task":
+            yield state
+        for branch in state.get("Branches", []):
+            yield from _tasks(branch["States"])
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                yield from _tasks(state[key]["States"])
+
+
 @pytest.mark.parametrize("spec", MANIFEST.state_machines, ids=lambda spec: spec.id)
 def test_state_machine_may_call_every_integration_of_its_definition(
     lifecycle_json: dict[str, Any], plane: ControlPlane, spec: Any
 ) -> None:
-    statements = policy_statements(
-        lifecycle_json, _role_of_state_machine(lifecycle_json, plane, spec.id)
+    """A Task with ``Credentials`` calls as the tenant's workflow role (its one policy); any
+    other as the machine's own role."""
+    own = _actions(
+        policy_statements(lifecycle_json, _role_of_state_machine(lifecycle_json, plane, spec.id))
     )
-    allowed = _actions(statements)
-    definition = json.dumps(json.loads(spec.definition_text()))
-    integrations = set(re.findall(r'"arn:aws:states:::aws-sdk:([a-z]+):(\w+)"', definition))
-    optimized = set(re.findall(r'"arn:aws:states:::([a-z]+:[A-Za-z0-9.:]+)"', definition))
-    assert integrations or optimized
-    for service, action in integrations:
-        iam_action = f"{IAM_PREFIXES.get(service, service)}:{action[0].upper()}{action[1:]}"
-        assert iam_action in allowed, iam_action
-    for resource in optimized:
-        assert OPTIMIZED_ACTIONS[resource] <= allowed, resource
+    tenant = _actions(
+        managed_policy_statements(lifecycle_json, plane.lifecycle.tenant_workflow_policy)
+    )
+    tasks = list(_tasks(json.loads(spec.definition_text())["States"]))
+    assert tasks
+    for task in tasks:
+        allowed = tenant if "Credentials" in task else own
+        sdk = re.fullmatch(r"arn:aws:states:::aws-sdk:([a-z]+):(\w+)", task["Resource"])
+        if sdk:
+            service, action = sdk.groups()
+            iam_action = f"{IAM_PREFIXES.get(service, service)}:{action[0].upper()}{action[1:]}"
+            assert iam_action in allowed, iam_action
+        else:
+            resource = task["Resource"].removeprefix("arn:aws:states:::")
+            assert OPTIMIZED_ACTIONS[resource] <= allowed, resource
+
+
+@pytest.mark.parametrize("spec", MANIFEST.state_machines, ids=lambda spec: spec.id)
+def test_every_call_on_a_tenants_endpoint_is_made_as_the_tenants_workflow_role(spec: Any) -> None:
+    """SageMaker, Application Auto Scaling and CloudWatch calls name the role the workflow's
+    first step found for the request's tenant (maas.workflow_roles); schedules, which take
+    no tags, stay with the machine's role."""
+    definition = json.loads(spec.definition_text())
+    tenant_calls = [
+        task
+        for task in _tasks(definition["States"])
+        if re.match(
+            r"arn:aws:states:::aws-sdk:(sagemaker|applicationautoscaling|cloudwatch):",
+            task["Resource"],
+        )
+    ]
+    for task in tenant_calls:
+        assert task["Credentials"] == {"RoleArn.$": "$tenantRole"}, task["Resource"]
+    if tenant_calls:
+        first = definition["States"][definition["StartAt"]]
+        assert first["Parameters"]["FunctionName"] == "${ActForTenantFunctionArn}"
+        assert first["Assign"] == {"tenantRole.$": "$.Payload.role_arn"}
 
 
 @pytest.mark.parametrize("spec", MANIFEST.state_machines, ids=lambda spec: spec.id)
@@ -403,7 +447,7 @@ def test_schedules_are_created_and_deleted_only_under_the_product_prefixes(
 ) -> None:
     schedule_statements = [
         statement
-        for statement in _identity_statements(lifecycle_json)
+        for statement in identity_statements(lifecycle_json)
         if any(action.startswith("scheduler:") for action in as_list(statement["Action"]))
     ]
     assert schedule_statements
@@ -419,7 +463,7 @@ def test_only_idle_alarms_may_be_set_to_a_state(lifecycle_json: dict[str, Any]) 
     assert idle_alarm_name("acme", "chat").startswith(IDLE_ALARM_PREFIX)
     statements = [
         statement
-        for statement in _identity_statements(lifecycle_json)
+        for statement in identity_statements(lifecycle_json)
         if "cloudwatch:SetAlarmState" in as_list(statement["Action"])
     ]
     assert statements

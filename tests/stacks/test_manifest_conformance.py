@@ -163,6 +163,15 @@ def test_function_environment_values_resolve_the_manifest_refs(
             assert foundation_json["Outputs"][output["OutputName"]]["Value"] == {
                 "Fn::GetAtt": [logical_id_of(group), "Arn"]
             }
+        elif value.kind is RefKind.RESOURCE_NAME:
+            # A name that run-time names extend (the tenants' workflow roles).
+            assert variables[name] == plane.config.resource_name(value.target), name
+        elif value.kind is RefKind.POLICY_ARN:
+            # The tenant workflow policy, of the same stack: its ARN is its Ref.
+            policy = plane.lifecycle.tenant_workflow_policy
+            assert variables[name] == {"Ref": logical_id_of(policy)}, name
+            properties = lifecycle_json["Resources"][logical_id_of(policy)]["Properties"]
+            assert properties["ManagedPolicyName"] == plane.config.resource_name(value.target)
         elif value.kind is RefKind.ROLE_ARN:
             # A role a function assumes: its ARN from its fixed name, the role built after.
             role_name = plane.config.resource_name(value.target)

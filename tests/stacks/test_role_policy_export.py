@@ -46,10 +46,16 @@ def test_every_state_machines_execution_role_is_exported(synthesized: Synthesize
     exported = export(synthesized.plane, synthesized.template_dict)
 
     assert {spec.role_id for spec in MANIFEST.state_machines} <= set(exported["Roles"])
-    # Teardown invokes its functions (resolved locally by manifest id) and deletes endpoints.
+    # Teardown invokes its functions (resolved locally by manifest id) and assumes the
+    # tenants' workflow roles, whose one policy (exported on its own) deletes endpoints.
     teardown = json.dumps(exported["Roles"]["TeardownStateMachineRole"]["PolicyDocuments"])
     assert "lambda:InvokeFunction" in teardown
-    assert "sagemaker:DeleteEndpoint" in teardown
+    assert "sts:AssumeRole" in teardown
+    assert "sagemaker:DeleteEndpoint" not in teardown
+    tenant = json.dumps(exported["ManagedPolicies"]["TenantWorkflowPolicy"]["PolicyDocuments"])
+    assert "sagemaker:DeleteEndpoint" in tenant
+    assert "${aws:PrincipalTag/maas:tenant}" in tenant
+    assert exported["NamePrefixes"] == {"TenantWorkflows": "maas-dev-tenant-workflows"}
     functions = exported["Resources"][synthesized.plane.lifecycle.stack_name].values()
     assert {"Type": "AWS::Lambda::Function", "Id": "PlanTeardown"} in list(functions)
     # The Batch names the state machines' statements build ARNs from, by manifest id.

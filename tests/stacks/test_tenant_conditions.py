@@ -24,8 +24,17 @@ import pytest
 
 from maas.manifest import MANIFEST
 from maas.tenancy import TENANT_ROLE_VARIABLE
+from maas.workflow_roles import ACTS_FOR_TENANTS_TAG
 from stacks.iam_policies import SESSION_TENANT, TENANT_TAG
-from tests.stacks.cfn_template import arn_text, as_list, logical_id_of, policy_statements, resources
+from tests.stacks.cfn_template import (
+    arn_text,
+    as_list,
+    function_by_handler,
+    identity_statements,
+    logical_id_of,
+    managed_policy_statements,
+    policy_statements,
+)
 
 if TYPE_CHECKING:
     from stacks.control_plane import ControlPlane
@@ -39,6 +48,10 @@ PRODUCT_TAGGED = {"Null": {RESOURCE_TAG: "false"}}
 SESSION_TENANT_TAGGED = {"StringEquals": {RESOURCE_TAG: SESSION_TENANT}}
 CREATED_WITH_TENANT_TAG = {
     "Null": {REQUEST_TAG: "false"},
+    "ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]},
+}
+CREATED_FOR_SESSION_TENANT = {
+    "StringEquals": {REQUEST_TAG: SESSION_TENANT},
     "ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]},
 }
 #: Actions that change or delete a tenant's SageMaker resource, or use it.
@@ -73,18 +86,12 @@ SUPPORTS_REQUEST_TAG = {
     "cloudwatch:TagResource",
     "sts:AssumeRole",
     "sts:TagSession",
+    "iam:CreateRole",
+    "iam:TagRole",
 }
 #: Alarms the product creates itself, with its tags (Application Auto Scaling creates the
 #: target-tracking alarms, untagged).
 TAGGED_ALARM_NAMES = (":alarm:maas-idle-", ":alarm:maas-rollback-")
-
-
-def _identity_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        statement
-        for properties in resources(template, "AWS::IAM::Policy").values()
-        for statement in properties["PolicyDocument"]["Statement"]
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +99,7 @@ def every_statement(
     lifecycle_json: dict[str, Any], packaging_json: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Every identity statement of the lifecycle and packaging stacks."""
-    return [*_identity_statements(lifecycle_json), *_identity_statements(packaging_json)]
+    return [*identity_statements(lifecycle_json), *identity_statements(packaging_json)]
 
 
 def _granting(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
@@ -125,14 +132,66 @@ def _tenant_role_statements(
 # --- Roles that act for every tenant: only the product's tagged resources --------------------
 
 
-def test_teardown_deletes_only_endpoints_configs_and_models_tagged_for_a_tenant(
+def test_teardown_deletes_only_its_tenants_endpoints_configs_and_models(
     lifecycle_json: dict[str, Any], plane: ControlPlane
 ) -> None:
-    statements = _machine_statements(lifecycle_json, plane, "Teardown")
+    # The machine's own role deletes nothing: its states delete as the tenant's workflow
+    # role, whose one policy holds each delete to the role's own tenant.
+    machine = _machine_statements(lifecycle_json, plane, "Teardown")
+    tenant = managed_policy_statements(lifecycle_json, plane.lifecycle.tenant_workflow_policy)
     for action in ("DeleteEndpoint", "DeleteEndpointConfig", "DeleteModel"):
-        [delete] = _granting(statements, f"sagemaker:{action}")
-        assert delete["Action"] == f"sagemaker:{action}"
-        assert delete["Condition"] == PRODUCT_TAGGED
+        assert not _granting(machine, f"sagemaker:{action}")
+        [delete] = _granting(tenant, f"sagemaker:{action}")
+        assert delete["Condition"] == SESSION_TENANT_TAGGED
+
+
+def test_the_tenant_workflow_policy_reaches_only_the_roles_own_tenant(
+    lifecycle_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    statements = managed_policy_statements(lifecycle_json, plane.lifecycle.tenant_workflow_policy)
+    for statement in statements:
+        actions = set(as_list(statement["Action"]))
+        if actions & (SAGEMAKER_CHANGES | {"cloudwatch:DeleteAlarms", "cloudwatch:SetAlarmState"}):
+            resources_ = [arn_text(resource) for resource in as_list(statement["Resource"])]
+            if all(":alarm:TargetTracking-" in resource for resource in resources_):
+                continue  # Application Auto Scaling's own alarms, which it does not tag.
+            assert statement["Condition"] == SESSION_TENANT_TAGGED, statement
+        if any(action.startswith("sagemaker:Create") for action in actions):
+            assert statement["Condition"] == CREATED_FOR_SESSION_TENANT, statement
+
+
+def test_tenant_workflow_roles_are_made_only_with_a_tenant_and_the_one_policy(
+    lifecycle_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    _, properties = function_by_handler(lifecycle_json, "functions.act_for_tenant.handler")
+    statements = policy_statements(lifecycle_json, properties["Role"]["Fn::GetAtt"][0])
+    prefix = plane.config.resource_name("TenantWorkflows")
+    [create] = _granting(statements, "iam:CreateRole")
+    assert create["Condition"] == CREATED_WITH_TENANT_TAG
+    [attach] = _granting(statements, "iam:AttachRolePolicy")
+    assert attach["Condition"] == {
+        "ArnEquals": {
+            "iam:PolicyARN": {"Ref": logical_id_of(plane.lifecycle.tenant_workflow_policy)}
+        }
+    }
+    for statement in [*_granting(statements, "iam:GetRole"), create, attach]:
+        assert arn_text(statement["Resource"]).endswith(f":role/{prefix}-*")
+
+
+def test_only_the_machines_that_act_for_a_tenant_may_assume_its_workflow_role(
+    lifecycle_json: dict[str, Any], plane: ControlPlane
+) -> None:
+    prefix = plane.config.resource_name("TenantWorkflows")
+    for machine_id, machine in plane.lifecycle.state_machines.items():
+        acts = "${ActForTenantFunctionArn}" in MANIFEST.state_machine(machine_id).definition_text()
+        statements = _machine_statements(lifecycle_json, plane, machine_id)
+        assumes = _granting(statements, "sts:AssumeRole")
+        role = lifecycle_json["Resources"][logical_id_of(machine.state_machine.role)]
+        tags = {tag["Key"]: tag["Value"] for tag in role["Properties"].get("Tags", [])}
+        assert bool(assumes) == acts, machine_id
+        assert (tags.get(ACTS_FOR_TENANTS_TAG) == prefix) == acts, machine_id
+        for statement in assumes:
+            assert arn_text(statement["Resource"]).endswith(f":role/{prefix}-*")
 
 
 def test_every_sagemaker_change_delete_or_invoke_is_held_to_tagged_resources(
@@ -166,7 +225,7 @@ def test_every_create_carries_the_tenant_tag(every_statement: list[dict[str, Any
         resources_ = [arn_text(resource) for resource in as_list(statement["Resource"])]
         if all(":alarm:TargetTracking-" in resource for resource in resources_):
             continue  # Application Auto Scaling's own alarms, which it does not tag.
-        assert statement["Condition"] == CREATED_WITH_TENANT_TAG, statement
+        assert statement["Condition"] in (CREATED_WITH_TENANT_TAG, CREATED_FOR_SESSION_TENANT)
 
 
 def test_the_products_alarms_are_changed_and_deleted_only_when_tagged(
@@ -185,7 +244,7 @@ def test_the_products_alarms_are_changed_and_deleted_only_when_tagged(
     ]
     assert tagged_alarm_statements
     for statement in tagged_alarm_statements:
-        assert statement["Condition"] == PRODUCT_TAGGED, statement
+        assert statement["Condition"] in (PRODUCT_TAGGED, SESSION_TENANT_TAGGED), statement
 
 
 def test_conditions_name_only_keys_their_actions_support(

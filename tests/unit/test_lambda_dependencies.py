@@ -45,6 +45,10 @@ LEFT_OUT = (
     "maas/evaluation/shard.py",
     "maas/evaluation/judges/local.py",
     "maas/evaluation/reward/",
+    "maas/quantization/quantize.py",
+    "maas/quantization/perplexity.py",
+    "maas/quantization/package.py",
+    "maas/workflow_build.py",
 )
 
 

@@ -50,6 +50,8 @@ def test_every_ref_names_something_the_manifest_declares(ref: Ref) -> None:
         RefKind.EVENT_BUS_NAME: {"EventBus"},
         RefKind.JOB_QUEUE_ARN: {spec.id for spec in MANIFEST.jobs},
         RefKind.JOB_DEFINITION_ARN: {spec.id for spec in MANIFEST.jobs},
+        RefKind.POLICY_ARN: {spec.id for spec in MANIFEST.managed_policies},
+        RefKind.RESOURCE_NAME: {spec.id for spec in MANIFEST.name_prefixes},
     }
     assert ref.target in declared[ref.kind]
 

@@ -240,6 +240,7 @@ def test_bad_input_is_rejected_before_any_aws_call(
     assert snapshot.cause is not None
     assert snapshot.cause.startswith(field)
     assert snapshot.path == [
+        "Act for the tenant",
         "Validate and plan deployment",
         "Explain the rejection",
         "Request rejected",

@@ -18,29 +18,27 @@ import pytest
 from maas.evaluation.store import EvaluationStore
 from maas.exceptions import NotFound
 from maas.executions import wait_for_execution
-from maas.local import LocalRuntime
 from maas.registry import ModelRegistry
 from schemas.evaluation import EvaluationStatus
 from schemas.packaging import ApprovalStatus
 from tests.api.caller import ApiCaller
 from tests.local.support import wait_until
-from tests.serving_models import tiny_model_dir  # noqa: F401 - a fixture
-from tests.workflows.conftest import FAST, events_of
+from tests.workflows.conftest import events_of
 from tests.workflows.versions import register_served_version
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
+
+    from maas.local import LocalRuntime
 
 ENDPOINT = "judged"
 DATA = resources.files("maas") / "data" / "evaluation"
 
 
 @pytest.fixture(scope="module")
-def runtime() -> Iterator[LocalRuntime]:
-    settings = FAST.model_copy(update={"serve_models": True, "model_server_startup_seconds": 120})
-    with LocalRuntime(settings) as local:
-        yield local
+def runtime(serving_runtime: LocalRuntime) -> LocalRuntime:
+    """The model-serving runtime this module shares (its endpoint: ``judged``)."""
+    return serving_runtime
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +56,7 @@ def bucket(runtime: LocalRuntime) -> str:
 
 
 @pytest.fixture(scope="module")
-def served(runtime: LocalRuntime, api: ApiCaller, tiny_model_dir: Path, bucket: str) -> str:  # noqa: F811
+def served(runtime: LocalRuntime, api: ApiCaller, tiny_model_dir: Path, bucket: str) -> str:
     register_served_version(runtime, "tiny-judged", tiny_model_dir)
     deployed = api(
         "POST",

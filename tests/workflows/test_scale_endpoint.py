@@ -205,6 +205,7 @@ def test_bad_input_is_rejected_before_anything_changes(
     assert (snapshot.status, snapshot.error) == ("FAILED", expected[0])
     assert expected[1] in (snapshot.cause or "")
     assert snapshot.path == [
+        "Act for the tenant",
         "Validate and plan scaling",
         "Explain the rejection",
         "Request rejected",

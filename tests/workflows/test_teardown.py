@@ -77,6 +77,7 @@ def test_an_unknown_endpoint_is_not_found_and_nothing_is_deleted(runtime: LocalR
     assert snapshot.status == "FAILED"
     assert snapshot.error == "Maas.NotFound"
     assert snapshot.path == [
+        "Act for the tenant",
         "Take the endpoint for teardown",
         "Explain the rejection",
         "Request rejected",

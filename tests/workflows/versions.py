@@ -74,11 +74,11 @@ def register_version(
 
 
 def register_served_version(
-    runtime: LocalRuntime, model_name: str, model_dir: Path
+    runtime: LocalRuntime, model_name: str, model_dir: Path, *, tenant_id: str = "acme"
 ) -> ModelVersionRecord:
-    """Register the next version of acme's ``model_name`` with the files of ``model_dir`` (a
-    real model the local inference server loads) under its artifact prefix."""
-    version = register_version(runtime, model_name)
+    """Register the next version of ``tenant_id``'s ``model_name`` with the files of
+    ``model_dir`` (a real model the local inference server loads) under its artifact prefix."""
+    version = register_version(runtime, model_name, tenant_id=tenant_id)
     bucket, _, prefix = version.artifact_uri.removeprefix("s3://").partition("/")
     s3 = runtime.client("s3")
     for path in sorted(model_dir.iterdir()):

@@ -21,6 +21,7 @@ from functions.api.context import complete, paginate, services, start_once, tena
 from functions.api.params import ACCEPTED, IdempotencyKey, Limit, NextToken
 from functions.api.problems import InvalidFields
 from maas.exceptions import NotFound
+from maas.quantization.steps import check_parent
 from maas.registry.packaging_steps import (
     LOCAL_SOURCE_REFUSED,
     check_source,
@@ -42,6 +43,7 @@ from schemas.packaging import (
     PackagingSettings,
     RegistrationRetry,
 )
+from schemas.quantization import QuantizationOptions, QuantizationRequest
 
 router = APIGatewayRouter()
 
@@ -104,6 +106,33 @@ def retry_registration(
     retry = RegistrationRetry(tenant_id=tenant, model_name=model_name, version=version)
     checks = partial(plan_registration_retry, retry, services(tenant).models)
     return start_once(tenant, Workflow.PACKAGE_MODEL, retry, idempotency_key, checks=checks)
+
+
+@router.post(
+    "/models/<model_name>/versions/<version>/quantizations",
+    summary="Quantize a version into a new one",
+    tags=["Models"],
+    responses=ACCEPTED,
+)
+def create_quantization(
+    model_name: Model,
+    version: Annotated[int, Path(ge=1, description="The parent version's number.")],
+    body: QuantizationOptions,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[ExecutionAccepted]:
+    """Start ``quantize_model``: quantize a REGISTERED version (weight-only, W8A16, W4A16 or
+    FP8_DYNAMIC) into the model's next version, whose record carries its lineage and the
+    measured change in size and perplexity.
+
+    404 for a version the tenant does not have, 409 for one that is not REGISTERED, 422 for
+    settings that do not apply or a version that is itself a quantization.
+    """
+    tenant = tenant_of(router)
+    request = complete(
+        QuantizationRequest, body, tenant_id=tenant, model_name=model_name, version=version
+    )
+    checks = partial(check_parent, request, services(tenant).models)
+    return start_once(tenant, Workflow.QUANTIZE_MODEL, request, idempotency_key, checks=checks)
 
 
 @router.post("/packaging-jobs", summary="Package a model", tags=["Models"], responses=ACCEPTED)

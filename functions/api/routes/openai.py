@@ -17,6 +17,11 @@ settings fill in ``max_tokens`` and ``temperature`` when the request leaves them
 completion is generated the same way, its prompt as the one user message, since LMI's text
 generation form does not report prompt tokens.
 
+``stream: true`` runs the same pipeline streamed (:func:`~functions.api.routes.pipelines.
+stream_pipeline`): what can be refused is refused first, as an error; then the answer is
+server-sent events (:mod:`functions.api.routes.openai_chunks`) that the handler streams
+(:mod:`functions.api.streaming`), the guardrail checking the answer in windows as it comes.
+
 Every error here has OpenAI's shape (:func:`openai_error`), not a problem document:
 clients of this path parse ``{"error": {...}}``.
 """
@@ -30,14 +35,27 @@ from typing import TYPE_CHECKING, Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
 
+from functions.api import streaming
 from functions.api.context import services, tenant_of
-from functions.api.routes.pipelines import run_pipeline
+from functions.api.problems import InvalidFields
+from functions.api.routes.openai_chunks import (
+    STREAM_CONTENT_TYPE,
+    ChatChunks,
+    ChunkWriter,
+    CompletionChunks,
+    current_trace_id,
+    server_sent_events,
+)
+from functions.api.routes.pipelines import run_pipeline, stream_pipeline
 from maas.exceptions import NotFound
 from maas.guardrails import GuardrailVerdict
 from maas.pipeline import EndpointGenerator
+from schemas.api import FieldProblem
 from schemas.endpoint import EndpointStatus
 from schemas.openai import (
+    STREAMING_REFUSAL,
     AssistantMessage,
     ChatChoice,
     ChatCompletion,
@@ -54,9 +72,10 @@ from schemas.openai import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from maas.guardrails import Source
     from maas.pipeline import Generation, Guard, PipelineAnswer
-    from schemas.api import FieldProblem
     from schemas.endpoint import EndpointRecord
     from schemas.pipeline import EndpointPipeline, GenerationSettings, PipelineSpec
 
@@ -68,6 +87,16 @@ TRACE_ID_HEADER = "x-maas-trace-id"
 router = APIGatewayRouter()
 
 ModelName = Annotated[str, Path(max_length=256, description="The endpoint's name.")]
+
+#: The answer to ``stream: true``, as the route's head leaves it: the body is the events the
+#: handler streams after it (``text/event-stream``).
+ServerSentEvents = Annotated[
+    str,
+    Field(
+        description="With stream: true (Content-Type: text/event-stream): data: {chunk} "
+        "events, token by token, then data: [DONE]."
+    ),
+]
 
 
 class Conversation:
@@ -182,9 +211,17 @@ def get_model(model: ModelName) -> ModelObject:
 @router.post(
     "/chat/completions", summary="Chat with an endpoint (OpenAI's schema)", tags=["OpenAI"]
 )
-def create_chat_completion(body: ChatCompletionRequest) -> Response[ChatCompletion]:
-    """The endpoint's answer to the conversation, through its pipeline, with its token usage."""
+def create_chat_completion(
+    body: ChatCompletionRequest,
+) -> Response[ChatCompletion | ServerSentEvents]:
+    """The endpoint's answer to the conversation, through its pipeline, with its token usage.
+
+    With ``stream: true``, server-sent events of ``chat.completion.chunk`` objects, token by
+    token, ending with ``data: [DONE]``.
+    """
     conversation = Conversation(body)
+    if body.stream:
+        return _streamed(body, body.question(), conversation, ChatChunks)
     answer, finish_reason = _answer(body, body.question(), conversation)
     completion = ChatCompletion(
         id=f"chatcmpl-{_request_id()}",
@@ -200,8 +237,13 @@ def create_chat_completion(body: ChatCompletionRequest) -> Response[ChatCompleti
 
 
 @router.post("/completions", summary="Complete a prompt (OpenAI's schema)", tags=["OpenAI"])
-def create_completion(body: CompletionRequest) -> Response[TextCompletion]:
-    """The endpoint's continuation of the prompt, through its pipeline, with its token usage."""
+def create_completion(body: CompletionRequest) -> Response[TextCompletion | ServerSentEvents]:
+    """The endpoint's continuation of the prompt, through its pipeline, with its token usage.
+
+    With ``stream: true``, server-sent events of ``text_completion`` chunks, token by token.
+    """
+    if body.stream:
+        return _streamed(body, body.text(), Conversation(None), CompletionChunks)
     answer, finish_reason = _answer(body, body.text(), Conversation(None))
     completion = TextCompletion(
         id=f"cmpl-{_request_id()}",
@@ -214,11 +256,39 @@ def create_completion(body: CompletionRequest) -> Response[TextCompletion]:
     return _answered(completion, answer)
 
 
-def _answer(
-    body: ChatCompletionRequest | CompletionRequest, question: str, conversation: Conversation
-) -> tuple[PipelineAnswer, FinishReason]:
+def _streamed(
+    body: ChatCompletionRequest | CompletionRequest,
+    question: str,
+    conversation: Conversation,
+    chunks: type[ChunkWriter],
+) -> Response[Any]:
+    if not streaming.available():
+        raise InvalidFields(
+            [FieldProblem(field="stream", message=STREAMING_REFUSAL.removeprefix("stream: "))]
+        )
     made: list[ConversationGenerator] = []
+    events = stream_pipeline(
+        tenant_of(router),
+        body.model,
+        question,
+        parameters=body.settings(),
+        spec_of=_as_sent,
+        generator_of=_generator_of(body, conversation, made),
+        guard_of=lambda guard: ConversationGuard(guard, conversation),
+    )
+    writer = chunks(f"{chunks.prefix}-{_request_id()}", body.model)
+    streaming.offer(server_sent_events(events, writer, include_usage=body.include_usage()))
+    headers = {"Cache-Control": "no-cache"}
+    if trace_id := current_trace_id():
+        headers[TRACE_ID_HEADER] = trace_id
+    return Response(200, STREAM_CONTENT_TYPE, body="", headers=headers)
 
+
+def _generator_of(
+    body: ChatCompletionRequest | CompletionRequest,
+    conversation: Conversation,
+    made: list[ConversationGenerator],
+) -> Callable[[str, Any], EndpointGenerator]:
     def generator(sagemaker_name: str, runtime: Any) -> EndpointGenerator:
         made.append(
             ConversationGenerator(
@@ -230,13 +300,20 @@ def _answer(
         )
         return made[0]
 
+    return generator
+
+
+def _answer(
+    body: ChatCompletionRequest | CompletionRequest, question: str, conversation: Conversation
+) -> tuple[PipelineAnswer, FinishReason]:
+    made: list[ConversationGenerator] = []
     answer = run_pipeline(
         tenant_of(router),
         body.model,
         question,
         parameters=body.settings(),
         spec_of=_as_sent,
-        generator_of=generator,
+        generator_of=_generator_of(body, conversation, made),
         guard_of=lambda guard: ConversationGuard(guard, conversation),
     )
     generated = made[0].last if made else None

@@ -25,6 +25,7 @@ from maas.guardrails import GuardrailChecker, resolve_guardrail
 from maas.pipeline import EndpointGenerator, PipelineAnswer, RagPipeline
 from maas.pipeline.embedding import with_sagemaker_names
 from maas.pipeline.pipeline import Guard
+from maas.pipeline.streaming import StreamedAnswer, StreamedText
 from maas.tenancy import check_tenant_file
 from maas.usage import UsageMeter
 from schemas.api import FieldProblem
@@ -34,7 +35,7 @@ from schemas.pipeline import EndpointPipeline, GenerationSettings, InvokeRequest
 from schemas.usage import UsageCounts
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 router = APIGatewayRouter()
 logger = Logger(child=True)
@@ -128,40 +129,102 @@ def run_pipeline(
     found = services(tenant)
     record = found.endpoints.get(tenant, name)
     try:
-        _in_service(record)
-        stored = found.pipelines.get(tenant, name)
-        chosen = spec_of(stored) if spec_of is not None else stored.pipeline
-        try:
-            spec = with_sagemaker_names(chosen, partial(found.endpoints.sagemaker_name_of, tenant))
-        except NotFound as exc:
-            raise Conflict(f"knowledge.embedding: {exc.message}") from None
-        runtime = found.client("sagemaker-runtime")
-        guardrail = _guardrail(tenant, found.client) if spec.guardrail else None
-        pipeline = RagPipeline(
-            spec,
-            endpoint_name=name,
-            tenant=tenant,
-            model=record.model.model_id,
-            version=record.model.version,
-            guardrail=guard_of(guardrail) if guardrail and guard_of else guardrail,
-            # SageMaker knows the endpoint by the name derived for the tenant.
-            generator=(generator_of or _generator)(record.sagemaker_endpoint_name, runtime),
-            sagemaker=runtime,
-            bedrock=found.client("bedrock-runtime"),
-            s3=found.client("s3"),
+        pipeline = _pipeline(
+            found, tenant, record, spec_of=spec_of, generator_of=generator_of, guard_of=guard_of
         )
         answer = pipeline.run(question, parameters=parameters)
     except Exception:
         _meter(found, tenant, name, UsageCounts(requests=1, errors=1))
         raise
-    counts = UsageCounts(
+    _meter(found, tenant, name, _counts(answer))
+    return answer
+
+
+def stream_pipeline(
+    tenant: str,
+    name: str,
+    question: str,
+    *,
+    parameters: GenerationSettings | None = None,
+    spec_of: Callable[[EndpointPipeline], PipelineSpec] | None = None,
+    generator_of: Callable[[str, Any], EndpointGenerator] | None = None,
+    guard_of: Callable[[Guard], Guard] | None = None,
+) -> Iterator[StreamedText | StreamedAnswer]:
+    """:func:`run_pipeline`, streamed (:meth:`RagPipeline.stream`), and metered as it.
+
+    What can be refused is refused before this returns (404, 409), so that the caller can
+    still answer an error; what fails once the stream runs counts as an error in the usage,
+    and a stream its reader abandons counts as a request, with the tokens known by then.
+    """
+    found = services(tenant)
+    record = found.endpoints.get(tenant, name)
+    try:
+        pipeline = _pipeline(
+            found, tenant, record, spec_of=spec_of, generator_of=generator_of, guard_of=guard_of
+        )
+    except Exception:
+        _meter(found, tenant, name, UsageCounts(requests=1, errors=1))
+        raise
+    return _metered(found, tenant, name, pipeline.stream(question, parameters=parameters))
+
+
+def _metered(
+    found: Services, tenant: str, name: str, events: Iterator[StreamedText | StreamedAnswer]
+) -> Iterator[StreamedText | StreamedAnswer]:
+    counts = UsageCounts(requests=1)
+    try:
+        for event in events:
+            if isinstance(event, StreamedAnswer):
+                counts = _counts(event.answer)
+            yield event
+    except Exception:
+        counts = UsageCounts(requests=1, errors=1)
+        raise
+    finally:
+        _meter(found, tenant, name, counts)
+
+
+def _pipeline(
+    found: Services,
+    tenant: str,
+    record: EndpointRecord,
+    *,
+    spec_of: Callable[[EndpointPipeline], PipelineSpec] | None,
+    generator_of: Callable[[str, Any], EndpointGenerator] | None,
+    guard_of: Callable[[Guard], Guard] | None,
+) -> RagPipeline:
+    _in_service(record)
+    name = record.endpoint_name
+    stored = found.pipelines.get(tenant, name)
+    chosen = spec_of(stored) if spec_of is not None else stored.pipeline
+    try:
+        spec = with_sagemaker_names(chosen, partial(found.endpoints.sagemaker_name_of, tenant))
+    except NotFound as exc:
+        raise Conflict(f"knowledge.embedding: {exc.message}") from None
+    runtime = found.client("sagemaker-runtime")
+    guardrail = _guardrail(tenant, found.client) if spec.guardrail else None
+    return RagPipeline(
+        spec,
+        endpoint_name=name,
+        tenant=tenant,
+        model=record.model.model_id,
+        version=record.model.version,
+        guardrail=guard_of(guardrail) if guardrail and guard_of else guardrail,
+        # SageMaker knows the endpoint by the name derived for the tenant.
+        generator=(generator_of or _generator)(record.sagemaker_endpoint_name, runtime),
+        sagemaker=runtime,
+        bedrock=found.client("bedrock-runtime"),
+        s3=found.client("s3"),
+    )
+
+
+def _counts(answer: PipelineAnswer) -> UsageCounts:
+    return UsageCounts(
         requests=1,
         blocked=int(answer.blocked),
         tokens_in=answer.tokens_in,
         tokens_out=answer.tokens_out,
     )
-    _meter(found, tenant, name, counts)
-    return answer
 
 
 def _generator(sagemaker_name: str, runtime: Any) -> EndpointGenerator:

@@ -579,6 +579,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models/{model_name}/versions/{version}/quantizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Quantize a version into a new one */
+        post: operations["create_quantization_v1_models__model_name__versions__version__quantizations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models/{model_name}/versions/{version}/registration": {
         parameters: {
             query?: never;
@@ -1094,9 +1111,11 @@ export interface components {
             stop?: string | string[] | null;
             /**
              * Stream
-             * @description Refused when true: streaming is not offered yet.
+             * @description true: the answer comes as server-sent events, token by token, ending with data: [DONE].
              */
             stream?: boolean | null;
+            /** @description With stream: true only. */
+            stream_options?: components["schemas"]["StreamOptions"] | null;
             /**
              * Temperature
              * @description Unset: the endpoint pipeline's (0, greedy).
@@ -1244,9 +1263,11 @@ export interface components {
             stop?: string | string[] | null;
             /**
              * Stream
-             * @description Refused when true: streaming is not offered yet.
+             * @description true: the answer comes as server-sent events, token by token, ending with data: [DONE].
              */
             stream?: boolean | null;
+            /** @description With stream: true only. */
+            stream_options?: components["schemas"]["StreamOptions"] | null;
             /** Suffix */
             suffix?: null;
             /**
@@ -2863,6 +2884,8 @@ export interface components {
             image_uri?: string | null;
             /** Instance Type */
             instance_type?: string | null;
+            /** @description Set when the version was made from another one (a quantization): the parent version, the technique, its settings and the measured size and quality. */
+            lineage?: components["schemas"]["VersionLineage"] | null;
             /**
              * Model Name
              * @description The registry's name of a model: lower-case letters, digits and hyphens, 1 to 48 characters. Derived from the source when omitted.
@@ -3230,6 +3253,93 @@ export interface components {
             ModelName?: string | null;
             /** Variantname */
             VariantName: string;
+        };
+        /**
+         * QuantizationMeasurements
+         * @description Size and quality of the parent and the quantized version, measured in one job.
+         */
+        QuantizationMeasurements: {
+            /** Parent Perplexity */
+            parent_perplexity: number;
+            /**
+             * Parent Weight Bytes
+             * @description The parent's weight files, in bytes.
+             */
+            parent_weight_bytes: number;
+            /** Perplexity */
+            perplexity: number;
+            /**
+             * Perplexity Change
+             * @description perplexity / parent_perplexity - 1.
+             */
+            perplexity_change: number;
+            /**
+             * Seconds
+             * @description Quantizing and measuring, wall clock.
+             */
+            seconds: number;
+            /**
+             * Size Ratio
+             * @description weight_bytes / parent_weight_bytes.
+             */
+            size_ratio: number;
+            /**
+             * Text
+             * @description The bundled text the perplexities are measured on.
+             */
+            text: string;
+            /**
+             * Tokens
+             * @description Tokens of the text scored.
+             */
+            tokens: number;
+            /**
+             * Weight Bytes
+             * @description The quantized weight files, in bytes.
+             */
+            weight_bytes: number;
+        };
+        /**
+         * QuantizationOptions
+         * @description A quantization request's body: the settings and the new version's registration.
+         */
+        QuantizationOptions: {
+            /**
+             * Approval Status
+             * @default PendingManualApproval
+             * @enum {string}
+             */
+            approval_status?: "Approved" | "PendingManualApproval";
+            /** Description */
+            description?: string | null;
+            /** @description What the new version is sized for; by default the parent's preferences. */
+            serving?: components["schemas"]["ServingPreferences"] | null;
+            settings?: components["schemas"]["QuantizationSettings"];
+        };
+        /**
+         * QuantizationSettings
+         * @description How to quantize: the scheme, and for int4 the group size.
+         *
+         *     Examples
+         *     --------
+         *     >>> QuantizationSettings(scheme="W4A16").group_size
+         *     64
+         *     >>> QuantizationSettings(scheme="W8A16").group_size is None
+         *     True
+         */
+        QuantizationSettings: {
+            /**
+             * Group Size
+             * @description W4A16 only: inputs per scale (default 64); the model's hidden and intermediate sizes must be multiples of it.
+             */
+            group_size?: (32 | 64 | 128) | null;
+            /**
+             * Scheme
+             * @description W8A16: int8 weights, one scale per output channel; W4A16: int4 weights, one scale per group of group_size inputs; FP8_DYNAMIC: FP8 weights per channel, activations quantized per token when served (GPUs with FP8: L4, L40S, H100).
+             * @default W8A16
+             * @enum {string}
+             */
+            scheme?: "W8A16" | "W4A16" | "FP8_DYNAMIC";
         };
         /**
          * Recommendation
@@ -3936,6 +4046,17 @@ export interface components {
             version: number;
         };
         /**
+         * StreamOptions
+         * @description ``stream_options``: what a streamed answer carries besides the text.
+         */
+        StreamOptions: {
+            /**
+             * Include Usage
+             * @description true: a last chunk, with no choices, gives the usage of the request.
+             */
+            include_usage?: boolean | null;
+        };
+        /**
          * TextCompletion
          * @description OpenAI's ``text_completion`` object.
          */
@@ -4139,6 +4260,28 @@ export interface components {
             object_only?: boolean;
         };
         /**
+         * VersionLineage
+         * @description Where a version came from when it was made from another version of the model.
+         */
+        VersionLineage: {
+            /**
+             * Library
+             * @description What quantized it, with its version.
+             */
+            library: string;
+            /** @description Set when the job has measured the quantized version. */
+            measurements?: components["schemas"]["QuantizationMeasurements"] | null;
+            /** Parent Version */
+            parent_version: number;
+            settings: components["schemas"]["QuantizationSettings"];
+            /**
+             * Technique
+             * @default quantization
+             * @constant
+             */
+            technique?: "quantization";
+        };
+        /**
          * VersionProgress
          * @description What the packaging job is doing now, for people watching a long download.
          */
@@ -4175,7 +4318,7 @@ export interface components {
          * @description The workflows a tenant's request starts, by the path segment the API names them with.
          * @enum {string}
          */
-        Workflow: "package-model" | "deploy-endpoint" | "scale-endpoint" | "update-endpoint" | "stop-endpoint" | "start-endpoint" | "teardown" | "lifecycle" | "evaluate";
+        Workflow: "package-model" | "deploy-endpoint" | "scale-endpoint" | "update-endpoint" | "stop-endpoint" | "start-endpoint" | "teardown" | "lifecycle" | "evaluate" | "quantize-model";
     };
     responses: never;
     parameters: never;
@@ -5158,6 +5301,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChatCompletion"];
+                    "text/event-stream": string;
                 };
             };
             /** @description Bad Request */
@@ -5254,6 +5398,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TextCompletion"];
+                    "text/event-stream": string;
                 };
             };
             /** @description Bad Request */
@@ -8295,6 +8440,112 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StoredAssertionSet"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1048576 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_quantization_v1_models__model_name__versions__version__quantizations_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry with the same key and the same body: the first request's workflow is answered, none is started twice. */
+                "idempotency-key"?: string | null;
+            };
+            path: {
+                /** @description The model's name in the registry. */
+                model_name: string;
+                /** @description The parent version's number. */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuantizationOptions"];
+            };
+        };
+        responses: {
+            /** @description The workflow started; follow status_url. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionAccepted"];
                 };
             };
             /** @description Bad Request */

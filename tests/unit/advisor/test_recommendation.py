@@ -87,13 +87,16 @@ def test_a_cheaper_quantization_is_a_proposal_that_names_its_step() -> None:
     assert proposal.cost_per_million_tokens_usd < report.recommendation.cost_per_million_tokens_usd
     assert proposal.requires is not None
     assert proposal.requires.startswith("an AWQ int4 checkpoint (group size 128): quantize")
-    assert proposal.requires.endswith("this platform has no quantization step yet")
+    # The step that makes it: the quantize_model workflow's command.
+    assert "`maas versions quantize <model> <version> --scheme W4A16 --group-size 128`" in (
+        proposal.requires
+    )
     assert "embeddings and lm_head stay 16-bit" in proposal.reasons["quantization"]
     assert "a proposal, not serving properties" in proposal.reasons["quantization"]
     # The recommendation says what quantizing would save, and what it takes.
     reason = report.recommendation.reasons["quantization"]
     assert reason.startswith("none (bf16, 16.1 GB): the checkpoint as stored; an AWQ version")
-    assert "this platform has no quantization step yet" in reason
+    assert "maas versions quantize" in reason
 
 
 def test_no_proposal_when_quantizing_would_not_rank_first() -> None:
@@ -136,7 +139,8 @@ def test_a_bf16_checkpoint_cannot_be_asked_to_serve_quantized() -> None:
         advise(LLAMA_8B, request(quantizations=("fp8",)))
     assert raised.value.message == (
         "quantizations: the checkpoint can be served as none only, not fp8; another format "
-        "needs a quantization step first, which this platform does not have yet"
+        "needs a quantization step first: `maas versions quantize` (the quantize_model "
+        "workflow) makes it as a new version"
     )
 
 
@@ -199,9 +203,11 @@ def test_a_model_too_big_unquantized_is_told_the_cheapest_quantization_that_fits
     assert raised.value.message == (
         "no instance serves 1 sequence(s) of 4096 tokens without quantization; with awq it "
         "fits on ml.p4de.24xlarge (TP 8, awq), but that needs an AWQ int4 checkpoint (group "
-        "size 128): quantize this one (llm-compressor or AutoAWQ, on a GPU, with calibration "
-        "data) or package a published -AWQ repository as a new version; this platform has no "
-        "quantization step yet"
+        "size 128): quantize this one as a new version; `maas versions quantize <model> "
+        "<version> --scheme W4A16 --group-size 128` (the quantize_model workflow) makes an int4 "
+        "version of about this size by round-to-nearest and measures its perplexity change; AWQ "
+        "itself calibrates on a GPU (llm-compressor or AutoAWQ), or package a published -AWQ "
+        "repository as a new version"
     )
 
 

@@ -14,8 +14,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from maas.advisor.architecture import ModelArchitecture
+from maas.exceptions import ValidationError
 from maas.packaging.series.base import ModelFolder
 from maas.packaging.sizing import ServingPlan, plan_serving
+from maas.quantization.package import sizing_folder
+from maas.quantization.quantize import check_quantizable
+from schemas.lineage import QuantizationSettings
 from schemas.packaging import ServingPreferences
 from tests.unit.advisor.support import CONFIGS, config, headers_of
 
@@ -77,7 +81,7 @@ def test_a_cheaper_quantized_version_is_only_proposed_with_the_step_it_needs(
     assert alternative is not None
     assert alternative.quantization == "awq"
     assert alternative.requires is not None
-    assert "this platform has no quantization step yet" in alternative.requires
+    assert "`maas versions quantize <model> <version> --scheme W4A16" in alternative.requires
     assert alternative.price_per_hour_usd < report.recommendation.price_per_hour_usd
     assert "quantize" not in serving.serving_properties
 
@@ -92,3 +96,57 @@ def test_a_checkpoint_quantized_with_awq_is_served_as_awq(
     serving = plan(tmp_path, monkeypatch, awq, ServingPreferences())
     assert properties(serving.serving_properties)["option.quantize"] == "awq"
     assert serving.report.quantized_alternative is None
+
+
+def compressed_tensors_config(scheme: str) -> dict[str, Any]:
+    """The ``quantization_config`` compressed-tensors writes for ``scheme`` (as
+    ``maas.quantization.quantize_folder`` leaves it in ``config.json``)."""
+    weights: dict[str, Any] = {
+        "W8A16": {"num_bits": 8, "type": "int", "strategy": "channel", "group_size": None},
+        "W4A16": {"num_bits": 4, "type": "int", "strategy": "group", "group_size": 128},
+        "FP8_DYNAMIC": {"num_bits": 8, "type": "float", "strategy": "channel"},
+    }[scheme]
+    return {
+        "quant_method": "compressed-tensors",
+        "format": "float-quantized" if scheme == "FP8_DYNAMIC" else "pack-quantized",
+        "quantization_status": "compressed",
+        "config_groups": {
+            "group_0": {"targets": ["Linear"], "weights": {**weights, "symmetric": True}}
+        },
+        "ignore": ["lm_head"],
+    }
+
+
+UNQUANTIZED = [name for name in BUNDLED if "quantization_config" not in config(name)]
+PREQUANTIZED = [name for name in BUNDLED if name not in UNQUANTIZED]
+
+
+@pytest.mark.parametrize("scheme", ["W8A16", "W4A16", "FP8_DYNAMIC"])
+@pytest.mark.parametrize("name", UNQUANTIZED)
+def test_every_quantized_version_of_a_bundled_configuration_is_served_as_its_checkpoint_is(
+    name: str, scheme: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the quantization job sizes (maas.quantization.package.sizing_folder): vLLM reads
+    # the scheme from config.json, so no option.quantize may name another format.
+    quantized = {**config(name), "quantization_config": compressed_tensors_config(scheme)}
+    (tmp_path / "checkpoint").mkdir()
+    (tmp_path / "checkpoint" / "config.json").write_text(json.dumps(quantized))
+    checkpoint = ModelFolder(
+        files={"config.json": tmp_path / "checkpoint" / "config.json"},
+        weights=tmp_path / "checkpoint",
+    )
+    monkeypatch.setattr("maas.packaging.sizing.read_safetensors_headers", lambda _: {})
+    folder = sizing_folder(checkpoint, tmp_path / "sizing")
+    serving = plan_serving(
+        folder, ServingPreferences(), model="m", revision=None, region="us-east-1"
+    )
+    written = properties(serving.serving_properties)
+    assert "option.quantize" not in written
+    assert serving.report.recommendation.requires is None
+    assert written["option.dtype"] == "bf16"
+
+
+@pytest.mark.parametrize("name", PREQUANTIZED)
+def test_a_bundled_checkpoint_already_quantized_is_not_quantized_again(name: str) -> None:
+    with pytest.raises(ValidationError, match="already quantized"):
+        check_quantizable(config(name), QuantizationSettings())

@@ -10,7 +10,6 @@ from maas.serving.model import ServedModel
 from maas.serving.service import InferenceService
 
 # A fixture shared with the local runtime's tests, made visible here by importing it.
-from tests.serving_models import tiny_model_dir  # noqa: F401
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="session")
-def served_model(tiny_model_dir: Path) -> ServedModel:  # noqa: F811
+def served_model(tiny_model_dir: Path) -> ServedModel:
     """The tiny model, loaded."""
     return ServedModel.load(tiny_model_dir)
 

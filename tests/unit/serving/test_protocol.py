@@ -175,7 +175,7 @@ def test_neutral_openai_fields_are_accepted() -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"stream": True}, "stream: Input should be False"),
+        ({"stream_options": {"include_tokens": True}}, "stream_options.include_tokens: "),
         ({"n": 2}, "n: Input should be 1"),
         ({"max_tokens": 0}, "max_tokens: "),
         ({"tools": []}, "tools: Extra inputs are not permitted"),

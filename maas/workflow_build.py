@@ -1,0 +1,183 @@
+"""Build the deployed state machine definitions from their readable sources.
+
+Why this exists: the workflows share their retry policies, the role their endpoint calls are
+made as, and the step that finds it; written into each definition by hand, one change to a
+retry policy was dozens of edits. The sources (``state_machines/sources/<name>.yaml``) say
+each shared thing once, by name, in ``state_machines/sources/shared.yaml``:
+
+- ``Retry: [lambda, event-not-published]``: each name one policy of ``retry``;
+- ``Credentials: tenant``: the ``credentials`` entry of that name;
+- a state ``{$use: act-for-tenant, Next: ...}``: the ``states`` entry of that name, with the
+  state's own fields added (or replacing the shared ones).
+
+Everything else is Amazon States Language as Step Functions reads it. ``make workflows``
+(``python -m maas.workflow_build``) writes ``state_machines/<name>.json``, which is what the
+stacks deploy and the local runtime runs; ``--check`` fails when a written file is not what
+its source builds (a test runs it), so the two cannot part ways.
+
+Examples
+--------
+>>> shared = Shared(retry={"lambda": {"ErrorEquals": ["Lambda.ServiceException"]}})
+>>> build_definition(
+...     {"StartAt": "Go", "States": {"Go": {"Type": "Pass", "Retry": ["lambda"], "End": True}}},
+...     shared,
+... )["States"]["Go"]["Retry"]
+[{'ErrorEquals': ['Lambda.ServiceException']}]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from maas.asl import check_definition
+from maas.manifest import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+#: Where the sources are, and where the definitions they build go.
+SOURCES = PROJECT_ROOT / "state_machines" / "sources"
+DEFINITIONS = PROJECT_ROOT / "state_machines"
+#: The file of what the sources share.
+SHARED_FILE = "shared.yaml"
+#: The field of a state that names a shared state.
+USE = "$use"
+
+
+class SourceError(ValueError):
+    """A source names something ``shared.yaml`` does not hold, or builds an invalid machine."""
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What the sources share, by name (``shared.yaml``)."""
+
+    retry: dict[str, dict[str, Any]] = field(default_factory=dict)
+    credentials: dict[str, dict[str, Any]] = field(default_factory=dict)
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Shared:
+        """The shared things of ``path``."""
+        document = yaml.safe_load(path.read_text()) or {}
+        return cls(
+            retry=document.get("retry", {}),
+            credentials=document.get("credentials", {}),
+            states=document.get("states", {}),
+        )
+
+
+def build_definition(source: dict[str, Any], shared: Shared) -> dict[str, Any]:
+    """The definition ``source`` stands for, every shared name replaced by what it names."""
+    # Through JSON, not deepcopy: a YAML alias would stay one object, built twice.
+    built: dict[str, Any] = json.loads(json.dumps(source))
+    _build_states(built["States"], shared)
+    return built
+
+
+def _build_states(states: dict[str, Any], shared: Shared) -> None:
+    for name, written in list(states.items()):
+        state = written
+        if USE in written:
+            used = written.pop(USE)
+            if used not in shared.states:
+                raise SourceError(f"state {name!r}: no shared state {used!r}")
+            state = states[name] = {**copy.deepcopy(shared.states[used]), **written}
+        if "Retry" in state:
+            state["Retry"] = [_retry(name, policy, shared) for policy in state["Retry"]]
+        if isinstance(state.get("Credentials"), str):
+            if state["Credentials"] not in shared.credentials:
+                raise SourceError(f"state {name!r}: no shared credentials {state['Credentials']!r}")
+            state["Credentials"] = copy.deepcopy(shared.credentials[state["Credentials"]])
+        for branch in state.get("Branches", []):
+            _build_states(branch["States"], shared)
+        for processor in ("ItemProcessor", "Iterator"):
+            if processor in state:
+                _build_states(state[processor]["States"], shared)
+
+
+def _retry(state: str, policy: Any, shared: Shared) -> dict[str, Any]:
+    if not isinstance(policy, str):
+        raise SourceError(
+            f"state {state!r}: a retry policy is named, and written once in {SHARED_FILE}"
+        )
+    if policy not in shared.retry:
+        raise SourceError(f"state {state!r}: no shared retry policy {policy!r}")
+    return copy.deepcopy(shared.retry[policy])
+
+
+def render(definition: dict[str, Any]) -> str:
+    """A definition as its deployed file holds it."""
+    return json.dumps(definition, indent=2) + "\n"
+
+
+def build_all(sources: Path = SOURCES) -> dict[str, str]:
+    """Each definition's file name and text, built from every source in ``sources``."""
+    shared = Shared.load(sources / SHARED_FILE)
+    built: dict[str, str] = {}
+    for path in sorted(sources.glob("*.yaml")):
+        if path.name == SHARED_FILE:
+            continue
+        try:
+            definition = build_definition(yaml.safe_load(path.read_text()), shared)
+        except SourceError as error:
+            raise SourceError(f"{path.name}: {error}") from None
+        problems = check_definition(definition)
+        if problems:
+            raise SourceError(f"{path.name}: " + "; ".join(problems))
+        built[f"{path.stem}.json"] = render(definition)
+    return built
+
+
+def write_definitions(
+    sources: Path = SOURCES, definitions: Path = DEFINITIONS, *, check: bool = False
+) -> list[str]:
+    """The names of the definitions in ``definitions`` that are not what ``sources`` build,
+    written anew unless ``check``."""
+    stale = []
+    for name, text in build_all(sources).items():
+        target = definitions / name
+        if target.exists() and target.read_text() == text:
+            continue
+        stale.append(name)
+        if not check:
+            target.write_text(text)
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the definitions, or with ``--check`` say which differ from their sources."""
+    parser = argparse.ArgumentParser(prog="python -m maas.workflow_build", description=__doc__)
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; fail if a definition is stale"
+    )
+    arguments = parser.parse_args(argv)
+    stale = write_definitions(check=arguments.check)
+    if arguments.check and stale:
+        print(f"stale, rebuild with `make workflows`: {', '.join(stale)}", file=sys.stderr)
+        return 1
+    for name in stale:
+        print(f"wrote state_machines/{name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = [
+    "Shared",
+    "SourceError",
+    "build_all",
+    "build_definition",
+    "main",
+    "render",
+    "write_definitions",
+]
