@@ -10,8 +10,9 @@ Examples
 --------
 >>> MANIFEST.function("PlanDeployment").handler
 'functions.plan_deployment.handler'
->>> sorted(MANIFEST.state_machine("Teardown").substitutions)
-['PlanTeardownFunctionArn', 'PublishEventFunctionArn', 'RecordEndpointStatusFunctionArn']
+>>> sorted(MANIFEST.state_machine("Teardown").substitutions)  # doctest: +NORMALIZE_WHITESPACE
+['ActForTenantFunctionArn', 'PlanTeardownFunctionArn', 'PublishEventFunctionArn',
+ 'RecordEndpointStatusFunctionArn']
 """
 
 from __future__ import annotations
