@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Tracer
 
-from functions.common import StepInput
+from functions.common import VersionPlanInput
 from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.registry import ModelRegistry
 from maas.registry.packaging_steps import plan_packaging, plan_registration_retry
 from maas.validation import parse
-from schemas import CorrelationId, PackagingRequest
+from schemas import PackagingRequest
 from schemas.packaging import RegistrationRetry
 
 if TYPE_CHECKING:
@@ -40,21 +40,13 @@ logger = Logger()
 tracer = Tracer()
 
 
-class PlanPackagingInput(StepInput):
-    """The task's input."""
-
-    request: dict[str, Any]
-    correlation_id: CorrelationId
-    execution_arn: str
-
-
 @logger.inject_lambda_context(correlation_id_path="correlation_id")
 @tracer.capture_lambda_handler
 @idempotent_on("[correlation_id, request]")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Validate the request, open the version (or find the one to register again) and
     return the packaging plan."""
-    step = parse(PlanPackagingInput, event)
+    step = parse(VersionPlanInput, event)
     if "version" in step.request:
         plan = plan_registration_retry(parse(RegistrationRetry, step.request), registry)
         logger.info("registering again", extra={"model": plan.model_name, "version": plan.version})

@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Tracer
 
-from functions.common import StepInput
+from functions.common import VersionPlanInput
 from functions.common.idempotency import idempotent_on
 from maas.aws import client
 from maas.quantization.steps import plan_quantization
 from maas.registry import ModelRegistry
 from maas.validation import parse
-from schemas import CorrelationId
 from schemas.quantization import QuantizationRequest
 
 if TYPE_CHECKING:
@@ -36,20 +35,12 @@ logger = Logger()
 tracer = Tracer()
 
 
-class PlanQuantizationInput(StepInput):
-    """The task's input."""
-
-    request: dict[str, Any]
-    correlation_id: CorrelationId
-    execution_arn: str
-
-
 @logger.inject_lambda_context(correlation_id_path="correlation_id")
 @tracer.capture_lambda_handler
 @idempotent_on("[correlation_id, request]")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Validate the request, check the parent and open the quantized version."""
-    step = parse(PlanQuantizationInput, event)
+    step = parse(VersionPlanInput, event)
     plan = plan_quantization(
         parse(QuantizationRequest, step.request),
         registry,

@@ -1,5 +1,5 @@
 """What every handler shares: the shape of a Step Functions task's input."""
 
-from functions.common.inputs import StepInput, int_setting
+from functions.common.inputs import StepInput, VersionPlanInput, int_setting
 
-__all__ = ["StepInput", "int_setting"]
+__all__ = ["StepInput", "VersionPlanInput", "int_setting"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aws_lambda_powertools import Logger
 from aws_xray_sdk.core.models.trace_header import TraceHeader
@@ -50,6 +50,7 @@ class ChunkWriter:
     """The chunks of one streamed answer; a subclass per object OpenAI streams."""
 
     prefix: ClassVar[str]
+    chunk_type: ClassVar[type[ChatCompletionChunk] | type[CompletionChunk]]
 
     def __init__(self, completion_id: str, model: str) -> None:
         self.id = completion_id
@@ -71,13 +72,25 @@ class ChunkWriter:
 
     def usage(self, usage: Usage) -> bytes:
         """The last chunk: no choices, the request's usage."""
-        raise NotImplementedError
+        return self._chunk([], usage)
+
+    def _chunk(self, choices: list[Any], usage: Usage | None = None) -> bytes:
+        chunk = self.chunk_type(
+            id=self.id,
+            created=self.created,
+            model=self.model,
+            choices=choices,
+            usage=usage,
+            system_fingerprint=self.fingerprint,
+        )
+        return _event(chunk.model_dump_json())
 
 
 class ChatChunks(ChunkWriter):
     """``chat.completion.chunk`` events."""
 
     prefix = "chatcmpl"
+    chunk_type = ChatCompletionChunk
 
     def start(self) -> bytes:
         """The assistant's role, no text yet."""
@@ -91,26 +104,12 @@ class ChatChunks(ChunkWriter):
         """An empty delta with the finish reason."""
         return self._chunk([ChatChunkChoice(delta=ChatDelta(), finish_reason=reason)])
 
-    def usage(self, usage: Usage) -> bytes:
-        """No choices; the usage."""
-        return self._chunk([], usage)
-
-    def _chunk(self, choices: list[ChatChunkChoice], usage: Usage | None = None) -> bytes:
-        chunk = ChatCompletionChunk(
-            id=self.id,
-            created=self.created,
-            model=self.model,
-            choices=choices,
-            usage=usage,
-            system_fingerprint=self.fingerprint,
-        )
-        return _event(chunk.model_dump_json())
-
 
 class CompletionChunks(ChunkWriter):
     """``text_completion`` events."""
 
     prefix = "cmpl"
+    chunk_type = CompletionChunk
 
     def text(self, text: str) -> bytes:
         """A piece of the continuation."""
@@ -119,21 +118,6 @@ class CompletionChunks(ChunkWriter):
     def finish(self, reason: FinishReason) -> bytes:
         """No more text; the finish reason."""
         return self._chunk([CompletionChunkChoice(text="", finish_reason=reason)])
-
-    def usage(self, usage: Usage) -> bytes:
-        """No choices; the usage."""
-        return self._chunk([], usage)
-
-    def _chunk(self, choices: list[CompletionChunkChoice], usage: Usage | None = None) -> bytes:
-        chunk = CompletionChunk(
-            id=self.id,
-            created=self.created,
-            model=self.model,
-            choices=choices,
-            usage=usage,
-            system_fingerprint=self.fingerprint,
-        )
-        return _event(chunk.model_dump_json())
 
 
 def server_sent_events(
