@@ -136,10 +136,9 @@ class TenantWorkflowRoles:
         return str(role["Arn"])
 
     def _find_or_create(self, name: str, tenant_id: str) -> tuple[dict[str, Any], bool]:
-        try:
-            return self.iam.get_role(RoleName=name)["Role"], False
-        except self.iam.exceptions.NoSuchEntityException:
-            pass
+        found = self._role(name)
+        if found is not None:
+            return found, False
         # The policy's ARN names the account: arn:<partition>:iam::<account>:policy/<name>.
         account = self.policy_arn.split(":policy/", 1)[0]
         try:
@@ -156,6 +155,14 @@ class TenantWorkflowRoles:
         role: dict[str, Any] = created["Role"]
         role.setdefault("Tags", [{"Key": TENANT_TAG, "Value": tenant_id}])
         return role, True
+
+    def _role(self, name: str) -> dict[str, Any] | None:
+        """The role called ``name`` as ``GetRole`` answers it (with its tags), or None."""
+        try:
+            role: dict[str, Any] = self.iam.get_role(RoleName=name)["Role"]
+        except self.iam.exceptions.NoSuchEntityException:
+            return None
+        return role
 
 
 __all__ = [

@@ -576,7 +576,9 @@ def _respond(result: Any, sink: Callable[[bytes], None] | None) -> bytes:
             else:
                 sink(chunk)
     except ReaderGone:
-        pass
+        # The reader left: the handler stops here, as Lambda stops a streamed invocation
+        # whose client disconnected; what it had produced is nobody's.
+        return b""
     finally:
         close = getattr(result, "close", None)
         if close is not None:

@@ -476,10 +476,7 @@ class LocalInference:
             ) from None
         except OSError as error:
             report_invocation(account_id, region, endpoint_name, served.variant, status=None)
-            raise ModelError(
-                f'Received server error (0) from {CONTAINER} with message "{error}". {see_logs}',
-                log_stream_arn=log_arn,
-            ) from None
+            raise container_error(0, str(error), see_logs, log_arn) from None
         report_invocation(
             account_id,
             region,
@@ -490,14 +487,7 @@ class LocalInference:
         )
         if not 200 <= status < 300:
             message = answer.decode("utf-8", errors="replace")
-            kind = "client" if 400 <= status < 500 else "server"
-            raise ModelError(
-                f'Received {kind} error ({status}) from {CONTAINER} with message "{message}". '
-                f"{see_logs}",
-                log_stream_arn=log_arn,
-                original_status_code=status,
-                original_message=message,
-            )
+            raise container_error(status, message, see_logs, log_arn)
         response_headers = {
             "Content-Type": answer_headers.get("content-type", "application/json"),
             "x-Amzn-Invoked-Production-Variant": served.variant,
@@ -536,11 +526,7 @@ class LocalInference:
         except (TimeoutError, OSError) as error:
             served.in_flight.__exit__()
             report_invocation(account_id, region, endpoint_name, served.variant, status=None)
-            raise ModelError(
-                f'Received server error (0) from {CONTAINER} with message "{error}". '
-                f"{route.see_logs}",
-                log_stream_arn=route.log_arn,
-            ) from None
+            raise container_error(0, str(error), route.see_logs, route.log_arn) from None
         report_invocation(
             account_id,
             region,
@@ -552,20 +538,25 @@ class LocalInference:
         if not 200 <= status < 300:
             served.in_flight.__exit__()
             message = b"".join(chunks).decode("utf-8", errors="replace")
-            kind = "client" if 400 <= status < 500 else "server"
-            raise ModelError(
-                f'Received {kind} error ({status}) from {CONTAINER} with message "{message}". '
-                f"{route.see_logs}",
-                log_stream_arn=route.log_arn,
-                original_status_code=status,
-                original_message=message,
-            )
+            raise container_error(status, message, route.see_logs, route.log_arn)
         response_headers = {
             "Content-Type": EVENT_STREAM_CONTENT_TYPE,
             "X-Amzn-SageMaker-Content-Type": answer_headers.get("content-type", "application/json"),
             "x-Amzn-Invoked-Production-Variant": served.variant,
         }
         return status, response_headers, StreamedBody(chunks, served.in_flight)
+
+
+def container_error(status: int, message: str, see_logs: str, log_arn: str) -> ModelError:
+    """``ModelError`` as SageMaker words a container's answer: its status (0 when there was
+    none), the container's message, and where its logs are."""
+    kind = "client" if 400 <= status < 500 else "server"
+    return ModelError(
+        f'Received {kind} error ({status}) from {CONTAINER} with message "{message}". {see_logs}',
+        log_stream_arn=log_arn,
+        original_status_code=status or None,
+        original_message=message if status else None,
+    )
 
 
 __all__ = [

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aws_lambda_powertools import Logger
@@ -46,7 +47,7 @@ DONE = b"data: [DONE]\n\n"
 _TRACE_ENV = "_X_AMZN_TRACE_ID"
 
 
-class ChunkWriter:
+class ChunkWriter(ABC):
     """The chunks of one streamed answer; a subclass per object OpenAI streams."""
 
     prefix: ClassVar[str]
@@ -62,13 +63,13 @@ class ChunkWriter:
         """The chunk before any text, if the object has one."""
         return None
 
+    @abstractmethod
     def text(self, text: str) -> bytes:
         """A chunk with a piece of the answer."""
-        raise NotImplementedError
 
+    @abstractmethod
     def finish(self, reason: FinishReason) -> bytes:
         """The chunk that says why the answer ended."""
-        raise NotImplementedError
 
     def usage(self, usage: Usage) -> bytes:
         """The last chunk: no choices, the request's usage."""
