@@ -37,7 +37,7 @@ from maas.packaging.series import convert_gguf
 from maas.packaging.series.base import ModelFolder
 from maas.packaging.series.conversion_cache import RECORD, cached_conversion
 from maas.packaging.sizing import plan_serving
-from maas.quantization.package import make_quantized_version, sizing_folder
+from maas.quantization.package import make_quantized_version
 from maas.serving.model import ServedModel
 from maas.serving.protocol import SamplingParams
 from schemas.lineage import QuantizationSettings, VersionLineage
@@ -71,16 +71,15 @@ def parent_folder(model_dir: Path | None) -> ModelFolder:
 
 def serve(folder: ModelFolder, workdir: Path) -> ServedModel:
     """The folder loaded by the local engine with the serving properties its package gets."""
-    sized = sizing_folder(folder, workdir / "sizing")
     plan = plan_serving(
-        sized,
+        folder,
         ServingPreferences(context_tokens=2048),
         model="bench",
         revision=None,
         region="us-east-1",
     )
     served = workdir / "served"
-    served.mkdir()
+    served.mkdir(parents=True)
     for name, path in folder.files.items():
         (served / name).symlink_to(path.resolve())
     (served / "serving.properties").write_text(plan.serving_properties)

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput
-from maas.aws import client
 from maas.evaluation.outcome import gather, review_sample
 from maas.evaluation.plan import EvaluationPlan, read_job
 from maas.evaluation.store import EvaluationStore
+from maas.tenancy import from_environment
 from maas.validation import parse
 from schemas import CorrelationId
 from schemas.evaluation import EvaluationStatus
@@ -25,7 +25,8 @@ from schemas.evaluation import EvaluationStatus
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-store = EvaluationStore(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
+MODELS_TABLE = os.environ["MODELS_TABLE_NAME"]
+tenants = from_environment("aggregate-evaluation")
 
 logger = Logger()
 tracer = Tracer()
@@ -44,8 +45,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Summarize every metric, judge the gate and choose the answers to review."""
     step = parse(AggregateEvaluationInput, event)
     plan = step.plan
+    acting = tenants.for_tenant(plan.tenant_id)
+    store = EvaluationStore(MODELS_TABLE, acting.client("dynamodb"))
     record = store.get(plan.tenant_id, plan.evaluation_id)
-    s3 = client("s3")
+    s3 = acting.client("s3")
     outcome = gather(read_job(s3, plan.job_uri), record.spec, s3)
     review = plan.human_review
     question_ids = (

@@ -18,7 +18,6 @@ from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput
 from functions.common.idempotency import idempotent_on
-from maas.aws import client
 from maas.registry import ModelRegistry
 from maas.registry.packaging_steps import (
     PackagingPlan,
@@ -26,14 +25,15 @@ from maas.registry.packaging_steps import (
     fail_registration,
     fail_version,
 )
+from maas.tenancy import from_environment
 from maas.validation import parse
 from schemas import CorrelationId
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-registry = ModelRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
-s3 = client("s3")
+MODELS_TABLE = os.environ["MODELS_TABLE_NAME"]
+tenants = from_environment("fail-model-version")
 
 logger = Logger()
 tracer = Tracer()
@@ -54,11 +54,17 @@ class FailModelVersionInput(StepInput):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Mark the version FAILED (and clean up) or REGISTRATION_FAILED; return the failure."""
     step = parse(FailModelVersionInput, event)
+    acting = tenants.for_tenant(step.plan.tenant_id)
+    registry = ModelRegistry(MODELS_TABLE, acting.client("dynamodb"))
     if step.package_complete:
         record, deleted = fail_registration(step.plan, step.failure, registry), 0
     else:
         record, deleted = fail_version(
-            step.plan, step.failure, registry, s3, correlation_id=step.correlation_id
+            step.plan,
+            step.failure,
+            registry,
+            acting.client("s3"),
+            correlation_id=step.correlation_id,
         )
     logger.info(
         "version failed",

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput
-from maas.aws import client
 from maas.evaluation.finish import finish_evaluation
 from maas.evaluation.plan import EvaluationPlan
 from maas.evaluation.store import EvaluationStore
 from maas.registry import ModelRegistry
+from maas.tenancy import from_environment
 from maas.validation import parse
 from schemas import CorrelationId
 from schemas.evaluation import GateVerdict
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ARTIFACTS_BUCKET = os.environ["ARTIFACTS_BUCKET_NAME"]
-store = EvaluationStore(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
-registry = ModelRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
+MODELS_TABLE = os.environ["MODELS_TABLE_NAME"]
+tenants = from_environment("finish-evaluation")
 
 logger = Logger()
 tracer = Tracer()
@@ -48,13 +48,14 @@ class FinishEvaluationInput(StepInput):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Write the report and return the event that announces the verdict."""
     step = parse(FinishEvaluationInput, event)
+    acting = tenants.for_tenant(step.plan.tenant_id)
     detail = finish_evaluation(
         step.plan,
         step.verdict,
-        store=store,
-        registry=registry,
-        s3=client("s3"),
-        sagemaker=client("sagemaker"),
+        store=EvaluationStore(MODELS_TABLE, acting.client("dynamodb")),
+        registry=ModelRegistry(MODELS_TABLE, acting.client("dynamodb")),
+        s3=acting.client("s3"),
+        sagemaker=acting.client("sagemaker"),
         bucket=ARTIFACTS_BUCKET,
         region=os.environ.get("AWS_REGION") or os.environ["AWS_DEFAULT_REGION"],
     )

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput, int_setting
-from maas.aws import client
 from maas.endpoints import EndpointRegistry, plan_deployment
 from maas.endpoints.plan import resolve_model
 from maas.endpoints.quotas import QuotaLedger, TenantQuotas, most_instances
 from maas.registry import ModelRegistry
+from maas.tenancy import from_environment
 from maas.validation import parse
 from schemas import CorrelationId, DeploymentRequest
 
@@ -33,9 +33,9 @@ ARTIFACTS_BUCKET = os.environ["ARTIFACTS_BUCKET_NAME"]
 POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
 MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
 QUOTAS = TenantQuotas(int_setting("TENANT_MAX_ENDPOINTS"), int_setting("TENANT_MAX_INSTANCES"))
-registry = ModelRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
-endpoints = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
-ledger = QuotaLedger(QUOTAS, endpoints, client("dynamodb"))
+MODELS_TABLE = os.environ["MODELS_TABLE_NAME"]
+ENDPOINTS_TABLE = os.environ["ENDPOINTS_TABLE_NAME"]
+tenants = from_environment("plan-deployment")
 
 logger = Logger()
 tracer = Tracer()
@@ -53,7 +53,9 @@ class PlanDeploymentInput(StepInput):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Validate the request and return the deployment plan."""
     step = parse(PlanDeploymentInput, event)
-    request = resolve_model(parse(DeploymentRequest, step.request), registry)
+    request = parse(DeploymentRequest, step.request)
+    dynamodb = tenants.for_tenant(request.tenant_id).client("dynamodb")
+    request = resolve_model(request, ModelRegistry(MODELS_TABLE, dynamodb))
     plan = plan_deployment(
         request,
         correlation_id=step.correlation_id,
@@ -61,6 +63,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         poll_interval_seconds=POLL_SECONDS,
         max_status_checks=MAX_STATUS_CHECKS,
     )
+    ledger = QuotaLedger(QUOTAS, EndpointRegistry(ENDPOINTS_TABLE, dynamodb), dynamodb)
     ledger.reserve(
         request.tenant_id,
         request.endpoint_name,

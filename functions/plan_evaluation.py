@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput
-from maas.aws import client
 from maas.endpoints import EndpointRegistry
 from maas.evaluation.metric_names import EVALUATION_METRICS
 from maas.evaluation.plan import plan_evaluation
 from maas.evaluation.store import EvaluationStore
 from maas.pipeline.store import PipelineStore
+from maas.tenancy import from_environment
 from maas.validation import parse
 from schemas import CorrelationId
 from schemas.evaluation import EvaluationRequest
@@ -29,9 +29,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ARTIFACTS_BUCKET = os.environ["ARTIFACTS_BUCKET_NAME"]
-endpoints = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
-pipelines = PipelineStore(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
-store = EvaluationStore(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
+ENDPOINTS_TABLE = os.environ["ENDPOINTS_TABLE_NAME"]
+MODELS_TABLE = os.environ["MODELS_TABLE_NAME"]
+tenants = from_environment("plan-evaluation")
 
 logger = Logger()
 tracer = Tracer()
@@ -50,12 +50,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Validate the request, write the shards and record the evaluation as running."""
     step = parse(PlanEvaluationInput, event)
     request = parse(EvaluationRequest, step.request)
+    acting = tenants.for_tenant(request.tenant_id)
+    dynamodb = acting.client("dynamodb")
     plan = plan_evaluation(
         request,
-        endpoints=endpoints,
-        pipelines=pipelines,
-        store=store,
-        s3=client("s3"),
+        endpoints=EndpointRegistry(ENDPOINTS_TABLE, dynamodb),
+        pipelines=PipelineStore(MODELS_TABLE, dynamodb),
+        store=EvaluationStore(MODELS_TABLE, dynamodb),
+        s3=acting.client("s3"),
         bucket=ARTIFACTS_BUCKET,
         correlation_id=step.correlation_id,
         known_metrics=EVALUATION_METRICS,

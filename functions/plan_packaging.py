@@ -23,9 +23,9 @@ from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import VersionPlanInput
 from functions.common.idempotency import idempotent_on
-from maas.aws import client
 from maas.registry import ModelRegistry
 from maas.registry.packaging_steps import plan_packaging, plan_registration_retry
+from maas.tenancy import from_environment
 from maas.validation import parse
 from schemas import PackagingRequest
 from schemas.packaging import RegistrationRetry
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ARTIFACTS_BUCKET = os.environ["ARTIFACTS_BUCKET_NAME"]
-registry = ModelRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
+MODELS_TABLE = os.environ["MODELS_TABLE_NAME"]
+tenants = from_environment("plan-packaging")
 
 logger = Logger()
 tracer = Tracer()
@@ -48,12 +49,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return the packaging plan."""
     step = parse(VersionPlanInput, event)
     if "version" in step.request:
-        plan = plan_registration_retry(parse(RegistrationRetry, step.request), registry)
+        retry = parse(RegistrationRetry, step.request)
+        registry = ModelRegistry(
+            MODELS_TABLE, tenants.for_tenant(retry.tenant_id).client("dynamodb")
+        )
+        plan = plan_registration_retry(retry, registry)
         logger.info("registering again", extra={"model": plan.model_name, "version": plan.version})
         return plan.model_dump(mode="json")
+    request = parse(PackagingRequest, step.request)
     plan = plan_packaging(
-        parse(PackagingRequest, step.request),
-        registry,
+        request,
+        ModelRegistry(MODELS_TABLE, tenants.for_tenant(request.tenant_id).client("dynamodb")),
         correlation_id=step.correlation_id,
         execution_arn=step.execution_arn,
         artifacts_bucket=ARTIFACTS_BUCKET,

@@ -19,9 +19,9 @@ from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import VersionPlanInput
 from functions.common.idempotency import idempotent_on
-from maas.aws import client
 from maas.quantization.steps import plan_quantization
 from maas.registry import ModelRegistry
+from maas.tenancy import from_environment
 from maas.validation import parse
 from schemas.quantization import QuantizationRequest
 
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ARTIFACTS_BUCKET = os.environ["ARTIFACTS_BUCKET_NAME"]
-registry = ModelRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
+MODELS_TABLE = os.environ["MODELS_TABLE_NAME"]
+tenants = from_environment("plan-quantization")
 
 logger = Logger()
 tracer = Tracer()
@@ -41,9 +42,10 @@ tracer = Tracer()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Validate the request, check the parent and open the quantized version."""
     step = parse(VersionPlanInput, event)
+    request = parse(QuantizationRequest, step.request)
     plan = plan_quantization(
-        parse(QuantizationRequest, step.request),
-        registry,
+        request,
+        ModelRegistry(MODELS_TABLE, tenants.for_tenant(request.tenant_id).client("dynamodb")),
         correlation_id=step.correlation_id,
         execution_arn=step.execution_arn,
         artifacts_bucket=ARTIFACTS_BUCKET,

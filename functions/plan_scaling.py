@@ -19,11 +19,11 @@ from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput, int_setting
 from functions.common.idempotency import idempotent_on
-from maas.aws import client
 from maas.endpoints import EndpointRegistry
 from maas.endpoints.ownership import owned_record
 from maas.endpoints.quotas import QuotaLedger, TenantQuotas, most_instances
 from maas.endpoints.scaling import plan_scaling
+from maas.tenancy import from_environment
 from maas.validation import parse
 from schemas import CorrelationId, ScaleRequest
 
@@ -33,9 +33,8 @@ if TYPE_CHECKING:
 POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
 MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
 QUOTAS = TenantQuotas(int_setting("TENANT_MAX_ENDPOINTS"), int_setting("TENANT_MAX_INSTANCES"))
-registry = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
-ledger = QuotaLedger(QUOTAS, registry, client("dynamodb"))
-sagemaker = client("sagemaker")
+ENDPOINTS_TABLE = os.environ["ENDPOINTS_TABLE_NAME"]
+tenants = from_environment("plan-scaling")
 
 logger = Logger()
 tracer = Tracer()
@@ -55,7 +54,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Validate the request against the endpoint's record, then take the record."""
     step = parse(PlanScalingInput, event)
     request = parse(ScaleRequest, step.request)
-    record = owned_record(registry, sagemaker, request.tenant_id, request.endpoint_name)
+    acting = tenants.for_tenant(request.tenant_id)
+    registry = EndpointRegistry(ENDPOINTS_TABLE, acting.client("dynamodb"))
+    record = owned_record(
+        registry, acting.client("sagemaker"), request.tenant_id, request.endpoint_name
+    )
     plan = plan_scaling(
         record,
         request,
@@ -63,6 +66,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         poll_interval_seconds=POLL_SECONDS,
         max_status_checks=MAX_STATUS_CHECKS,
     )
+    ledger = QuotaLedger(QUOTAS, registry, acting.client("dynamodb"))
     ledger.grow(record, most_instances(plan.instance_count, plan.autoscaling))
     registry.begin_update(
         request.tenant_id, request.endpoint_name, correlation_id=step.correlation_id

@@ -17,10 +17,10 @@ from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput, int_setting
 from functions.common.idempotency import idempotent_on
-from maas.aws import client
 from maas.endpoints import EndpointRegistry
 from maas.endpoints.hours import plan_stop
 from maas.endpoints.ownership import owned_record
+from maas.tenancy import from_environment
 from maas.validation import parse
 from schemas import CorrelationId, StopEndpointRequest
 
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
 MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
-registry = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
-sagemaker = client("sagemaker")
+ENDPOINTS_TABLE = os.environ["ENDPOINTS_TABLE_NAME"]
+tenants = from_environment("plan-stop")
 
 logger = Logger()
 tracer = Tracer()
@@ -50,8 +50,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Plan the stop from the endpoint's record, then take the record unless already done."""
     step = parse(PlanStopInput, event)
     request = parse(StopEndpointRequest, step.request)
+    acting = tenants.for_tenant(request.tenant_id)
+    registry = EndpointRegistry(ENDPOINTS_TABLE, acting.client("dynamodb"))
     plan = plan_stop(
-        owned_record(registry, sagemaker, request.tenant_id, request.endpoint_name),
+        owned_record(
+            registry, acting.client("sagemaker"), request.tenant_id, request.endpoint_name
+        ),
         correlation_id=step.correlation_id,
         poll_interval_seconds=POLL_SECONDS,
         max_status_checks=MAX_STATUS_CHECKS,

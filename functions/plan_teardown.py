@@ -15,10 +15,10 @@ from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput, int_setting
 from functions.common.idempotency import idempotent_on
-from maas.aws import client
 from maas.endpoints import EndpointRegistry
 from maas.endpoints.ownership import owned_record
 from maas.endpoints.plan import plan_teardown
+from maas.tenancy import from_environment
 from maas.validation import parse
 from schemas import CorrelationId, TeardownRequest
 
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
 MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
-registry = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
-sagemaker = client("sagemaker")
+ENDPOINTS_TABLE = os.environ["ENDPOINTS_TABLE_NAME"]
+tenants = from_environment("plan-teardown")
 
 logger = Logger()
 tracer = Tracer()
@@ -48,7 +48,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Take ownership of the endpoint's record and return what teardown deletes."""
     step = parse(PlanTeardownInput, event)
     request = parse(TeardownRequest, step.request)
-    owned_record(registry, sagemaker, request.tenant_id, request.endpoint_name)
+    acting = tenants.for_tenant(request.tenant_id)
+    registry = EndpointRegistry(ENDPOINTS_TABLE, acting.client("dynamodb"))
+    owned_record(registry, acting.client("sagemaker"), request.tenant_id, request.endpoint_name)
     record = registry.begin_teardown(
         request.tenant_id, request.endpoint_name, correlation_id=step.correlation_id
     )

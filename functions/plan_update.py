@@ -17,11 +17,11 @@ from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput, int_setting
 from functions.common.idempotency import idempotent_on
-from maas.aws import client
 from maas.endpoints import EndpointRegistry
 from maas.endpoints.ownership import owned_record
 from maas.endpoints.update import plan_update
 from maas.registry import ModelRegistry
+from maas.tenancy import from_environment
 from maas.validation import parse
 from schemas import CorrelationId, UpdateRequest
 
@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 ARTIFACTS_BUCKET = os.environ["ARTIFACTS_BUCKET_NAME"]
 POLL_SECONDS = int_setting("ENDPOINT_POLL_SECONDS")
 MAX_STATUS_CHECKS = int_setting("ENDPOINT_MAX_STATUS_CHECKS")
-endpoints = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
-models = ModelRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
-sagemaker = client("sagemaker")
+ENDPOINTS_TABLE = os.environ["ENDPOINTS_TABLE_NAME"]
+MODELS_TABLE = os.environ["MODELS_TABLE_NAME"]
+tenants = from_environment("plan-update")
 
 logger = Logger()
 tracer = Tracer()
@@ -53,10 +53,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Validate the request against the endpoint and the registry, then take the record."""
     step = parse(PlanUpdateInput, event)
     request = parse(UpdateRequest, step.request)
+    acting = tenants.for_tenant(request.tenant_id)
+    endpoints = EndpointRegistry(ENDPOINTS_TABLE, acting.client("dynamodb"))
     plan = plan_update(
-        owned_record(endpoints, sagemaker, request.tenant_id, request.endpoint_name),
+        owned_record(
+            endpoints, acting.client("sagemaker"), request.tenant_id, request.endpoint_name
+        ),
         request,
-        models=models,
+        models=ModelRegistry(MODELS_TABLE, acting.client("dynamodb")),
         correlation_id=step.correlation_id,
         artifacts_bucket=ARTIFACTS_BUCKET,
         poll_interval_seconds=POLL_SECONDS,

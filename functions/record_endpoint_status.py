@@ -17,10 +17,10 @@ from aws_lambda_powertools import Logger, Tracer
 from pydantic import Field, TypeAdapter
 
 from functions.common import StepInput, int_setting
-from maas.aws import client
 from maas.endpoints import DeploymentPlan, EndpointRegistry
 from maas.endpoints.quotas import QuotaLedger, TenantQuotas
 from maas.exceptions import Conflict
+from maas.tenancy import from_environment
 from maas.validation import parse_as
 from schemas import (
     AutoscalingConfig,
@@ -37,12 +37,9 @@ if TYPE_CHECKING:
 
     from schemas import EndpointRecord
 
-registry = EndpointRegistry(os.environ["ENDPOINTS_TABLE_NAME"], client("dynamodb"))
-ledger = QuotaLedger(
-    TenantQuotas(int_setting("TENANT_MAX_ENDPOINTS"), int_setting("TENANT_MAX_INSTANCES")),
-    registry,
-    client("dynamodb"),
-)
+ENDPOINTS_TABLE = os.environ["ENDPOINTS_TABLE_NAME"]
+QUOTAS = TenantQuotas(int_setting("TENANT_MAX_ENDPOINTS"), int_setting("TENANT_MAX_INSTANCES"))
+tenants = from_environment("record-endpoint-status")
 
 logger = Logger()
 tracer = Tracer()
@@ -125,25 +122,8 @@ class MarkDeleted(RecordTransition):
     transition: Literal["mark_deleted"]
 
 
-#: The task's input: exactly one transition, told apart by ``transition``.
-Transition = TypeAdapter(
-    Annotated[
-        BeginDeployment
-        | MarkInService
-        | MarkFailed
-        | MarkScaled
-        | MarkUpdated
-        | AbandonUpdate
-        | MarkStopped
-        | AbandonHoursChange
-        | MarkDeleted,
-        Field(discriminator="transition"),
-    ]
-)
-
-
-def apply(
-    step: BeginDeployment
+AnyTransition = (
+    BeginDeployment
     | MarkInService
     | MarkFailed
     | MarkScaled
@@ -151,8 +131,13 @@ def apply(
     | AbandonUpdate
     | MarkStopped
     | AbandonHoursChange
-    | MarkDeleted,
-) -> EndpointRecord:
+    | MarkDeleted
+)
+#: The task's input: exactly one transition, told apart by ``transition``.
+Transition = TypeAdapter(Annotated[AnyTransition, Field(discriminator="transition")])
+
+
+def apply(step: AnyTransition, registry: EndpointRegistry, ledger: QuotaLedger) -> EndpointRecord:
     """Apply one transition to the registry."""
     if isinstance(step, BeginDeployment):
         try:
@@ -179,15 +164,17 @@ def apply(
             reason=f"{step.error}: {step.cause}",
         )
     if isinstance(step, MarkScaled | MarkUpdated | AbandonUpdate):
-        return apply_change(step)
+        return apply_change(step, registry)
     if isinstance(step, MarkStopped | AbandonHoursChange):
-        return _apply_hours_change(step)
+        return _apply_hours_change(step, registry)
     return registry.mark_deleted(
         step.tenant_id, step.endpoint_name, correlation_id=step.correlation_id
     )
 
 
-def apply_change(step: MarkScaled | MarkUpdated | AbandonUpdate) -> EndpointRecord:
+def apply_change(
+    step: MarkScaled | MarkUpdated | AbandonUpdate, registry: EndpointRegistry
+) -> EndpointRecord:
     """End a change to a live endpoint: scaled, updated, or abandoned as it was."""
     if isinstance(step, MarkScaled):
         return registry.mark_scaled(
@@ -215,7 +202,9 @@ def apply_change(step: MarkScaled | MarkUpdated | AbandonUpdate) -> EndpointReco
     )
 
 
-def _apply_hours_change(step: MarkStopped | AbandonHoursChange) -> EndpointRecord:
+def _apply_hours_change(
+    step: MarkStopped | AbandonHoursChange, registry: EndpointRegistry
+) -> EndpointRecord:
     """The end of a stop or start on an endpoint's hours: done, or undone."""
     if isinstance(step, MarkStopped):
         return registry.mark_stopped(
@@ -235,7 +224,11 @@ def _apply_hours_change(step: MarkStopped | AbandonHoursChange) -> EndpointRecor
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Apply the transition in ``event`` and return the record."""
     step = parse_as(Transition, event)
-    record = apply(step)
+    tenant_id = step.plan.tenant_id if isinstance(step, BeginDeployment) else step.tenant_id
+    dynamodb = tenants.for_tenant(tenant_id).client("dynamodb")
+    registry = EndpointRegistry(ENDPOINTS_TABLE, dynamodb)
+    ledger = QuotaLedger(QUOTAS, registry, dynamodb)
+    record = apply(step, registry, ledger)
     # Every path that ends, fails or scales an endpoint comes through here: its quota follows.
     ledger.settle(record)
     logger.info(

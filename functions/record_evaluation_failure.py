@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput
-from maas.aws import client
 from maas.evaluation.store import EvaluationStore
 from maas.exceptions import NotFound
+from maas.tenancy import from_environment
 from maas.validation import parse
 from schemas import CorrelationId
 from schemas.common import failure_message
@@ -25,7 +25,8 @@ from schemas.events import EvaluationFailed
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-store = EvaluationStore(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
+MODELS_TABLE = os.environ["MODELS_TABLE_NAME"]
+tenants = from_environment("record-evaluation-failure")
 
 logger = Logger()
 tracer = Tracer()
@@ -50,6 +51,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The failure's message, not a Lambda error's document: the record is what the API
     # shows, and the stack trace stays in the function's log.
     cause = failure_message(str(step.error.get("Cause", "")))[:4000] or error
+    store = EvaluationStore(MODELS_TABLE, tenants.for_tenant(step.tenant_id).client("dynamodb"))
     try:
         record = store.get(step.tenant_id, step.evaluation_id)
     except NotFound:

@@ -15,17 +15,16 @@ from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput
 from functions.common.idempotency import idempotent_on
-from maas.aws import client
 from maas.registry import ModelPackages, ModelRegistry
 from maas.registry.packaging_steps import PackagingPlan, register_version
+from maas.tenancy import from_environment
 from maas.validation import parse
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-registry = ModelRegistry(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
-packages = ModelPackages(client("sagemaker"))
-s3 = client("s3")
+MODELS_TABLE = os.environ["MODELS_TABLE_NAME"]
+tenants = from_environment("register-model-version")
 
 logger = Logger()
 tracer = Tracer()
@@ -43,7 +42,13 @@ class RegisterModelVersionInput(StepInput):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Register the packaged version and return its record."""
     step = parse(RegisterModelVersionInput, event)
-    record = register_version(step.plan, registry, packages, s3)
+    acting = tenants.for_tenant(step.plan.tenant_id)
+    record = register_version(
+        step.plan,
+        ModelRegistry(MODELS_TABLE, acting.client("dynamodb")),
+        ModelPackages(acting.client("sagemaker")),
+        acting.client("s3"),
+    )
     logger.info(
         "version registered",
         extra={"model": record.model_name, "version": record.version},

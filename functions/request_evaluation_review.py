@@ -16,15 +16,16 @@ from aws_lambda_powertools import Logger, Tracer
 from pydantic import Field
 
 from functions.common import StepInput
-from maas.aws import client
 from maas.evaluation.store import EvaluationStore
+from maas.tenancy import from_environment
 from maas.validation import parse
 from schemas.evaluation import EvaluationStatus, ReviewState
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-store = EvaluationStore(os.environ["MODELS_TABLE_NAME"], client("dynamodb"))
+MODELS_TABLE = os.environ["MODELS_TABLE_NAME"]
+tenants = from_environment("request-evaluation-review")
 
 logger = Logger()
 tracer = Tracer()
@@ -44,6 +45,7 @@ class RequestReviewInput(StepInput):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Record what a person is to grade, and the token that resumes the workflow."""
     step = parse(RequestReviewInput, event)
+    store = EvaluationStore(MODELS_TABLE, tenants.for_tenant(step.tenant_id).client("dynamodb"))
     record = store.get(step.tenant_id, step.evaluation_id)
     store.save(
         record.model_copy(

@@ -97,6 +97,27 @@ def role_arn(target: str) -> Ref:
     return Ref(kind=RefKind.ROLE_ARN, target=target)
 
 
+def tenant_role_id(function_id: str) -> str:
+    """The id of the role a workflow's function assumes for the tenant its input names."""
+    return f"{function_id}TenantRole"
+
+
+def acting_for_tenant(function_id: str) -> dict[str, Ref | str]:
+    """The environment of a function that acts for one tenant per invocation: the role it
+    assumes with the tenant as a session tag (:func:`maas.tenancy.from_environment`)."""
+    return {"TENANT_ROLE_ARN": role_arn(tenant_role_id(function_id))}
+
+
+def function_tenant_role(function_id: str, what: str) -> RoleSpec:
+    """The role ``function_id`` assumes for one tenant, whose policies allow ``what``."""
+    return RoleSpec(
+        id=tenant_role_id(function_id),
+        assumed_by_function=function_id,
+        description=f"Assumed by {function_id} for the tenant its input names (session tag "
+        f"maas:tenant): {what}",
+    )
+
+
 def job_queue_arn(target: str) -> Ref:
     """The ARN of the job queue of the manifest's Batch job ``target``."""
     return Ref(kind=RefKind.JOB_QUEUE_ARN, target=target)
@@ -472,6 +493,44 @@ MANIFEST = Manifest(
             description="Assumed by the evaluation job for its tenant (session tag "
             "maas:tenant): the tenant's evaluation files, corpora and endpoints only.",
         ),
+        function_tenant_role(
+            "PlanDeployment", "the tenant's versions, endpoint records and quota ledger."
+        ),
+        function_tenant_role("PlanTeardown", "the tenant's endpoint records and endpoints' tags."),
+        function_tenant_role("PlanScaling", "the tenant's endpoint records and endpoints' tags."),
+        function_tenant_role(
+            "PlanUpdate", "the tenant's versions, endpoint records and endpoints' tags."
+        ),
+        function_tenant_role("PlanStop", "the tenant's endpoint records and endpoints' tags."),
+        function_tenant_role("PlanStart", "the tenant's endpoint records and endpoints' tags."),
+        function_tenant_role(
+            "RecordEndpointStatus", "the tenant's endpoint records and quota ledger."
+        ),
+        function_tenant_role(
+            "CleanupDeployment", "the tenant's SageMaker resources and idle alarms."
+        ),
+        function_tenant_role("PlanPackaging", "the tenant's version records."),
+        function_tenant_role("PlanQuantization", "the tenant's version records."),
+        function_tenant_role(
+            "RegisterModelVersion",
+            "the tenant's version records, packaged files and model packages.",
+        ),
+        function_tenant_role(
+            "FailModelVersion", "the tenant's version records and packaged files."
+        ),
+        function_tenant_role(
+            "PlanEvaluation",
+            "the tenant's endpoint records, files, evaluations and their plans.",
+        ),
+        function_tenant_role(
+            "AggregateEvaluation", "the tenant's evaluation records and shard results."
+        ),
+        function_tenant_role("RequestEvaluationReview", "the tenant's evaluation records."),
+        function_tenant_role(
+            "FinishEvaluation",
+            "the tenant's evaluation records, results and reports, and its model packages.",
+        ),
+        function_tenant_role("RecordEvaluationFailure", "the tenant's evaluation records."),
     ),
     log_groups=(
         LogGroupSpec(
@@ -541,6 +600,7 @@ MANIFEST = Manifest(
                 "ARTIFACTS_BUCKET_NAME": bucket_name("ArtifactsBucket"),
                 "MODELS_TABLE_NAME": table_name("ModelsTable"),
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+                **acting_for_tenant("PlanDeployment"),
             },
         ),
         FunctionSpec(
@@ -552,6 +612,7 @@ MANIFEST = Manifest(
                 **COMMON_ENVIRONMENT,
                 **POLLING_ENVIRONMENT,
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+                **acting_for_tenant("PlanTeardown"),
             },
         ),
         FunctionSpec(
@@ -565,6 +626,7 @@ MANIFEST = Manifest(
                 **POLLING_ENVIRONMENT,
                 **QUOTA_ENVIRONMENT,
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+                **acting_for_tenant("PlanScaling"),
             },
         ),
         FunctionSpec(
@@ -578,6 +640,7 @@ MANIFEST = Manifest(
                 **POLLING_ENVIRONMENT,
                 **MODEL_REGISTRY_ENVIRONMENT,
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+                **acting_for_tenant("PlanUpdate"),
             },
         ),
         FunctionSpec(
@@ -602,6 +665,7 @@ MANIFEST = Manifest(
                 **COMMON_ENVIRONMENT,
                 **POLLING_ENVIRONMENT,
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+                **acting_for_tenant("PlanStop"),
             },
         ),
         FunctionSpec(
@@ -614,6 +678,7 @@ MANIFEST = Manifest(
                 **COMMON_ENVIRONMENT,
                 **POLLING_ENVIRONMENT,
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+                **acting_for_tenant("PlanStart"),
             },
         ),
         FunctionSpec(
@@ -625,6 +690,7 @@ MANIFEST = Manifest(
                 **COMMON_ENVIRONMENT,
                 **QUOTA_ENVIRONMENT,
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+                **acting_for_tenant("RecordEndpointStatus"),
             },
         ),
         FunctionSpec(
@@ -641,7 +707,7 @@ MANIFEST = Manifest(
             id="CleanupDeployment",
             handler="functions.cleanup_deployment.handler",
             description="Delete what a failed deployment created, and only that.",
-            environment=dict(COMMON_ENVIRONMENT),
+            environment={**COMMON_ENVIRONMENT, **acting_for_tenant("CleanupDeployment")},
             timeout_seconds=120,
         ),
         FunctionSpec(
@@ -652,6 +718,7 @@ MANIFEST = Manifest(
                 **COMMON_ENVIRONMENT,
                 **MODEL_REGISTRY_ENVIRONMENT,
                 **IDEMPOTENCY_ENVIRONMENT,
+                **acting_for_tenant("PlanPackaging"),
             },
         ),
         FunctionSpec(
@@ -662,6 +729,7 @@ MANIFEST = Manifest(
                 **COMMON_ENVIRONMENT,
                 **MODEL_REGISTRY_ENVIRONMENT,
                 **IDEMPOTENCY_ENVIRONMENT,
+                **acting_for_tenant("RegisterModelVersion"),
             },
             timeout_seconds=60,
         ),
@@ -673,6 +741,7 @@ MANIFEST = Manifest(
                 **IDEMPOTENCY_ENVIRONMENT,
                 **COMMON_ENVIRONMENT,
                 **MODEL_REGISTRY_ENVIRONMENT,
+                **acting_for_tenant("FailModelVersion"),
             },
             timeout_seconds=120,
         ),
@@ -685,6 +754,7 @@ MANIFEST = Manifest(
                 **COMMON_ENVIRONMENT,
                 **MODEL_REGISTRY_ENVIRONMENT,
                 **IDEMPOTENCY_ENVIRONMENT,
+                **acting_for_tenant("PlanQuantization"),
             },
         ),
         FunctionSpec(
@@ -773,6 +843,7 @@ MANIFEST = Manifest(
                 **COMMON_ENVIRONMENT,
                 **MODEL_REGISTRY_ENVIRONMENT,
                 "ENDPOINTS_TABLE_NAME": table_name("EndpointsTable"),
+                **acting_for_tenant("PlanEvaluation"),
             },
         ),
         FunctionSpec(
@@ -794,7 +865,11 @@ MANIFEST = Manifest(
             handler="functions.aggregate_evaluation.handler",
             description="Gather an evaluation's shard results, summarize each metric, judge the "
             "gate and choose the answers a person reviews.",
-            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+            environment={
+                **COMMON_ENVIRONMENT,
+                **MODEL_REGISTRY_ENVIRONMENT,
+                **acting_for_tenant("AggregateEvaluation"),
+            },
             timeout_seconds=120,
             memory_mb=512,
         ),
@@ -803,14 +878,22 @@ MANIFEST = Manifest(
             handler="functions.request_evaluation_review.handler",
             description="Keep the workflow's callback token on the evaluation while a person "
             "grades a sample of its answers.",
-            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+            environment={
+                **COMMON_ENVIRONMENT,
+                **MODEL_REGISTRY_ENVIRONMENT,
+                **acting_for_tenant("RequestEvaluationReview"),
+            },
         ),
         FunctionSpec(
             id="FinishEvaluation",
             handler="functions.finish_evaluation.handler",
             description="Write an evaluation's HTML report and JSON summary, record its verdict, "
             "reject the model version when the gate says so.",
-            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+            environment={
+                **COMMON_ENVIRONMENT,
+                **MODEL_REGISTRY_ENVIRONMENT,
+                **acting_for_tenant("FinishEvaluation"),
+            },
             timeout_seconds=120,
             memory_mb=512,
         ),
@@ -818,7 +901,11 @@ MANIFEST = Manifest(
             id="RecordEvaluationFailure",
             handler="functions.record_evaluation_failure.handler",
             description="Mark a failed evaluation's record and describe the failure for its event.",
-            environment={**COMMON_ENVIRONMENT, **MODEL_REGISTRY_ENVIRONMENT},
+            environment={
+                **COMMON_ENVIRONMENT,
+                **MODEL_REGISTRY_ENVIRONMENT,
+                **acting_for_tenant("RecordEvaluationFailure"),
+            },
         ),
     ),
     jobs=(

@@ -7,6 +7,10 @@ SageMaker endpoints tagged with the tenant (``aws:ResourceTag/maas:tenant``), ex
 named after the tenant. A bug in a handler that asks for another tenant's item is refused
 by IAM, not only by the handler's own checks.
 
+The workflows' functions do the same per invocation (:func:`from_environment`): each
+assumes its own tenant role for the tenant its input names, and makes the calls that touch
+that tenant's records, files and resources with that session.
+
 The packaging and evaluation jobs do the same at their start (:func:`act_as_tenant`): their
 own role may do nothing but assume their tenant role, tagged with the tenant the workflow
 gave the job, and every client the job makes afterwards acts as that tenant.
@@ -26,7 +30,7 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -34,7 +38,7 @@ import botocore.session
 from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
 from botocore.loaders import Loader, create_loader
 
-from maas.aws import RETRY_CONFIG, reset_clients, split_s3_uri
+from maas.aws import RETRY_CONFIG, client, reset_clients, split_s3_uri
 from maas.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -140,28 +144,43 @@ class TenantCredentials:
 
     session: boto3.Session
     expires_at: float
+    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def client(self, service: str) -> Any:
-        """A client of ``service`` acting as the tenant."""
-        return self.session.client(service, config=RETRY_CONFIG)  # type: ignore[call-overload]
+        """The client of ``service`` acting as the tenant, made on first use and kept with
+        the credentials it signs with."""
+        made = self._clients.get(service)
+        if made is None:
+            made = self.session.client(service, config=RETRY_CONFIG)  # type: ignore[call-overload]
+            # Two threads may both make one; either serves, and the last is kept.
+            self._clients[service] = made
+        return made
 
 
 class TenantSessions:
-    """Assumes the tenant access role per tenant, and keeps each session until near expiry.
+    """Assumes a tenant role per tenant, and keeps each session until near expiry.
+
+    The API assumes the tenant access role for its caller's tenant; a workflow's function
+    assumes its own tenant role for the tenant its input names (:func:`from_environment`).
 
     Parameters
     ----------
     role_arn
-        The tenant access role.
+        The tenant role.
     sts
-        A boto3 STS client of the caller (the API function's own role).
+        A boto3 STS client of the caller (the function's own role).
+    purpose
+        A word for the sessions' names (``maas-<purpose>-<tenant>``), seen in CloudTrail.
     clock
         Epoch seconds now (a test's clock).
     """
 
-    def __init__(self, role_arn: str, sts: Any, *, clock: Any = time.time) -> None:
+    def __init__(
+        self, role_arn: str, sts: Any, *, purpose: str = "api", clock: Any = time.time
+    ) -> None:
         self._role_arn = role_arn
         self._sts = sts
+        self._purpose = purpose
         self._clock = clock
         self._sessions: dict[str, TenantCredentials] = {}
         self._lock = threading.Lock()
@@ -174,7 +193,7 @@ class TenantSessions:
                 return kept
         response = self._sts.assume_role(
             RoleArn=self._role_arn,
-            RoleSessionName=f"maas-api-{tenant_id}",
+            RoleSessionName=session_name(self._purpose, tenant_id),
             DurationSeconds=SESSION_SECONDS,
             Tags=[{"Key": TENANT_TAG, "Value": tenant_id}],
         )
@@ -193,6 +212,24 @@ class TenantSessions:
         with self._lock:
             self._sessions[tenant_id] = fresh
         return fresh
+
+
+def from_environment(purpose: str) -> TenantSessions:
+    """The sessions of the role this function assumes for its tenants (its environment's
+    ``TENANT_ROLE_ARN``), assumed from its own role.
+
+    Made at a function's cold start: each execution environment keeps its tenants' sessions.
+    """
+    return TenantSessions(os.environ[TENANT_ROLE_VARIABLE], client("sts"), purpose=purpose)
+
+
+def session_name(purpose: str, tenant_id: str) -> str:
+    """A role session's name, ``maas-<purpose>-<tenant>``, in what STS allows.
+
+    >>> session_name("plan-teardown", "acme")
+    'maas-plan-teardown-acme'
+    """
+    return _NOT_IN_SESSION_NAME.sub("-", f"maas-{purpose}-{tenant_id}")[:_SESSION_NAME_LENGTH]
 
 
 @functools.cache
@@ -221,13 +258,11 @@ def tenant_session(role_arn: str, tenant_id: str, sts: Any, *, purpose: str) -> 
     purpose
         A word for the session's name (``maas-<purpose>-<tenant>``), seen in CloudTrail.
     """
-    session_name = _NOT_IN_SESSION_NAME.sub("-", f"maas-{purpose}-{tenant_id}")
-    session_name = session_name[:_SESSION_NAME_LENGTH]
 
     def assume() -> dict[str, str]:
         credentials = sts.assume_role(
             RoleArn=role_arn,
-            RoleSessionName=session_name,
+            RoleSessionName=session_name(purpose, tenant_id),
             DurationSeconds=SESSION_SECONDS,
             Tags=[{"Key": TENANT_TAG, "Value": tenant_id}],
         )["Credentials"]
@@ -318,8 +353,10 @@ __all__ = [
     "act_as_tenant",
     "check_tenant_file",
     "check_tenant_secret",
+    "from_environment",
     "owns_secret",
     "run_as_tenant",
+    "session_name",
     "tenant_secret_prefix",
     "tenant_session",
 ]

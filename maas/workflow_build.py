@@ -8,7 +8,14 @@ each shared thing once, by name, in ``state_machines/sources/shared.yaml``:
 - ``Retry: [lambda, event-not-published]``: each name one policy of ``retry``;
 - ``Credentials: tenant``: the ``credentials`` entry of that name;
 - a state ``{$use: act-for-tenant, Next: ...}``: the ``states`` entry of that name, with the
-  state's own fields added (or replacing the shared ones).
+  state's own fields added (or replacing the shared ones);
+- ``Catch: [rejected]``: each name one catcher of ``catch`` (``{$use: rejected, Next: ...}``
+  adds or replaces fields, as for a state).
+
+A shared entry may be written once per query language (``{JSONPath: ..., JSONata: ...}``):
+a state gets the variant of its own ``QueryLanguage``, else its machine's (JSONPath unless the
+machine says otherwise), so ``$tenantRole`` is read as ``RoleArn.$`` in a JSONPath state and
+as ``{% $tenantRole %}`` in a JSONata one.
 
 Everything else is Amazon States Language as Step Functions reads it. ``make workflows``
 (``python -m maas.workflow_build``) writes ``state_machines/<name>.json``, which is what the
@@ -47,8 +54,10 @@ SOURCES = PROJECT_ROOT / "state_machines" / "sources"
 DEFINITIONS = PROJECT_ROOT / "state_machines"
 #: The file of what the sources share.
 SHARED_FILE = "shared.yaml"
-#: The field of a state that names a shared state.
+#: The field of a state (or catcher) that names a shared one.
 USE = "$use"
+#: Step Functions' query languages; a machine that names none is JSONPath.
+QUERY_LANGUAGES = ("JSONPath", "JSONata")
 
 
 class SourceError(ValueError):
@@ -62,6 +71,7 @@ class Shared:
     retry: dict[str, dict[str, Any]] = field(default_factory=dict)
     credentials: dict[str, dict[str, Any]] = field(default_factory=dict)
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    catch: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Shared:
@@ -71,6 +81,7 @@ class Shared:
             retry=document.get("retry", {}),
             credentials=document.get("credentials", {}),
             states=document.get("states", {}),
+            catch=document.get("catch", {}),
         )
 
 
@@ -78,29 +89,49 @@ def build_definition(source: dict[str, Any], shared: Shared) -> dict[str, Any]:
     """The definition ``source`` stands for, every shared name replaced by what it names."""
     # Through JSON, not deepcopy: a YAML alias would stay one object, built twice.
     built: dict[str, Any] = json.loads(json.dumps(source))
-    _build_states(built["States"], shared)
+    _build_states(built["States"], shared, built.get("QueryLanguage", QUERY_LANGUAGES[0]))
     return built
 
 
-def _build_states(states: dict[str, Any], shared: Shared) -> None:
+def _variant(entry: dict[str, Any], language: str, what: str) -> dict[str, Any]:
+    """``entry`` as a state of ``language`` uses it: its variant when written per language."""
+    if entry and set(entry) <= set(QUERY_LANGUAGES):
+        if language not in entry:
+            raise SourceError(f"{what} has no {language} variant")
+        entry = entry[language]
+    return copy.deepcopy(entry)
+
+
+def _build_states(states: dict[str, Any], shared: Shared, machine_language: str) -> None:
     for name, written in list(states.items()):
         state = written
+        language = written.get("QueryLanguage", machine_language)
         if USE in written:
             used = written.pop(USE)
             if used not in shared.states:
                 raise SourceError(f"state {name!r}: no shared state {used!r}")
-            state = states[name] = {**copy.deepcopy(shared.states[used]), **written}
+            base = _variant(shared.states[used], language, f"state {name!r}: shared state {used!r}")
+            state = states[name] = {**base, **written}
+            language = state.get("QueryLanguage", machine_language)
         if "Retry" in state:
             state["Retry"] = [_retry(name, policy, shared) for policy in state["Retry"]]
+        if "Catch" in state:
+            state["Catch"] = [
+                _catcher(name, catcher, shared, language) for catcher in state["Catch"]
+            ]
         if isinstance(state.get("Credentials"), str):
             if state["Credentials"] not in shared.credentials:
                 raise SourceError(f"state {name!r}: no shared credentials {state['Credentials']!r}")
-            state["Credentials"] = copy.deepcopy(shared.credentials[state["Credentials"]])
+            state["Credentials"] = _variant(
+                shared.credentials[state["Credentials"]],
+                language,
+                f"state {name!r}: shared credentials {state['Credentials']!r}",
+            )
         for branch in state.get("Branches", []):
-            _build_states(branch["States"], shared)
+            _build_states(branch["States"], shared, language)
         for processor in ("ItemProcessor", "Iterator"):
             if processor in state:
-                _build_states(state[processor]["States"], shared)
+                _build_states(state[processor]["States"], shared, language)
 
 
 def _retry(state: str, policy: Any, shared: Shared) -> dict[str, Any]:
@@ -111,6 +142,19 @@ def _retry(state: str, policy: Any, shared: Shared) -> dict[str, Any]:
     if policy not in shared.retry:
         raise SourceError(f"state {state!r}: no shared retry policy {policy!r}")
     return copy.deepcopy(shared.retry[policy])
+
+
+def _catcher(state: str, catcher: Any, shared: Shared, language: str) -> dict[str, Any]:
+    # A catcher written out stays as written; a name (or ``$use``) is the shared one.
+    if isinstance(catcher, str):
+        catcher = {USE: catcher}
+    if USE not in catcher:
+        return dict(catcher)
+    own = {key: value for key, value in catcher.items() if key != USE}
+    used = catcher[USE]
+    if used not in shared.catch:
+        raise SourceError(f"state {state!r}: no shared catcher {used!r}")
+    return {**_variant(shared.catch[used], language, f"state {state!r}: catcher {used!r}"), **own}
 
 
 def render(definition: dict[str, Any]) -> str:

@@ -180,7 +180,8 @@ class Owner(StrEnum):
     #: for every tenant, the reconciler and the deployment's clean-up.
     PRODUCT = "product"
     #: The session's tenant's only: for the tenants' workflow roles (maas.workflow_roles),
-    #: whose own ``maas:tenant`` tag is their sessions' principal tag.
+    #: whose own ``maas:tenant`` tag is their sessions' principal tag, and the roles the
+    #: workflows' functions assume for the tenant their input names (maas.tenancy).
     SESSION_TENANT = "session tenant"
 
 
@@ -192,6 +193,15 @@ def owned_by(owner: Owner) -> dict[str, dict[str, object]]:
 def created_for(owner: Owner) -> dict[str, dict[str, object]]:
     """The condition that a create tags what it makes as ``owner``'s."""
     return created_with_tenant_tag() if owner is Owner.PRODUCT else created_for_session_tenant()
+
+
+def items_of(owner: Owner) -> dict[str, dict[str, object]] | None:
+    """The condition that a DynamoDB call touches only ``owner``'s items: none for the
+    product (its tables hold nothing else), the partition ``TENANT#<tenant>`` of the
+    session's tenant (``dynamodb:LeadingKeys``)."""
+    if owner is Owner.PRODUCT:
+        return None
+    return {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{SESSION_TENANT}"]}}
 
 
 #: Why each wildcard resource pattern above is as narrow as it can be (cdk-nag IAM5).
@@ -358,8 +368,11 @@ def bucket_objects(bucket_arn: str) -> str:
     return f"{bucket_arn}/*"
 
 
-def version_objects(bucket_arn: str) -> str:
-    """The objects under the version prefixes ``<tenant>/<model>/<version>/`` of a bucket."""
+def version_objects(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> str:
+    """The objects under the version prefixes ``<tenant>/<model>/<version>/`` of a bucket:
+    every tenant's, or the session's tenant's."""
+    if owner is Owner.SESSION_TENANT:
+        return tenant_version_objects(bucket_arn)
     return f"{bucket_arn}/*/*/*/*"
 
 
@@ -372,11 +385,13 @@ EVALUATION_RESULT_FILES = ("results/*",)
 EVALUATION_REPORT_FILES = ("report.html", "summary.json")
 
 
-def evaluation_objects(bucket_arn: str, name: str = "*") -> str:
-    """The objects ``name`` (a pattern) of every evaluation's folder, or all of them."""
+def evaluation_objects(bucket_arn: str, name: str = "*", owner: Owner = Owner.PRODUCT) -> str:
+    """The objects ``name`` (a pattern) of every evaluation's folder, or all of them; of
+    every tenant's evaluations, or of the session's tenant's."""
+    tenant = "" if owner is Owner.PRODUCT else f"{SESSION_TENANT}/"
     if name == "*":
-        return f"{bucket_arn}/{EVALUATIONS_FOLDER}/*"
-    return f"{bucket_arn}/{EVALUATIONS_FOLDER}/*/{name}"
+        return f"{bucket_arn}/{EVALUATIONS_FOLDER}/{tenant}*"
+    return f"{bucket_arn}/{EVALUATIONS_FOLDER}/{tenant}*/{name}"
 
 
 def tenant_evaluation_objects(bucket_arn: str) -> str:
@@ -392,11 +407,6 @@ def tenant_objects(bucket_arn: str) -> str:
 def tenant_version_objects(bucket_arn: str) -> str:
     """The objects under the session's tenant's version prefixes ``<tenant>/<model>/<version>/``."""
     return f"{bucket_arn}/{SESSION_TENANT}/*/*/*"
-
-
-def tenant_evaluation_results(bucket_arn: str) -> str:
-    """The shard results of the session's tenant's evaluations."""
-    return f"{bucket_arn}/{EVALUATIONS_FOLDER}/{SESSION_TENANT}/*/{EVALUATION_RESULT_FILES[0]}"
 
 
 def artifact_object_reasons(bucket_arn: str) -> dict[str, str]:
@@ -423,17 +433,17 @@ def artifact_object_reasons(bucket_arn: str) -> dict[str, str]:
             "maas.registry.versions): the session tag maas:tenant names the folder, so a "
             "packaging session writes its own tenant's packages only."
         ),
-        tenant_evaluation_results(bucket_arn): (
-            f"The results/ of the session's tenant's evaluations ({folder}results/): the "
-            "session tag maas:tenant names the folder, the evaluation id is chosen per "
-            "evaluation."
-        ),
     }
     for name in (*EVALUATION_PLAN_FILES, *EVALUATION_RESULT_FILES, *EVALUATION_REPORT_FILES):
         reasons[evaluation_objects(bucket_arn, name)] = (
             f"Each evaluation writes {name} in its own folder {folder}, named per evaluation; "
             "limited to that file name in the evaluations folder of this stage's artifacts "
             "bucket."
+        )
+        reasons[evaluation_objects(bucket_arn, name, Owner.SESSION_TENANT)] = (
+            f"Each evaluation writes {name} in its own folder {folder}, named per evaluation; "
+            "the session tag maas:tenant names the tenant's folder, so a session reaches its "
+            "own tenant's evaluations only."
         )
     return reasons
 
@@ -470,11 +480,12 @@ def invoke_functions(function_arns: Sequence[str]) -> iam.PolicyStatement:
     return iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=list(function_arns))
 
 
-def read_write_items(table_arn: str) -> iam.PolicyStatement:
+def read_write_items(table_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Get and put single items of one table (the registry's guarded writes are puts)."""
     return iam.PolicyStatement(
         actions=["dynamodb:GetItem", "dynamodb:PutItem"],
         resources=[table_arn],
+        conditions=items_of(owner),
     )
 
 
@@ -491,14 +502,18 @@ def keep_idempotency_records(table_arn: str) -> iam.PolicyStatement:
     )
 
 
-def read_items(table_arn: str) -> iam.PolicyStatement:
+def read_items(table_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Get single items of one table."""
-    return iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[table_arn])
+    return iam.PolicyStatement(
+        actions=["dynamodb:GetItem"], resources=[table_arn], conditions=items_of(owner)
+    )
 
 
-def update_items(table_arn: str) -> iam.PolicyStatement:
+def update_items(table_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Update attributes of single items of one table (the registry's counters and progress)."""
-    return iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[table_arn])
+    return iam.PolicyStatement(
+        actions=["dynamodb:UpdateItem"], resources=[table_arn], conditions=items_of(owner)
+    )
 
 
 def scan_items(table_arn: str) -> iam.PolicyStatement:
@@ -506,9 +521,11 @@ def scan_items(table_arn: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(actions=["dynamodb:Scan"], resources=[table_arn])
 
 
-def query_items(table_arn: str) -> iam.PolicyStatement:
+def query_items(table_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Query one table (not its indexes): a model's versions, in order."""
-    return iam.PolicyStatement(actions=["dynamodb:Query"], resources=[table_arn])
+    return iam.PolicyStatement(
+        actions=["dynamodb:Query"], resources=[table_arn], conditions=items_of(owner)
+    )
 
 
 def encrypt_decrypt_via(key_arn: str, service: str) -> iam.PolicyStatement:
@@ -921,7 +938,7 @@ def delete_hours_schedules() -> iam.PolicyStatement:
 # --- The model registry ------------------------------------------------------------------
 
 
-def create_tagged_model_packages() -> iam.PolicyStatement:
+def create_tagged_model_packages(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Create model package groups and versioned model packages, only with the tenant tag.
 
     As for endpoints, the request must carry ``maas:tenant`` and only ``maas:`` tag keys, and
@@ -934,7 +951,7 @@ def create_tagged_model_packages() -> iam.PolicyStatement:
             "sagemaker:CreateModelPackageGroup",
         ],
         resources=[SAGEMAKER_MODEL_PACKAGE_GROUPS, SAGEMAKER_MODEL_PACKAGES],
-        conditions=created_with_tenant_tag(),
+        conditions=created_for(owner),
     )
 
 
@@ -951,23 +968,29 @@ def list_model_packages() -> iam.PolicyStatement:
     return iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=[ANY_RESOURCE])
 
 
-def read_version_objects(bucket_arn: str) -> iam.PolicyStatement:
+def read_version_objects(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Read the objects under a bucket's version prefixes (a package's manifest)."""
-    return iam.PolicyStatement(actions=["s3:GetObject"], resources=[version_objects(bucket_arn)])
-
-
-def list_version_prefixes(bucket_arn: str) -> iam.PolicyStatement:
-    """List a bucket, only under a version prefix ``<tenant>/<model>/<version>/``."""
     return iam.PolicyStatement(
-        actions=["s3:ListBucket"],
-        resources=[bucket_arn],
-        conditions={"StringLike": {"s3:prefix": "*/*/*/"}},
+        actions=["s3:GetObject"], resources=[version_objects(bucket_arn, owner)]
     )
 
 
-def delete_version_objects(bucket_arn: str) -> iam.PolicyStatement:
+def list_version_prefixes(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
+    """List a bucket, only under a version prefix ``<tenant>/<model>/<version>/`` (of the
+    session's tenant, for :attr:`Owner.SESSION_TENANT`)."""
+    tenant = "*" if owner is Owner.PRODUCT else SESSION_TENANT
+    return iam.PolicyStatement(
+        actions=["s3:ListBucket"],
+        resources=[bucket_arn],
+        conditions={"StringLike": {"s3:prefix": f"{tenant}/*/*/"}},
+    )
+
+
+def delete_version_objects(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Delete the objects under a bucket's version prefixes (what a failed packaging left)."""
-    return iam.PolicyStatement(actions=["s3:DeleteObject"], resources=[version_objects(bucket_arn)])
+    return iam.PolicyStatement(
+        actions=["s3:DeleteObject"], resources=[version_objects(bucket_arn, owner)]
+    )
 
 
 # --- Batch jobs ---------------------------------------------------------------------------
@@ -1271,13 +1294,6 @@ def package_tenant_models(*, artifacts: str, key: str, models: str) -> list[iam.
     ]
 
 
-def write_tenant_evaluation_results(bucket_arn: str) -> iam.PolicyStatement:
-    """Write a shard's scored answers, only under the session's tenant's evaluations."""
-    return iam.PolicyStatement(
-        actions=["s3:PutObject"], resources=[tenant_evaluation_results(bucket_arn)]
-    )
-
-
 def score_tenant_evaluation_shards(
     *, artifacts: str, key: str, models: str, stage: str
 ) -> list[iam.PolicyStatement]:
@@ -1287,7 +1303,7 @@ def score_tenant_evaluation_shards(
     session's traces too (every client of the job acts as the tenant)."""
     return [
         read_tenant_evaluation_objects(artifacts),
-        write_tenant_evaluation_results(artifacts),
+        write_evaluation_results(artifacts, Owner.SESSION_TENANT),
         encrypt_decrypt_via(key, "s3"),
         invoke_tenant_endpoints(),
         invoke_foundation_models(),
@@ -1302,41 +1318,43 @@ def score_tenant_evaluation_shards(
 # --- Evaluations ----------------------------------------------------------------------------
 
 
-def read_evaluation_objects(bucket_arn: str) -> iam.PolicyStatement:
-    """Read the files of every evaluation (job documents, shards, results)."""
-    return iam.PolicyStatement(actions=["s3:GetObject"], resources=[evaluation_objects(bucket_arn)])
+def read_evaluation_objects(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
+    """Read the files of ``owner``'s evaluations (job documents, shards, results)."""
+    return iam.PolicyStatement(
+        actions=["s3:GetObject"], resources=[evaluation_objects(bucket_arn, owner=owner)]
+    )
 
 
-def write_evaluation_plans(bucket_arn: str) -> iam.PolicyStatement:
+def write_evaluation_plans(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Write an evaluation's shards and job document, nothing else of its folder."""
     return iam.PolicyStatement(
         actions=["s3:PutObject"],
-        resources=[evaluation_objects(bucket_arn, name) for name in EVALUATION_PLAN_FILES],
+        resources=[evaluation_objects(bucket_arn, name, owner) for name in EVALUATION_PLAN_FILES],
     )
 
 
-def write_evaluation_results(bucket_arn: str) -> iam.PolicyStatement:
+def write_evaluation_results(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Write a shard's scored answers, only under an evaluation's ``results/``."""
     return iam.PolicyStatement(
         actions=["s3:PutObject"],
-        resources=[evaluation_objects(bucket_arn, name) for name in EVALUATION_RESULT_FILES],
+        resources=[evaluation_objects(bucket_arn, name, owner) for name in EVALUATION_RESULT_FILES],
     )
 
 
-def write_evaluation_reports(bucket_arn: str) -> iam.PolicyStatement:
+def write_evaluation_reports(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
     """Write an evaluation's HTML report and JSON summary, nothing else of its folder."""
     return iam.PolicyStatement(
         actions=["s3:PutObject"],
-        resources=[evaluation_objects(bucket_arn, name) for name in EVALUATION_REPORT_FILES],
+        resources=[evaluation_objects(bucket_arn, name, owner) for name in EVALUATION_REPORT_FILES],
     )
 
 
-def reject_tagged_model_packages() -> iam.PolicyStatement:
-    """Set a model package's approval (Rejected), only on the product's tagged packages."""
+def reject_tagged_model_packages(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
+    """Set a model package's approval (Rejected), only on ``owner``'s tagged packages."""
     return iam.PolicyStatement(
         actions=["sagemaker:UpdateModelPackage"],
         resources=[SAGEMAKER_MODEL_PACKAGES],
-        conditions=product_tagged(),
+        conditions=owned_by(owner),
     )
 
 
@@ -1604,7 +1622,6 @@ __all__ = [
     "tag_batch_jobs",
     "tagged_for_session_tenant",
     "tenant_evaluation_objects",
-    "tenant_evaluation_results",
     "tenant_executions_of",
     "tenant_objects",
     "tenant_session_principal",
@@ -1620,7 +1637,6 @@ __all__ = [
     "write_evaluation_results",
     "write_logs",
     "write_sagemaker_logs",
-    "write_tenant_evaluation_results",
     "write_tenant_items",
     "write_tenant_version_objects",
 ]

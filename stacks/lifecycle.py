@@ -28,6 +28,7 @@ from maas.manifest import (
     job_definition_arn,
     job_queue_arn,
     resolve_refs,
+    tenant_role_id,
 )
 from maas.workflow_roles import ACTS_FOR_TENANTS_TAG
 from schemas.api import Workflow
@@ -379,55 +380,33 @@ class LifecycleStack(Stack):
             ]
         models = self._foundation.tables["ModelsTable"].table_arn
         artifacts = self._artifacts_bucket_arn()
-        # maas.endpoints.records: a read, then guarded updates (not puts, so SageMaker's latest
-        # word, written by EndpointStateChanged at any moment, is never put back older).
-        endpoint_records = [
-            iam_policies.read_items(endpoints),
-            iam_policies.update_items(endpoints),
-            iam_policies.encrypt_decrypt_via(key, "dynamodb"),
-        ]
-        # maas.registry.ModelRegistry: guarded puts of version records; the model's counter
-        # is an update, and opening a version queries the model's versions first.
-        version_records = [
-            iam_policies.read_write_items(models),
-            iam_policies.encrypt_decrypt_via(key, "dynamodb"),
-        ]
-        # maas.evaluation.store: reads, and puts guarded by the status they expect.
-        evaluation_records = version_records
         # functions.common.idempotency: the answers of the handlers that create things.
         idempotency = iam_policies.keep_idempotency_records(
             self._foundation.tables["IdempotencyTable"].table_arn
         )
-        owner_check = iam_policies.inspect_endpoints()
         permissions = {
-            # The version to deploy, and the tenant's quota ledger (maas.endpoints.quotas): a
-            # read and guarded updates of its counter item, and a query of the tenant's
-            # endpoints when the ledger opens or a refused request sweeps it.
-            "PlanDeployment": [
-                iam_policies.read_items(models),
-                iam_policies.query_items(endpoints),
-                *endpoint_records,
+            # The workflows' steps that act for the tenant their input names: each does
+            # that through its tenant role (see _function_tenant_permissions); what stays
+            # with the function's own role is what takes no tenant: its idempotency records,
+            # and the deployment's clean-up of what cannot be tagged (the scalable target and
+            # its alarms, the schedules).
+            "PlanDeployment": [],
+            "PlanTeardown": [idempotency],
+            "PlanScaling": [idempotency],
+            "PlanStop": [idempotency],
+            "PlanStart": [idempotency],
+            "PlanUpdate": [idempotency],
+            "RecordEndpointStatus": [],
+            "CleanupDeployment": [
+                iam_policies.deregister_endpoint_scaling(),
+                iam_policies.delete_scaling_alarms(),
+                iam_policies.delete_ttl_schedules(),
+                iam_policies.delete_hours_schedules(),
             ],
-            # Each plan takes the endpoint's record, after reading the SageMaker endpoint's
-            # maas:tenant tag (maas.endpoints.ownership); a retried plan gets its first answer.
-            "PlanTeardown": [*endpoint_records, idempotency, owner_check],
-            # Scaling also queries the tenant's endpoints, for its instance quota.
-            "PlanScaling": [
-                *endpoint_records,
-                idempotency,
-                owner_check,
-                iam_policies.query_items(endpoints),
-            ],
-            "PlanStop": [*endpoint_records, idempotency, owner_check],
-            "PlanStart": [*endpoint_records, idempotency, owner_check],
-            # maas.endpoints.update: the endpoint's record, and the version it moves to.
-            "PlanUpdate": [
-                *endpoint_records,
-                idempotency,
-                owner_check,
-                iam_policies.read_items(models),
-            ],
-            "RecordEndpointStatus": endpoint_records,
+            "PlanPackaging": [idempotency],
+            "PlanQuantization": [idempotency],
+            "RegisterModelVersion": [idempotency],
+            "FailModelVersion": [idempotency],
             # maas.workflow_roles.TenantWorkflowRoles: find or create the tenant's role.
             "ActForTenant": iam_policies.create_tenant_workflow_roles(
                 self._tenant_workflow_prefix, self.tenant_workflow_policy.managed_policy_arn
@@ -436,17 +415,6 @@ class LifecycleStack(Stack):
                 iam_policies.put_events(self._foundation.event_bus.event_bus_arn),
                 idempotency,
                 iam_policies.encrypt_decrypt_via(key, "dynamodb"),
-            ],
-            "CleanupDeployment": [
-                iam_policies.inspect_endpoints(),
-                iam_policies.delete_endpoints(),
-                iam_policies.delete_endpoint_configs(),
-                iam_policies.delete_models(),
-                iam_policies.deregister_endpoint_scaling(),
-                iam_policies.delete_scaling_alarms(),
-                iam_policies.delete_ttl_schedules(),
-                iam_policies.delete_hours_schedules(),
-                iam_policies.delete_idle_alarms(),
             ],
             # maas.endpoints.reconcile: every record against every tagged resource; drifted
             # records repaired (guarded puts), orphans deleted only when a run asks.
@@ -474,53 +442,126 @@ class LifecycleStack(Stack):
                 iam_policies.update_items(models),
                 iam_policies.encrypt_decrypt_via(key, "dynamodb"),
             ],
-            "PlanPackaging": [
-                *version_records,
-                idempotency,
-                iam_policies.update_items(models),
-                iam_policies.query_items(models),
+            # The evaluation's steps act for its tenant (see _function_tenant_permissions).
+            **{
+                function_id: []
+                for function_id in (
+                    "PlanEvaluation",
+                    "AggregateEvaluation",
+                    "RequestEvaluationReview",
+                    "FinishEvaluation",
+                    "RecordEvaluationFailure",
+                )
+            },
+            # maas.evaluation.shard: one shard of a small evaluation, as the Evaluator job.
+            "EvaluateShard": iam_policies.score_evaluation_shards(
+                artifacts=artifacts, key=key, models=models, stage=self._config.name
+            ),
+        }
+        return permissions[function_id]
+
+    def _function_tenant_permissions(self) -> dict[str, list[iam.PolicyStatement]]:
+        """What each workflow step does through its tenant role, by function: only the
+        tenant's records (their partition), files (its prefix) and SageMaker resources (its
+        tag), whatever the step was asked (maas.tenancy.from_environment)."""
+        key = self._foundation.key.key_arn
+        endpoints = self._foundation.tables["EndpointsTable"].table_arn
+        models = self._foundation.tables["ModelsTable"].table_arn
+        artifacts = self._artifacts_bucket_arn()
+        tenant = iam_policies.Owner.SESSION_TENANT
+        # maas.endpoints.records: a read, then guarded updates (not puts, so SageMaker's latest
+        # word, written by EndpointStateChanged at any moment, is never put back older).
+        endpoint_records = [
+            iam_policies.read_items(endpoints, tenant),
+            iam_policies.update_items(endpoints, tenant),
+            iam_policies.encrypt_decrypt_via(key, "dynamodb"),
+        ]
+        # maas.registry.ModelRegistry: guarded puts of version records; the model's counter
+        # is an update, and opening a version queries the model's versions first.
+        version_records = [
+            iam_policies.read_write_items(models, tenant),
+            iam_policies.update_items(models, tenant),
+            iam_policies.query_items(models, tenant),
+            iam_policies.encrypt_decrypt_via(key, "dynamodb"),
+        ]
+        # maas.evaluation.store: reads, and puts guarded by the status they expect.
+        evaluation_records = [
+            iam_policies.read_write_items(models, tenant),
+            iam_policies.encrypt_decrypt_via(key, "dynamodb"),
+        ]
+        # Each plan takes the endpoint's record after reading the SageMaker endpoint's
+        # maas:tenant tag (maas.endpoints.ownership): any endpoint's, to tell another
+        # tenant's (refused as missing) from none.
+        owner_check = iam_policies.inspect_endpoints()
+        return {
+            # The version to deploy, and the tenant's quota ledger (maas.endpoints.quotas): a
+            # read and guarded updates of its counter item, and a query of the tenant's
+            # endpoints when the ledger opens or a refused request sweeps it.
+            "PlanDeployment": [
+                iam_policies.read_items(models, tenant),
+                iam_policies.query_items(endpoints, tenant),
+                *endpoint_records,
             ],
+            "PlanTeardown": [*endpoint_records, owner_check],
+            # Scaling also queries the tenant's endpoints, for its instance quota.
+            "PlanScaling": [
+                *endpoint_records,
+                owner_check,
+                iam_policies.query_items(endpoints, tenant),
+            ],
+            "PlanStop": [*endpoint_records, owner_check],
+            "PlanStart": [*endpoint_records, owner_check],
+            # maas.endpoints.update: the endpoint's record, and the version it moves to.
+            "PlanUpdate": [
+                *endpoint_records,
+                owner_check,
+                iam_policies.read_items(models, tenant),
+            ],
+            "RecordEndpointStatus": endpoint_records,
+            # maas.endpoints.cleanup: the tagged resources a failed deployment made (the
+            # endpoint only if its tag says this deployment's tenant), and the idle alarm.
+            "CleanupDeployment": [
+                owner_check,
+                iam_policies.delete_endpoints(tenant),
+                iam_policies.delete_endpoint_configs(tenant),
+                iam_policies.delete_models(tenant),
+                iam_policies.delete_idle_alarms(tenant),
+            ],
+            "PlanPackaging": version_records,
             # maas.quantization.steps.plan_quantization: read the parent version, then open
             # the next one as PlanPackaging does.
-            "PlanQuantization": [
-                *version_records,
-                idempotency,
-                iam_policies.update_items(models),
-                iam_policies.query_items(models),
-            ],
+            "PlanQuantization": version_records,
             # maas.registry.packaging_steps.register_version: read the job's manifest and
             # list what it uploaded, then the model package and the REGISTERED record.
             "RegisterModelVersion": [
                 *version_records,
-                idempotency,
-                iam_policies.read_version_objects(artifacts),
-                iam_policies.list_version_prefixes(artifacts),
+                iam_policies.read_version_objects(artifacts, tenant),
+                iam_policies.list_version_prefixes(artifacts, tenant),
                 iam_policies.decrypt_via(key, "s3"),
-                iam_policies.create_tagged_model_packages(),
+                iam_policies.create_tagged_model_packages(tenant),
                 iam_policies.describe_model_packages(),
                 iam_policies.list_model_packages(),
             ],
             # maas.registry.packaging_steps.fail_version: clear the version's prefix.
             "FailModelVersion": [
                 *version_records,
-                idempotency,
-                iam_policies.list_version_prefixes(artifacts),
-                iam_policies.delete_version_objects(artifacts),
+                iam_policies.list_version_prefixes(artifacts, tenant),
+                iam_policies.delete_version_objects(artifacts, tenant),
             ],
-            # maas.evaluation.plan: the endpoint's record, the question set (anywhere in the
-            # artifacts bucket; listing it tells a missing one, NoSuchKey, from a refusal),
-            # the shards and job document, the EVALUATION# record (create, or find it).
+            # maas.evaluation.plan: the endpoint's record, the question set (in the tenant's
+            # folder: another tenant's, or a missing one, is a NotFound), the shards and job
+            # document, the EVALUATION# record (create, or find it).
             "PlanEvaluation": [
-                iam_policies.read_items(endpoints),
+                iam_policies.read_items(endpoints, tenant),
                 *evaluation_records,
-                iam_policies.read_artifacts(artifacts),
-                iam_policies.write_evaluation_plans(artifacts),
+                iam_policies.read_tenant_artifacts(artifacts),
+                iam_policies.write_evaluation_plans(artifacts, tenant),
                 iam_policies.encrypt_decrypt_via(key, "s3"),
             ],
             # maas.evaluation.outcome.gather: every shard's results; then the record.
             "AggregateEvaluation": [
                 *evaluation_records,
-                iam_policies.read_evaluation_objects(artifacts),
+                iam_policies.read_evaluation_objects(artifacts, tenant),
                 iam_policies.decrypt_via(key, "s3"),
             ],
             "RequestEvaluationReview": evaluation_records,
@@ -528,18 +569,13 @@ class LifecycleStack(Stack):
             # a failed gate that rejects the version: its record and its model package.
             "FinishEvaluation": [
                 *evaluation_records,
-                iam_policies.read_evaluation_objects(artifacts),
-                iam_policies.write_evaluation_reports(artifacts),
+                iam_policies.read_evaluation_objects(artifacts, tenant),
+                iam_policies.write_evaluation_reports(artifacts, tenant),
                 iam_policies.encrypt_decrypt_via(key, "s3"),
-                iam_policies.reject_tagged_model_packages(),
+                iam_policies.reject_tagged_model_packages(tenant),
             ],
             "RecordEvaluationFailure": evaluation_records,
-            # maas.evaluation.shard: one shard of a small evaluation, as the Evaluator job.
-            "EvaluateShard": iam_policies.score_evaluation_shards(
-                artifacts=artifacts, key=key, models=models, stage=self._config.name
-            ),
         }
-        return permissions[function_id]
 
     def _state_machine_permissions(self, state_machine_id: str) -> list[iam.PolicyStatement]:
         """The service integrations each machine's states call (``aws-sdk:*`` tasks)."""
@@ -634,6 +670,10 @@ class LifecycleStack(Stack):
         artifacts = self._artifacts_bucket_arn()
         return {
             "TenantAccessRole": self._tenant_access_permissions(),
+            **{
+                tenant_role_id(function_id): statements
+                for function_id, statements in self._function_tenant_permissions().items()
+            },
             "SageMakerExecutionRole": [
                 iam_policies.read_artifacts(artifacts),
                 iam_policies.decrypt_via(self._foundation.key.key_arn, "s3"),

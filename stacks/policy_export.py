@@ -45,10 +45,11 @@ if TYPE_CHECKING:
 
 #: Where the export lives: package data of ``maas``, which the local runtime reads.
 EXPORT_PATH = PROJECT_ROOT / "maas" / "data" / "role_policies.json"
-#: The manifest roles whose statements the local runtime enforces (the lifecycle stack's
-#: roles), beside every function's execution role (exported as ``FunctionSpec.role_id``) and
-#: every state machine's (``StateMachineSpec.role_id``).
-ENFORCED_ROLES = ("TenantAccessRole",)
+#: The manifest roles whose statements the local runtime enforces beside every function's
+#: execution role (exported as ``FunctionSpec.role_id``) and every state machine's
+#: (``StateMachineSpec.role_id``): the roles functions assume for one tenant (the lifecycle
+#: stack's).
+ENFORCED_ROLES = tuple(spec.id for spec in MANIFEST.roles if spec.assumed_by_function)
 
 Template = dict[str, Any]
 

@@ -16,6 +16,7 @@ first (:data:`LONGEST_FIRST`), and xdist hands scopes out in that order
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING
 
 import pytest
@@ -23,7 +24,9 @@ from xdist.scheduler import LoadScopeScheduling
 
 from maas.local.tokens import STATE_DIR_VARIABLE
 
-# The serving fixtures, one of each per worker (a module importing one would get its own).
+# The converted demo model, one per run (tests.fixtures.models), and the serving fixtures, one
+# of each per worker (a module importing one would get its own).
+from tests.fixtures.models import converted_smollm2, model_cache  # noqa: F401 - fixtures
 from tests.serving_models import (  # noqa: F401 - fixtures
     serving_api,
     serving_runtime,
@@ -36,6 +39,16 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from xdist.workermanage import Producer
+
+#: Compute threads of torch (OpenMP) in a test process, set before anything imports torch
+#: (nothing above does; :func:`pytest_configure` covers a plugin that would have).
+#: The run's workers share two cores with each other and with lint: an OpenMP team of one
+#: thread per core spins waiting for its other half, which is busy elsewhere. The local judge's
+#: module took 95 s of CPU with the default team and 26 s with one thread (127 s and 27 s of
+#: wall time), on the same busy machine. Processes
+#: the tests start (model servers, jobs, ``maas`` commands) inherit it; a value the caller set
+#: is kept.
+COMPUTE_THREADS = os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 #: Tests under this folder share one session fixture: the synthesized app.
 STACK_TESTS = "tests/stacks/"
@@ -50,17 +63,20 @@ SERVED_MODULES = (
 #: The scope that holds them all.
 SERVED_TOGETHER = "served-model modules"
 #: The units that take longest, longest first, as measured with ``--durations`` on two busy
-#: cores (seconds of one worker: the local judge 230, the stack tests 150 together, the
-#: served-model modules 130, the demo 100, ``maas local up`` restarts 115, the GGUF
-#: conversion 90); every other module comes after them, in collection order.
+#: cores (seconds of one worker: the stack tests 150 together, the served-model modules 130,
+#: ``maas local up`` restarts 115, the demo 100; the local judge 25 s of CPU and the
+#: quantization 12 since torch computes on one thread, see :data:`COMPUTE_THREADS`). The judge
+#: comes before the other users of ``converted_smollm2`` (the demo, the quantization): on a
+#: fresh checkout its worker converts the demo model for the run (20 s of CPU) while the
+#: others start theirs; every other module comes after them, in collection order.
 LONGEST_FIRST = (
-    "tests/unit/evaluation/test_judges.py",
     STACK_TESTS,
     *SERVED_MODULES,
+    "tests/unit/evaluation/test_judges.py",
     "tests/e2e/",
     "tests/local/test_local_persistence.py",
-    "tests/unit/packaging/test_gguf_conversion.py",
     "tests/local/test_conformance_local_up.py",
+    "tests/unit/quantization/test_quantize.py",
     "tests/workflows/",
 )
 
@@ -107,6 +123,14 @@ def _private_state_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterat
         os.environ[STATE_DIR_VARIABLE] = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _run_model_cache(request: pytest.FixtureRequest) -> None:
+    """Converted models are the run's (``$MAAS_MODEL_CACHE``, ``model_cache``): the judge,
+    the demo's packaging and ``converted_smollm2`` share one conversion of the demo model,
+    and no test reads or fills the user's cache."""
+    request.getfixturevalue("model_cache")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     """Stop the shared model-serving runtime after the last test that uses it (after the
@@ -127,9 +151,13 @@ def uses_serving(item: pytest.Item) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Hand scopes out in collection order (see the module's docstring)."""
+    """Hand scopes out in collection order (see the module's docstring); hold torch to
+    :data:`COMPUTE_THREADS` even where a plugin imported it before this file was read."""
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(int(COMPUTE_THREADS))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

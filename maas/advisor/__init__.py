@@ -3,8 +3,10 @@
 It computes the parameter count and weight bytes (bf16, fp8, int8, int4), the KV cache per
 token (grouped-query attention, sliding windows, latent attention), the prefill memory peak,
 the memory each instance leaves for the KV cache and the decode bound from HBM bandwidth, and
-recommends an instance type, tensor-parallel degree, LMI engine, quantization and rolling
-batch, ranked by cost per million tokens or by latency, with the reason for each choice.
+recommends an instance type, tensor-parallel degree, LMI engine, quantization, rolling batch
+and (where the family has a published draft) speculative decoding, ranked by cost per million
+tokens or by latency, with the reason for each choice; Inferentia2 and Trainium are priced
+beside the GPUs, with the Neuron compilation they need (:func:`check_neuron_compilation`).
 
 Examples
 --------
@@ -24,6 +26,7 @@ True
 from __future__ import annotations
 
 from maas.advisor.architecture import ModelArchitecture
+from maas.advisor.compilation import check_neuron_compilation
 from maas.advisor.lmi import serving_properties
 from maas.advisor.recommend import Recommendation
 from maas.advisor.report import AdvisorReport, advise, advise_on_instance
@@ -42,6 +45,7 @@ __all__ = [
     "TensorInfo",
     "advise",
     "advise_on_instance",
+    "check_neuron_compilation",
     "fetch_safetensors_headers",
     "read_safetensors_headers",
     "serving_properties",

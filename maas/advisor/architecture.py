@@ -73,8 +73,19 @@ SUPPORTED = (
     "DeepSeek-V2/V3 (deepseek_v2, deepseek_v3)"
 )
 
-#: Quantization methods of pre-quantized checkpoints the advisor can size.
-CHECKPOINT_QUANTIZATIONS = ("awq", "gptq", "fp8")
+#: Quantization methods of pre-quantized checkpoints the advisor can size. compressed-tensors
+#: is what the ``quantize_model`` workflow writes (:mod:`maas.quantization`) and what
+#: llm-compressor publishes; vLLM reads its scheme from ``config.json``
+#: (https://docs.vllm.ai/en/latest/features/quantization/).
+CHECKPOINT_QUANTIZATIONS = ("awq", "gptq", "fp8", "compressed-tensors")
+
+#: compressed-tensors' storage formats whose weights are stored at their quantized width:
+#: ``pack-quantized`` packs int4/int8 into int32, ``int-quantized`` and ``naive-quantized``
+#: store int8, ``float-quantized`` stores FP8 (compressed_tensors.config.CompressionFormat).
+#: ``dense`` keeps 16-bit weights and is refused rather than sized as something it is not.
+COMPRESSED_TENSORS_FORMATS = frozenset(
+    {"pack-quantized", "int-quantized", "naive-quantized", "float-quantized"}
+)
 
 #: The most each size of a ``config.json`` may be: well above every published checkpoint
 #: (Llama 3.1 405B: 126 layers, hidden 16384, MLP 53248, 128 heads; DeepSeek-V3: 256 routed
@@ -98,7 +109,7 @@ CONFIG_LIMITS: dict[str, int] = {
     **dict.fromkeys(("n_routed_experts", "n_shared_experts"), 4096),
     "num_experts_per_tok": 1024,
     # quantization_config: AWQ's names (w_bit, q_group_size) beside GPTQ's.
-    **dict.fromkeys(("bits", "w_bit"), 16),
+    **dict.fromkeys(("bits", "w_bit", "num_bits"), 16),
     **dict.fromkeys(("group_size", "q_group_size", "weight_block_size"), 65_536),
 }
 
@@ -142,10 +153,40 @@ class CheckpointQuantization(BaseModel):
 
     model_config = _FROZEN
 
-    method: Literal["awq", "gptq", "fp8"]
+    method: Literal["awq", "gptq", "fp8", "compressed-tensors"]
     bits: int = 4
-    group_size: int = 128
+    group_size: int = Field(
+        default=128,
+        description="Inputs per scale; -1: one scale per output channel (for "
+        "compressed-tensors, its channel strategy; 0: one scale per tensor).",
+    )
     weight_block_size: tuple[int, int] | None = None
+    weight_type: Literal["int", "float"] = Field(
+        default="int", description="compressed-tensors: integer or floating-point weights."
+    )
+    symmetric: bool = Field(
+        default=True, description="compressed-tensors: False stores a zero point per scale."
+    )
+    dynamic_activations: bool = Field(
+        default=False,
+        description="compressed-tensors: activations are quantized too, per token at run "
+        "time (the FP8_DYNAMIC scheme); weight-only otherwise.",
+    )
+
+    @property
+    def scheme(self) -> str:
+        """How the quantization reads to a person: ``W4A16``, ``FP8_DYNAMIC``, ``awq``...
+
+        Examples
+        --------
+        >>> CheckpointQuantization(method="compressed-tensors", bits=8, group_size=-1).scheme
+        'W8A16'
+        """
+        if self.method != "compressed-tensors":
+            return self.method
+        if self.weight_type == "float":
+            return "FP8_DYNAMIC" if self.dynamic_activations else f"FP{self.bits}"
+        return f"W{self.bits}A{self.bits if self.dynamic_activations else 16}"
 
 
 class ModelArchitecture(BaseModel):
@@ -321,6 +362,8 @@ def _quantization(config: Mapping[str, Any]) -> CheckpointQuantization | None:
             f"sizes; supported: {', '.join(CHECKPOINT_QUANTIZATIONS)} (or an unquantized "
             "checkpoint)"
         )
+    if method == "compressed-tensors":
+        return _compressed_tensors(settings)
     if method == "fp8":
         block = settings.get("weight_block_size")
         return CheckpointQuantization(
@@ -338,6 +381,45 @@ def _quantization(config: Mapping[str, Any]) -> CheckpointQuantization | None:
         bits=_int(settings, "bits", "w_bit", default=4),
         # GPTQ writes -1 for one group per output channel.
         group_size=_int(settings, "group_size", "q_group_size", default=128, minimum=-1),
+    )
+
+
+def _compressed_tensors(settings: Mapping[str, Any]) -> CheckpointQuantization:
+    """A compressed-tensors ``quantization_config``: its groups' weight schemes.
+
+    Where groups differ, the widest weights are taken, so the size is an upper bound. Layers
+    in ``ignore`` (``lm_head`` as the quantize_model workflow and llm-compressor leave it) are
+    sized at 16 bits like every tensor that is not a decoder linear layer.
+    """
+    storage = str(settings.get("format", ""))
+    if storage not in COMPRESSED_TENSORS_FORMATS:
+        raise ValidationError(
+            f"config: quantization_config.format {storage!r} is not a compressed-tensors "
+            f"format the advisor sizes; supported: {', '.join(sorted(COMPRESSED_TENSORS_FORMATS))}"
+        )
+    groups = settings.get("config_groups")
+    schemes = [
+        group
+        for group in (groups.values() if isinstance(groups, Mapping) else ())
+        if isinstance(group, Mapping) and isinstance(group.get("weights"), Mapping)
+    ]
+    if not schemes:
+        raise ValidationError(
+            "config: quantization_config.config_groups names no weights scheme to size"
+        )
+    widest = max(schemes, key=lambda group: _int(group["weights"], "num_bits", default=16))
+    weights: Mapping[str, Any] = widest["weights"]
+    strategy = str(weights.get("strategy", "tensor"))
+    group_size = {"channel": -1, "tensor": 0}.get(strategy)
+    if group_size is None:
+        group_size = _int(weights, "group_size", default=128)
+    return CheckpointQuantization(
+        method="compressed-tensors",
+        bits=_int(weights, "num_bits", default=16),
+        group_size=group_size,
+        weight_type="float" if weights.get("type") == "float" else "int",
+        symmetric=weights.get("symmetric", True) is not False,
+        dynamic_activations=isinstance(widest.get("input_activations"), Mapping),
     )
 
 

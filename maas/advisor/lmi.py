@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from maas.advisor.speculative import speculative_config
 from maas.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -75,8 +76,14 @@ def serving_properties(
         f"option.max_model_len={recommendation.max_model_len}",
         "option.dtype=bf16",
     ]
-    if recommendation.quantization != "none":
+    if recommendation.quantization not in ("none", "compressed-tensors"):
+        # A compressed-tensors checkpoint names its scheme in config.json, which vLLM reads.
         lines.append(f"option.quantize={recommendation.quantization}")
+    if recommendation.speculative_decoding is not None:
+        # vLLM's engine argument, passed through by LMI as JSON (maas.advisor.speculative).
+        lines.append(
+            f"option.speculative_config={speculative_config(recommendation.speculative_decoding)}"
+        )
     if revision is not None:
         lines.append(f"option.revision={revision}")
     return "\n".join(lines) + "\n"

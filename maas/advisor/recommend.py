@@ -13,10 +13,19 @@ quantize bf16 weights would keep the endpoint from starting. Formats that a quan
 would produce are sized too ("proposals"), and the cheapest of them is reported beside the
 recommendation, with the step it needs, when it beats every format the checkpoint holds.
 
+A checkpoint the quantization step made (compressed-tensors) is its own format: it is sized
+from its stored layout and served with no ``option.quantize``.
+
+Where the family has a published draft model and the batch is low, the recommendation adds
+draft-model speculative decoding, with the draft's weights and KV cache counted in its memory
+and its gain stated as an estimate (:mod:`maas.advisor.speculative`).
+
 AWS's own accelerators are sized and priced beside the GPUs: Inferentia2 (inf2) and Trainium
 (trn1) instances, over their NeuronCores, served by the LMI NeuronX container. The best of them
-is reported as the ``neuron_alternative``; it too needs a step this platform does not have yet
-(compiling the model for Neuron), so it is never the recommendation.
+is reported as the ``neuron_alternative``, with the compilation it needs and its estimated
+time (:mod:`maas.advisor.neuron`); the workflows do not compile for Neuron (locally nothing
+can: :func:`maas.advisor.compilation.check_neuron_compilation` validates and says so), so it
+is never the recommendation.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from maas.advisor.neuron import NeuronCompilation, neuron_compilation
 from maas.advisor.request import Quantization
 from maas.advisor.sizing import (
     RUNTIME_WORKSPACE_BYTES,
@@ -34,7 +44,19 @@ from maas.advisor.sizing import (
     activation_bytes_per_token,
     kv_bytes_per_sequence,
     kv_heads_per_rank,
+    parameter_count,
     routed_fraction_read,
+    weight_bytes,
+    weight_bytes_split,
+)
+from maas.advisor.speculative import (
+    ASSUMED_ACCEPTANCE_RATE,
+    MAX_SPECULATIVE_BATCH,
+    MIN_ESTIMATED_SPEEDUP,
+    DraftModel,
+    SpeculativeDecoding,
+    best_length,
+    published_draft,
 )
 from maas.exceptions import NoInstanceFits, ValidationError
 from maas.instances import InstanceType, get_instance_type, instance_catalog, price_date
@@ -42,7 +64,7 @@ from maas.instances import InstanceType, get_instance_type, instance_catalog, pr
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from maas.advisor.architecture import ModelArchitecture
+    from maas.advisor.architecture import CheckpointQuantization, ModelArchitecture
     from maas.advisor.request import ServingRequest
 
 Engine = Literal["vllm", "lmi-dist", "trtllm", "neuronx"]
@@ -81,8 +103,10 @@ TRTLLM_ACCELERATORS = frozenset({"NVIDIA H100", "NVIDIA H200"})
 NEURON_CORES_PER_DEVICE: dict[str, int] = {"AWS Inferentia2": 2, "AWS Trainium": 2}
 #: What the per-core view of an instance calls its accelerator.
 NEURON_CORE = "NeuronCore-v2"
-#: Tensor-parallel degrees over NeuronCores, where an instance has that many.
-NEURON_TENSOR_PARALLEL_DEGREES = (1, 2, 4, 8, 16, 24, 32)
+#: Tensor-parallel degrees over NeuronCores, where an instance has that many: powers of two,
+#: and 12 and 24, all of an inf2.24xlarge's and an inf2.48xlarge's cores (NxD Inference's
+#: ``tp_degree`` splits the heads over them, so it must divide them; a check refuses the rest).
+NEURON_TENSOR_PARALLEL_DEGREES = (1, 2, 4, 8, 12, 16, 24, 32)
 #: Families NxD Inference, LMI NeuronX's back end, has model code for (its "Production Ready
 #: Models": https://awsdocs-neuron.readthedocs-hosted.com/en/latest/libraries/nxd-inference/
 #: developer_guides/model-reference.html); others get no Neuron alternative.
@@ -98,8 +122,9 @@ NEURON_HOST_MEMORY_SHARE = 0.8
 NEURON_COMPILATION_STEP = (
     "the model compiled for Neuron at this tensor-parallel degree, batch and sequence length "
     "(NxD Inference or optimum-neuron, on an inf2 or trn1 instance) and packaged with it; LMI "
-    "NeuronX can also compile when the endpoint starts, at the cost of a long start-up; this "
-    "platform has no Neuron compilation step yet"
+    "NeuronX can also compile when the endpoint starts, at the cost of a long start-up; locally "
+    "this platform validates the configuration (maas.advisor.check_neuron_compilation) and "
+    "stops there: compiling needs Neuron hardware"
 )
 
 #: What a checkpoint must go through before it can be served in each proposed format, naming
@@ -128,13 +153,16 @@ QUANTIZATION_STEPS: dict[Quantization, str] = {
     ),
 }
 
-#: The weight format each quantization stores.
+#: The weight format each quantization stores. A compressed-tensors checkpoint's depends on
+#: its scheme (:func:`maas.advisor.sizing.checkpoint_format`).
 QUANTIZATION_FORMATS: dict[Quantization, WeightFormat] = {
     "none": "bf16",
     "fp8": "fp8",
     "awq": "int4",
     "gptq": "int4",
 }
+#: At equal cost, the weights closest to the checkpoint's own come first.
+QUANTIZATION_ORDER: tuple[Quantization, ...] = ("none", "compressed-tensors", "fp8", "awq", "gptq")
 
 _GB = 1e9
 
@@ -171,7 +199,7 @@ class Recommendation(BaseModel):
     cost_per_million_tokens_usd: float
     reasons: dict[str, str] = Field(
         description="Why: keys instance_type, tensor_parallel_degree, engine, quantization, "
-        "max_rolling_batch_size."
+        "max_rolling_batch_size, and speculative_decoding for the recommendation."
     )
     requires: str | None = Field(
         default=None,
@@ -179,6 +207,20 @@ class Recommendation(BaseModel):
         "it (a quantization, a Neuron compilation), or null when they serve the checkpoint as "
         "stored. Settings that require a step are a proposal and never become serving "
         "properties.",
+    )
+    neuron_compilation: NeuronCompilation | None = Field(
+        default=None,
+        description="On inf2 and trn1: the compilation the settings need (its graphs and an "
+        "estimated time, an allowance rather than a measurement) and the LMI NeuronX "
+        "serving.properties of the compiled model.",
+    )
+    speculative_decoding: SpeculativeDecoding | None = Field(
+        default=None,
+        description="Draft-model speculative decoding, when the family has a published draft "
+        "that fits beside the model and the batch is low enough to gain from it. "
+        "kv_cache_bytes_per_gpu, kv_bytes_per_sequence_per_gpu and max_concurrent_sequences "
+        "then account for the draft's weights and KV cache (weight_bytes_per_gpu is the "
+        "model's own). Its speed-up is an estimate, never a measurement.",
     )
 
 
@@ -381,9 +423,10 @@ def recommend(
         if better is not None
         else None
     )
+    speculation = _speculate(arch, request, best)
     return Ranking(
         neuron_alternative=_neuron_alternative(arch, request, weights),
-        recommendation=_recommendation(best, 1, context),
+        recommendation=_recommendation(best, 1, context, speculation),
         runners_up=[_recommendation(plan, rank, context) for rank, plan in runners_up],
         rejected=[
             Rejection(
@@ -399,6 +442,100 @@ def recommend(
         candidates_fitting=len(fitting),
         quantized_alternative=alternative,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Speculation:
+    """A plan resized with a draft beside the model, the draft's settings, or why not."""
+
+    plan: _Plan | None
+    settings: SpeculativeDecoding | None
+    reason: str
+
+
+def _draft_for(
+    arch: ModelArchitecture, request: ServingRequest, plan: _Plan
+) -> tuple[DraftModel | None, str]:
+    """The published draft that could serve beside ``plan``, or None and why not."""
+    draft, why = published_draft(arch)
+    if _engine(arch, plan, request) != "vllm":
+        return None, "none: speculation is proposed for the vLLM engine only"
+    if draft is None:
+        return None, f"none: {why}"
+    if plan.batch_per_worker > MAX_SPECULATIVE_BATCH:
+        return None, (
+            f"none: {plan.batch_per_worker} sequences per worker is past the "
+            f"{MAX_SPECULATIVE_BATCH} where drafting pays (each step is bound by compute "
+            "there, not by memory bandwidth)"
+        )
+    small, tp = draft.architecture, plan.tensor_parallel
+    if small.num_attention_heads % tp or (small.num_kv_heads % tp and tp % small.num_kv_heads):
+        return None, f"none: {draft.model_id}'s heads do not split over TP {tp}"
+    return draft, why
+
+
+def _speculate(arch: ModelArchitecture, request: ServingRequest, plan: _Plan) -> _Speculation:
+    """Whether draft-model speculation serves ``plan`` better, with the draft counted in its
+    memory (see :mod:`maas.advisor.speculative`)."""
+    draft, why = _draft_for(arch, request, plan)
+    if draft is None:
+        return _Speculation(None, None, why)
+    small, tp = draft.architecture, plan.tensor_parallel
+    draft_weights = weight_bytes(small) / tp
+    draft_kv = kv_bytes_per_sequence(small, request.context_tokens, tensor_parallel=tp)
+    kv_cache = plan.kv_cache_bytes_per_gpu - draft_weights
+    per_sequence = plan.kv_bytes_per_sequence + draft_kv
+    sequences = max(0, math.floor(kv_cache / per_sequence))
+    if sequences * plan.workers < request.concurrent_requests:
+        return _Speculation(
+            None,
+            None,
+            f"none: {draft.model_id} ({draft_weights / _GB:.1f} GB per GPU and its KV cache) "
+            f"would leave room for {sequences * plan.workers} of the "
+            f"{request.concurrent_requests} sequences",
+        )
+    batch = plan.batch_per_worker
+    bandwidth = (plan.instance.accelerator_memory_bandwidth_gbps or 0) * _GB
+    draft_step = max(
+        (draft_weights + batch * draft_kv) / bandwidth, small.num_layers * LAYER_STEP_FLOOR_SECONDS
+    )
+    if tp > 1:
+        latency = ALLREDUCE_SECONDS.get(plan.instance.accelerator_interconnect or "pcie", 25e-6)
+        draft_step += ALLREDUCES_PER_LAYER * small.num_layers * latency
+    cost_ratio = draft_step / plan.step_seconds
+    length, gain = best_length(cost_ratio)
+    if gain < MIN_ESTIMATED_SPEEDUP:
+        return _Speculation(
+            None,
+            None,
+            f"none: {draft.model_id} would gain an estimated x{gain:.2f} only (its step costs "
+            f"{cost_ratio:.2f} of the model's)",
+        )
+    settings = SpeculativeDecoding(
+        draft_model=draft.model_id,
+        draft_model_card=draft.card,
+        num_speculative_tokens=length,
+        draft_weight_bytes_per_gpu=round(draft_weights),
+        draft_kv_bytes_per_sequence_per_gpu=draft_kv,
+        assumed_acceptance_rate=ASSUMED_ACCEPTANCE_RATE,
+        estimated_speedup=round(gain, 2),
+        estimated_decode_tokens_per_s=round(plan.tokens_per_second * gain, 1),
+    )
+    resized = replace(
+        plan,
+        kv_cache_bytes_per_gpu=kv_cache,
+        kv_bytes_per_sequence=per_sequence,
+        sequences_per_worker=sequences,
+    )
+    reason = (
+        f"{draft.model_id} drafts {length} tokens per step ({draft.card}): an estimated "
+        f"x{gain:.2f} decode speed-up at {batch} sequence(s) per worker (an estimate, not a "
+        f"measurement: Leviathan et al. 2023, acceptance rate {ASSUMED_ACCEPTANCE_RATE} "
+        f"assumed, its step {cost_ratio:.2f} of the model's); it takes "
+        f"{draft_weights / _GB:.2f} GB per GPU and {draft_kv / 2**20:.0f} MiB of KV cache per "
+        f"sequence, counted above; the endpoint fetches it from the Hub at start-up"
+    )
+    return _Speculation(resized, settings, reason)
 
 
 def _neuron_alternative(
@@ -431,6 +568,22 @@ def _neuron_alternative(
         return None
     context = _RankingContext(arch, request, len(fitting), weights, frozenset())
     return _recommendation(_rank(fitting, request)[0], 1, context)
+
+
+def evaluate_neuron(
+    arch: ModelArchitecture, request: ServingRequest, core_view: InstanceType, tensor_parallel: int
+) -> str | None:
+    """Why the 16-bit checkpoint cannot serve ``request`` on ``core_view`` (an instance seen
+    as its NeuronCores, from :func:`neuron_instances`) at ``tensor_parallel``, or None."""
+    plan = _evaluate(
+        arch,
+        request,
+        instance=core_view,
+        tensor_parallel=tensor_parallel,
+        quantization="none",
+        weights=weight_bytes_split(arch, "bf16"),
+    )
+    return plan.rejection
 
 
 def _allowed_quantizations(
@@ -486,10 +639,14 @@ def _incompatibility(
         return f"TP {tensor_parallel} neither divides nor is a multiple of the {kv_heads} KV heads"
     if quantization == "fp8" and not instance.accelerator_supports_fp8:
         return f"{instance.accelerator} has no FP8 support"
-    if quantization in ("awq", "gptq"):
-        group = (
-            128 if arch.checkpoint_quantization is None else arch.checkpoint_quantization.group_size
-        )
+    checkpoint = arch.checkpoint_quantization
+    grouped = quantization in ("awq", "gptq") or (
+        quantization == "compressed-tensors"
+        and checkpoint is not None
+        and checkpoint.group_size > 0
+    )
+    if grouped:
+        group = 128 if checkpoint is None else checkpoint.group_size
         widths = [arch.num_attention_heads * arch.head_dim, arch.intermediate_size]
         if arch.experts is not None:
             widths.append(arch.experts.expert_intermediate_size)
@@ -602,7 +759,7 @@ def _rank(fitting: list[_Plan], request: ServingRequest) -> list[_Plan]:
             p.price,
             p.tensor_parallel,
             # At equal cost, the weights closest to the checkpoint's own.
-            list(QUANTIZATION_FORMATS).index(p.quantization),
+            QUANTIZATION_ORDER.index(p.quantization),
         ),
     )
 
@@ -695,9 +852,13 @@ def _engine(arch: ModelArchitecture, plan: _Plan, request: ServingRequest) -> En
     return "vllm"
 
 
-def _recommendation(plan: _Plan, rank: int, context: _RankingContext) -> Recommendation:
+def _recommendation(
+    plan: _Plan, rank: int, context: _RankingContext, speculation: _Speculation | None = None
+) -> Recommendation:
     arch, request = context.arch, context.request
     engine = _engine(arch, plan, request)
+    if speculation is not None and speculation.plan is not None:
+        plan = speculation.plan
     rolling = max(min(plan.sequences_per_worker, MAX_ROLLING_BATCH), plan.batch_per_worker)
     return Recommendation(
         instance_type=plan.instance.instance_type,
@@ -724,8 +885,19 @@ def _recommendation(plan: _Plan, rank: int, context: _RankingContext) -> Recomme
             "engine": _engine_reason(engine, plan),
             "quantization": _quantization_reason(plan, context),
             "max_rolling_batch_size": _batch_reason(plan, rolling, request),
+            **({"speculative_decoding": speculation.reason} if speculation else {}),
         },
         requires=_requires(plan, context),
+        neuron_compilation=neuron_compilation(
+            instance_type=plan.instance.instance_type,
+            tensor_parallel=plan.tensor_parallel,
+            batch=rolling,
+            sequence_length=request.context_tokens,
+            parameters=parameter_count(arch),
+        )
+        if _is_neuron(plan.instance)
+        else None,
+        speculative_decoding=speculation.settings if speculation else None,
     )
 
 
@@ -810,10 +982,13 @@ def _quantization_reason(plan: _Plan, context: _RankingContext) -> str:
             f"none (bf16, {bytes_total:.1f} GB): NxD Inference serves the checkpoint's 16-bit "
             "weights as stored"
         )
-    if arch.checkpoint_quantization is not None:
+    checkpoint = arch.checkpoint_quantization
+    if checkpoint is not None:
         return (
-            f"{plan.quantization}: the checkpoint is already quantized "
-            f"({arch.checkpoint_quantization.method}, {bytes_total:.1f} GB of weights)"
+            _compressed_tensors_reason(checkpoint, bytes_total)
+            if checkpoint.method == "compressed-tensors"
+            else f"{plan.quantization}: the checkpoint is already quantized "
+            f"({checkpoint.method}, {bytes_total:.1f} GB of weights)"
         )
     if plan.quantization == "none":
         better = context.alternative
@@ -854,6 +1029,18 @@ def _quantization_reason(plan: _Plan, context: _RankingContext) -> str:
     )
 
 
+def _compressed_tensors_reason(checkpoint: CheckpointQuantization, bytes_total: float) -> str:
+    weights = f"{checkpoint.weight_type}{checkpoint.bits} weights" + (
+        f", groups of {checkpoint.group_size}" if checkpoint.group_size > 0 else ""
+    )
+    return (
+        f"compressed-tensors {checkpoint.scheme}: the checkpoint is already quantized "
+        f"({weights}; {bytes_total:.1f} GB of weights, sized from its own layout); vLLM "
+        "reads the scheme from config.json, so no option.quantize is written; the KV cache "
+        "stays at the serving dtype (bf16)"
+    )
+
+
 def _batch_reason(plan: _Plan, rolling: int, request: ServingRequest) -> str:
     capped = (
         f", capped at vLLM's default max_num_seqs of {MAX_ROLLING_BATCH}"
@@ -878,11 +1065,13 @@ __all__ = [
     "NEURON_CORES_PER_DEVICE",
     "PREFILL_CHUNK_TOKENS",
     "QUANTIZATION_FORMATS",
+    "QUANTIZATION_ORDER",
     "QUANTIZATION_STEPS",
     "Engine",
     "Ranking",
     "Recommendation",
     "Rejection",
+    "evaluate_neuron",
     "gpu_instances",
     "neuron_instances",
     "recommend",

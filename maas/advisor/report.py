@@ -27,6 +27,7 @@ from maas.advisor.sizing import (
     WeightFormat,
     activation_bytes_per_token,
     active_parameter_count,
+    checkpoint_format,
     kv_bytes_per_sequence,
     kv_bytes_per_token,
     logits_bytes,
@@ -258,7 +259,8 @@ def _servable_weights(
     if quantized is None:
         return {"none": by_format[QUANTIZATION_FORMATS["none"]]}
     method: Quantization = quantized.method
-    dense, routed = by_format[QUANTIZATION_FORMATS[method]]
+    # The checkpoint's own layout (a compressed-tensors W4A16 is int4 with its groups).
+    dense, routed = by_format[checkpoint_format(arch)]
     if size is not None and size.quantized:
         # The headers give the stored bytes exactly; split them as the architecture does.
         share = routed / (dense + routed)

@@ -7,7 +7,9 @@ from typing import Annotated, Literal, Self, get_args
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 Preference = Literal["cost", "latency"]
-Quantization = Literal["none", "fp8", "awq", "gptq"]
+#: ``compressed-tensors`` is only ever a checkpoint's own format (a version the quantize_model
+#: workflow made, or an llm-compressor checkpoint): vLLM reads its scheme from config.json.
+Quantization = Literal["none", "fp8", "awq", "gptq", "compressed-tensors"]
 
 #: Quantizations the advisor sizes for an unquantized checkpoint: ``none`` is how it is served;
 #: the others only as a proposed quantized version (GPTQ only ever comes from a checkpoint that

@@ -5,7 +5,11 @@ The coefficients and where they come from (docs/advisor.md has the full account)
 - weights: every tensor the model holds, at the format's bytes per element; quantized formats
   quantize the decoder's linear layers only (embeddings, ``lm_head``, norms, biases and MoE
   routers stay at 16 bit, as AWQ, GPTQ and vLLM's FP8 leave them).
-- KV cache: ``2 x kv_heads x head_dim x 2 bytes`` per layer per token; a sliding-window layer
+- a compressed-tensors checkpoint (what the quantization step writes) as it stores its linear
+  layers: the weights at their width, a 16-bit scale per channel, group or tensor, a zero
+  point per scale when asymmetric (:func:`checkpoint_format`).
+- KV cache: ``2 x kv_heads x head_dim x 2 bytes`` per layer per token, at the serving dtype
+  (bf16) whatever the weights' format; a sliding-window layer
   holds at most ``window`` tokens; DeepSeek's latent attention caches
   ``kv_lora_rank + qk_rope_head_dim`` values per layer per token.
 - activations of an eager bf16 prefill with SDPA: ``(3 x intermediate + 4 x hidden) x 2`` bytes
@@ -23,7 +27,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from maas.advisor.architecture import ModelArchitecture
+    from maas.advisor.architecture import CheckpointQuantization, ModelArchitecture
 
 WeightFormat = Literal["bf16", "fp8", "int8", "int4"]
 
@@ -187,9 +191,57 @@ def active_parameter_count(arch: ModelArchitecture) -> int:
     return total - routed + round(routed * share)
 
 
+def checkpoint_format(arch: ModelArchitecture) -> WeightFormat:
+    """The format the checkpoint's linear layers are stored in (``bf16`` when unquantized).
+
+    Examples
+    --------
+    >>> from maas.advisor.architecture import ModelArchitecture
+    >>> arch = ModelArchitecture.from_config({
+    ...     "model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,
+    ...     "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336,
+    ...     "vocab_size": 128256, "quantization_config": {
+    ...         "quant_method": "compressed-tensors", "format": "pack-quantized",
+    ...         "config_groups": {"group_0": {"targets": ["Linear"], "weights": {
+    ...             "num_bits": 4, "type": "int", "strategy": "group", "group_size": 128}}},
+    ...         "ignore": ["lm_head"]}
+    ... })
+    >>> checkpoint_format(arch), round(weight_bytes(arch, checkpoint_format(arch)) / 2**30, 2)
+    ('int4', 5.31)
+    """
+    quantized = arch.checkpoint_quantization
+    if quantized is None:
+        return "bf16"
+    if quantized.method == "fp8" or quantized.weight_type == "float":
+        return "fp8"
+    if quantized.method == "compressed-tensors" and quantized.bits == 8:
+        return "int8"
+    return "int4"
+
+
+def _compressed_tensors_bytes(quantized: CheckpointQuantization, out: int, into: int) -> float:
+    """One linear layer as compressed-tensors stores it: the weights at their width (int4
+    packed eight to an int32, int8 four to one, FP8 as bytes), a 16-bit scale per output
+    channel, per group of inputs or per tensor, a zero point per scale when asymmetric, and
+    the packed formats' ``weight_shape`` (two int64)."""
+    if quantized.group_size > 0:
+        scales = math.ceil(into / quantized.group_size) * out
+    else:
+        scales = out if quantized.group_size < 0 else 1
+    zeros = 0.0 if quantized.symmetric else scales * quantized.bits / 8
+    shape = 2 * 8 if quantized.weight_type == "int" else 0
+    return out * into * quantized.bits / 8 + scales * BF16_BYTES + zeros + shape
+
+
 def _linear_bytes(arch: ModelArchitecture, out: int, into: int, fmt: WeightFormat) -> float:
     elements = out * into
     quantized = arch.checkpoint_quantization
+    if (
+        quantized is not None
+        and quantized.method == "compressed-tensors"
+        and fmt == checkpoint_format(arch)
+    ):
+        return _compressed_tensors_bytes(quantized, out, into)
     if fmt == "bf16":
         return elements * BF16_BYTES
     if fmt == "fp8":
@@ -365,6 +417,7 @@ __all__ = [
     "WeightFormat",
     "activation_bytes_per_token",
     "active_parameter_count",
+    "checkpoint_format",
     "decode_weight_bytes_read",
     "kv_bytes_per_sequence",
     "kv_bytes_per_token",

@@ -15,12 +15,13 @@ from maas.cli.api_commands import add_api_commands
 from maas.cli.evalgen import evalgen_app
 from maas.cli.evaluations import evaluations_app
 from maas.cli.exit_codes import ExitCode
+from maas.cli.login import register as register_login
 from maas.cli.reward import reward_app
 from maas.cli.usage import register as register_usage
 from maas.exceptions import MaasError
 
 if TYPE_CHECKING:
-    from maas.cli.local_lifecycle import LocalOptions
+    from maas.cli.local_lifecycle import LocalOptions, StopDeadline
     from maas.local import LocalRuntime
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ app.add_typer(evaluations_app, name="evaluations")
 app.add_typer(reward_app, name="reward")
 app.add_typer(evalgen_app, name="evalgen")
 register_usage(app)
+register_login(app)
 
 console = Console()
 
@@ -276,8 +278,10 @@ def local_up(
     restored (corrupt, or written by another version) ends it at once, left in place.
     """
     from maas.cli.local_lifecycle import (
+        STOP_DEADLINE_SECONDS,
         LocalOptions,
         PortInUseError,
+        StopDeadline,
         check_port_free,
         end_children,
         state_folder,
@@ -285,7 +289,9 @@ def local_up(
         stop_on_signals,
     )
 
-    with stop_on_signals():
+    # Whatever is in flight when the signal comes, the process is gone within the deadline.
+    deadline = StopDeadline(STOP_DEADLINE_SECONDS)
+    with stop_on_signals(deadline):
         try:
             # Before the runtime starts (seconds of provisioning): a taken port fails at once.
             check_port_free(port, "--port, the emulated AWS endpoint")
@@ -295,6 +301,7 @@ def local_up(
                     port,
                     api_port,
                     LocalOptions(serve_models, folder, autosave_seconds),
+                    deadline,
                 )
         except PortInUseError as error:
             console.print(f"[bold red]local runtime not started[/]: {error}", highlight=False)
@@ -308,6 +315,7 @@ def local_up(
         finally:
             # A Batch job's command or a model server still running would outlive us.
             end_children()
+            deadline.disarm()
     console.print("local runtime stopped")
     _exit_after_stop.set()
 
@@ -316,7 +324,9 @@ def local_up(
 _exit_after_stop = threading.Event()
 
 
-def _serve_local_runtime(port: int, api_port: int, options: LocalOptions) -> None:
+def _serve_local_runtime(
+    port: int, api_port: int, options: LocalOptions, deadline: StopDeadline
+) -> None:
     # Runs until KeyboardInterrupt (Ctrl-C, or SIGTERM through stop_on_signals).
     from maas.cli.local_lifecycle import describe_saved
     from maas.local import LocalRuntime, LocalSettings
@@ -327,6 +337,8 @@ def _serve_local_runtime(port: int, api_port: int, options: LocalOptions) -> Non
         autosave_seconds=options.autosave_seconds,
     )
     runtime = LocalRuntime(settings)
+    # A stop cut short by its deadline succeeded if the account it keeps was saved.
+    deadline.status = lambda: 0 if runtime.store is None or runtime.saved is not None else 1
     try:
         with console.status("starting the local runtime"), runtime:
             _serve_started(runtime, port, api_port)

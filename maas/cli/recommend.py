@@ -217,6 +217,15 @@ def _render_alternatives(console: Console, report: AdvisorReport) -> None:
     console.print(table)
     for label, option in alternatives:
         console.print(f"  [bold]{label}[/] needs: {option.requires}", highlight=False)
+        compilation = option.neuron_compilation
+        if compilation is not None:
+            console.print(
+                f"  [bold]{label}[/] compiles {compilation.graphs} graphs (buckets "
+                f"{', '.join(map(str, compilation.buckets))}) in about "
+                f"{compilation.estimated_compile_seconds / 60:.0f} min: "
+                f"{compilation.estimate_basis}",
+                highlight=False,
+            )
 
 
 def _cells(option: Recommendation) -> list[str]:

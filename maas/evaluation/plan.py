@@ -322,7 +322,9 @@ def _read_text(s3: Any, uri: str) -> str:
     try:
         body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except s3.exceptions.ClientError as exc:
-        if error_code(exc) in {"NoSuchKey", "NoSuchBucket", "404"}:
+        # Another tenant's file is refused (403), as is a missing one where the caller may
+        # not list the bucket: both read as nothing there, as the API answers them.
+        if error_code(exc) in {"NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403"}:
             raise NotFound(f"question_set_uri: nothing at {uri}") from None
         raise
     try:

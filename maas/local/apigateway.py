@@ -34,6 +34,17 @@ module plays both parts for that function, over plain HTTP:
   comes, in chunked transfer encoding; the integration timeout still runs from the request
   (:mod:`maas.local.apigateway_stream` says how).
 
+With ``routes`` (what :meth:`LocalRuntime.serve_api` gives: the stack's API definition,
+:mod:`maas.local.apigateway_routes`), a resource or method the API does not have is answered
+``403 {"message":"Missing Authentication Token"}`` before the authorizer, as API Gateway
+answers it, never 501 (any HTTP method reaches the gateway), and ``resource`` and
+``pathParameters`` are the definition's; without ``routes`` the API is laid out as above.
+With ``throttle`` (the stage's rate and burst), requests past them are answered
+``429 {"message":"Too Many Requests"}`` (the ``THROTTLED`` gateway response; the token
+bucket of https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html).
+Each of these bodies is the gateway response's default
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
+
 Paths under a mount (``mounts``: ``/console``, the local console of :mod:`maas.console`) are
 no part of the REST API: they are answered by the mounted handler, with no token and without
 invoking the function.
@@ -71,6 +82,7 @@ from schemas.streaming import STREAMED_ROUTES
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping
 
+    from maas.local.apigateway_routes import ApiRoutes
     from maas.local.awslambda import Invocation, StreamedInvocation
     from maas.local.tokens import LocalTokens
 
@@ -95,6 +107,13 @@ INTEGRATION_TIMEOUT_SECONDS = 29.0
 
 #: What API Gateway answers when the integration timed out (the INTEGRATION_TIMEOUT response).
 INTEGRATION_TIMED_OUT = {"message": "Endpoint request timed out"}
+
+#: What API Gateway answers for a resource or method the API does not have
+#: (the MISSING_AUTHENTICATION_TOKEN gateway response).
+MISSING_AUTHENTICATION_TOKEN = {"message": "Missing Authentication Token"}
+
+#: What API Gateway answers past the stage's throttle (the THROTTLED gateway response).
+TOO_MANY_REQUESTS = {"message": "Too Many Requests"}
 
 _PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -174,6 +193,11 @@ class LocalApiGateway:
         ``integration_timeout``; up to 900 s on AWS).
     idle_timeout
         Seconds a stream may go without a chunk.
+    routes
+        The API's resources and methods (the stack's definition); others are answered 403.
+        None: every path is the function's, as ``ANY /`` and ``ANY /{proxy+}``.
+    throttle
+        The stage's steady rate (requests per second) and burst; None: not throttled.
     """
 
     def __init__(
@@ -193,6 +217,8 @@ class LocalApiGateway:
         streamed_routes: Collection[tuple[str, str]] = STREAMED_ROUTES,
         stream_timeout: float | None = None,
         idle_timeout: float = STREAM_IDLE_TIMEOUT_SECONDS,
+        routes: ApiRoutes | None = None,
+        throttle: tuple[float, int] | None = None,
     ) -> None:
         self._invoke = invoke
         self._invoke_stream = invoke_stream
@@ -208,10 +234,14 @@ class LocalApiGateway:
         self.max_body_bytes = max_body_bytes
         self.integration_timeout = integration_timeout
         self.mounts = dict(mounts or {})
+        self.routes = routes
+        self._bucket = _TokenBucket(*throttle) if throttle is not None else None
         # API Gateway's ids: 10 characters for the API, 6 for each resource.
         self.api_id = secrets.token_hex(5)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        #: Set by :meth:`stop`: answers still to come are not sent (see ``_answer``).
+        self.stopping = threading.Event()
 
     # -- serving ---------------------------------------------------------------------
 
@@ -240,9 +270,10 @@ class LocalApiGateway:
         return f"http://{host!s}:{port}"
 
     def stop(self) -> None:
-        """Stop serving; requests in progress finish on their own threads."""
+        """Stop serving; requests in progress finish on their own threads, unanswered."""
         if self._server is None:
             return
+        self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -285,6 +316,18 @@ class LocalApiGateway:
             ("X-Amzn-Trace-Id", trace_id),
         ]
         path = unquote(urlsplit(target).path) or "/"
+        # As API Gateway: the resource and method first, then the throttle, then the token.
+        if self.routes is not None and self.routes.match(method, urlsplit(target).path) is None:
+            logger.info("local API: 403 for %s %s: no such resource or method", method, path)
+            return _error(
+                403,
+                MISSING_AUTHENTICATION_TOKEN,
+                "MissingAuthenticationTokenException",
+                gateway_headers,
+            )
+        if self._bucket is not None and not self._bucket.take():
+            logger.info("local API: 429 for %s %s: past the stage's throttle", method, path)
+            return _error(429, TOO_MANY_REQUESTS, "TooManyRequestsException", gateway_headers)
         claims: dict[str, str] | None = None
         if not self._is_public(method, path):
             try:
@@ -404,7 +447,10 @@ class LocalApiGateway:
             port = host.port or 80
         except ValueError:  # a Host header with no number after its colon
             port = 80
-        if self._is_public(request.method, path) or path == "/":
+        route = None if self.routes is None else self.routes.match(request.method, target.path)
+        if route is not None:
+            resource, path_parameters = route.resource, route.path_parameters
+        elif self._is_public(request.method, path) or path == "/":
             resource, path_parameters = path, None
         else:
             resource, path_parameters = "/{proxy+}", {"proxy": path.removeprefix("/")}
@@ -462,6 +508,27 @@ class LocalApiGateway:
                 # API Gateway would mangle bytes it takes for text; keep them intact instead.
                 pass
         return base64.b64encode(request.body).decode(), True
+
+
+class _TokenBucket:
+    """API Gateway's throttle: ``rate`` tokens a second, at most ``burst`` saved up."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """Whether a request may pass now (it takes a token if so)."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
 
 
 def proxy_response(payload: Any) -> HttpResponse:
@@ -606,6 +673,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
     def _answer(self, response: HttpResponse, *, unread_body: bool) -> None:
+        if self.server.gateway.stopping.is_set():
+            # The runtime is being taken down under the request (its environment, its
+            # emulation): what the function answered now is not the API's answer. The
+            # connection closes unanswered, as when a server goes away.
+            self.close_connection = True
+            return
         # What is left of a body the gateway did not read would be taken for the next request.
         self.close_connection = self.close_connection or unread_body
         self.send_response(response.status)
@@ -635,6 +708,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         while trailer.strip():  # trailers, up to the empty line
             trailer = self.rfile.readline()
         return b"".join(chunks)
+
+    def __getattr__(self, name: str) -> Any:
+        # Every method reaches the gateway (``do_FOO``), which answers what the API lacks
+        # as API Gateway does, not http.server's 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         # One line per request would interleave with whatever the terminal shows.
@@ -759,7 +839,9 @@ __all__ = [
     "INTEGRATION_TIMEOUT_SECONDS",
     "INTERNAL_SERVER_ERROR",
     "MAX_PAYLOAD_BYTES",
+    "MISSING_AUTHENTICATION_TOKEN",
     "REQUEST_TOO_LARGE",
+    "TOO_MANY_REQUESTS",
     "UNAUTHORIZED",
     "Admission",
     "HttpRequest",

@@ -187,7 +187,10 @@ class LocalLambda:
         self._functions: dict[str, LocalFunction] = {}
         self._idle: dict[str, list[_Sandbox]] = {}
         self._sandboxes_made: dict[str, int] = {}
+        #: Sandboxes of each function that exist now, idle or serving.
+        self._sandboxes_live: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._sandbox_freed = threading.Condition(self._lock)
         self._write_logs = write_logs
         self._credentials: Callable[[str, str], Mapping[str, str]] | None = None
 
@@ -200,7 +203,12 @@ class LocalLambda:
         """Serve invocations of ``function`` (by name or ARN) from its handler."""
         with self._lock:
             self._functions[function.name] = function
+            # The idle sandboxes of its earlier code retire; the busy ones do when done.
+            retired = len(self._idle.get(function.name, []))
+            live = self._sandboxes_live.get(function.name, 0)
+            self._sandboxes_live[function.name] = max(0, live - retired)
             self._idle[function.name] = []
+            self._sandbox_freed.notify_all()
 
     def get(self, name_or_arn: str) -> LocalFunction | None:
         """The registered function, given its name, ARN or qualified ARN."""
@@ -271,20 +279,59 @@ class LocalLambda:
         sandboxes of their own, each with its own module instance and log stream, so
         module-level state (a web framework's current request, say) is never shared by two
         requests at once.
+
+        Unlike AWS, at most :data:`MAX_SANDBOXES` of a function exist at once; an invocation
+        past them waits for one to be free. Every sandbox here shares one process and its
+        interpreter lock: past a few, another sandbox adds no throughput, only its cold
+        start (about a second of imports for the API's package, one at a time), which put
+        50 concurrent API clients behind 50 cold starts (issue 17).
         """
         with self._lock:
             idle = self._idle.setdefault(function.name, [])
+            while not idle and self._sandboxes_live.get(function.name, 0) >= MAX_SANDBOXES:
+                self._sandbox_freed.wait()
             if idle:
                 return idle.pop()
             number = self._sandboxes_made.get(function.name, 0) + 1
             self._sandboxes_made[function.name] = number
-        return _Sandbox(self._load(function, number), _new_log_stream())
+            self._sandboxes_live[function.name] = self._sandboxes_live.get(function.name, 0) + 1
+        try:
+            return _Sandbox(self._load(function, number), _new_log_stream())
+        except BaseException:
+            self._retire(function)
+            raise
 
-    def _release(self, function: LocalFunction, sandbox: _Sandbox) -> None:
+    def _release(
+        self, function: LocalFunction, sandbox: _Sandbox, slot: _Slot, *, reuse: bool
+    ) -> None:
+        """The invocation in ``slot`` is over: its sandbox serves the next, or retires."""
         with self._lock:
+            if slot.done:  # already retired by the invocation's timeout
+                return
+            slot.done = True
             # A function registered again since has a fresh pool: the old sandbox retires.
-            if self._functions.get(function.name) is function:
+            if reuse and self._functions.get(function.name) is function:
                 self._idle.setdefault(function.name, []).append(sandbox)
+                self._sandbox_freed.notify()
+            else:
+                self._retire_locked(function)
+
+    def _abandon(self, function: LocalFunction, slot: _Slot) -> None:
+        """The invocation in ``slot`` timed out: its sandbox no longer counts, even if its
+        handler goes on running (as Lambda resets a sandbox that timed out)."""
+        with self._lock:
+            if slot.held and not slot.done:
+                slot.done = True
+                self._retire_locked(function)
+
+    def _retire(self, function: LocalFunction) -> None:
+        """A sandbox of ``function`` is gone (its cold start failed)."""
+        with self._lock:
+            self._retire_locked(function)
+
+    def _retire_locked(self, function: LocalFunction) -> None:
+        self._sandboxes_live[function.name] = max(0, self._sandboxes_live.get(function.name, 0) - 1)
+        self._sandbox_freed.notify()
 
     def _load(self, function: LocalFunction, number: int) -> ModuleType:
         # The module scope is the sandbox's cold start, run with the function's environment.
@@ -367,6 +414,7 @@ class LocalLambda:
         # The stream of the sandbox that serves it; a failed cold start logs to a new one.
         stream = [_new_log_stream()]
         timed_out = threading.Event()
+        slot = _Slot()
 
         def run() -> None:
             _captured.set(buffer)
@@ -374,6 +422,8 @@ class LocalLambda:
             sandbox: _Sandbox | None = None
             try:
                 sandbox = self._acquire(function)
+                with self._lock:
+                    slot.held = True
                 stream[0] = sandbox.log_stream
                 context = LambdaContext(
                     function_name=function.name,
@@ -397,8 +447,10 @@ class LocalLambda:
                     ),
                 ):
                     handler = _handler(sandbox.module, function.handler)
-                    result = handler(event, context)
-                    # A streamed answer is produced here, in the function's environment.
+                    with _running_in_package(function.handler):
+                        result = handler(event, context)
+                    # A streamed answer is produced here, in the function's environment (not
+                    # under the package's gate: a stream may last minutes).
                     payload = _respond(result, sink)
                 outcome["result"] = Invocation(payload)
             except Exception as exc:
@@ -406,14 +458,15 @@ class LocalLambda:
             finally:
                 buffer.write(f"END RequestId: {request_id}\n")
                 # A sandbox whose invocation timed out is not reused, as Lambda resets it.
-                if sandbox is not None and not timed_out.is_set():
-                    self._release(function, sandbox)
+                if sandbox is not None:
+                    self._release(function, sandbox, slot, reuse=not timed_out.is_set())
 
         worker = threading.Thread(target=run, name=f"lambda-{function.name}", daemon=True)
         worker.start()
         worker.join(function.timeout_seconds)
         if worker.is_alive():
             timed_out.set()
+            self._abandon(function, slot)
             message = f"Task timed out after {function.timeout_seconds:.2f} seconds"
             buffer.write(f"{request_id} {message}\n")
             result = Invocation(
@@ -434,6 +487,10 @@ class LocalLambda:
         return environment
 
 
+#: Sandboxes of one function at most at once (see LocalLambda._acquire): a few per core, and
+#: no fewer than a Map state's usual concurrency in the tests (4).
+MAX_SANDBOXES = max(4, 2 * (os.cpu_count() or 2))
+
 #: Cold starts that import a function's own package one at a time (see _own_package).
 _COLD_START_LOCK = threading.Lock()
 
@@ -452,6 +509,11 @@ def _own_package(module_path: str) -> Iterator[None]:
     if not package.startswith(_OWN_PACKAGE_ROOT):
         yield
         return
+    with _gate_of(package).loading():
+        yield from _set_aside(package)
+
+
+def _set_aside(package: str) -> Iterator[None]:
     shared = {
         name: sys.modules.pop(name)
         for name in list(sys.modules)
@@ -467,6 +529,81 @@ def _own_package(module_path: str) -> Iterator[None]:
 
 #: Handlers in sub-packages of this one get their package imported per sandbox.
 _OWN_PACKAGE_ROOT = "functions."
+
+
+class _PackageGate:
+    """Invocations of a handler package run together; its cold start runs alone.
+
+    A cold start sets the package's modules aside in ``sys.modules`` (see
+    :func:`_own_package`); a sandbox serving meanwhile that looks one up by name (pydantic
+    does, building a generic model such as ``Page[...]`` on a route's first request) found
+    none and failed with a 500: seen at 20 concurrent API clients (issue 17). So a cold
+    start waits for the package's invocations in progress, and new ones wait for it (it
+    goes first once it waits, so a stream of requests cannot hold it off).
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._running = 0
+        self._loaders = 0
+        self._loading = False
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """Around an invocation of the package's handler."""
+        with self._changed:
+            while self._loading or self._loaders:
+                self._changed.wait()
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def loading(self) -> Iterator[None]:
+        """Around a cold start of the package."""
+        with self._changed:
+            self._loaders += 1
+            while self._loading or self._running:
+                self._changed.wait()
+            self._loaders -= 1
+            self._loading = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._loading = False
+                self._changed.notify_all()
+
+
+_GATES: dict[str, _PackageGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def _gate_of(package: str) -> _PackageGate:
+    with _GATES_LOCK:
+        return _GATES.setdefault(package, _PackageGate())
+
+
+def _running_in_package(handler: str) -> contextlib.AbstractContextManager[None]:
+    """The gate's ``running`` for a handler in a package of its own, else nothing."""
+    package = handler.rsplit(".", 2)[0]
+    if handler.count(".") < 2 or not package.startswith(_OWN_PACKAGE_ROOT):
+        return contextlib.nullcontext()
+    return _gate_of(package).running()
+
+
+@dataclass
+class _Slot:
+    """One invocation's claim on a sandbox (guarded by the adapter's lock)."""
+
+    #: It holds a sandbox.
+    held: bool = False
+    #: The sandbox went back to the pool or retired.
+    done: bool = False
 
 
 @dataclass(frozen=True)

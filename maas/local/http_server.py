@@ -112,7 +112,11 @@ class EmulationServer:
                 fd=listening.fileno(),
             )
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="emulation-server", daemon=True
+            target=self._server.serve_forever,
+            # Polled this often for shutdown (werkzeug's default, 0.5 s, is a stop's wait).
+            kwargs={"poll_interval": 0.1},
+            name="emulation-server",
+            daemon=True,
         )
 
     def start(self) -> None:
@@ -128,7 +132,8 @@ class EmulationServer:
         """Stop answering and release the port."""
         self._server.shutdown()
         self._server.server_close()
-        self._thread.join()
+        # The loop has ended once shutdown returns; requests in progress are daemon threads.
+        self._thread.join(timeout=5)
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:

@@ -43,6 +43,7 @@ from maas.local import (
     workflow_credentials,
 )
 from maas.local.apigateway import LocalApiGateway
+from maas.local.apigateway_routes import api_routes
 from maas.local.awslambda import LocalLambda
 from maas.local.batch import LocalBatch
 from maas.local.bedrock import LocalBedrock, configured_stage
@@ -205,6 +206,7 @@ class LocalRuntime:
             for adapter in adapters:
                 adapter.install(stack)
             self.faults.install(stack, self.lambda_)
+            # Also here: a server started while provisioning stops if the start fails.
             stack.callback(self._stop_server)
             provision(self.resources, self.client, self.lambda_)
             self.bedrock.provision(*configured_stage())
@@ -232,6 +234,9 @@ class LocalRuntime:
                     autosave.start()
                     # Stopped before the stop's own save, which then has the last word.
                     stack.callback(autosave.stop)
+            # Registered last, so it runs first on stop: no request starts work while the
+            # account is saved and the adapters are taken down.
+            stack.callback(self._stop_server)
         except BaseException:
             stack.close()
             raise
@@ -366,6 +371,8 @@ class LocalRuntime:
                 account_id=self.settings.account_id,
                 mounts=mounts,
                 invoke_stream=self.lambda_.invoke_with_response_stream,
+                # The stack's API definition: a resource or method outside it is a 403.
+                routes=api_routes(),
             )
             url = gateway.start(port)
             self._api = gateway

@@ -97,20 +97,18 @@ def package_model(
     )
     series = series_of(fetched.path)
     folder = series.prepare(fetched, workdir / "model", progress)
-    sized_as, lineage = folder, job.lineage
+    lineage = job.lineage
     if lineage is not None:
         # A version made from a parent version's package (quantize_model). Imported here:
         # maas.quantization builds on this package.
         from maas.quantization.package import make_quantized_version  # noqa: PLC0415
 
         made = make_quantized_version(folder, lineage, workdir, progress)
-        folder, sized_as, lineage = made.folder, made.sized_as, made.lineage
+        folder, lineage = made.folder, made.lineage
     source = job.source
     model = source.model_id if isinstance(source, HuggingFaceSource) else job.model_name
     progress.stage(Stage.SIZING, message=f"{model} ({series.name})")
-    plan = plan_serving(
-        sized_as, job.serving, model=model, revision=fetched.revision, region=region
-    )
+    plan = plan_serving(folder, job.serving, model=model, revision=fetched.revision, region=region)
     properties = workdir / SERVING_PROPERTIES
     properties.write_text(plan.serving_properties)
     files = {**folder.files, SERVING_PROPERTIES: properties}

@@ -9,7 +9,6 @@ lineage completed by the measurements.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING
 from maas.packaging.files import format_size
 from maas.packaging.reporting import Stage
 from maas.packaging.selection import split_weights
-from maas.packaging.series.base import ModelFolder
 from maas.quantization.perplexity import EVALUATION_TEXT, perplexity
 from maas.quantization.quantize import library_version, quantize_folder
 from schemas.quantization import QuantizationMeasurements
@@ -26,6 +24,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from maas.packaging.reporting import Progress
+    from maas.packaging.series.base import ModelFolder
     from schemas.quantization import VersionLineage
 
 
@@ -36,16 +35,15 @@ class QuantizedVersion:
     Attributes
     ----------
     folder
-        The quantized checkpoint, uploaded as the version's package.
-    sized_as
-        The same folder with a ``config.json`` without ``quantization_config``: the advisor
-        sizes the 16-bit layout, an upper bound of what the quantized weights take.
+        The quantized checkpoint, uploaded as the version's package; the advisor sizes it from
+        its ``quantization_config`` and its safetensors headers (its real bytes per
+        parameter), and writes no ``option.quantize`` for it: vLLM reads the scheme from
+        ``config.json``.
     lineage
         The lineage with the measurements.
     """
 
     folder: ModelFolder
-    sized_as: ModelFolder
     lineage: VersionLineage
 
 
@@ -53,22 +51,6 @@ def weight_bytes(folder: ModelFolder) -> int:
     """Bytes of the folder's weight files (safetensors shards and their index)."""
     _, weights = split_weights(folder.files)
     return sum(folder.files[name].stat().st_size for name in weights)
-
-
-def sizing_folder(quantized: ModelFolder, workdir: Path) -> ModelFolder:
-    """What the advisor sizes for a quantized checkpoint: its config without
-    ``quantization_config``, so the 16-bit layout, an upper bound of its memory.
-
-    The advisor sizes only the pre-quantized formats LMI is told about with
-    ``option.quantize`` (AWQ, GPTQ, FP8); vLLM reads a compressed-tensors checkpoint's scheme
-    from its ``config.json``, so the properties written for it carry no ``option.quantize``
-    and match the checkpoint as it is.
-    """
-    config = json.loads(quantized.files["config.json"].read_text())
-    config.pop("quantization_config", None)
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "config.json").write_text(json.dumps(config))
-    return ModelFolder(files={"config.json": workdir / "config.json"}, weights=quantized.weights)
 
 
 def make_quantized_version(
@@ -108,11 +90,10 @@ def make_quantized_version(
     )
     return QuantizedVersion(
         folder=quantized,
-        sized_as=sizing_folder(quantized, workdir / "sizing"),
         lineage=lineage.model_copy(
             update={"library": library_version(), "measurements": measurements}
         ),
     )
 
 
-__all__ = ["QuantizedVersion", "make_quantized_version", "sizing_folder", "weight_bytes"]
+__all__ = ["QuantizedVersion", "make_quantized_version", "weight_bytes"]

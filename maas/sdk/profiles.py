@@ -8,14 +8,18 @@ table is one profile, with the API's URL and either a token or a command that pr
     api_url = "http://127.0.0.1:8000"
     token_command = "maas local token --tenant acme"
 
-    [prod]
+    [ci]
     api_url = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
-    token_command = "./get-cognito-id-token.sh prod"
+    token_command = "cat /run/secrets/maas-token"
+
+A profile may also be only a login (``maas login --profile prod ...``), kept beside the file.
 
 Each of the URL and the token is resolved on its own, first found wins: the command line's
 option (``--api-url``, ``--token``), then the environment (``MAAS_API_URL``,
 ``MAAS_TOKEN``), then the profile named by ``--profile``, else ``MAAS_PROFILE``, else
-``default``. A profile named explicitly must exist; ``default`` need not.
+``default``, then that profile's login (``maas login``, :mod:`maas.sdk.login`: its token,
+renewed when it expires, sent only to the URL it was issued for). A profile named
+explicitly must exist, in the file or as a login; ``default`` need not.
 
 Examples
 --------
@@ -40,6 +44,7 @@ from typing import TYPE_CHECKING, Self
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from maas.sdk import login as logins_
 from maas.sdk.errors import MaasSdkError
 
 if TYPE_CHECKING:
@@ -130,19 +135,29 @@ def resolve_connection(
     name = profile or environ.get(PROFILE_VARIABLE) or None
     profiles = load_profiles(file)
     chosen = profiles.get(name or DEFAULT_PROFILE)
-    if chosen is None and name is not None:
+    credentials = logins_.credentials_path(file)
+    login = logins_.load_logins(credentials).get(name or DEFAULT_PROFILE)
+    if chosen is None and login is None and name is not None:
         known = ", ".join(sorted(profiles)) or "none"
         raise ProfileError(f"no profile {name!r} in {file} (profiles: {known})")
-    url = api_url or environ.get(API_URL_VARIABLE) or (chosen.api_url if chosen else None)
+    url = (
+        api_url
+        or environ.get(API_URL_VARIABLE)
+        or (chosen.api_url if chosen else None)
+        or (login.api_url if login else None)
+    )
     if not url:
         raise ProfileError(
-            f"no API URL: give --api-url, set {API_URL_VARIABLE}, or set api_url in a "
-            f"profile of {file}"
+            f"no API URL: give --api-url, set {API_URL_VARIABLE}, set api_url in a "
+            f"profile of {file}, or run maas login"
         )
     found = token or environ.get(TOKEN_VARIABLE) or (chosen.token if chosen else None)
     if found is None and chosen is not None and chosen.token_command is not None:
         found = run_token_command(chosen.token_command)
-    used = (name or DEFAULT_PROFILE) if chosen is not None else None
+    # A login's token goes only where it was issued: never to another API named by an option.
+    if found is None and login is not None and login.api_url.rstrip("/") == url.rstrip("/"):
+        found = logins_.current_token(credentials, name or DEFAULT_PROFILE, login)
+    used = (name or DEFAULT_PROFILE) if chosen is not None or login is not None else None
     return Connection(api_url=url.rstrip("/"), token=found, profile=used)
 
 

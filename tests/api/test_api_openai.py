@@ -247,15 +247,20 @@ def test_a_bad_body_is_a_400_naming_the_field(client: openai.OpenAI, served: str
     assert two.value.response.json()["error"]["param"] == "n"
 
 
-def test_not_json_and_no_token_are_openai_errors(http_api: ServedApi, served: str) -> None:
+def test_not_json_is_an_openai_error_and_an_unknown_path_the_gateways(
+    http_api: ServedApi, served: str
+) -> None:
     url = f"{http_api.url}/openai/v1/chat/completions"
     not_json = httpx.post(url, headers=http_api.headers, content=b"{not json")
     no_route = httpx.get(f"{http_api.url}/openai/v1/engines", headers=http_api.headers)
 
     assert not_json.status_code == 400
     assert not_json.json()["error"]["message"].startswith("the body is not valid JSON")
-    assert no_route.status_code == 404
-    assert no_route.json()["error"]["code"] == "unknown_url"
+    # A path outside the API definition never reaches the function: API Gateway answers it
+    # (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html,
+    # MISSING_AUTHENTICATION_TOKEN), as the local gateway does.
+    assert no_route.status_code == 403
+    assert no_route.json() == {"message": "Missing Authentication Token"}
 
 
 def _usage(http_api: ServedApi, token: str, **params: str) -> dict[str, Any]:

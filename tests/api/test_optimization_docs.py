@@ -46,7 +46,12 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "optimization.md"
 ROOT = DOC.parents[1]
 BLOCKS = console_blocks(DOC.read_text())
 CURL_BLOCKS = [block for block in BLOCKS if block[0].program == "curl"]
-CLI_BLOCKS = [block for block in BLOCKS if block[0].program == "maas"]
+CLI_BLOCKS = [block for block in BLOCKS if block[0].command.startswith("maas versions")]
+#: The advisor's commands (sizing a quantized version, speculative decoding): offline.
+RECOMMEND = [
+    item for block in BLOCKS for item in block if item.command.startswith("maas recommend")
+]
+PYTHON_BLOCKS = re.findall(r"^```python\n(.*?)^```", DOC.read_text(), flags=re.M | re.S)
 [BENCHMARK] = [item for block in BLOCKS for item in block if item.program == "python"]
 
 
@@ -140,7 +145,7 @@ def assert_latest_version_measured(runtime: LocalRuntime) -> None:
 def test_the_sdk_example_starts_a_quantization(
     served: ServedApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    (block,) = re.findall(r"^```python\n(.*?)^```", DOC.read_text(), flags=re.M | re.S)
+    (block,) = [block for block in PYTHON_BLOCKS if "quantize_version" in block]
     monkeypatch.setenv("MAAS_API_URL", served.url)
     monkeypatch.setenv("MAAS_TOKEN", served.token)
     monkeypatch.setenv("MAAS_CONFIG", str(tmp_path / "no-profiles.toml"))
@@ -166,3 +171,58 @@ def test_the_benchmark_command_prints_each_scheme(smollm2: Path) -> None:
     assert rows[0].startswith("scheme")
     assert [row.split(" | ")[0].strip() for row in rows[1:]] == ["W8A16", "W4A16", "FP8_DYNAMIC"]
     assert all("tokens/s" not in row and "->" in row for row in rows[1:])
+
+
+def test_the_advisor_commands_size_a_quantized_version_and_choose_a_draft() -> None:
+    environment = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "COLUMNS": "400",
+    }
+    outputs = []
+    for example in RECOMMEND:
+        ran = subprocess.run(
+            ["bash", "-c", example.command],
+            capture_output=True,
+            text=True,
+            env=environment,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
+        )
+        assert ran.returncode == 0, f"docs/optimization.md:{example.line}: {ran.stderr}"
+        outputs.append(ran.stdout)
+    quantized, speculative = outputs
+    assert "compressed-tensors W4A16: the checkpoint is already quantized" in quantized
+    assert "ml.g5.xlarge" in quantized
+    assert "Qwen/Qwen3-0.6B drafts 3 tokens per step" in speculative
+    assert "an estimated x1.68 decode speed-up" in speculative
+    assert "Neuron compiles 12 graphs" in speculative
+    # What the page says of the bf16 version with the same options.
+    bf16 = RECOMMEND[0].command.replace(
+        "docs/examples/llama-3.1-8b-instruct-w4a16.config.json",
+        "tests/unit/advisor/configs/llama-3.1-8b-instruct.json",
+    )
+    ran = subprocess.run(
+        ["bash", "-c", bf16],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 1
+    assert "none of ml.g5.xlarge can serve 4 sequence(s) of 8192 tokens" in ran.stderr
+
+
+def test_the_neuron_compilation_check_runs_as_the_page_shows() -> None:
+    (block,) = [block for block in PYTHON_BLOCKS if "check_neuron_compilation" in block]
+    printed = io.StringIO()
+    with contextlib.chdir(ROOT), contextlib.redirect_stdout(printed):
+        exec(compile(block, f"{DOC}:neuron", "exec"), {})  # the page's own code
+    first, message = printed.getvalue().splitlines()
+    graphs, seconds, runs_here = first.split()
+    assert (graphs, runs_here) == ("12", "False")
+    assert int(seconds) > 0
+    assert message.startswith("compiling it needs Neuron hardware")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -12,6 +13,9 @@ from maas.cli.main import app
 from maas.local import LocalSettings
 
 
+# The packaging job finds the demo model converted in the run's model cache (the conversion is
+# test_gguf_conversion's), as `make demo` does on a second run.
+@pytest.mark.usefixtures("converted_smollm2")
 def test_the_demo_packages_serves_evaluates_and_tears_down_a_real_model() -> None:
     # Without the LLM judge: its path is tests/unit/evaluation/test_judges.py's, and each of
     # its calls costs seconds of CPU; everything else runs as `make demo` runs it.

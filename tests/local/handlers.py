@@ -21,6 +21,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from maas.exceptions import ValidationError
+from maas.tenancy import TenantSessions
 
 if TYPE_CHECKING:
     import threading
@@ -62,8 +63,14 @@ def environment(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def call_aws(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Make the call ``event`` names (``service``, ``operation``, ``params``) with the
-    function's own credentials; answer its result, or the error it met."""
-    client = boto3.client(event["service"])
+    function's own credentials, or acting for ``for_tenant`` through the role
+    ``tenant_role_arn`` as the workflows' functions do; answer its result, or the error it
+    met."""
+    if "for_tenant" in event:
+        sessions = TenantSessions(event["tenant_role_arn"], boto3.client("sts"), purpose="test")
+        client = sessions.for_tenant(event["for_tenant"]).client(event["service"])
+    else:
+        client = boto3.client(event["service"])
     try:
         answer = getattr(client, event["operation"])(**event.get("params", {}))
     except ClientError as exc:

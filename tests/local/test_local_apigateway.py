@@ -422,7 +422,9 @@ def test_runtime_serves_the_api_through_a_manifest_function(
 
     url = runtime.serve_api(function_id="ApiUnderTest", tokens=tokens)
 
-    assert call(url, "GET", "/endpoints", [bearer(token)]).status == 200
+    assert call(url, "GET", "/v1/endpoints", [bearer(token)]).status == 200
+    # The stack's API definition is served: a path outside it is API Gateway's 403.
+    assert call(url, "GET", "/endpoints", [bearer(token)]).status == 403
     with pytest.raises(RuntimeError, match="already being served"):
         runtime.serve_api(function_id="ApiUnderTest", tokens=tokens)
 

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from maas.local import iam_enforcement
 from maas.local.iam_roles import read_export, role_policies
-from maas.manifest import MANIFEST
+from maas.manifest import MANIFEST, tenant_role_id
 from maas.tenancy import TenantSessions
 from tests.local.support import placeholder_endpoint_config, unique
 
@@ -240,14 +240,26 @@ def endpoints(runtime: LocalRuntime) -> dict[str, str]:
 
 
 def _acting_as(
-    deploy_function: Callable[..., LocalFunction], runtime: LocalRuntime, function_id: str
+    deploy_function: Callable[..., LocalFunction],
+    runtime: LocalRuntime,
+    function_id: str,
+    *,
+    for_tenant: str | None = None,
 ) -> Callable[..., dict[str, Any]]:
     """``call(service, operation, **params)``, made by a function running as ``function_id``'s
-    execution role."""
+    execution role, or acting through its tenant role for ``for_tenant``."""
     function = deploy_function("call_aws", role=f"{function_id}FunctionRole")
+    acting = (
+        {}
+        if for_tenant is None
+        else {
+            "for_tenant": for_tenant,
+            "tenant_role_arn": runtime.resources.roles[tenant_role_id(function_id)],
+        }
+    )
 
     def call(service: str, operation: str, **params: Any) -> dict[str, Any]:
-        event = {"service": service, "operation": operation, "params": params}
+        event = {"service": service, "operation": operation, "params": params, **acting}
         answer: dict[str, Any] = runtime.lambda_.invoke(function.name, event).json()
         return answer
 
@@ -276,8 +288,13 @@ def test_the_teardown_plans_ownership_check_is_allowed(
     deploy_function: Callable[..., LocalFunction],
     endpoints: dict[str, str],
 ) -> None:
-    """maas.endpoints.ownership: DescribeEndpoint, then ListTags of the endpoint's ARN."""
-    plan_teardown = _acting_as(deploy_function, runtime, "PlanTeardown")
+    """maas.endpoints.ownership: DescribeEndpoint, then ListTags of the endpoint's ARN, made
+    through the tenant role (the function's own role may only assume it)."""
+    plan_teardown = _acting_as(deploy_function, runtime, "PlanTeardown", for_tenant="acme")
+    own = _acting_as(deploy_function, runtime, "PlanTeardown")
+    assert own("sagemaker", "describe_endpoint", EndpointName=endpoints["tagged"])["error"] == (
+        "AccessDeniedException"
+    )
 
     described = plan_teardown("sagemaker", "describe_endpoint", EndpointName=endpoints["tagged"])
     arn = runtime.client("sagemaker").describe_endpoint(EndpointName=endpoints["tagged"])[
@@ -289,18 +306,22 @@ def test_the_teardown_plans_ownership_check_is_allowed(
     assert tags["Tags"] == [{"Key": "maas:tenant", "Value": "acme"}]
 
 
-def test_the_cleanup_deletes_only_endpoints_tagged_as_the_products(
+def test_the_cleanup_deletes_only_endpoints_tagged_for_its_tenant(
     runtime: LocalRuntime,
     deploy_function: Callable[..., LocalFunction],
     endpoints: dict[str, str],
 ) -> None:
-    """CleanupDeployment's DeleteEndpoint holds ``Null: aws:ResourceTag/maas:tenant = false``."""
-    cleanup = _acting_as(deploy_function, runtime, "CleanupDeployment")
+    """CleanupDeployment's tenant role deletes an endpoint only when its ``maas:tenant`` tag
+    is the session's (``aws:ResourceTag/maas:tenant`` = ``${aws:PrincipalTag/maas:tenant}``)."""
+    for_globex = _acting_as(deploy_function, runtime, "CleanupDeployment", for_tenant="globex")
+    for_acme = _acting_as(deploy_function, runtime, "CleanupDeployment", for_tenant="acme")
 
-    refused = cleanup("sagemaker", "delete_endpoint", EndpointName=endpoints["untagged"])
-    deleted = cleanup("sagemaker", "delete_endpoint", EndpointName=endpoints["tagged"])
+    someone_elses = for_acme("sagemaker", "delete_endpoint", EndpointName=endpoints["untagged"])
+    another_tenants = for_globex("sagemaker", "delete_endpoint", EndpointName=endpoints["tagged"])
+    deleted = for_acme("sagemaker", "delete_endpoint", EndpointName=endpoints["tagged"])
 
-    assert refused["error"] == "AccessDeniedException"
+    assert someone_elses["error"] == another_tenants["error"] == "AccessDeniedException"
+    assert "assumed-role/maas-cleanup-deployment-tenant-role/" in another_tenants["message"]
     assert "error" not in deleted
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from maas.manifest import MANIFEST
+from maas.manifest import MANIFEST, tenant_role_id
 from stacks.iam_policies import SESSION_TENANT, STAGE_TAG, TENANT_TAG
 from tests.stacks.cfn_template import (
     arn_text,
@@ -23,10 +23,17 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.stacks
 
-#: The S3 objects each evaluation principal may write, as ARN tails after the bucket name.
+#: The S3 objects each evaluation step may write for its tenant, as ARN tails after the
+#: bucket name.
 WRITES = {
-    "PlanEvaluation": {"/evaluations/*/shards/*", "/evaluations/*/job.json"},
-    "FinishEvaluation": {"/evaluations/*/report.html", "/evaluations/*/summary.json"},
+    "PlanEvaluation": {
+        f"/evaluations/{SESSION_TENANT}/*/shards/*",
+        f"/evaluations/{SESSION_TENANT}/*/job.json",
+    },
+    "FinishEvaluation": {
+        f"/evaluations/{SESSION_TENANT}/*/report.html",
+        f"/evaluations/{SESSION_TENANT}/*/summary.json",
+    },
     "AggregateEvaluation": set(),
     "RequestEvaluationReview": set(),
     "RecordEvaluationFailure": set(),
@@ -40,6 +47,23 @@ def _granting(statements: list[dict[str, Any]], action: str) -> list[dict[str, A
 def _function_statements(template: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
     _, properties = function_by_handler(template, MANIFEST.function(function_id).handler)
     return policy_statements(template, properties["Role"]["Fn::GetAtt"][0])
+
+
+def _step_statements(
+    template: dict[str, Any], plane: ControlPlane, function_id: str
+) -> list[dict[str, Any]]:
+    """What an evaluation step does for its tenant: its tenant role's statements (its own
+    role may only assume that role)."""
+    assert _function_statements(template, function_id) == [
+        statement
+        for statement in _function_statements(template, function_id)
+        if not any(
+            action.split(":")[0] in ("s3", "dynamodb", "sagemaker")
+            for action in as_list(statement["Action"])
+        )
+    ]
+    role = plane.lifecycle.roles[tenant_role_id(function_id)]
+    return policy_statements(template, logical_id_of(role))
 
 
 def _machine_statements(
@@ -85,7 +109,7 @@ def _artifacts(plane: ControlPlane) -> str:
 def test_evaluation_step_writes_only_its_own_files_of_the_evaluations_folder(
     lifecycle_json: dict[str, Any], plane: ControlPlane, function_id: str
 ) -> None:
-    statements = _function_statements(lifecycle_json, function_id)
+    statements = _step_statements(lifecycle_json, plane, function_id)
     written = {
         arn_text(resource).removeprefix(_artifacts(plane))
         for statement in _granting(statements, "s3:PutObject")
@@ -99,21 +123,24 @@ def test_evaluation_step_writes_only_its_own_files_of_the_evaluations_folder(
 def test_scoring_and_reporting_read_only_the_evaluations_folder(
     lifecycle_json: dict[str, Any], plane: ControlPlane, function_id: str
 ) -> None:
-    statements = _function_statements(lifecycle_json, function_id)
+    statements = _step_statements(lifecycle_json, plane, function_id)
     [read] = _granting(statements, "s3:GetObject")
-    assert arn_text(read["Resource"]) == f"{_artifacts(plane)}/evaluations/*"
+    assert arn_text(read["Resource"]) == f"{_artifacts(plane)}/evaluations/{SESSION_TENANT}/*"
     assert not _granting(statements, "s3:ListBucket")
 
 
-def test_finish_evaluation_rejects_only_the_products_model_packages(
-    lifecycle_json: dict[str, Any],
+def test_finish_evaluation_rejects_only_the_tenants_model_packages(
+    lifecycle_json: dict[str, Any], plane: ControlPlane
 ) -> None:
     [update] = _granting(
-        _function_statements(lifecycle_json, "FinishEvaluation"), "sagemaker:UpdateModelPackage"
+        _step_statements(lifecycle_json, plane, "FinishEvaluation"),
+        "sagemaker:UpdateModelPackage",
     )
     assert update["Action"] == "sagemaker:UpdateModelPackage"
     assert arn_text(update["Resource"]).endswith(":model-package/*")
-    assert update["Condition"] == {"Null": {f"aws:ResourceTag/{TENANT_TAG}": "false"}}
+    assert update["Condition"] == {
+        "StringEquals": {f"aws:ResourceTag/{TENANT_TAG}": SESSION_TENANT}
+    }
 
 
 # --- The state machines ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from maas.manifest import MANIFEST
+from maas.manifest import MANIFEST, tenant_role_id
 from maas.naming import IDLE_ALARM_PREFIX, hours_schedule_name, idle_alarm_name, ttl_schedule_name
 from stacks.iam_policies import HOURS_SCHEDULE_PREFIXES, TENANT_TAG, TTL_SCHEDULE_PREFIX
 from tests.stacks.cfn_template import (
@@ -80,54 +80,41 @@ _IDEMPOTENCY = {
 #: The SageMaker endpoint's maas:tenant tag, read before acting on it
 #: (maas.endpoints.ownership).
 _OWNER_CHECK = {"sagemaker:DescribeEndpoint", "sagemaker:ListTags"}
-#: What each function may do besides writing its logs and traces.
-FUNCTION_ACTIONS = {
+#: Assuming the function's tenant role, for the tenant its input names (maas.tenancy).
+_ACT_FOR_TENANT = {"sts:AssumeRole", "sts:TagSession"}
+#: What each workflow step does through its tenant role (see TENANT_ROLE_ACTIONS below),
+#: by function: held there to the tenant's partition, prefix and tag.
+TENANT_ROLE_ACTIONS = {
     # maas.endpoints.plan.resolve_model: a registered version's record.
     # The version to deploy (get), the tenant's quota ledger (get, guarded updates) and its
     # endpoints, when the ledger opens or is swept (query).
     "PlanDeployment": _ENDPOINT_RECORDS | {"dynamodb:Query"},
-    "PlanTeardown": _ENDPOINT_RECORDS | _IDEMPOTENCY | _OWNER_CHECK,
-    # maas.workflow_roles.TenantWorkflowRoles.ensure: find, or create and attach the policy.
-    "ActForTenant": {"iam:GetRole", "iam:CreateRole", "iam:TagRole", "iam:AttachRolePolicy"},
+    "PlanTeardown": _ENDPOINT_RECORDS | _OWNER_CHECK,
     # maas.endpoints.records.EndpointRegistry.begin_update: read, then a guarded update.
     # ... and a query of the tenant's endpoints, for its instance quota.
-    "PlanScaling": _ENDPOINT_RECORDS | _IDEMPOTENCY | _OWNER_CHECK | {"dynamodb:Query"},
-    # functions.api: nothing but acting as the caller's tenant (maas.tenancy).
-    "Api": {
-        "sts:AssumeRole",
-        "sts:TagSession",
-    },  # The endpoint's record (guarded writes) and the version it moves to (get).
-    "PlanUpdate": _ENDPOINT_RECORDS | _IDEMPOTENCY | _OWNER_CHECK,
+    "PlanScaling": _ENDPOINT_RECORDS | _OWNER_CHECK | {"dynamodb:Query"},
+    # The endpoint's record (guarded writes) and the version it moves to (get).
+    "PlanUpdate": _ENDPOINT_RECORDS | _OWNER_CHECK,
     # maas.endpoints.records.EndpointRegistry.begin_stop / begin_start: read, guarded update.
-    **{
-        function_id: _ENDPOINT_RECORDS | _IDEMPOTENCY | _OWNER_CHECK
-        for function_id in ("PlanStop", "PlanStart")
-    },
+    **{function_id: _ENDPOINT_RECORDS | _OWNER_CHECK for function_id in ("PlanStop", "PlanStart")},
     "RecordEndpointStatus": _ENDPOINT_RECORDS,
-    # A repeated announcement gets the first one's event id (functions.common.idempotency).
-    "PublishEvent": {"events:PutEvents"} | _IDEMPOTENCY | _TABLE_KEY,
-    # What maas.endpoints.cleanup.DeploymentCleaner calls, plus the alarms that
-    # deregistering a scalable target deletes.
-    "CleanupDeployment": {
-        "sagemaker:DescribeEndpoint",
-        "sagemaker:ListTags",
+    # What maas.endpoints.cleanup.DeploymentCleaner deletes that carries the tenant's tag.
+    "CleanupDeployment": _OWNER_CHECK
+    | {
         "sagemaker:DeleteEndpoint",
         "sagemaker:DeleteEndpointConfig",
         "sagemaker:DeleteModel",
-        "application-autoscaling:DeregisterScalableTarget",
         "cloudwatch:DeleteAlarms",
-        "cloudwatch:DescribeAlarms",
-        "scheduler:DeleteSchedule",
     },
     # maas.registry.ModelRegistry.open_version: query the versions, count, put the record.
-    # functions.common.idempotency: Powertools marks, completes and (on error) forgets.
-    "PlanPackaging": _VERSION_RECORDS | _IDEMPOTENCY | {"dynamodb:Query"},
+    "PlanPackaging": _VERSION_RECORDS | {"dynamodb:Query", "dynamodb:UpdateItem"},
     # maas.quantization.steps.plan_quantization: read the parent, then open_version as above.
-    "PlanQuantization": _VERSION_RECORDS | _IDEMPOTENCY | {"dynamodb:Query"},
+    "PlanQuantization": _VERSION_RECORDS | {"dynamodb:Query", "dynamodb:UpdateItem"},
     # maas.registry.packaging_steps.register_version and maas.registry.ModelPackages.
     "RegisterModelVersion": _VERSION_RECORDS
-    | _IDEMPOTENCY
     | {
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
         "s3:GetObject",
         "s3:ListBucket",
         "sagemaker:AddTags",
@@ -138,7 +125,56 @@ FUNCTION_ACTIONS = {
         "sagemaker:ListModelPackages",
     },
     # maas.registry.packaging_steps.fail_version: delete_prefix, then the FAILED record.
-    "FailModelVersion": _VERSION_RECORDS | _IDEMPOTENCY | {"s3:ListBucket", "s3:DeleteObject"},
+    "FailModelVersion": _VERSION_RECORDS
+    | {"dynamodb:Query", "dynamodb:UpdateItem", "s3:ListBucket", "s3:DeleteObject"},
+    # maas.evaluation.plan: the endpoint's record, the question set (in the tenant's folder),
+    # the shards and job document, the EVALUATION# record.
+    "PlanEvaluation": _VERSION_RECORDS | {"s3:GetObject", "s3:PutObject"},
+    # maas.evaluation.outcome.gather over the shards' results, then the record.
+    "AggregateEvaluation": _VERSION_RECORDS | {"s3:GetObject"},
+    # maas.evaluation.store: the record only.
+    "RequestEvaluationReview": _VERSION_RECORDS,
+    "RecordEvaluationFailure": _VERSION_RECORDS,
+    # maas.evaluation.finish: results, report and summary, the record, a rejected package.
+    "FinishEvaluation": _VERSION_RECORDS
+    | {"s3:GetObject", "s3:PutObject", "sagemaker:UpdateModelPackage"},
+}
+#: What each function may do besides writing its logs and traces.
+FUNCTION_ACTIONS = {
+    # The workflows' steps that act for one tenant: assume their tenant role; keep their
+    # idempotency records (functions.common.idempotency: Powertools marks, completes and,
+    # on error, forgets).
+    "PlanDeployment": _ACT_FOR_TENANT,
+    "RecordEndpointStatus": _ACT_FOR_TENANT,
+    **{
+        function_id: _ACT_FOR_TENANT | _IDEMPOTENCY
+        for function_id in (
+            "PlanTeardown",
+            "PlanScaling",
+            "PlanUpdate",
+            "PlanStop",
+            "PlanStart",
+            "PlanPackaging",
+            "PlanQuantization",
+            "RegisterModelVersion",
+            "FailModelVersion",
+        )
+    },
+    # The clean-up of what takes no tag, with the function's own role: the scalable target
+    # and the alarms deregistering it deletes, the schedules.
+    "CleanupDeployment": _ACT_FOR_TENANT
+    | {
+        "application-autoscaling:DeregisterScalableTarget",
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:DescribeAlarms",
+        "scheduler:DeleteSchedule",
+    },
+    # maas.workflow_roles.TenantWorkflowRoles.ensure: find, or create and attach the policy.
+    "ActForTenant": {"iam:GetRole", "iam:CreateRole", "iam:TagRole", "iam:AttachRolePolicy"},
+    # functions.api: nothing but acting as the caller's tenant (maas.tenancy).
+    "Api": _ACT_FOR_TENANT,
+    # A repeated announcement gets the first one's event id (functions.common.idempotency).
+    "PublishEvent": {"events:PutEvents"} | _IDEMPOTENCY | _TABLE_KEY,
     # functions.start_lifecycle: one StartExecution, named after the request.
     "StartLifecycle": {"states:StartExecution"},
     # maas.endpoints.idle.IdleTeardown: the alarm's tags and configuration, the endpoint's
@@ -189,17 +225,17 @@ FUNCTION_ACTIONS = {
         "sagemaker:DeleteModel",
         "events:PutEvents",
     },
-    # maas.evaluation.plan: the endpoint's record, the question set (listing the bucket tells
-    # a missing one from a refusal), the shards and job document, the EVALUATION# record.
-    "PlanEvaluation": _VERSION_RECORDS | {"s3:GetObject", "s3:ListBucket", "s3:PutObject"},
-    # maas.evaluation.outcome.gather over the shards' results, then the record.
-    "AggregateEvaluation": _VERSION_RECORDS | {"s3:GetObject"},
-    # maas.evaluation.store: the record only.
-    "RequestEvaluationReview": _VERSION_RECORDS,
-    "RecordEvaluationFailure": _VERSION_RECORDS,
-    # maas.evaluation.finish: results, report and summary, the record, a rejected package.
-    "FinishEvaluation": _VERSION_RECORDS
-    | {"s3:GetObject", "s3:PutObject", "sagemaker:UpdateModelPackage"},
+    # The evaluation's steps act for its tenant, and only so.
+    **{
+        function_id: _ACT_FOR_TENANT
+        for function_id in (
+            "PlanEvaluation",
+            "AggregateEvaluation",
+            "RequestEvaluationReview",
+            "RecordEvaluationFailure",
+            "FinishEvaluation",
+        )
+    },
     # maas.evaluation.shard, as the Evaluator job: read the shard and corpora, write results,
     # the endpoint, a Bedrock judge, the guardrail and its parameter, the assertion set.
     "EvaluateShard": {
@@ -356,6 +392,47 @@ def test_function_may_do_what_its_handler_calls_and_no_more(
 
 def test_every_manifest_function_has_its_permissions_listed() -> None:
     assert set(FUNCTION_ACTIONS) == {spec.id for spec in MANIFEST.functions}
+    assert {tenant_role_id(function_id) for function_id in TENANT_ROLE_ACTIONS} == {
+        spec.id for spec in MANIFEST.roles if spec.assumed_by_function not in (None, "Api")
+    }
+
+
+@pytest.mark.parametrize("function_id", sorted(TENANT_ROLE_ACTIONS))
+def test_a_step_acts_for_its_tenant_only_through_its_tenant_role(
+    lifecycle_json: dict[str, Any], plane: ControlPlane, function_id: str
+) -> None:
+    """Each statement of a step's tenant role is held to the session's tenant: DynamoDB to
+    its partition, S3 to its prefix, SageMaker and CloudWatch changes to its tag; reads that
+    tell another tenant's resource from none (the owner check) and descriptions of model
+    packages, whose names are the tenant's, are the only ones without."""
+    role = plane.lifecycle.roles[tenant_role_id(function_id)]
+    statements = policy_statements(lifecycle_json, logical_id_of(role))
+    assert _actions(statements) == TENANT_ROLE_ACTIONS[function_id]
+    tenant = "${aws:PrincipalTag/maas:tenant}"
+    for statement in statements:
+        actions = as_list(statement["Action"])
+        text = json.dumps(statement)
+        if any(action.startswith("dynamodb:") for action in actions):
+            assert statement["Condition"] == {
+                "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{tenant}"]}
+            }
+        elif any(action.startswith("s3:") for action in actions):
+            assert tenant in text, statement
+        elif set(actions) & {
+            "sagemaker:DeleteEndpoint",
+            "sagemaker:DeleteEndpointConfig",
+            "sagemaker:DeleteModel",
+            "sagemaker:CreateModelPackage",
+            "sagemaker:UpdateModelPackage",
+            "cloudwatch:DeleteAlarms",
+        }:
+            assert tenant in json.dumps(statement["Condition"]), statement
+        else:
+            assert set(actions) <= _OWNER_CHECK | _TABLE_KEY | {
+                "sagemaker:DescribeModelPackage",
+                "sagemaker:DescribeModelPackageGroup",
+                "sagemaker:ListModelPackages",
+            }, statement
 
 
 def _tasks(states: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -410,12 +487,14 @@ def test_every_call_on_a_tenants_endpoint_is_made_as_the_tenants_workflow_role(s
             task["Resource"],
         )
     ]
+    # Every machine is JSONata (state_machines/sources): a task reads the role from the variable.
+    assert definition["QueryLanguage"] == "JSONata"
     for task in tenant_calls:
-        assert task["Credentials"] == {"RoleArn.$": "$tenantRole"}, task["Resource"]
+        assert task["Credentials"] == {"RoleArn": "{% $tenantRole %}"}, task["Resource"]
     if tenant_calls:
         first = definition["States"][definition["StartAt"]]
-        assert first["Parameters"]["FunctionName"] == "${ActForTenantFunctionArn}"
-        assert first["Assign"] == {"tenantRole.$": "$.Payload.role_arn"}
+        assert first["Arguments"]["FunctionName"] == "${ActForTenantFunctionArn}"
+        assert first["Assign"] == {"tenantRole": "{% $states.result.Payload.role_arn %}"}
 
 
 @pytest.mark.parametrize("spec", MANIFEST.state_machines, ids=lambda spec: spec.id)

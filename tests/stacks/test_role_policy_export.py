@@ -35,10 +35,14 @@ def test_every_functions_execution_role_is_exported(synthesized: Synthesized) ->
     roles = export(synthesized.plane, synthesized.template_dict)["Roles"]
 
     assert {spec.role_id for spec in MANIFEST.functions} <= set(roles)
-    # PlanTeardown's ownership check, and nothing that deletes.
+    # PlanTeardown only assumes its tenant role, which holds the ownership check and
+    # nothing that deletes.
     plan_teardown = json.dumps(roles["PlanTeardownFunctionRole"]["PolicyDocuments"])
-    assert "sagemaker:ListTags" in plan_teardown
-    assert "sagemaker:DeleteEndpoint" not in plan_teardown
+    assert "sts:AssumeRole" in plan_teardown
+    assert "sagemaker:" not in plan_teardown
+    for_tenant = json.dumps(roles["PlanTeardownTenantRole"]["PolicyDocuments"])
+    assert "sagemaker:ListTags" in for_tenant
+    assert "sagemaker:DeleteEndpoint" not in for_tenant
 
 
 def test_every_state_machines_execution_role_is_exported(synthesized: Synthesized) -> None:

@@ -21,6 +21,7 @@ CONTEXT = lambda_context()
 
 def load(module: str, monkeypatch: pytest.MonkeyPatch, **environment: str) -> ModuleType:
     """Import the handler module afresh under ``environment``: its cold start."""
+    monkeypatch.setenv("TENANT_ROLE_ARN", "arn:aws:iam::123456789012:role/step-tenant-role")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     for key, value in environment.items():
         monkeypatch.setenv(key, value)

@@ -53,6 +53,7 @@ def tables(aws: None, monkeypatch: pytest.MonkeyPatch) -> ModelRegistry:
 
 def load(module: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """Import the handler module afresh (its cold start) as the function ``module``."""
+    monkeypatch.setenv("TENANT_ROLE_ARN", "arn:aws:iam::123456789012:role/step-tenant-role")
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", module)
     return importlib.reload(importlib.import_module(f"functions.{module}"))
 

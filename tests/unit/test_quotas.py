@@ -124,6 +124,7 @@ def counts(tenant_id: str = "acme") -> tuple[int, int]:
 
 def load(module: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """Import a handler afresh on the endpoints table, with a quota of 10 endpoints."""
+    monkeypatch.setenv("TENANT_ROLE_ARN", "arn:aws:iam::123456789012:role/step-tenant-role")
     for name, value in {
         "POWERTOOLS_TRACE_DISABLED": "true",
         "ENDPOINT_POLL_SECONDS": "1",

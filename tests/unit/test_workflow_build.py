@@ -161,3 +161,99 @@ def test_a_stale_definition_is_reported_and_then_rewritten(tmp_path: Path) -> No
     assert (definitions / "machine.json").read_text() == "{}\n"
     assert write_definitions(sources, definitions) == ["machine.json"]
     assert write_definitions(sources, definitions, check=True) == []
+
+
+def test_a_state_gets_the_variant_of_its_query_language(tmp_path: Path) -> None:
+    """Shared credentials and states written per language: a JSONata machine's states read
+    ``$tenantRole`` through an expression, a JSONPath machine's through ``RoleArn.$``."""
+    (tmp_path / SHARED_FILE).write_text(
+        yaml.safe_dump(
+            {
+                "credentials": {
+                    "tenant": {
+                        "JSONPath": {"RoleArn.$": "$tenantRole"},
+                        "JSONata": {"RoleArn": "{% $tenantRole %}"},
+                    }
+                },
+                "states": {"done": {"JSONata": {"Type": "Succeed"}}},
+            }
+        )
+    )
+    delete = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::aws-sdk:sagemaker:deleteEndpoint",
+        "Credentials": "tenant",
+        "Next": "Done",
+    }
+    for name, language in (("old", None), ("new", "JSONata")):
+        source: dict[str, Any] = {"StartAt": "Delete", "States": {"Delete": dict(delete)}}
+        if language:
+            source["QueryLanguage"] = language
+            source["States"]["Done"] = {"$use": "done"}
+        else:
+            source["States"]["Done"] = {"Type": "Succeed"}
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(source))
+
+    built = {name: json.loads(text) for name, text in build_all(tmp_path).items()}
+
+    assert built["old.json"]["States"]["Delete"]["Credentials"] == {"RoleArn.$": "$tenantRole"}
+    assert built["new.json"]["States"]["Delete"]["Credentials"] == {"RoleArn": "{% $tenantRole %}"}
+    assert built["new.json"]["States"]["Done"] == {"Type": "Succeed"}
+
+
+def test_a_shared_state_without_the_machines_language_is_refused(tmp_path: Path) -> None:
+    (tmp_path / SHARED_FILE).write_text(
+        yaml.safe_dump({"states": {"done": {"JSONata": {"Type": "Succeed"}}}})
+    )
+    source = {"StartAt": "Done", "States": {"Done": {"$use": "done"}}}
+    (tmp_path / "machine.yaml").write_text(yaml.safe_dump(source))
+
+    with pytest.raises(SourceError, match="shared state 'done' has no JSONPath variant"):
+        build_all(tmp_path)
+
+
+def test_a_named_catcher_is_placed_with_the_fields_the_state_adds(tmp_path: Path) -> None:
+    catcher = {
+        "ErrorEquals": ["States.ALL"],
+        "Assign": {"error": "{% $states.errorOutput %}"},
+        "Next": "Failed",
+    }
+    (tmp_path / SHARED_FILE).write_text(
+        yaml.safe_dump({"catch": {"any-error": {"JSONata": catcher}}})
+    )
+    source = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Go",
+        "States": {
+            "Go": {
+                "Type": "Pass",
+                "Next": "Done",
+                "Catch": [
+                    {"$use": "any-error", "ErrorEquals": ["Maas.Conflict"], "Next": "Done"},
+                    {"ErrorEquals": ["Maas.NotFound"], "Next": "Done"},
+                    "any-error",
+                ],
+            },
+            "Done": {"Type": "Succeed"},
+            "Failed": {"Type": "Fail", "Error": "Maas.Failed"},
+        },
+    }
+    (tmp_path / "machine.yaml").write_text(yaml.safe_dump(source))
+
+    built = json.loads(build_all(tmp_path)["machine.json"])
+
+    assert built["States"]["Go"]["Catch"] == [
+        {**catcher, "ErrorEquals": ["Maas.Conflict"], "Next": "Done"},
+        {"ErrorEquals": ["Maas.NotFound"], "Next": "Done"},
+        catcher,
+    ]
+
+
+def test_an_unknown_catcher_is_refused(tmp_path: Path) -> None:
+    source = {
+        "StartAt": "Go",
+        "States": {"Go": {"Type": "Pass", "Catch": ["anything"], "End": True}},
+    }
+
+    with pytest.raises(SourceError, match="state 'Go': no shared catcher 'anything'"):
+        build_all(_sources(tmp_path, machine=source))

@@ -22,6 +22,7 @@ from schemas.packaging import MANIFEST_FILE, PackageManifest, VersionStatus
 from tests.api.caller import ApiCaller, deploy_in_service
 from tests.serving_models import tiny_model_dir
 from tests.workflows.conftest import FAST, events_of
+from tests.workflows.conftest import run as run_workflow
 from tests.workflows.test_package_model import objects_under
 from tests.workflows.versions import register_served_version
 
@@ -226,3 +227,40 @@ def test_a_group_size_the_model_does_not_fit_fails_the_version_and_keeps_nothing
     assert record.status is VersionStatus.FAILED
     assert announced.parent_version == parent.version
     assert objects_under(runtime, record.artifact_uri) == {}
+
+
+def test_a_failed_registration_keeps_the_quantized_package_and_is_registered_again(
+    runtime: LocalRuntime, api: ApiCaller, parent: ModelVersionRecord
+) -> None:
+    # As in package_model: the package is finished (quantized, measured, uploaded) when the
+    # registration fails, so only the registration fails and it can be tried again.
+    fault = runtime.faults.inject("sagemaker", "CreateModelPackage", "ResourceLimitExceeded")
+    body = {"settings": {"scheme": "W8A16"}, "serving": {"context_tokens": 2048}}
+    failed = quantize(runtime, api, parent.version, body)
+
+    assert fault.fired == 1
+    assert failed.status == "FAILED"
+    assert "Mark the registration failed" in failed.path
+    assert "Mark the version failed" not in failed.path
+    [detail] = events_of(runtime, "ModelQuantizationFailed", failed.name)
+    announced = ModelQuantizationFailed.model_validate(detail)
+    record = registry(runtime).get("acme", MODEL, announced.version)
+    assert record.status is VersionStatus.REGISTRATION_FAILED
+    assert "ResourceLimitExceeded" in (record.cause or "")
+    stored = objects_under(runtime, record.artifact_uri)
+    assert MANIFEST_FILE in stored
+    assert any(name.endswith(".safetensors") for name in stored)
+
+    retry = {"tenant_id": "acme", "model_name": MODEL, "version": record.version}
+    again = run_workflow(runtime, "PackageModel", retry)
+
+    assert again.status == "SUCCEEDED", again.cause
+    assert "Package the model" not in again.path
+    registered = registry(runtime).get("acme", MODEL, record.version)
+    assert registered.status is VersionStatus.REGISTERED
+    # The retry reads the same manifest: the lineage and the job's measurements are the version's.
+    assert registered.lineage is not None and record.lineage is not None
+    assert registered.lineage.parent_version == parent.version
+    assert registered.lineage.settings == record.lineage.settings
+    assert registered.lineage.measurements is not None
+    assert objects_under(runtime, record.artifact_uri) == stored

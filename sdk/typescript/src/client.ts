@@ -6,7 +6,8 @@
  * the tenant's token, an error class for RFC 9457 problem details, and a helper that follows
  * a workflow execution until it is done.
  *
- * It uses only erasable TypeScript syntax, so Node (23.6+) runs it as is, without a build.
+ * It uses only erasable TypeScript syntax, so Node (23.6+) runs it as is in the repository;
+ * the package ships it compiled (`npm run build`: dist/, ES modules and .d.ts) for Node 20+.
  *
  * @example
  * ```ts

@@ -1155,7 +1155,14 @@ export interface components {
              */
             bits?: number;
             /**
+             * Dynamic Activations
+             * @description compressed-tensors: activations are quantized too, per token at run time (the FP8_DYNAMIC scheme); weight-only otherwise.
+             * @default false
+             */
+            dynamic_activations?: boolean;
+            /**
              * Group Size
+             * @description Inputs per scale; -1: one scale per output channel (for compressed-tensors, its channel strategy; 0: one scale per tensor).
              * @default 128
              */
             group_size?: number;
@@ -1163,12 +1170,25 @@ export interface components {
              * Method
              * @enum {string}
              */
-            method: "awq" | "gptq" | "fp8";
+            method: "awq" | "gptq" | "fp8" | "compressed-tensors";
+            /**
+             * Symmetric
+             * @description compressed-tensors: False stores a zero point per scale.
+             * @default true
+             */
+            symmetric?: boolean;
             /** Weight Block Size */
             weight_block_size?: [
                 number,
                 number
             ] | null;
+            /**
+             * Weight Type
+             * @description compressed-tensors: integer or floating-point weights.
+             * @default int
+             * @enum {string}
+             */
+            weight_type?: "int" | "float";
         };
         /**
          * ChosenAssertion
@@ -2918,6 +2938,65 @@ export interface components {
             version: number;
         };
         /**
+         * NeuronCompilation
+         * @description The compilation a Neuron proposal needs: what is compiled, and how long it may take.
+         */
+        NeuronCompilation: {
+            /**
+             * Batch Size
+             * @description The compiled batch: sequences decoded at once.
+             */
+            batch_size: number;
+            /**
+             * Buckets
+             * @description The sequence-length buckets compiled.
+             */
+            buckets: number[];
+            /**
+             * Estimate Basis
+             * @default an allowance, not a measurement: 120 s plus 20 s per compiled graph per billion parameters (one graph per context-encoding and per token-generation bucket); no Neuron hardware here to measure it
+             */
+            estimate_basis?: string;
+            /**
+             * Estimated Compile Seconds
+             * @description An allowance (estimate_basis says how it is made), not a measurement.
+             */
+            estimated_compile_seconds: number;
+            /**
+             * Graphs
+             * @description Graphs compiled: context encoding and token generation.
+             */
+            graphs: number;
+            /** Instance Type */
+            instance_type: string;
+            /**
+             * Message
+             * @default compiling it needs Neuron hardware: neuronx-cc and the Neuron runtime on an inf2 or trn1 instance (NxD Inference's compile(), or LMI NeuronX at endpoint start-up); none is available here, so this step validates the configuration and stops
+             */
+            message?: string;
+            /**
+             * Runs Here
+             * @description Whether this machine can compile it (it needs Neuron).
+             * @default false
+             */
+            runs_here?: boolean;
+            /**
+             * Sequence Length
+             * @description The compiled length, prompt plus output.
+             */
+            sequence_length: number;
+            /**
+             * Serving Properties
+             * @description The LMI NeuronX serving.properties for the compiled model.
+             */
+            serving_properties: string;
+            /**
+             * Tensor Parallel Degree
+             * @description NeuronCores the model is split over.
+             */
+            tensor_parallel_degree: number;
+        };
+        /**
          * NoRefusal
          * @description No refusal phrase appears (case-insensitive).
          */
@@ -3388,6 +3467,8 @@ export interface components {
              * @description Per worker.
              */
             max_rolling_batch_size: number;
+            /** @description On inf2 and trn1: the compilation the settings need (its graphs and an estimated time, an allowance rather than a measurement) and the LMI NeuronX serving.properties of the compiled model. */
+            neuron_compilation?: components["schemas"]["NeuronCompilation"] | null;
             /**
              * Price Is Estimate
              * @default false
@@ -3399,10 +3480,10 @@ export interface components {
              * Quantization
              * @enum {string}
              */
-            quantization: "none" | "fp8" | "awq" | "gptq";
+            quantization: "none" | "fp8" | "awq" | "gptq" | "compressed-tensors";
             /**
              * Reasons
-             * @description Why: keys instance_type, tensor_parallel_degree, engine, quantization, max_rolling_batch_size.
+             * @description Why: keys instance_type, tensor_parallel_degree, engine, quantization, max_rolling_batch_size, and speculative_decoding for the recommendation.
              */
             reasons: {
                 [key: string]: string;
@@ -3412,6 +3493,8 @@ export interface components {
              * @description The step the checkpoint must go through before these settings can serve it (a quantization, a Neuron compilation), or null when they serve the checkpoint as stored. Settings that require a step are a proposal and never become serving properties.
              */
             requires?: string | null;
+            /** @description Draft-model speculative decoding, when the family has a published draft that fits beside the model and the batch is low enough to gain from it. kv_cache_bytes_per_gpu, kv_bytes_per_sequence_per_gpu and max_concurrent_sequences then account for the draft's weights and KV cache (weight_bytes_per_gpu is the model's own). Its speed-up is an estimate, never a measurement. */
+            speculative_decoding?: components["schemas"]["SpeculativeDecoding"] | null;
             /** Tensor Parallel Degree */
             tensor_parallel_degree: number;
             /** Weight Bytes Per Gpu */
@@ -3499,7 +3582,7 @@ export interface components {
              * Quantization
              * @enum {string}
              */
-            quantization: "none" | "fp8" | "awq" | "gptq";
+            quantization: "none" | "fp8" | "awq" | "gptq" | "compressed-tensors";
             /** Reason */
             reason: string;
             /** Tensor Parallel Degree */
@@ -3911,7 +3994,7 @@ export interface components {
              * Quantizations
              * @description Allowed quantizations (default: all). The recommendation serves the checkpoint in its own format (none for 16-bit weights), which must be among them; the others are only proposed as a quantized version (("none",) proposes none).
              */
-            quantizations?: ("none" | "fp8" | "awq" | "gptq")[] | null;
+            quantizations?: ("none" | "fp8" | "awq" | "gptq" | "compressed-tensors")[] | null;
         };
         /**
          * SessionInfo
@@ -3993,6 +4076,59 @@ export interface components {
             line: number;
             /** Reason */
             reason: string;
+        };
+        /**
+         * SpeculativeDecoding
+         * @description Draft-model speculation chosen for a recommendation, with its cost and expected gain.
+         */
+        SpeculativeDecoding: {
+            /** Assumed Acceptance Rate */
+            assumed_acceptance_rate: number;
+            /**
+             * Documentation
+             * @default https://docs.djl.ai/master/docs/serving/serving/docs/lmi/user_guides/vllm_user_guide.html
+             */
+            documentation?: string;
+            /**
+             * Draft Kv Bytes Per Sequence Per Gpu
+             * @description The draft's KV cache for one sequence of max_model_len, per GPU.
+             */
+            draft_kv_bytes_per_sequence_per_gpu: number;
+            /**
+             * Draft Model
+             * @description The draft's Hugging Face id; the endpoint fetches it.
+             */
+            draft_model: string;
+            /**
+             * Draft Model Card
+             * @description The draft's Hugging Face model card.
+             */
+            draft_model_card: string;
+            /**
+             * Draft Weight Bytes Per Gpu
+             * @description The draft's bf16 weights on each GPU (split over the same TP degree).
+             */
+            draft_weight_bytes_per_gpu: number;
+            /**
+             * Estimate Source
+             * @default estimate, not a measurement: Leviathan et al., Fast Inference from Transformers via Speculative Decoding (ICML 2023, https://arxiv.org/abs/2211.17192), Theorem 3.8, with an assumed acceptance rate of 0.6 and the draft's decode step relative to the target's at the bandwidth bound
+             */
+            estimate_source?: string;
+            /**
+             * Estimated Decode Tokens Per S
+             * @description decode_tokens_per_s times estimated_speedup: an estimate.
+             */
+            estimated_decode_tokens_per_s: number;
+            /**
+             * Estimated Speedup
+             * @description Estimated decode speed-up at the requested concurrency: an estimate from a published formula and an assumed acceptance rate, never a measurement.
+             */
+            estimated_speedup: number;
+            /**
+             * Num Speculative Tokens
+             * @description Tokens the draft proposes per step.
+             */
+            num_speculative_tokens: number;
         };
         /**
          * StateVisitView

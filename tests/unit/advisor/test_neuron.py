@@ -97,7 +97,20 @@ def test_the_neuron_alternative_needs_compilation_and_is_never_written() -> None
     neuron = advise(config("qwen2.5-0.5b-instruct"), REQUEST).neuron_alternative
     assert neuron is not None
     assert neuron.requires == NEURON_COMPILATION_STEP
-    assert NEURON_COMPILATION_STEP.endswith("this platform has no Neuron compilation step yet")
+    assert NEURON_COMPILATION_STEP.endswith(
+        "validates the configuration (maas.advisor.check_neuron_compilation) and stops there: "
+        "compiling needs Neuron hardware"
+    )
+    # What it would compile, and an estimated time that says it is an allowance.
+    compilation = neuron.neuron_compilation
+    assert compilation is not None
+    assert compilation.tensor_parallel_degree == neuron.tensor_parallel_degree
+    assert compilation.buckets == [128, 256, 512, 1024, 2048, 4096]
+    assert compilation.graphs == 12
+    assert 120 < compilation.estimated_compile_seconds < 600
+    assert compilation.estimate_basis.startswith("an allowance, not a measurement")
+    assert "option.n_positions=4096" in compilation.serving_properties
+    assert not compilation.runs_here
     with pytest.raises(
         ValidationError,
         match=r"^serving properties: neuronx on ml.inf2.xlarge \(none\) needs the model",

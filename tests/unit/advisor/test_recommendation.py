@@ -63,7 +63,8 @@ def test_the_cost_is_the_price_over_the_bandwidth_bound() -> None:
 
 def test_every_choice_carries_its_reason() -> None:
     best = advise(LLAMA_8B, request()).recommendation
-    assert set(best.reasons) == REASON_KEYS
+    # The recommendation also says why it does or does not speculate with a draft model.
+    assert set(best.reasons) == {*REASON_KEYS, "speculative_decoding"}
     assert best.reasons["instance_type"].startswith(f"{best.instance_type}: ")
     assert "USD/h (us-east-1 on-demand, " in best.reasons["instance_type"]
     assert "KV heads" in best.reasons["tensor_parallel_degree"]

@@ -1,7 +1,7 @@
 """The judges: a local model constrained to a schema, and remote ones that parse and retry.
 
-The local judge is the demo model (SmolLM2-135M-Instruct), loaded once for this module;
-its first load in a model cache converts the GGUF file (about a minute, once per machine).
+The local judge is the demo model (SmolLM2-135M-Instruct), loaded once for this module from
+the run's model cache, where ``converted_smollm2`` converted the GGUF file once for the run.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from maas.exceptions import ValidationError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 
 class Verdict(BaseModel):
@@ -37,7 +38,9 @@ class Verdict(BaseModel):
 
 
 @pytest.fixture(scope="module")
-def local_judge() -> LocalJudge:
+def local_judge(converted_smollm2: Path) -> LocalJudge:
+    # The judge finds the demo model where converted_smollm2 put it (the run's model cache),
+    # rather than converting it again beside another worker that does.
     return LocalJudge()
 
 

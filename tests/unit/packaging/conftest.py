@@ -1,4 +1,5 @@
-"""Fixtures for the packaging specs: a recording reporter, a fake Hub, tiny models."""
+"""Fixtures for the packaging specs: a recording reporter, a fake Hub, tiny models (the
+converted demo model, ``converted_smollm2``, is the root conftest's)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,13 @@ import pytest
 from huggingface_hub import HfApi
 
 from maas.packaging import Progress
-from tests.fixtures.models import converted_smollm2, write_tiny_llama
+from tests.fixtures.models import write_tiny_llama
 from tests.unit.packaging.hub import FakeHub
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from schemas.packaging import VersionProgress
-
-__all__ = ["converted_smollm2"]
 
 
 class RecordingReporter:

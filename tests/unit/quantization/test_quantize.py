@@ -14,7 +14,7 @@ from maas.exceptions import ValidationError
 from maas.packaging import Progress
 from maas.packaging.series.base import ModelFolder
 from maas.packaging.sizing import plan_serving
-from maas.quantization.package import QuantizedVersion, make_quantized_version, sizing_folder
+from maas.quantization.package import QuantizedVersion, make_quantized_version
 from maas.quantization.quantize import quantize_folder
 from maas.serving.model import ServedModel
 from maas.serving.protocol import SamplingParams
@@ -88,7 +88,7 @@ def test_the_local_engine_serves_it_as_the_parent_answered(
     quantized: QuantizedVersion, tmp_path: Path
 ) -> None:
     plan = plan_serving(
-        sizing_folder(quantized.folder, tmp_path / "sizing"),
+        quantized.folder,
         ServingPreferences(context_tokens=2048),
         model="smollm2",
         revision=None,
@@ -100,6 +100,15 @@ def test_the_local_engine_serves_it_as_the_parent_answered(
     [completion] = served.generate([prompt], SamplingParams(max_new_tokens=3))
     assert completion.text.strip().startswith("Paris")
     assert "option.quantize" not in plan.serving_properties
+    # Sized as what it is: W8A16 from its own headers, not as the 16-bit parent.
+    report = plan.report
+    assert report.recommendation.quantization == "compressed-tensors"
+    assert report.recommendation.reasons["quantization"].startswith("compressed-tensors W8A16")
+    measured = quantized.lineage.measurements
+    assert measured is not None
+    assert report.checkpoint_bytes is not None
+    assert report.checkpoint_bytes == pytest.approx(measured.weight_bytes, rel=0.01)
+    assert report.recommendation.weight_bytes_per_gpu == report.checkpoint_bytes
 
 
 def test_a_group_size_the_model_does_not_fit_is_refused_before_loading_it(

@@ -1,0 +1,157 @@
+"""The TypeScript SDK as a package: ``npm pack``'s tarball installs into a project and runs on
+Node 20.
+
+The tarball holds the compiled client (``dist/``: ES modules, ``.d.ts``), built by ``npm
+pack``'s ``prepack``; Node does not strip types inside ``node_modules``, so a package that
+shipped ``.ts`` only could not run there. docs/api.md's two commands pack it and install
+the tarball into a temporary project (its one dependency, and the project's TypeScript and
+Node types, from npm's cache); the project type-checks
+``sdk/typescript/test/installed/consumer.ts`` against the package's declarations and runs
+the compiled script against the API served by a local runtime, on every Node this machine
+has (the system's, 20 here, and the one beside this Python, 24).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from typing import TYPE_CHECKING
+
+import pytest
+
+from maas.local import LocalRuntime
+from tests.api.served import serve
+from tests.api.test_api_docs import DOC as API_DOC
+from tests.api.test_api_docs import console_blocks
+from tests.sdk_typescript.test_typescript_sdk import (
+    NODE,
+    NPM,
+    SDK,
+    _environment,
+    installed,  # noqa: F401 - the fixture, used by name
+)
+from tests.workflows.conftest import FAST
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from tests.api.served import ServedApi
+
+ROOT = SDK.parents[1]
+
+pytestmark = pytest.mark.skipif(
+    NODE is None or NPM is None,
+    reason="node and npm are needed (the cdk extra installs them: `make setup`)",
+)
+
+#: The consumer project's own tools, at the versions the SDK's lock file pins.
+PROJECT_TOOLS = ("typescript@5.9.3", "@types/node@24.19.4")
+
+
+def _run(command: list[str], cwd: Path, **extra: str) -> str:
+    completed = subprocess.run(
+        command,
+        cwd=cwd,
+        env=_environment(**extra),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, f"{' '.join(command)} failed:\n{output}"
+    return completed.stdout
+
+
+def _nodes() -> dict[str, str]:
+    """Every Node on this machine, by version: the system's and the one beside Python."""
+    found: dict[str, str] = {}
+    for node in (shutil.which("node"), NODE):
+        if node is not None:
+            version = subprocess.run(
+                [node, "--version"], capture_output=True, text=True, check=True
+            ).stdout.strip()
+            found.setdefault(version, node)
+    return found
+
+
+@pytest.fixture(scope="module")
+def project(installed: None, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+    """A project with the packed SDK installed from its tarball, and the consumer compiled.
+
+    The tarball is made and installed by docs/api.md's two commands, run as written but for
+    the places they name: the checkout (``~/maas``) and the project (``~/my-project``).
+    """
+    (pack, install) = [
+        example.command
+        for block in console_blocks(API_DOC.read_text())
+        for example in block
+        if "npm pack" in example.command or ".tgz" in example.command
+    ]
+    root = tmp_path_factory.mktemp("ts-package") / "project"
+    root.mkdir()
+    (root / "package.json").write_text(
+        json.dumps({"name": "consumer", "private": True, "type": "module"})
+    )
+    _run(["bash", "-c", pack], ROOT)
+    tarball = SDK / "maas-client-1.2.0.tgz"
+    listed = _run(["tar", "-tzf", str(tarball)], ROOT).split()
+    assert {"package/dist/client.js", "package/dist/client.d.ts"} <= set(listed)
+    assert "package/dist/schema.d.ts" in listed
+    install = install.replace("~/my-project", str(root)).replace("~/maas", str(ROOT))
+    _run(["bash", "-c", f"{install} --prefer-offline --no-audit --no-fund"], ROOT)
+
+    (root / "tsconfig.json").write_text(
+        json.dumps(
+            {
+                "compilerOptions": {
+                    "target": "es2023",
+                    "module": "nodenext",
+                    "moduleResolution": "nodenext",
+                    "strict": True,
+                    "types": ["node"],
+                },
+                "files": ["consumer.ts"],
+            }
+        )
+    )
+    shutil.copy(SDK / "test" / "installed" / "consumer.ts", root / "consumer.ts")
+    tools = [str(NPM), "install", "--prefer-offline", "--no-audit", "--no-fund"]
+    _run([*tools, *PROJECT_TOOLS], root)
+    # The package's own declarations are checked too (no skipLibCheck).
+    _run([str(root / "node_modules" / ".bin" / "tsc"), "-p", "."], root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApi]:
+    with LocalRuntime(FAST) as runtime:
+        yield serve(runtime, tmp_path_factory.mktemp("tokens"))
+
+
+def test_the_installed_package_is_compiled_javascript(project: Path) -> None:
+    package = project / "node_modules" / "@maas" / "client"
+    manifest = json.loads((package / "package.json").read_text())
+
+    assert manifest["exports"]["."]["default"] == "./dist/client.js"
+    assert (package / manifest["exports"]["."]["default"]).exists()
+    assert (package / manifest["types"]).exists()
+
+
+def test_the_installed_package_runs_on_every_node(project: Path, api: ServedApi) -> None:
+    nodes = _nodes()
+    answers = {
+        version: json.loads(
+            _run([node, "consumer.js"], project, MAAS_API_URL=api.url, MAAS_TOKEN=api.token)
+        )
+        for version, node in nodes.items()
+    }
+
+    assert any(version.startswith("v20.") for version in nodes), nodes
+    for version, answer in answers.items():
+        assert answer["node"] == version
+        assert answer["missing"] == 404
+        assert isinstance(answer["models"], list)
+        assert isinstance(answer["endpoints"], int)
