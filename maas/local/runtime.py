@@ -39,6 +39,7 @@ from maas.local import (
     environ,
     function_credentials,
     iam_enforcement,
+    router_state,
     stepfunctions,
     workflow_credentials,
 )
@@ -206,6 +207,7 @@ class LocalRuntime:
             for adapter in adapters:
                 adapter.install(stack)
             self.faults.install(stack, self.lambda_)
+            router_state.install(stack)
             # Also here: a server started while provisioning stops if the start fails.
             stack.callback(self._stop_server)
             provision(self.resources, self.client, self.lambda_)

@@ -14,6 +14,7 @@ has (the system's, 20 here, and the one beside this Python, 24).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from typing import TYPE_CHECKING
@@ -66,9 +67,11 @@ def _run(command: list[str], cwd: Path, **extra: str) -> str:
 
 
 def _nodes() -> dict[str, str]:
-    """Every Node on this machine, by version: the system's and the one beside Python."""
+    """Every Node on this machine, by version: each one on ``PATH`` (``make test`` puts the one
+    beside Python first, ahead of the system's) and the one beside Python."""
     found: dict[str, str] = {}
-    for node in (shutil.which("node"), NODE):
+    on_path = [shutil.which("node", path=folder) for folder in os.environ["PATH"].split(os.pathsep)]
+    for node in (*on_path, NODE):
         if node is not None:
             version = subprocess.run(
                 [node, "--version"], capture_output=True, text=True, check=True
