@@ -543,9 +543,11 @@ def test_maas_local_up_keeps_the_account_across_a_restart(tmp_path: Path) -> Non
         secret = _client("secretsmanager", port).get_secret_value(SecretId="kept")
         assert secret["SecretString"] == "across"
         described = _client("stepfunctions", port).describe_execution(executionArn=execution)
-        # Finished before the stop, or failed by it: never RUNNING.
+        # Finished before the stop (this input fails its plan: Maas.ValidationError, which
+        # may come after the describe above), or failed by the stop: never RUNNING.
         if before["status"] == "RUNNING":
-            assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+            assert described["status"] == "FAILED"
+            assert described["error"] in {"States.Runtime", "Maas.ValidationError"}, described
         else:
             assert described["status"] == before["status"]
         token = LocalTokens.from_state_dir(tmp_path).issue("acme")
