@@ -67,15 +67,20 @@ class LoginError(MaasSdkError):
     cannot answer, an expired login."""
 
 
-class CognitoLogin(BaseModel):
-    """A login to a deployed API through its Cognito user pool."""
+class _Login(BaseModel):
+    """What every login holds: the API it is for, its token and when that runs out."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["cognito"] = "cognito"
     api_url: str
     id_token: str
     expires_at: datetime
+
+
+class CognitoLogin(_Login):
+    """A login to a deployed API through its Cognito user pool."""
+
+    kind: Literal["cognito"] = "cognito"
     user_pool_id: str
     client_id: str
     username: str
@@ -84,15 +89,10 @@ class CognitoLogin(BaseModel):
     cognito_endpoint: str | None = None
 
 
-class LocalLogin(BaseModel):
+class LocalLogin(_Login):
     """A login to the local API (``maas local up``): a token of the local user pool."""
 
-    model_config = ConfigDict(extra="forbid")
-
     kind: Literal["local"] = "local"
-    api_url: str
-    id_token: str
-    expires_at: datetime
     tenant: str
 
 

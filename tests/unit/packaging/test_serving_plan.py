@@ -118,18 +118,20 @@ def compressed_tensors_config(scheme: str) -> dict[str, Any]:
 
 UNQUANTIZED = [name for name in BUNDLED if "quantization_config" not in config(name)]
 PREQUANTIZED = [name for name in BUNDLED if name not in UNQUANTIZED]
+#: The versions the quantization step makes (it refuses W4A16 where a width is not whole
+#: 128-groups: tests/unit/advisor/test_quantized_versions.py lists those).
+MADE = [
+    (name, scheme)
+    for name in UNQUANTIZED
+    for scheme in ("W8A16", "W4A16", "FP8_DYNAMIC")
+    if not (scheme == "W4A16" and name in ("deepseek-v2-lite", "smollm2-135m-instruct"))
+]
 
 
-@pytest.mark.parametrize("scheme", ["W8A16", "W4A16", "FP8_DYNAMIC"])
-@pytest.mark.parametrize("name", UNQUANTIZED)
+@pytest.mark.parametrize(("name", "scheme"), MADE)
 def test_every_quantized_version_of_a_bundled_configuration_is_served_as_its_checkpoint_is(
     name: str, scheme: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = QuantizationSettings(scheme=scheme, group_size=128 if scheme == "W4A16" else None)
-    try:
-        check_quantizable(config(name), settings)
-    except ValidationError:
-        pytest.skip(f"the quantization step does not make {scheme} of {name} in 128-groups")
     # What the quantization job packages and sizes: the quantized checkpoint itself. vLLM
     # reads the scheme from config.json, so no option.quantize may name another format.
     quantized = {**config(name), "quantization_config": compressed_tensors_config(scheme)}
