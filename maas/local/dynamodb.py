@@ -12,6 +12,7 @@ under one lock. Both paths reach the same backend, so one patch covers both.
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from typing import TYPE_CHECKING, Any
@@ -57,7 +58,10 @@ def _serialised(operation: Callable[..., Any], lock: threading.RLock) -> Callabl
     @functools.wraps(operation)
     def under_lock(*args: Any, **kwargs: Any) -> Any:
         with lock:
-            return operation(*args, **kwargs)
+            # moto answers with its live items and serialises them after the call returns:
+            # a copy taken under the lock is what the item was, not what a later write makes
+            # of it while it is being read.
+            return copy.deepcopy(operation(*args, **kwargs))
 
     return under_lock
 
