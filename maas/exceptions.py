@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 ERROR_PREFIX = "Maas."
@@ -33,11 +34,13 @@ __all__ = [
     "EventNotPublished",
     "InsufficientStorage",
     "IntegrityError",
+    "InvalidRows",
     "MaasError",
     "NoInstanceFits",
     "NotFound",
     "PackagingFailed",
     "QuotaExceeded",
+    "RowProblem",
     "SourceAccessDenied",
     "SourceNotFound",
     "SourceUnavailable",
@@ -81,6 +84,32 @@ class NoInstanceFits(ValidationError):
     The message says what would fit: the smallest instance with a quantization, the
     quantization that would make it fit, or that nothing in the catalog can hold it.
     """
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """What is wrong with one row of a dataset, and where the row is (``row 3``, or
+    ``s3://bucket/key line 3``)."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+class InvalidRows(ValidationError):
+    """A dataset version's rows do not validate: ``problems`` names each bad row by its
+    number (or its object and line), and the message lists the first :attr:`LISTED`; or the
+    rows are past a limit (``limit``: the message says which), with the bad rows met before."""
+
+    #: How many problems the message lists before it only counts the rest.
+    LISTED: ClassVar[int] = 10
+
+    def __init__(self, message: str, problems: list[RowProblem], *, limit: bool = False) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+        self.limit = limit
 
 
 class NotFound(MaasError):

@@ -31,6 +31,10 @@ _FAILURE_EVENTS = frozenset(
 _RETRY_EVENTS = frozenset({"TaskScheduled", "LambdaFunctionScheduled"})
 #: Events per ``GetExecutionHistory`` page: the most the API returns at once.
 HISTORY_PAGE_SIZE = 1000
+#: Events per page while following an execution: a poll finds a few new events, and a page of
+#: the most would have the service read out (and, locally, serialize) the newest thousand
+#: events on every poll, which made waiting cost the whole history again each time.
+FOLLOW_PAGE_SIZE = 25
 
 
 class VisitStatus(StrEnum):
@@ -160,7 +164,7 @@ class ExecutionFollower:
         arguments: dict[str, Any] = {
             "executionArn": self._arn,
             "reverseOrder": True,
-            "maxResults": HISTORY_PAGE_SIZE,
+            "maxResults": FOLLOW_PAGE_SIZE,
         }
         while True:
             page = self._stepfunctions.get_execution_history(**arguments)
@@ -208,6 +212,7 @@ def wait_for_execution(
 
 
 __all__ = [
+    "FOLLOW_PAGE_SIZE",
     "HISTORY_PAGE_SIZE",
     "ExecutionFollower",
     "ExecutionSnapshot",

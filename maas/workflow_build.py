@@ -8,9 +8,15 @@ each shared thing once, by name, in ``state_machines/sources/shared.yaml``:
 - ``Retry: [lambda, event-not-published]``: each name one policy of ``retry``;
 - ``Credentials: tenant``: the ``credentials`` entry of that name;
 - a state ``{$use: act-for-tenant, Next: ...}``: the ``states`` entry of that name, with the
-  state's own fields added (or replacing the shared ones);
+  state's own fields merged in: a mapping into the shared mapping, key by key and as deep as
+  both go (so a state names only the payload fields of its own), anything else replacing the
+  shared value. A shared state may itself ``$use`` another, so one step's common shape (the
+  event publisher's function and retries) is written once and its kinds (an endpoint's event,
+  with the tenant's context) extend it;
 - ``Catch: [rejected]``: each name one catcher of ``catch`` (``{$use: rejected, Next: ...}``
-  adds or replaces fields, as for a state).
+  adds or replaces fields, as for a state). A catcher without ``Next`` goes on to the state's
+  own ``Next``: the failure is noted (or ignored) and the workflow continues as if it had not
+  happened, which is what ``carry-on`` says of a step that need not succeed.
 
 A shared entry may be written once per query language (``{JSONPath: ..., JSONata: ...}``):
 a state gets the variant of its own ``QueryLanguage``, else its machine's (JSONPath unless the
@@ -58,6 +64,35 @@ SHARED_FILE = "shared.yaml"
 USE = "$use"
 #: Step Functions' query languages; a machine that names none is JSONPath.
 QUERY_LANGUAGES = ("JSONPath", "JSONata")
+#: The order a built state's fields are written in, as the Step Functions documentation lists
+#: them (https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html): what
+#: the state is and does, then where it goes. A field not listed keeps its place after these.
+FIELD_ORDER = (
+    "Type",
+    "Comment",
+    "QueryLanguage",
+    "Resource",
+    "Credentials",
+    "Arguments",
+    "Items",
+    "MaxConcurrency",
+    "ItemSelector",
+    "ItemProcessor",
+    "Branches",
+    "Seconds",
+    "Choices",
+    "Default",
+    "TimeoutSeconds",
+    "HeartbeatSeconds",
+    "Retry",
+    "Assign",
+    "Output",
+    "Error",
+    "Cause",
+    "Next",
+    "End",
+    "Catch",
+)
 
 
 class SourceError(ValueError):
@@ -102,22 +137,59 @@ def _variant(entry: dict[str, Any], language: str, what: str) -> dict[str, Any]:
     return copy.deepcopy(entry)
 
 
+def merge(shared: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """``shared`` with ``own`` merged in: mappings key by key, as deep as both go; anything else
+    (a list, a string) replaced by ``own``'s.
+
+    Examples
+    --------
+    >>> merge({"Arguments": {"FunctionName": "f", "Payload": {"a": 1}}, "Retry": ["lambda"]},
+    ...       {"Arguments": {"Payload": {"b": 2}}, "Retry": []})
+    {'Arguments': {'FunctionName': 'f', 'Payload': {'a': 1, 'b': 2}}, 'Retry': []}
+    """
+    merged = dict(shared)
+    for key, value in own.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _shared_state(
+    state: str, used: str, shared: Shared, language: str, seen: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The shared state ``used`` as ``language`` reads it, every ``$use`` of its own resolved."""
+    if used not in shared.states:
+        raise SourceError(f"state {state!r}: no shared state {used!r}")
+    if used in seen:
+        raise SourceError(f"state {state!r}: shared state {used!r} uses itself")
+    entry = _variant(shared.states[used], language, f"state {state!r}: shared state {used!r}")
+    if USE not in entry:
+        return entry
+    base = _shared_state(state, entry.pop(USE), shared, language, (*seen, used))
+    return merge(base, entry)
+
+
+def _in_order(state: dict[str, Any]) -> dict[str, Any]:
+    known = [key for key in FIELD_ORDER if key in state]
+    return {key: state[key] for key in [*known, *(key for key in state if key not in known)]}
+
+
 def _build_states(states: dict[str, Any], shared: Shared, machine_language: str) -> None:
     for name, written in list(states.items()):
         state = written
         language = written.get("QueryLanguage", machine_language)
         if USE in written:
             used = written.pop(USE)
-            if used not in shared.states:
-                raise SourceError(f"state {name!r}: no shared state {used!r}")
-            base = _variant(shared.states[used], language, f"state {name!r}: shared state {used!r}")
-            state = states[name] = {**base, **written}
+            state = merge(_shared_state(name, used, shared, language), written)
             language = state.get("QueryLanguage", machine_language)
         if "Retry" in state:
             state["Retry"] = [_retry(name, policy, shared) for policy in state["Retry"]]
         if "Catch" in state:
             state["Catch"] = [
-                _catcher(name, catcher, shared, language) for catcher in state["Catch"]
+                _catcher(name, catcher, shared, language, state.get("Next"))
+                for catcher in state["Catch"]
             ]
         if isinstance(state.get("Credentials"), str):
             if state["Credentials"] not in shared.credentials:
@@ -132,6 +204,7 @@ def _build_states(states: dict[str, Any], shared: Shared, machine_language: str)
         for processor in ("ItemProcessor", "Iterator"):
             if processor in state:
                 _build_states(state[processor]["States"], shared, language)
+        states[name] = _in_order(state)
 
 
 def _retry(state: str, policy: Any, shared: Shared) -> dict[str, Any]:
@@ -144,17 +217,27 @@ def _retry(state: str, policy: Any, shared: Shared) -> dict[str, Any]:
     return copy.deepcopy(shared.retry[policy])
 
 
-def _catcher(state: str, catcher: Any, shared: Shared, language: str) -> dict[str, Any]:
+def _catcher(
+    state: str, catcher: Any, shared: Shared, language: str, then: str | None
+) -> dict[str, Any]:
     # A catcher written out stays as written; a name (or ``$use``) is the shared one.
     if isinstance(catcher, str):
         catcher = {USE: catcher}
-    if USE not in catcher:
-        return dict(catcher)
-    own = {key: value for key, value in catcher.items() if key != USE}
-    used = catcher[USE]
-    if used not in shared.catch:
-        raise SourceError(f"state {state!r}: no shared catcher {used!r}")
-    return {**_variant(shared.catch[used], language, f"state {state!r}: catcher {used!r}"), **own}
+    built = dict(catcher)
+    if USE in catcher:
+        own = {key: value for key, value in catcher.items() if key != USE}
+        used = catcher[USE]
+        if used not in shared.catch:
+            raise SourceError(f"state {state!r}: no shared catcher {used!r}")
+        built = {
+            **_variant(shared.catch[used], language, f"state {state!r}: catcher {used!r}"),
+            **own,
+        }
+    if "Next" not in built:
+        if then is None:
+            raise SourceError(f"state {state!r}: a catcher without Next, in a state without one")
+        built["Next"] = then
+    return built
 
 
 def render(definition: dict[str, Any]) -> str:
@@ -222,6 +305,7 @@ __all__ = [
     "build_all",
     "build_definition",
     "main",
+    "merge",
     "render",
     "write_definitions",
 ]

@@ -10,9 +10,18 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 
 from schemas.common import DOCUMENT_CONFIG, REQUEST_CONFIG, EndpointName, S3Uri, TenantId
+from schemas.datasets import DatasetVersionRef
 from schemas.pipeline import PipelineSpec
 
 EvaluationId = Annotated[
@@ -60,8 +69,15 @@ class EvaluationSettings(BaseModel):
 
     model_config = REQUEST_CONFIG
 
-    question_set_uri: S3Uri = Field(
-        description="JSONL: one {id, question, reference, reference_contexts?} per line."
+    question_set_uri: S3Uri | None = Field(
+        default=None,
+        description="JSONL: one {id, question, reference, reference_contexts?} per line. "
+        "Or name a dataset version instead (dataset).",
+    )
+    dataset: DatasetVersionRef | None = Field(
+        default=None,
+        description="A version of one of the tenant's question_set datasets (/v1/datasets), "
+        "as the question set: read as stored, its sha256 checked.",
     )
     pipeline: PipelineSpec | None = Field(
         default=None,
@@ -103,6 +119,12 @@ class EvaluationSettings(BaseModel):
     )
     max_questions: StrictInt = Field(default=1000, ge=1, le=100_000)
     human_review: HumanReviewSettings | None = None
+
+    @model_validator(mode="after")
+    def _one_question_set(self) -> EvaluationSettings:
+        if (self.question_set_uri is None) == (self.dataset is None):
+            raise ValueError("name the questions by question_set_uri or by dataset, one of them")
+        return self
 
 
 class EvaluationSpec(EvaluationSettings):

@@ -15,33 +15,25 @@ Examples
 
 from __future__ import annotations
 
-import json
 import re
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import Any, Literal, Self
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# The API's limits are defined beside the local API that applies them too (one source).
+from maas.api_limits import (
+    DEFAULT_STAGE,
+    STAGE_CONTEXT_KEY,
+    STAGES_CONTEXT_KEY,
+    ApiConfig,
+    TenantPlan,
+    read_cdk_json_context,
+)
 from maas.manifest import MANIFEST
 from maas.naming import kebab
 from schemas.common import TenantId
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-#: The context key that names the stage to synthesize.
-STAGE_CONTEXT_KEY = "maas:stage"
-#: The context key that holds every stage's configuration, by name.
-STAGES_CONTEXT_KEY = "maas:stages"
-#: The stage synthesized when the context names none.
-DEFAULT_STAGE = "dev"
-
-
-def read_cdk_json_context(cdk_json: Path) -> dict[str, Any]:
-    """The ``context`` of a ``cdk.json``: the CLI passes it to the app, ``python app.py`` not."""
-    context: dict[str, Any] = json.loads(cdk_json.read_text())["context"]
-    return context
 
 
 class StageConfigError(ValueError):
@@ -173,52 +165,6 @@ class AlarmsConfig(BaseModel):
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class TenantPlan(BaseModel):
-    """What one tenant may call: its API key's usage plan.
-
-    Parameters
-    ----------
-    rate_limit
-        Steady requests per second.
-    burst_limit
-        Requests admitted at once above the rate.
-    requests_per_day
-        Requests per day; none: no daily quota.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    rate_limit: float = Field(default=10.0, gt=0)
-    burst_limit: int = Field(default=20, ge=1)
-    requests_per_day: int | None = Field(default=None, ge=1)
-
-
-class ApiConfig(BaseModel):
-    """The REST API's edge (``stacks/api.py``).
-
-    Parameters
-    ----------
-    rate_limit, burst_limit
-        The stage's throttle: requests per second, and at once above it, for all callers.
-    tenant_plans
-        Per-tenant usage plans. When any is given, every call also needs the tenant's API
-        key (``x-api-key``), which is how API Gateway tells callers apart for a plan; without
-        any, the stage's throttle is the only limit.
-    web_acl_arn
-        A regional AWS WAF web ACL to put in front of the API; none: no WAF (the stage's
-        ARN is an output, to associate one later).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    rate_limit: float = Field(default=50.0, gt=0)
-    burst_limit: int = Field(default=100, ge=1)
-    tenant_plans: dict[TenantId, TenantPlan] = Field(default_factory=dict)
-    web_acl_arn: str | None = Field(
-        default=None, pattern=r"^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/.+$"
-    )
-
-
 class StageConfig(BaseModel):
     """One stage's configuration.
 
@@ -346,8 +292,10 @@ __all__ = [
     "STAGES_CONTEXT_KEY",
     "STAGE_CONTEXT_KEY",
     "AlarmsConfig",
+    "ApiConfig",
     "PackagingConfig",
     "StageConfig",
     "StageConfigError",
+    "TenantPlan",
     "read_cdk_json_context",
 ]

@@ -1,4 +1,5 @@
-"""IAM statements, one small function per permission, each as narrow as AWS allows.
+"""IAM statements, each written once as a grant (its actions, resources and condition), each
+as narrow as AWS allows; what each role is granted is the table in :mod:`stacks.rights`.
 
 Every statement names its actions explicitly (no ``*`` and no ``service:*``) and builds its
 ARNs from the partition, region and account pseudo-parameters, so they stay valid in any
@@ -8,13 +9,15 @@ acknowledges the ``*`` with that reason (see ``docs/stacks.md``).
 
 Examples
 --------
->>> statement = describe_endpoints()
->>> statement.actions
-['sagemaker:DescribeEndpoint']
+>>> scope = Scope(stage="dev", key="key-arn", artifacts="bucket-arn")
+>>> DELETE_MODELS.statement(scope, Owner.SESSION_TENANT).to_json()["Condition"]
+{'StringEquals': {'aws:ResourceTag/maas:tenant': '${aws:PrincipalTag/maas:tenant}'}}
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -25,7 +28,7 @@ from maas.guardrails.config import parameter_prefix
 from maas.naming import IDLE_ALARM_PREFIX
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable
 
 #: The tag every SageMaker resource the workflows create carries (``maas.endpoints.plan``).
 TENANT_TAG = "maas:tenant"
@@ -409,6 +412,22 @@ def tenant_version_objects(bucket_arn: str) -> str:
     return f"{bucket_arn}/{SESSION_TENANT}/*/*/*"
 
 
+def owned_objects(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> str:
+    """The objects of a bucket that ``owner``'s roles read: every object, or the session's
+    tenant's own folder."""
+    return bucket_objects(bucket_arn) if owner is Owner.PRODUCT else tenant_objects(bucket_arn)
+
+
+#: Where a tenant's dataset versions live: ``<tenant>/_datasets/<name>/<sha256>.jsonl``
+#: (``maas.datasets.store``); ``_`` is in no model name, so never a model's version prefix.
+DATASETS_FOLDER = "_datasets"
+
+
+def tenant_dataset_objects(bucket_arn: str) -> str:
+    """The objects of the session's tenant's datasets only."""
+    return f"{bucket_arn}/{SESSION_TENANT}/{DATASETS_FOLDER}/*"
+
+
 def artifact_object_reasons(bucket_arn: str) -> dict[str, str]:
     """IAM5 reasons for the object patterns of ``bucket_arn`` (see ``acknowledge_wildcards``)."""
     folder = "evaluations/<tenant>/<evaluation id>/"
@@ -427,6 +446,10 @@ def artifact_object_reasons(bucket_arn: str) -> dict[str, str]:
             "The session's tenant's own files (<tenant>/..., its knowledge corpora): the "
             "session tag maas:tenant names the folder, so a session reads its own tenant's "
             "files only."
+        ),
+        tenant_dataset_objects(bucket_arn): (
+            "The session's tenant's datasets (<tenant>/_datasets/<name>/<sha256>.jsonl, "
+            "maas.datasets.store): the session tag maas:tenant names the folder."
         ),
         tenant_version_objects(bucket_arn): (
             "The session's tenant's model versions (<tenant>/<model>/<version>/..., "
@@ -464,7 +487,564 @@ def guardrail_parameter_reasons(stage: str) -> dict[str, str]:
     }
 
 
-# --- Lambda functions and state machines -------------------------------------------------
+# --- Grants: every statement a role is given, each written once ----------------------------
+#
+# A grant is one statement as data: its actions, what it reaches (fixed patterns, or ARNs the
+# role's stack knows, from its Scope) and its condition. What each workflow, function, job and
+# role is granted is the table in ``stacks.rights``; a role's statements are built from it for
+# the owner its role acts for (Owner.PRODUCT for a principal's own role, Owner.SESSION_TENANT
+# for the roles that act for one tenant), so one grant serves both, held to each.
+
+Conditions = dict[str, dict[str, object]]
+
+
+def _unresolved(resource: str) -> str:
+    raise KeyError(f"this stack's scope names no {resource!r}")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The stage's resources a stack's grants name.
+
+    Parameters
+    ----------
+    stage
+        The stage's name (its guardrails are tagged and announced under it).
+    key
+        The customer managed key of the stage's tables and buckets.
+    artifacts
+        The artifacts bucket's ARN.
+    resolve
+        A resource's ARN by its manifest id: a table (``EndpointsTable``), the bus
+        (``EventBus``), a log group (``EventLog``), a state machine, a role, a job's queue
+        (``<job>:queue``) and definition (``<job>:definition``), the tenant workflow policy
+        (``TenantWorkflowPolicy``). Called as a grant is built: a state machine built after
+        the scope is made resolves then.
+    name_of
+        A state machine's name by its manifest id (execution ARNs are built from names).
+    workflow_role_prefix
+        The name prefix of the tenants' workflow roles (maas.workflow_roles).
+    """
+
+    stage: str
+    key: str
+    artifacts: str
+    resolve: Callable[[str], str] = _unresolved
+    name_of: Callable[[str], str] = _unresolved
+    workflow_role_prefix: str = ""
+
+
+#: What a grant reaches, and under which condition: as written, or as a scope and an owner
+#: make it.
+Reach = tuple[str, ...] | Callable[[Scope, Owner], Sequence[str]]
+Condition = Conditions | Callable[[Scope, Owner], Conditions | None] | None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One statement: ``actions`` on ``resources`` under ``conditions``."""
+
+    actions: tuple[str, ...]
+    resources: Reach
+    conditions: Condition = None
+
+    def statement(self, scope: Scope, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
+        """The statement for a role of ``scope`` acting for ``owner``."""
+        resources = self.resources(scope, owner) if callable(self.resources) else self.resources
+        conditions = self.conditions(scope, owner) if callable(self.conditions) else self.conditions
+        return iam.PolicyStatement(
+            actions=list(self.actions), resources=list(resources), conditions=conditions
+        )
+
+
+def statements(
+    grants: Iterable[Grant], scope: Scope, owner: Owner = Owner.PRODUCT
+) -> list[iam.PolicyStatement]:
+    """The statements of ``grants`` for a role of ``scope`` acting for ``owner``."""
+    return [grant.statement(scope, owner) for grant in grants]
+
+
+def _resolved(*resources: str) -> Callable[[Scope, Owner], list[str]]:
+    return lambda scope, _owner: [scope.resolve(resource) for resource in resources]
+
+
+def _artifacts(*paths: Callable[[str, Owner], str]) -> Callable[[Scope, Owner], list[str]]:
+    return lambda scope, owner: [path(scope.artifacts, owner) for path in paths]
+
+
+def _owned(_scope: Scope, owner: Owner) -> Conditions:
+    return owned_by(owner)
+
+
+def _created(_scope: Scope, owner: Owner) -> Conditions:
+    return created_for(owner)
+
+
+def _items(_scope: Scope, owner: Owner) -> Conditions | None:
+    return items_of(owner)
+
+
+def _via(service: str) -> Conditions:
+    return {"StringEquals": {"kms:ViaService": f"{service}.{Aws.REGION}.amazonaws.com"}}
+
+
+# --- DynamoDB and the key ---
+
+
+def items(tables: str | tuple[str, ...], *actions: str) -> Grant:
+    """``actions`` (``GetItem``...) on single items of ``tables``: any for the product (its
+    tables hold nothing else), the session's tenant's partition for a tenant (:func:`items_of`)."""
+    named = (tables,) if isinstance(tables, str) else tables
+    return Grant(tuple(f"dynamodb:{action}" for action in actions), _resolved(*named), _items)
+
+
+def use_key(service: str) -> Grant:
+    """Use the stage's key for reads and writes, only through ``service`` (dynamodb, s3)."""
+    actions = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+    return Grant(actions, lambda scope, _owner: [scope.key], _via(service))
+
+
+def read_with_key(service: str) -> Grant:
+    """Use the stage's key for reads only, only through ``service``."""
+    actions = ("kms:Decrypt", "kms:DescribeKey")
+    return Grant(actions, lambda scope, _owner: [scope.key], _via(service))
+
+
+#: Powertools Idempotency's calls on its table: mark in progress, read, complete, forget.
+KEEP_IDEMPOTENCY_RECORDS = items(
+    "IdempotencyTable", "GetItem", "PutItem", "UpdateItem", "DeleteItem"
+)
+#: The reconciler reads every record.
+SCAN_ENDPOINT_RECORDS = Grant(("dynamodb:Scan",), _resolved("EndpointsTable"))
+USE_KEY_FOR_TABLES, USE_KEY_FOR_FILES = use_key("dynamodb"), use_key("s3")
+READ_WITH_KEY_FOR_TABLES, READ_WITH_KEY_FOR_FILES = read_with_key("dynamodb"), read_with_key("s3")
+
+# --- Lambda, Step Functions, EventBridge, CloudWatch Logs ---
+
+
+def invoke_functions(*function_ids: str) -> Grant:
+    """Invoke these functions, unqualified (the state machines call ``$LATEST``)."""
+    return Grant(("lambda:InvokeFunction",), _resolved(*function_ids))
+
+
+def pass_role(role_id: str, service: str) -> Grant:
+    """Pass one role, and only to ``service`` (the service principal that assumes it)."""
+    passed_to: Conditions = {"StringEquals": {"iam:PassedToService": service}}
+    return Grant(("iam:PassRole",), _resolved(role_id), passed_to)
+
+
+def start(state_machine_id: str) -> Grant:
+    """Start executions of one state machine."""
+    return Grant(("states:StartExecution",), _resolved(state_machine_id))
+
+
+def executions_of(state_machine_name: str) -> str:
+    """Every execution of one state machine (execution names are chosen when started)."""
+    return arn("states", f"execution:{state_machine_name}:*")
+
+
+def tenant_executions_of(state_machine_name: str) -> str:
+    """The executions of one state machine that the session's tenant's requests started."""
+    return arn("states", f"execution:{state_machine_name}:{SESSION_TENANT}_*")
+
+
+def run_children(*state_machine_ids: str) -> tuple[Grant, ...]:
+    """``states:startExecution.sync:2`` of child machines: start each, follow it (through
+    the managed events rule and DescribeExecution), stop it when the parent is stopped."""
+    return (
+        *(start(child) for child in state_machine_ids),
+        Grant(
+            ("states:DescribeExecution", "states:StopExecution"),
+            lambda scope, _owner: [executions_of(scope.name_of(c)) for c in state_machine_ids],
+        ),
+        Grant(
+            ("events:DescribeRule", "events:PutRule", "events:PutTargets"),
+            (STEP_FUNCTIONS_EXECUTION_EVENTS_RULE,),
+        ),
+    )
+
+
+def read_tenant_executions(*state_machine_ids: str) -> Grant:
+    """Read the status and history of the session's tenant's executions."""
+    return Grant(
+        ("states:DescribeExecution", "states:GetExecutionHistory"),
+        lambda scope, _owner: [tenant_executions_of(scope.name_of(m)) for m in state_machine_ids],
+    )
+
+
+#: Resume a workflow waiting on a task token (an action with no resource-level permissions).
+SEND_TASK_SUCCESS = Grant(("states:SendTaskSuccess",), (ANY_RESOURCE,))
+PUT_EVENTS = Grant(("events:PutEvents",), _resolved("EventBus"))
+#: Read (filter) the events of the event log.
+READ_EVENT_LOG = Grant(("logs:FilterLogEvents",), _resolved("EventLog"))
+
+# --- The tenants' workflow roles ---
+
+
+def tenant_workflow_roles(prefix: str) -> str:
+    """The tenants' workflow roles of a stage: ``<prefix>-<tenant>`` (maas.workflow_roles)."""
+    return arn("iam", f"role/{prefix}-*", region="")
+
+
+def _workflow_roles(scope: Scope, _owner: Owner) -> list[str]:
+    return [tenant_workflow_roles(scope.workflow_role_prefix)]
+
+
+#: Make a Task state's calls as a tenant's workflow role (the state's ``Credentials``). Step
+#: Functions assumes the role with the state machine's role and passes no session tags: the
+#: tenant is the role's own ``maas:tenant`` tag.
+ACT_AS_TENANT_WORKFLOW_ROLES = Grant(("sts:AssumeRole",), _workflow_roles)
+#: Find, or create, a tenant's workflow role: only under the stage's prefix, only tagged with
+#: a tenant (``maas:`` keys alone), and holding only the tenant workflow policy. IAM authorizes
+#: the tags given to ``CreateRole`` as ``iam:TagRole`` too; ``iam:PolicyARN`` holds
+#: ``AttachRolePolicy`` to the one policy, so the role this makes can never have more rights
+#: than a tenant's workflows
+#: (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html).
+MAKE_TENANT_WORKFLOW_ROLES = (
+    Grant(("iam:GetRole",), _workflow_roles),
+    Grant(("iam:CreateRole", "iam:TagRole"), _workflow_roles, created_with_tenant_tag()),
+    Grant(
+        ("iam:AttachRolePolicy",),
+        _workflow_roles,
+        lambda scope, _owner: {
+            "ArnEquals": {"iam:PolicyARN": scope.resolve("TenantWorkflowPolicy")}
+        },
+    ),
+)
+
+# --- SageMaker hosting ---
+#
+# A create must carry maas:tenant and only maas: tag keys (created_for); AddTags is needed
+# because SageMaker authorizes tags given at creation as a separate action. A change or delete
+# reaches only what is tagged (owned_by): an endpoint of the account that is not the product's
+# cannot be touched by a name that happens to match it.
+
+#: Create models, endpoint configurations and endpoints (a deployment).
+CREATE_HOSTING = Grant(
+    (
+        "sagemaker:AddTags",
+        "sagemaker:CreateEndpoint",
+        "sagemaker:CreateEndpointConfig",
+        "sagemaker:CreateModel",
+    ),
+    (SAGEMAKER_MODELS, SAGEMAKER_ENDPOINT_CONFIGS, SAGEMAKER_ENDPOINTS),
+    _created,
+)
+#: Create models and endpoint configurations, not endpoints (an update: its endpoint exists).
+CREATE_MODELS_AND_CONFIGS = Grant(
+    ("sagemaker:AddTags", "sagemaker:CreateEndpointConfig", "sagemaker:CreateModel"),
+    (SAGEMAKER_MODELS, SAGEMAKER_ENDPOINT_CONFIGS),
+    _created,
+)
+#: Create endpoints from kept configurations (a start within an endpoint's hours); SageMaker
+#: authorizes CreateEndpoint on the configuration too.
+CREATE_ENDPOINTS = Grant(
+    ("sagemaker:AddTags", "sagemaker:CreateEndpoint"),
+    (SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS),
+    _created,
+)
+#: Move an endpoint to another configuration: SageMaker authorizes UpdateEndpoint on both.
+UPDATE_ENDPOINTS = Grant(
+    ("sagemaker:UpdateEndpoint",), (SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS), _owned
+)
+#: Read an endpoint's status. Unconditioned: a wait loop tells a deleted endpoint by
+#: DescribeEndpoint's ValidationException, which a tag condition would turn into AccessDenied.
+DESCRIBE_ENDPOINTS = Grant(("sagemaker:DescribeEndpoint",), (SAGEMAKER_ENDPOINTS,))
+#: Describe only the owner's endpoints (the API shows a tenant its own).
+DESCRIBE_OWN_ENDPOINTS = Grant(("sagemaker:DescribeEndpoint",), (SAGEMAKER_ENDPOINTS,), _owned)
+#: Read an endpoint's status and tags: each plan reads the maas:tenant tag
+#: (maas.endpoints.ownership), any endpoint's, to tell another tenant's (refused as missing)
+#: from none.
+INSPECT_ENDPOINTS = Grant(
+    ("sagemaker:DescribeEndpoint", "sagemaker:ListTags"), (SAGEMAKER_ENDPOINTS,)
+)
+#: List endpoints, configurations and models (no resource-level permissions).
+LIST_HOSTING = Grant(
+    ("sagemaker:ListEndpoints", "sagemaker:ListEndpointConfigs", "sagemaker:ListModels"),
+    (ANY_RESOURCE,),
+)
+#: Read whose endpoints, configurations and models are (their tags).
+READ_HOSTING_TAGS = Grant(
+    ("sagemaker:ListTags",),
+    (SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS, SAGEMAKER_MODELS),
+)
+DELETE_ENDPOINTS = Grant(("sagemaker:DeleteEndpoint",), (SAGEMAKER_ENDPOINTS,), _owned)
+DELETE_ENDPOINT_CONFIGS = Grant(
+    ("sagemaker:DeleteEndpointConfig",), (SAGEMAKER_ENDPOINT_CONFIGS,), _owned
+)
+DELETE_MODELS = Grant(("sagemaker:DeleteModel",), (SAGEMAKER_MODELS,), _owned)
+#: Invoke only the owner's endpoints (the API's invoke, an evaluation's answers).
+INVOKE_ENDPOINTS = Grant(("sagemaker:InvokeEndpoint",), (SAGEMAKER_ENDPOINTS,), _owned)
+
+# --- CloudWatch alarms ---
+
+#: The alarms that roll an update back: create (with their tags), delete; and read every
+#: alarm, since SageMaker checks the caller may read an update's rollback alarms.
+CREATE_ROLLBACK_ALARMS = Grant(
+    ("cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"), (ROLLBACK_ALARMS,), _created
+)
+DELETE_ROLLBACK_ALARMS = Grant(("cloudwatch:DeleteAlarms",), (ROLLBACK_ALARMS,), _owned)
+DESCRIBE_ALARMS = Grant(("cloudwatch:DescribeAlarms",), (ALARMS,))
+#: An endpoint's idle-limit alarm: put it with its tags (which takes TagResource too), delete
+#: it, set it back to OK when its endpoint starts again; read it and its tags (whose endpoint
+#: it watches).
+CREATE_IDLE_ALARMS = Grant(
+    ("cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"), (IDLE_ALARMS,), _created
+)
+DELETE_IDLE_ALARMS = Grant(("cloudwatch:DeleteAlarms",), (IDLE_ALARMS,), _owned)
+RESTART_IDLE_CLOCKS = Grant(("cloudwatch:SetAlarmState",), (IDLE_ALARMS,), _owned)
+JUDGE_IDLE_ALARMS = Grant(
+    ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"), (IDLE_ALARMS,)
+)
+#: Read endpoint metrics' datapoints (GetMetricStatistics has no resource type).
+READ_ENDPOINT_METRICS = Grant(("cloudwatch:GetMetricStatistics",), (ANY_RESOURCE,))
+
+# --- Application Auto Scaling ---
+
+#: Register an endpoint variant as a scalable target and put its scaling policy. A scalable
+#: target's ARN holds an id assigned at registration, so no statement can name it: ``*``.
+REGISTER_SCALING = Grant(
+    (
+        "application-autoscaling:PutScalingPolicy",
+        "application-autoscaling:RegisterScalableTarget",
+    ),
+    (ANY_RESOURCE,),
+)
+#: Deregister an endpoint variant's scalable target (and with it its policies).
+DEREGISTER_SCALING = Grant(("application-autoscaling:DeregisterScalableTarget",), (ANY_RESOURCE,))
+#: What Application Auto Scaling checks the caller may read of the endpoint it registers (it
+#: checks UpdateEndpointWeightsAndCapacities too: UPDATE_CAPACITIES, held to the owner's).
+READ_SCALED_VARIANTS = Grant(
+    ("sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig"),
+    (SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS),
+)
+#: Change an endpoint variant's instance count in place.
+UPDATE_CAPACITIES = Grant(
+    ("sagemaker:UpdateEndpointWeightsAndCapacities",), (SAGEMAKER_ENDPOINTS,), _owned
+)
+#: The alarms of an endpoint's target-tracking policy: create, read and delete; read and
+#: delete only (a clean-up).
+MANAGE_SCALING_ALARMS = Grant(
+    ("cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"),
+    (TARGET_TRACKING_ALARMS,),
+)
+DELETE_SCALING_ALARMS = Grant(
+    ("cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"), (TARGET_TRACKING_ALARMS,)
+)
+#: Create Application Auto Scaling's SageMaker service-linked role on first use.
+CREATE_AUTOSCALING_ROLE = Grant(
+    ("iam:CreateServiceLinkedRole",),
+    (SAGEMAKER_AUTOSCALING_ROLE,),
+    {"StringEquals": {"iam:AWSServiceName": SAGEMAKER_AUTOSCALING_SERVICE}},
+)
+#: What an endpoint's autoscaling takes: its target and policy, what Application Auto Scaling
+#: checks, the policy's alarms, its service-linked role.
+AUTOSCALE = (
+    REGISTER_SCALING,
+    READ_SCALED_VARIANTS,
+    UPDATE_CAPACITIES,
+    MANAGE_SCALING_ALARMS,
+    CREATE_AUTOSCALING_ROLE,
+)
+
+# --- EventBridge Scheduler: an endpoint's time-to-live and on/off hours ---
+
+CREATE_TTL_SCHEDULES = Grant(("scheduler:CreateSchedule",), (TTL_SCHEDULES,))
+DELETE_TTL_SCHEDULES = Grant(("scheduler:DeleteSchedule",), (TTL_SCHEDULES,))
+CREATE_HOURS_SCHEDULES = Grant(("scheduler:CreateSchedule",), (STOP_SCHEDULES, START_SCHEDULES))
+DELETE_HOURS_SCHEDULES = Grant(("scheduler:DeleteSchedule",), (STOP_SCHEDULES, START_SCHEDULES))
+
+# --- The model registry ---
+
+#: Create model package groups and versioned model packages (created_for, as for endpoints).
+CREATE_MODEL_PACKAGES = Grant(
+    (
+        "sagemaker:AddTags",
+        "sagemaker:CreateModelPackage",
+        "sagemaker:CreateModelPackageGroup",
+    ),
+    (SAGEMAKER_MODEL_PACKAGE_GROUPS, SAGEMAKER_MODEL_PACKAGES),
+    _created,
+)
+#: Read model package groups and packages (a retry finds the package it made).
+DESCRIBE_MODEL_PACKAGES = Grant(
+    ("sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"),
+    (SAGEMAKER_MODEL_PACKAGE_GROUPS, SAGEMAKER_MODEL_PACKAGES),
+)
+#: List a group's model packages (an action with no resource-level permissions).
+LIST_MODEL_PACKAGES = Grant(("sagemaker:ListModelPackages",), (ANY_RESOURCE,))
+#: Set a model package's approval (Rejected), only on the owner's.
+REJECT_MODEL_PACKAGES = Grant(
+    ("sagemaker:UpdateModelPackage",), (SAGEMAKER_MODEL_PACKAGES,), _owned
+)
+
+# --- The artifacts bucket ---
+#
+# Every path is the owner's: the product's reach every tenant's folder, a tenant's session
+# only its own (the session tag maas:tenant names it).
+
+#: Read the objects under the version prefixes (a package's manifest).
+READ_VERSIONS = Grant(("s3:GetObject",), _artifacts(version_objects))
+#: Delete them (what a failed packaging left).
+DELETE_VERSIONS = Grant(("s3:DeleteObject",), _artifacts(version_objects))
+#: Upload (in parts) and delete them (the packaging job).
+WRITE_VERSIONS = Grant(
+    ("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"), _artifacts(version_objects)
+)
+#: List the bucket only under a version prefix <tenant>/<model>/<version>/.
+LIST_VERSIONS = Grant(
+    ("s3:ListBucket",),
+    lambda scope, _owner: [scope.artifacts],
+    lambda _scope, owner: {
+        "StringLike": {"s3:prefix": f"{'*' if owner is Owner.PRODUCT else SESSION_TENANT}/*/*/"}
+    },
+)
+#: List the bucket only under the session's tenant's folder.
+LIST_TENANT_FOLDER = Grant(
+    ("s3:ListBucket",),
+    lambda scope, _owner: [scope.artifacts],
+    {"StringLike": {"s3:prefix": f"{SESSION_TENANT}/*"}},
+)
+#: Read the owner's files: any object for the product (a source may be anywhere), the
+#: tenant's folder <tenant>/... for a tenant (a packaging source, a question set).
+READ_FILES = Grant(("s3:GetObject",), _artifacts(owned_objects))
+#: Read the evaluations' files and the knowledge corpora an evaluation retrieves from: any
+#: object for the product; the tenant's evaluations and own folder for a tenant.
+READ_EVALUATIONS_AND_CORPORA = Grant(
+    ("s3:GetObject",),
+    lambda scope, owner: (
+        [bucket_objects(scope.artifacts)]
+        if owner is Owner.PRODUCT
+        else [tenant_evaluation_objects(scope.artifacts), tenant_objects(scope.artifacts)]
+    ),
+)
+#: An evaluation's files: read them (job documents, shards, results); write its shards and
+#: job document, a shard's scored answers, its report and summary, nothing else of its folder.
+READ_EVALUATIONS = Grant(
+    ("s3:GetObject",),
+    lambda scope, owner: [evaluation_objects(scope.artifacts, owner=owner)],
+)
+
+
+def write_evaluation_files(names: Sequence[str]) -> Grant:
+    """Put the files ``names`` (patterns) of an evaluation's folder, nothing else of it."""
+    return Grant(
+        ("s3:PutObject",),
+        lambda scope, owner: [evaluation_objects(scope.artifacts, name, owner) for name in names],
+    )
+
+
+WRITE_EVALUATION_PLANS = write_evaluation_files(EVALUATION_PLAN_FILES)
+WRITE_EVALUATION_RESULTS = write_evaluation_files(EVALUATION_RESULT_FILES)
+WRITE_EVALUATION_REPORTS = write_evaluation_files(EVALUATION_REPORT_FILES)
+#: Read the session's tenant's Hugging Face tokens: secrets named maas/<tenant>/... and tagged
+#: maas:purpose=hub-token and maas:tenant=<the session's tenant>, no other. DescribeSecret too:
+#: the job checks the owner before it reads the value (maas.tenancy.owns_secret).
+READ_TENANT_HUB_TOKENS = Grant(
+    ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"),
+    (TENANT_SECRETS,),
+    {
+        "StringEquals": {
+            f"aws:ResourceTag/{HUB_TOKEN_TAG}": HUB_TOKEN_PURPOSE,
+            f"aws:ResourceTag/{TENANT_TAG}": SESSION_TENANT,
+        }
+    },
+)
+
+# --- Batch jobs ---
+
+
+def run_batch_job(job_id: str) -> tuple[Grant, ...]:
+    """``batch:submitJob.sync`` of one manifest job: submit it (its definition's ARN without a
+    revision, which Batch reads as the latest active one, and each revision) with the
+    workflow's ``maas:`` tags, follow it through the managed events rule and DescribeJobs (no
+    resource-level permissions), terminate it when the task is stopped."""
+    return (
+        Grant(
+            ("batch:SubmitJob",),
+            lambda scope, _owner: [
+                scope.resolve(f"{job_id}:queue"),
+                scope.resolve(f"{job_id}:definition"),
+                job_definition_revisions(scope.resolve(f"{job_id}:definition")),
+            ],
+        ),
+        Grant(
+            ("batch:TagResource",),
+            (BATCH_JOBS,),
+            {"ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]}},
+        ),
+        Grant(("batch:DescribeJobs",), (ANY_RESOURCE,)),
+        Grant(("batch:TerminateJob",), (BATCH_JOBS,)),
+        Grant(
+            ("events:DescribeRule", "events:PutRule", "events:PutTargets"),
+            (BATCH_JOB_EVENTS_RULE,),
+        ),
+    )
+
+
+def job_definition_revisions(job_definition_arn: str) -> str:
+    """Every revision of a job definition, given its ARN without a revision."""
+    return f"{job_definition_arn}:*"
+
+
+# --- Bedrock, guardrails, X-Ray ---
+
+#: Invoke Bedrock foundation models of this region (a judge, an embedder).
+INVOKE_FOUNDATION_MODELS = Grant(("bedrock:InvokeModel",), (BEDROCK_FOUNDATION_MODELS,))
+#: Apply the guardrails of the stage (tagged maas:stage), no other.
+APPLY_STAGE_GUARDRAILS = Grant(
+    ("bedrock:ApplyGuardrail",),
+    (BEDROCK_GUARDRAILS,),
+    lambda scope, _owner: {"StringEquals": {f"aws:ResourceTag/{STAGE_TAG}": scope.stage}},
+)
+#: Read the SSM parameters that say which guardrail guards a tenant in the stage.
+READ_GUARDRAIL_PARAMETERS = Grant(
+    ("ssm:GetParameter",), lambda scope, _owner: [guardrail_parameters(scope.stage)]
+)
+#: Send X-Ray segments (an action with no resource-level permissions).
+PUT_TRACE_SEGMENTS = Grant(("xray:PutTraceSegments",), (ANY_RESOURCE,))
+
+# --- What SageMaker runs a model with (the SageMaker execution role) ---
+
+#: List the artifacts bucket and read its objects (model data is under tenant prefixes).
+READ_ARTIFACTS_BUCKET = Grant(
+    ("s3:GetObject", "s3:ListBucket"),
+    lambda scope, _owner: [scope.artifacts, bucket_objects(scope.artifacts)],
+)
+#: Pull serving images from ECR repositories in this region; the token has no resource.
+PULL_SERVING_IMAGES = Grant(
+    ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"),
+    (ECR_REPOSITORIES_IN_REGION,),
+)
+GET_REGISTRY_TOKEN = Grant(("ecr:GetAuthorizationToken",), (ANY_RESOURCE,))
+#: Write the serving containers' logs to SageMaker's log groups.
+WRITE_SAGEMAKER_LOGS = Grant(
+    (
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+    ),
+    (SAGEMAKER_LOG_GROUPS,),
+)
+#: Publish metrics, only to SageMaker's namespaces (the action has no resource ARNs).
+PUT_SAGEMAKER_METRICS = Grant(
+    ("cloudwatch:PutMetricData",),
+    (ANY_RESOURCE,),
+    {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+)
+
+# --- Datasets: the API acting for one tenant (maas.datasets) ---
+
+#: Write and delete the objects of the session's tenant's datasets only (a version's JSONL;
+#: a delete empties the dataset's folder).
+WRITE_TENANT_DATASETS = Grant(
+    ("s3:DeleteObject", "s3:PutObject"),
+    lambda scope, _owner: [tenant_dataset_objects(scope.artifacts)],
+)
+
+
+# --- Statements of constructs, trust and resource policies --------------------------------
 
 
 def write_logs(log_group_arn: str) -> iam.PolicyStatement:
@@ -472,96 +1052,6 @@ def write_logs(log_group_arn: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["logs:CreateLogStream", "logs:PutLogEvents"],
         resources=[log_group_arn],
-    )
-
-
-def invoke_functions(function_arns: Sequence[str]) -> iam.PolicyStatement:
-    """Invoke these functions, unqualified (the state machines call ``$LATEST``)."""
-    return iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=list(function_arns))
-
-
-def read_write_items(table_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Get and put single items of one table (the registry's guarded writes are puts)."""
-    return iam.PolicyStatement(
-        actions=["dynamodb:GetItem", "dynamodb:PutItem"],
-        resources=[table_arn],
-        conditions=items_of(owner),
-    )
-
-
-def keep_idempotency_records(table_arn: str) -> iam.PolicyStatement:
-    """Powertools Idempotency's calls on its table: mark in progress, read, complete, forget."""
-    return iam.PolicyStatement(
-        actions=[
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-        ],
-        resources=[table_arn],
-    )
-
-
-def read_items(table_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Get single items of one table."""
-    return iam.PolicyStatement(
-        actions=["dynamodb:GetItem"], resources=[table_arn], conditions=items_of(owner)
-    )
-
-
-def update_items(table_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Update attributes of single items of one table (the registry's counters and progress)."""
-    return iam.PolicyStatement(
-        actions=["dynamodb:UpdateItem"], resources=[table_arn], conditions=items_of(owner)
-    )
-
-
-def scan_items(table_arn: str) -> iam.PolicyStatement:
-    """Scan one table (the reconciler reads every record)."""
-    return iam.PolicyStatement(actions=["dynamodb:Scan"], resources=[table_arn])
-
-
-def query_items(table_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Query one table (not its indexes): a model's versions, in order."""
-    return iam.PolicyStatement(
-        actions=["dynamodb:Query"], resources=[table_arn], conditions=items_of(owner)
-    )
-
-
-def encrypt_decrypt_via(key_arn: str, service: str) -> iam.PolicyStatement:
-    """Use a customer managed key for reads and writes, only through ``service`` (e.g. dynamodb)."""
-    return iam.PolicyStatement(
-        actions=["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
-        resources=[key_arn],
-        conditions={"StringEquals": {"kms:ViaService": f"{service}.{Aws.REGION}.amazonaws.com"}},
-    )
-
-
-def decrypt_via(key_arn: str, service: str) -> iam.PolicyStatement:
-    """Use a customer managed key for reads only, only through ``service`` (e.g. s3)."""
-    return iam.PolicyStatement(
-        actions=["kms:Decrypt", "kms:DescribeKey"],
-        resources=[key_arn],
-        conditions={"StringEquals": {"kms:ViaService": f"{service}.{Aws.REGION}.amazonaws.com"}},
-    )
-
-
-def put_events(event_bus_arn: str) -> iam.PolicyStatement:
-    """Put events on one bus."""
-    return iam.PolicyStatement(actions=["events:PutEvents"], resources=[event_bus_arn])
-
-
-def start_execution(state_machine_arn: str) -> iam.PolicyStatement:
-    """Start executions of one state machine."""
-    return iam.PolicyStatement(actions=["states:StartExecution"], resources=[state_machine_arn])
-
-
-def pass_role(role_arn: str, service: str) -> iam.PolicyStatement:
-    """Pass one role, and only to ``service`` (the service principal that assumes it)."""
-    return iam.PolicyStatement(
-        actions=["iam:PassRole"],
-        resources=[role_arn],
-        conditions={"StringEquals": {"iam:PassedToService": service}},
     )
 
 
@@ -574,6 +1064,28 @@ def trust_conditions(service_principal: str) -> dict[str, dict[str, str]] | None
     if service_principal == "scheduler.amazonaws.com":
         return {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
     return None
+
+
+#: A session for one tenant names exactly one tenant, in the ``maas:tenant`` tag.
+_ONE_TENANT_TAG = {
+    "StringLike": {"aws:RequestTag/maas:tenant": "?*"},
+    "ForAllValues:StringEquals": {"aws:TagKeys": ["maas:tenant"]},
+}
+
+
+def tenant_session_principal(role_arn: str) -> iam.IPrincipal:
+    """Trust a role (a function's, a job's) to assume a role for one tenant, naming it in a
+    session tag."""
+    return iam.ArnPrincipal(role_arn).with_conditions(_ONE_TENANT_TAG).with_session_tags()
+
+
+def assume_for_tenants(role_arn: str) -> iam.PolicyStatement:
+    """Assume ``role_arn`` for one tenant at a time (the tenant in the session tag)."""
+    return iam.PolicyStatement(
+        actions=["sts:AssumeRole", "sts:TagSession"],
+        resources=[role_arn],
+        conditions=_ONE_TENANT_TAG,
+    )
 
 
 # --- Resource policies -------------------------------------------------------------------
@@ -638,788 +1150,6 @@ def alarms_publish(topic_arn: str, alarm_name_prefix: str) -> iam.PolicyStatemen
     )
 
 
-# --- SageMaker hosting -------------------------------------------------------------------
-
-
-def create_tagged_sagemaker_resources(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Create models, endpoint configurations and endpoints, only with the tenant tag.
-
-    The request must carry ``maas:tenant`` and only ``maas:`` tag keys; ``AddTags`` is
-    needed because SageMaker authorizes tags given at creation as a separate action.
-    """
-    return iam.PolicyStatement(
-        actions=[
-            "sagemaker:AddTags",
-            "sagemaker:CreateEndpoint",
-            "sagemaker:CreateEndpointConfig",
-            "sagemaker:CreateModel",
-        ],
-        resources=[SAGEMAKER_MODELS, SAGEMAKER_ENDPOINT_CONFIGS, SAGEMAKER_ENDPOINTS],
-        conditions=created_for(owner),
-    )
-
-
-def create_tagged_models_and_endpoint_configs(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Create models and endpoint configurations (not endpoints), only with the tenant tag.
-
-    As :func:`create_tagged_sagemaker_resources`, for an update: its endpoint exists.
-    """
-    return iam.PolicyStatement(
-        actions=[
-            "sagemaker:AddTags",
-            "sagemaker:CreateEndpointConfig",
-            "sagemaker:CreateModel",
-        ],
-        resources=[SAGEMAKER_MODELS, SAGEMAKER_ENDPOINT_CONFIGS],
-        conditions=created_for(owner),
-    )
-
-
-def create_tagged_endpoints(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Create endpoints (from existing configurations), only with the tenant tag.
-
-    As :func:`create_tagged_sagemaker_resources`, for a start within an endpoint's hours:
-    its model and configuration were kept. SageMaker authorizes ``CreateEndpoint`` on the
-    configuration too.
-    """
-    return iam.PolicyStatement(
-        actions=["sagemaker:AddTags", "sagemaker:CreateEndpoint"],
-        resources=[SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS],
-        conditions=created_for(owner),
-    )
-
-
-def update_endpoints(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Move a tenant's endpoint to another of the product's endpoint configurations.
-
-    SageMaker authorizes ``UpdateEndpoint`` on the endpoint and on the configuration; both
-    must carry the ``maas:tenant`` tag.
-    """
-    return iam.PolicyStatement(
-        actions=["sagemaker:UpdateEndpoint"],
-        resources=[SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS],
-        conditions=owned_by(owner),
-    )
-
-
-def create_rollback_alarms(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Create the alarms that roll an update back, only with the tenant tag."""
-    return iam.PolicyStatement(
-        actions=["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
-        resources=[ROLLBACK_ALARMS],
-        conditions=created_for(owner),
-    )
-
-
-def delete_rollback_alarms(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Delete the alarms that roll an update back, only those tagged for a tenant."""
-    return iam.PolicyStatement(
-        actions=["cloudwatch:DeleteAlarms"],
-        resources=[ROLLBACK_ALARMS],
-        conditions=owned_by(owner),
-    )
-
-
-def describe_alarms() -> iam.PolicyStatement:
-    """Read alarms: SageMaker checks the caller may read an update's rollback alarms."""
-    return iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[ALARMS])
-
-
-def describe_endpoints() -> iam.PolicyStatement:
-    """Read an endpoint's status."""
-    return iam.PolicyStatement(
-        actions=["sagemaker:DescribeEndpoint"], resources=[SAGEMAKER_ENDPOINTS]
-    )
-
-
-def inspect_endpoints() -> iam.PolicyStatement:
-    """Read an endpoint's status and tags (to tell whether a deployment created it)."""
-    return iam.PolicyStatement(
-        actions=["sagemaker:DescribeEndpoint", "sagemaker:ListTags"],
-        resources=[SAGEMAKER_ENDPOINTS],
-    )
-
-
-def list_sagemaker_hosting() -> iam.PolicyStatement:
-    """List endpoints, endpoint configurations and models (no resource-level permissions)."""
-    return iam.PolicyStatement(
-        actions=[
-            "sagemaker:ListEndpoints",
-            "sagemaker:ListEndpointConfigs",
-            "sagemaker:ListModels",
-        ],
-        resources=[ANY_RESOURCE],
-    )
-
-
-def read_hosting_tags() -> iam.PolicyStatement:
-    """Read the tags of endpoints, endpoint configurations and models (whose they are)."""
-    return iam.PolicyStatement(
-        actions=["sagemaker:ListTags"],
-        resources=[SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS, SAGEMAKER_MODELS],
-    )
-
-
-def delete_endpoints(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Delete endpoints, only those the workflows made for a tenant (:func:`product_tagged`).
-
-    An endpoint of the account that is not the product's (no ``maas:tenant`` tag) cannot
-    be deleted by a name that happens to match it.
-    """
-    return iam.PolicyStatement(
-        actions=["sagemaker:DeleteEndpoint"],
-        resources=[SAGEMAKER_ENDPOINTS],
-        conditions=owned_by(owner),
-    )
-
-
-def delete_endpoint_configs(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Delete endpoint configurations, only the product's (:func:`product_tagged`)."""
-    return iam.PolicyStatement(
-        actions=["sagemaker:DeleteEndpointConfig"],
-        resources=[SAGEMAKER_ENDPOINT_CONFIGS],
-        conditions=owned_by(owner),
-    )
-
-
-def delete_models(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Delete models, only the product's (:func:`product_tagged`)."""
-    return iam.PolicyStatement(
-        actions=["sagemaker:DeleteModel"],
-        resources=[SAGEMAKER_MODELS],
-        conditions=owned_by(owner),
-    )
-
-
-# --- Application Auto Scaling ------------------------------------------------------------
-
-
-def register_endpoint_scaling() -> iam.PolicyStatement:
-    """Register an endpoint variant as a scalable target and put its scaling policy.
-
-    A scalable target's ARN holds an id Application Auto Scaling assigns when the target is
-    registered, so the statement cannot name it in advance: ``*``, acknowledged.
-    """
-    return iam.PolicyStatement(
-        actions=[
-            "application-autoscaling:PutScalingPolicy",
-            "application-autoscaling:RegisterScalableTarget",
-        ],
-        resources=[ANY_RESOURCE],
-    )
-
-
-def deregister_endpoint_scaling() -> iam.PolicyStatement:
-    """Deregister an endpoint variant's scalable target (and with it its policies)."""
-    return iam.PolicyStatement(
-        actions=["application-autoscaling:DeregisterScalableTarget"],
-        resources=[ANY_RESOURCE],
-    )
-
-
-def scale_endpoint_variants() -> iam.PolicyStatement:
-    """What Application Auto Scaling checks the caller may read of the endpoint it registers.
-
-    It also checks ``UpdateEndpointWeightsAndCapacities``: callers add
-    :func:`update_endpoint_capacities`, which holds it to the product's endpoints. The reads
-    stay unconditioned: a wait loop tells a deleted endpoint by DescribeEndpoint's
-    ValidationException, which a tag condition would turn into AccessDenied.
-    """
-    return iam.PolicyStatement(
-        actions=["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig"],
-        resources=[SAGEMAKER_ENDPOINTS, SAGEMAKER_ENDPOINT_CONFIGS],
-    )
-
-
-def update_endpoint_capacities(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Change a tenant's endpoint variant's instance count in place.
-
-    Only endpoints that carry the ``maas:tenant`` tag: the product's own.
-    """
-    return iam.PolicyStatement(
-        actions=["sagemaker:UpdateEndpointWeightsAndCapacities"],
-        resources=[SAGEMAKER_ENDPOINTS],
-        conditions=owned_by(owner),
-    )
-
-
-def manage_scaling_alarms() -> iam.PolicyStatement:
-    """Create, read and delete the alarms of an endpoint's target-tracking policy."""
-    return iam.PolicyStatement(
-        actions=[
-            "cloudwatch:DeleteAlarms",
-            "cloudwatch:DescribeAlarms",
-            "cloudwatch:PutMetricAlarm",
-        ],
-        resources=[TARGET_TRACKING_ALARMS],
-    )
-
-
-def delete_scaling_alarms() -> iam.PolicyStatement:
-    """Read and delete the alarms of an endpoint's target-tracking policy."""
-    return iam.PolicyStatement(
-        actions=["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"],
-        resources=[TARGET_TRACKING_ALARMS],
-    )
-
-
-def create_idle_alarms(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Put an endpoint's idle-limit alarm with its tags (which takes TagResource too), only
-    with the tenant tag."""
-    return iam.PolicyStatement(
-        actions=["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
-        resources=[IDLE_ALARMS],
-        conditions=created_for(owner),
-    )
-
-
-def delete_idle_alarms(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Delete an endpoint's idle-limit alarm, only one tagged for a tenant."""
-    return iam.PolicyStatement(
-        actions=["cloudwatch:DeleteAlarms"], resources=[IDLE_ALARMS], conditions=owned_by(owner)
-    )
-
-
-def restart_idle_clocks(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Set an idle-limit alarm back to OK when its endpoint starts again (a tagged one)."""
-    return iam.PolicyStatement(
-        actions=["cloudwatch:SetAlarmState"], resources=[IDLE_ALARMS], conditions=owned_by(owner)
-    )
-
-
-def judge_idle_alarms() -> iam.PolicyStatement:
-    """Read an idle-limit alarm and its tags (whose endpoint it watches).
-
-    Setting it back to OK when it went off early is :func:`restart_idle_clocks`, which holds
-    to the product's tagged alarms.
-    """
-    return iam.PolicyStatement(
-        actions=["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"],
-        resources=[IDLE_ALARMS],
-    )
-
-
-def create_autoscaling_service_linked_role() -> iam.PolicyStatement:
-    """Create Application Auto Scaling's SageMaker service-linked role on first use."""
-    return iam.PolicyStatement(
-        actions=["iam:CreateServiceLinkedRole"],
-        resources=[SAGEMAKER_AUTOSCALING_ROLE],
-        conditions={"StringEquals": {"iam:AWSServiceName": SAGEMAKER_AUTOSCALING_SERVICE}},
-    )
-
-
-# --- EventBridge Scheduler ---------------------------------------------------------------
-
-
-def create_ttl_schedules() -> iam.PolicyStatement:
-    """Create an endpoint's time-to-live schedule."""
-    return iam.PolicyStatement(actions=["scheduler:CreateSchedule"], resources=[TTL_SCHEDULES])
-
-
-def delete_ttl_schedules() -> iam.PolicyStatement:
-    """Delete an endpoint's time-to-live schedule."""
-    return iam.PolicyStatement(actions=["scheduler:DeleteSchedule"], resources=[TTL_SCHEDULES])
-
-
-def create_hours_schedules() -> iam.PolicyStatement:
-    """Create an endpoint's on/off-hours schedules (stop and start)."""
-    return iam.PolicyStatement(
-        actions=["scheduler:CreateSchedule"], resources=[STOP_SCHEDULES, START_SCHEDULES]
-    )
-
-
-def delete_hours_schedules() -> iam.PolicyStatement:
-    """Delete an endpoint's on/off-hours schedules (stop and start)."""
-    return iam.PolicyStatement(
-        actions=["scheduler:DeleteSchedule"], resources=[STOP_SCHEDULES, START_SCHEDULES]
-    )
-
-
-# --- The model registry ------------------------------------------------------------------
-
-
-def create_tagged_model_packages(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Create model package groups and versioned model packages, only with the tenant tag.
-
-    As for endpoints, the request must carry ``maas:tenant`` and only ``maas:`` tag keys, and
-    ``AddTags`` is what SageMaker authorizes the creation tags as.
-    """
-    return iam.PolicyStatement(
-        actions=[
-            "sagemaker:AddTags",
-            "sagemaker:CreateModelPackage",
-            "sagemaker:CreateModelPackageGroup",
-        ],
-        resources=[SAGEMAKER_MODEL_PACKAGE_GROUPS, SAGEMAKER_MODEL_PACKAGES],
-        conditions=created_for(owner),
-    )
-
-
-def describe_model_packages() -> iam.PolicyStatement:
-    """Read model package groups and model packages (a retry finds the package it made)."""
-    return iam.PolicyStatement(
-        actions=["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
-        resources=[SAGEMAKER_MODEL_PACKAGE_GROUPS, SAGEMAKER_MODEL_PACKAGES],
-    )
-
-
-def list_model_packages() -> iam.PolicyStatement:
-    """List a group's model packages (an action with no resource-level permissions)."""
-    return iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=[ANY_RESOURCE])
-
-
-def read_version_objects(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Read the objects under a bucket's version prefixes (a package's manifest)."""
-    return iam.PolicyStatement(
-        actions=["s3:GetObject"], resources=[version_objects(bucket_arn, owner)]
-    )
-
-
-def list_version_prefixes(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """List a bucket, only under a version prefix ``<tenant>/<model>/<version>/`` (of the
-    session's tenant, for :attr:`Owner.SESSION_TENANT`)."""
-    tenant = "*" if owner is Owner.PRODUCT else SESSION_TENANT
-    return iam.PolicyStatement(
-        actions=["s3:ListBucket"],
-        resources=[bucket_arn],
-        conditions={"StringLike": {"s3:prefix": f"{tenant}/*/*/"}},
-    )
-
-
-def delete_version_objects(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Delete the objects under a bucket's version prefixes (what a failed packaging left)."""
-    return iam.PolicyStatement(
-        actions=["s3:DeleteObject"], resources=[version_objects(bucket_arn, owner)]
-    )
-
-
-# --- Batch jobs ---------------------------------------------------------------------------
-
-
-def job_definition_revisions(job_definition_arn: str) -> str:
-    """Every revision of a job definition, given its ARN without a revision."""
-    return f"{job_definition_arn}:*"
-
-
-def submit_batch_jobs(job_queue_arn: str, job_definition_arn: str) -> iam.PolicyStatement:
-    """Submit jobs of one definition (any revision) to one queue.
-
-    ``job_definition_arn`` is the definition's ARN without a revision, which Batch reads as
-    the latest active one; the statement also names each revision (``<arn>:<n>``).
-    """
-    return iam.PolicyStatement(
-        actions=["batch:SubmitJob"],
-        resources=[job_queue_arn, job_definition_arn, job_definition_revisions(job_definition_arn)],
-    )
-
-
-def tag_batch_jobs() -> iam.PolicyStatement:
-    """Tag the jobs a workflow submits, only with ``maas:`` tag keys."""
-    return iam.PolicyStatement(
-        actions=["batch:TagResource"],
-        resources=[BATCH_JOBS],
-        conditions={"ForAllValues:StringLike": {"aws:TagKeys": ["maas:*"]}},
-    )
-
-
-def describe_batch_jobs() -> iam.PolicyStatement:
-    """Read jobs' status (an action with no resource-level permissions)."""
-    return iam.PolicyStatement(actions=["batch:DescribeJobs"], resources=[ANY_RESOURCE])
-
-
-def terminate_batch_jobs() -> iam.PolicyStatement:
-    """Terminate jobs (Step Functions does when a ``.sync`` task is stopped)."""
-    return iam.PolicyStatement(actions=["batch:TerminateJob"], resources=[BATCH_JOBS])
-
-
-def manage_batch_job_events_rule() -> iam.PolicyStatement:
-    """Keep the managed rule through which ``batch:submitJob.sync`` learns a job ended."""
-    return iam.PolicyStatement(
-        actions=["events:DescribeRule", "events:PutRule", "events:PutTargets"],
-        resources=[BATCH_JOB_EVENTS_RULE],
-    )
-
-
-# --- The lifecycle's children ---------------------------------------------------------------
-
-
-def executions_of(state_machine_name: str) -> str:
-    """Every execution of one state machine (execution names are chosen when started)."""
-    return arn("states", f"execution:{state_machine_name}:*")
-
-
-#: A session for one tenant names exactly one tenant, in the ``maas:tenant`` tag.
-_ONE_TENANT_TAG = {
-    "StringLike": {"aws:RequestTag/maas:tenant": "?*"},
-    "ForAllValues:StringEquals": {"aws:TagKeys": ["maas:tenant"]},
-}
-
-
-def tenant_session_principal(role_arn: str) -> iam.IPrincipal:
-    """Trust a role (a function's, a job's) to assume a role for one tenant, naming it in a
-    session tag."""
-    return iam.ArnPrincipal(role_arn).with_conditions(_ONE_TENANT_TAG).with_session_tags()
-
-
-def assume_for_tenants(role_arn: str) -> iam.PolicyStatement:
-    """Assume ``role_arn`` for one tenant at a time (the tenant in the session tag)."""
-    return iam.PolicyStatement(
-        actions=["sts:AssumeRole", "sts:TagSession"],
-        resources=[role_arn],
-        conditions=_ONE_TENANT_TAG,
-    )
-
-
-def tenant_workflow_roles(prefix: str) -> str:
-    """The tenants' workflow roles of a stage: ``<prefix>-<tenant>`` (maas.workflow_roles)."""
-    return arn("iam", f"role/{prefix}-*", region="")
-
-
-def assume_tenant_workflow_roles(prefix: str) -> iam.PolicyStatement:
-    """Make a Task state's calls as a tenant's workflow role (the state's ``Credentials``).
-
-    Step Functions assumes the role with the state machine's role and passes no session
-    tags: the tenant is the role's own ``maas:tenant`` tag.
-    """
-    return iam.PolicyStatement(
-        actions=["sts:AssumeRole"], resources=[tenant_workflow_roles(prefix)]
-    )
-
-
-def create_tenant_workflow_roles(prefix: str, policy_arn: str) -> list[iam.PolicyStatement]:
-    """Find, or create, a tenant's workflow role: only under the stage's prefix, only
-    tagged with a tenant (``maas:`` keys alone), and holding only the tenant workflow policy.
-
-    IAM authorizes the tags given to ``CreateRole`` as ``iam:TagRole`` too; ``iam:PolicyARN``
-    holds ``AttachRolePolicy`` to the one policy, so the role this makes can never have more
-    rights than a tenant's workflows
-    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html).
-    """
-    roles = tenant_workflow_roles(prefix)
-    return [
-        iam.PolicyStatement(actions=["iam:GetRole"], resources=[roles]),
-        iam.PolicyStatement(
-            actions=["iam:CreateRole", "iam:TagRole"],
-            resources=[roles],
-            conditions=created_with_tenant_tag(),
-        ),
-        iam.PolicyStatement(
-            actions=["iam:AttachRolePolicy"],
-            resources=[roles],
-            conditions={"ArnEquals": {"iam:PolicyARN": policy_arn}},
-        ),
-    ]
-
-
-def read_tenant_items(table_arns: Sequence[str]) -> iam.PolicyStatement:
-    """Read only the session's tenant's items: partition keys ``TENANT#<tenant>``."""
-    return iam.PolicyStatement(
-        actions=["dynamodb:GetItem", "dynamodb:Query"],
-        resources=list(table_arns),
-        conditions={
-            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{SESSION_TENANT}"]}
-        },
-    )
-
-
-def get_tenant_items(table_arn: str) -> iam.PolicyStatement:
-    """Get only the session's tenant's items (partition keys ``TENANT#<tenant>``) of a table."""
-    return iam.PolicyStatement(
-        actions=["dynamodb:GetItem"],
-        resources=[table_arn],
-        conditions={
-            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{SESSION_TENANT}"]}
-        },
-    )
-
-
-def update_tenant_items(table_arn: str) -> iam.PolicyStatement:
-    """Update only the session's tenant's items (partition keys ``TENANT#<tenant>``)."""
-    return iam.PolicyStatement(
-        actions=["dynamodb:UpdateItem"],
-        resources=[table_arn],
-        conditions={
-            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{SESSION_TENANT}"]}
-        },
-    )
-
-
-def write_tenant_items(table_arn: str) -> iam.PolicyStatement:
-    """Put only the session's tenant's items (partition keys ``TENANT#<tenant>``) of a table."""
-    return iam.PolicyStatement(
-        actions=["dynamodb:PutItem"],
-        resources=[table_arn],
-        conditions={
-            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{SESSION_TENANT}"]}
-        },
-    )
-
-
-def read_tenant_evaluation_objects(bucket_arn: str) -> iam.PolicyStatement:
-    """Read the session's tenant's files: its evaluations' (answers, report) and its own
-    (``<tenant>/...``: the knowledge corpora its endpoints' pipelines retrieve from)."""
-    return iam.PolicyStatement(
-        actions=["s3:GetObject"],
-        resources=[tenant_evaluation_objects(bucket_arn), tenant_objects(bucket_arn)],
-    )
-
-
-def send_task_success() -> iam.PolicyStatement:
-    """Resume a workflow waiting on a task token (an action with no resource-level permissions)."""
-    return iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[ANY_RESOURCE])
-
-
-def describe_tenant_endpoints() -> iam.PolicyStatement:
-    """Describe only the endpoints tagged with the session's tenant."""
-    return iam.PolicyStatement(
-        actions=["sagemaker:DescribeEndpoint"],
-        resources=[SAGEMAKER_ENDPOINTS],
-        conditions=tagged_for_session_tenant(),
-    )
-
-
-def invoke_tenant_endpoints() -> iam.PolicyStatement:
-    """Invoke only the endpoints tagged with the session's tenant (the API's ``invoke``, the
-    evaluator job's answers)."""
-    return iam.PolicyStatement(
-        actions=["sagemaker:InvokeEndpoint"],
-        resources=[SAGEMAKER_ENDPOINTS],
-        conditions=tagged_for_session_tenant(),
-    )
-
-
-def tenant_executions_of(state_machine_name: str) -> str:
-    """The executions of one state machine that the session's tenant's requests started."""
-    return arn("states", f"execution:{state_machine_name}:{SESSION_TENANT}_*")
-
-
-def read_log_events(log_group_arn: str) -> iam.PolicyStatement:
-    """Read (filter) the events of one log group."""
-    return iam.PolicyStatement(actions=["logs:FilterLogEvents"], resources=[log_group_arn])
-
-
-def read_tenant_executions(state_machine_names: Sequence[str]) -> iam.PolicyStatement:
-    """Read the status and history of the session's tenant's executions."""
-    return iam.PolicyStatement(
-        actions=["states:DescribeExecution", "states:GetExecutionHistory"],
-        resources=[tenant_executions_of(name) for name in state_machine_names],
-    )
-
-
-def read_endpoint_metrics() -> iam.PolicyStatement:
-    """Read endpoint metrics' datapoints (``GetMetricStatistics`` has no resource type)."""
-    return iam.PolicyStatement(actions=["cloudwatch:GetMetricStatistics"], resources=[ANY_RESOURCE])
-
-
-def follow_child_executions(state_machine_names: list[str]) -> iam.PolicyStatement:
-    """Follow (``.sync``) and stop the executions of the lifecycle's children."""
-    return iam.PolicyStatement(
-        actions=["states:DescribeExecution", "states:StopExecution"],
-        resources=[executions_of(name) for name in state_machine_names],
-    )
-
-
-def manage_execution_events_rule() -> iam.PolicyStatement:
-    """Keep the managed rule through which ``states:startExecution.sync`` learns a child ended."""
-    return iam.PolicyStatement(
-        actions=["events:DescribeRule", "events:PutRule", "events:PutTargets"],
-        resources=[STEP_FUNCTIONS_EXECUTION_EVENTS_RULE],
-    )
-
-
-# --- The packaging job ----------------------------------------------------------------------
-
-
-def read_artifact_objects(bucket_arn: str) -> iam.PolicyStatement:
-    """Read every object of the artifacts bucket (model sources may be anywhere in it)."""
-    return iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket_objects(bucket_arn)])
-
-
-def read_tenant_hub_tokens() -> iam.PolicyStatement:
-    """Read the session's tenant's Hugging Face tokens: secrets named ``maas/<tenant>/...``
-    and tagged ``maas:purpose=hub-token`` and ``maas:tenant=<the session's tenant>``, no
-    other. ``DescribeSecret`` too: the job checks the owner before it reads the value
-    (:func:`maas.tenancy.owns_secret`)."""
-    return iam.PolicyStatement(
-        actions=["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
-        resources=[TENANT_SECRETS],
-        conditions={
-            "StringEquals": {
-                f"aws:ResourceTag/{HUB_TOKEN_TAG}": HUB_TOKEN_PURPOSE,
-                f"aws:ResourceTag/{TENANT_TAG}": SESSION_TENANT,
-            }
-        },
-    )
-
-
-# --- Jobs acting for one tenant (maas.tenancy.act_as_tenant) -------------------------------
-
-
-def read_tenant_artifacts(bucket_arn: str) -> iam.PolicyStatement:
-    """Read the session's tenant's files of the artifacts bucket (``<tenant>/...``): a
-    packaging source there, never another tenant's."""
-    return iam.PolicyStatement(actions=["s3:GetObject"], resources=[tenant_objects(bucket_arn)])
-
-
-def list_tenant_folders(bucket_arn: str) -> iam.PolicyStatement:
-    """List the artifacts bucket only under the session's tenant's folder."""
-    return iam.PolicyStatement(
-        actions=["s3:ListBucket"],
-        resources=[bucket_arn],
-        conditions={"StringLike": {"s3:prefix": f"{SESSION_TENANT}/*"}},
-    )
-
-
-def write_tenant_version_objects(bucket_arn: str) -> iam.PolicyStatement:
-    """Upload (in parts) and delete objects only under the session's tenant's versions."""
-    return iam.PolicyStatement(
-        actions=["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"],
-        resources=[tenant_version_objects(bucket_arn)],
-    )
-
-
-def package_tenant_models(*, artifacts: str, key: str, models: str) -> list[iam.PolicyStatement]:
-    """What the packaging job does under its tenant's session (:mod:`maas.packaging`): read
-    a source in the tenant's folder or the tenant's Hub token, upload the package under the
-    tenant's version prefix, report on the tenant's version record."""
-    return [
-        read_tenant_artifacts(artifacts),
-        list_tenant_folders(artifacts),
-        write_tenant_version_objects(artifacts),
-        encrypt_decrypt_via(key, "s3"),
-        get_tenant_items(models),
-        update_tenant_items(models),
-        encrypt_decrypt_via(key, "dynamodb"),
-        read_tenant_hub_tokens(),
-    ]
-
-
-def score_tenant_evaluation_shards(
-    *, artifacts: str, key: str, models: str, stage: str
-) -> list[iam.PolicyStatement]:
-    """What scoring one shard calls under its tenant's session (the Evaluator job): as
-    :func:`score_evaluation_shards`, with every read, write and invoke held to the session's
-    tenant: its evaluations' files and corpora, its endpoints, its assertion sets. The
-    session's traces too (every client of the job acts as the tenant)."""
-    return [
-        read_tenant_evaluation_objects(artifacts),
-        write_evaluation_results(artifacts, Owner.SESSION_TENANT),
-        encrypt_decrypt_via(key, "s3"),
-        invoke_tenant_endpoints(),
-        invoke_foundation_models(),
-        apply_stage_guardrails(stage),
-        read_guardrail_parameters(stage),
-        get_tenant_items(models),
-        encrypt_decrypt_via(key, "dynamodb"),
-        put_trace_segments(),
-    ]
-
-
-# --- Evaluations ----------------------------------------------------------------------------
-
-
-def read_evaluation_objects(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Read the files of ``owner``'s evaluations (job documents, shards, results)."""
-    return iam.PolicyStatement(
-        actions=["s3:GetObject"], resources=[evaluation_objects(bucket_arn, owner=owner)]
-    )
-
-
-def write_evaluation_plans(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Write an evaluation's shards and job document, nothing else of its folder."""
-    return iam.PolicyStatement(
-        actions=["s3:PutObject"],
-        resources=[evaluation_objects(bucket_arn, name, owner) for name in EVALUATION_PLAN_FILES],
-    )
-
-
-def write_evaluation_results(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Write a shard's scored answers, only under an evaluation's ``results/``."""
-    return iam.PolicyStatement(
-        actions=["s3:PutObject"],
-        resources=[evaluation_objects(bucket_arn, name, owner) for name in EVALUATION_RESULT_FILES],
-    )
-
-
-def write_evaluation_reports(bucket_arn: str, owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Write an evaluation's HTML report and JSON summary, nothing else of its folder."""
-    return iam.PolicyStatement(
-        actions=["s3:PutObject"],
-        resources=[evaluation_objects(bucket_arn, name, owner) for name in EVALUATION_REPORT_FILES],
-    )
-
-
-def reject_tagged_model_packages(owner: Owner = Owner.PRODUCT) -> iam.PolicyStatement:
-    """Set a model package's approval (Rejected), only on ``owner``'s tagged packages."""
-    return iam.PolicyStatement(
-        actions=["sagemaker:UpdateModelPackage"],
-        resources=[SAGEMAKER_MODEL_PACKAGES],
-        conditions=owned_by(owner),
-    )
-
-
-def invoke_tagged_endpoints() -> iam.PolicyStatement:
-    """Invoke endpoints, only those the workflows made for a tenant (the ``maas:tenant`` tag)."""
-    return iam.PolicyStatement(
-        actions=["sagemaker:InvokeEndpoint"],
-        resources=[SAGEMAKER_ENDPOINTS],
-        conditions=product_tagged(),
-    )
-
-
-def invoke_foundation_models() -> iam.PolicyStatement:
-    """Invoke Bedrock foundation models of this region (a judge, an embedder)."""
-    return iam.PolicyStatement(
-        actions=["bedrock:InvokeModel"], resources=[BEDROCK_FOUNDATION_MODELS]
-    )
-
-
-def apply_stage_guardrails(stage: str) -> iam.PolicyStatement:
-    """Apply the guardrails of one stage (tagged ``maas:stage``), no other."""
-    return iam.PolicyStatement(
-        actions=["bedrock:ApplyGuardrail"],
-        resources=[BEDROCK_GUARDRAILS],
-        conditions={"StringEquals": {f"aws:ResourceTag/{STAGE_TAG}": stage}},
-    )
-
-
-def read_guardrail_parameters(stage: str) -> iam.PolicyStatement:
-    """Read the SSM parameters that say which guardrail guards a tenant in one stage."""
-    return iam.PolicyStatement(
-        actions=["ssm:GetParameter"], resources=[guardrail_parameters(stage)]
-    )
-
-
-def score_evaluation_shards(
-    *, artifacts: str, key: str, models: str, stage: str
-) -> list[iam.PolicyStatement]:
-    """What scoring one shard of an evaluation calls, from a Batch job or a function alike
-    (:func:`maas.evaluation.shard.evaluate_shard`).
-
-    Read the job document, the shard and knowledge corpora (anywhere in the artifacts
-    bucket), write the shard's results; ask the tenant's endpoint, a Bedrock judge or
-    embedder, the stage's guardrail (found through its SSM parameter); read the version's
-    EvalGen assertion set. Tracing is the caller's: a function's own, a job's
-    :func:`put_trace_segments`.
-    """
-    return [
-        read_artifact_objects(artifacts),
-        write_evaluation_results(artifacts),
-        encrypt_decrypt_via(key, "s3"),
-        invoke_tagged_endpoints(),
-        invoke_foundation_models(),
-        apply_stage_guardrails(stage),
-        read_guardrail_parameters(stage),
-        read_items(models),
-        encrypt_decrypt_via(key, "dynamodb"),
-    ]
-
-
-def put_trace_segments() -> iam.PolicyStatement:
-    """Send X-Ray segments (an action with no resource-level permissions)."""
-    return iam.PolicyStatement(actions=["xray:PutTraceSegments"], resources=[ANY_RESOURCE])
-
-
 # --- The ECS agent on EC2 compute ----------------------------------------------------------
 
 
@@ -1445,64 +1175,42 @@ def discover_ecs_endpoints() -> iam.PolicyStatement:
     return iam.PolicyStatement(actions=["ecs:DiscoverPollEndpoint"], resources=[ANY_RESOURCE])
 
 
-# --- The SageMaker execution role --------------------------------------------------------
-
-
-def read_artifacts(bucket_arn: str) -> iam.PolicyStatement:
-    """List the artifacts bucket and read its objects (model data is under tenant prefixes)."""
-    return iam.PolicyStatement(
-        actions=["s3:GetObject", "s3:ListBucket"],
-        resources=[bucket_arn, f"{bucket_arn}/*"],
-    )
-
-
-def pull_serving_images() -> iam.PolicyStatement:
-    """Pull serving images from ECR repositories in this region."""
-    return iam.PolicyStatement(
-        actions=[
-            "ecr:BatchCheckLayerAvailability",
-            "ecr:BatchGetImage",
-            "ecr:GetDownloadUrlForLayer",
-        ],
-        resources=[ECR_REPOSITORIES_IN_REGION],
-    )
-
-
-def get_registry_token() -> iam.PolicyStatement:
-    """Get an ECR authorization token (an action with no resource-level permissions)."""
-    return iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=[ANY_RESOURCE])
-
-
-def write_sagemaker_logs() -> iam.PolicyStatement:
-    """Write the serving containers' logs to SageMaker's log groups."""
-    return iam.PolicyStatement(
-        actions=[
-            "logs:CreateLogGroup",
-            "logs:CreateLogStream",
-            "logs:DescribeLogStreams",
-            "logs:PutLogEvents",
-        ],
-        resources=[SAGEMAKER_LOG_GROUPS],
-    )
-
-
-def put_sagemaker_metrics() -> iam.PolicyStatement:
-    """Publish metrics, only to SageMaker's namespaces (the action has no resource ARNs)."""
-    return iam.PolicyStatement(
-        actions=["cloudwatch:PutMetricData"],
-        resources=[ANY_RESOURCE],
-        conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-    )
-
-
 __all__ = [
+    "ACT_AS_TENANT_WORKFLOW_ROLES",
+    "ALARMS",
     "ANY_RESOURCE",
     "ANY_RESOURCE_REASONS",
+    "APPLY_STAGE_GUARDRAILS",
+    "AUTOSCALE",
     "BATCH_JOBS",
     "BATCH_JOB_EVENTS_RULE",
     "BEDROCK_FOUNDATION_MODELS",
     "BEDROCK_GUARDRAILS",
     "BUCKET_OBJECTS_REASON",
+    "CREATE_AUTOSCALING_ROLE",
+    "CREATE_ENDPOINTS",
+    "CREATE_HOSTING",
+    "CREATE_HOURS_SCHEDULES",
+    "CREATE_IDLE_ALARMS",
+    "CREATE_MODELS_AND_CONFIGS",
+    "CREATE_MODEL_PACKAGES",
+    "CREATE_ROLLBACK_ALARMS",
+    "CREATE_TTL_SCHEDULES",
+    "DATASETS_FOLDER",
+    "DELETE_ENDPOINTS",
+    "DELETE_ENDPOINT_CONFIGS",
+    "DELETE_HOURS_SCHEDULES",
+    "DELETE_IDLE_ALARMS",
+    "DELETE_MODELS",
+    "DELETE_ROLLBACK_ALARMS",
+    "DELETE_SCALING_ALARMS",
+    "DELETE_TTL_SCHEDULES",
+    "DELETE_VERSIONS",
+    "DEREGISTER_SCALING",
+    "DESCRIBE_ALARMS",
+    "DESCRIBE_ENDPOINTS",
+    "DESCRIBE_MODEL_PACKAGES",
+    "DESCRIBE_OWN_ENDPOINTS",
     "ECR_REPOSITORIES_IN_REGION",
     "ECS_CLUSTERS",
     "ECS_CONTAINER_INSTANCES",
@@ -1510,11 +1218,45 @@ __all__ = [
     "EVALUATION_PLAN_FILES",
     "EVALUATION_REPORT_FILES",
     "EVALUATION_RESULT_FILES",
+    "GET_REGISTRY_TOKEN",
     "HOURS_SCHEDULE_PREFIXES",
     "HUB_TOKEN_PURPOSE",
     "HUB_TOKEN_TAG",
     "IDLE_ALARMS",
+    "INSPECT_ENDPOINTS",
+    "INVOKE_ENDPOINTS",
+    "INVOKE_FOUNDATION_MODELS",
+    "JUDGE_IDLE_ALARMS",
+    "KEEP_IDEMPOTENCY_RECORDS",
+    "LIST_HOSTING",
+    "LIST_MODEL_PACKAGES",
+    "LIST_TENANT_FOLDER",
+    "LIST_VERSIONS",
+    "MAKE_TENANT_WORKFLOW_ROLES",
+    "MANAGE_SCALING_ALARMS",
     "PATTERN_REASONS",
+    "PULL_SERVING_IMAGES",
+    "PUT_EVENTS",
+    "PUT_SAGEMAKER_METRICS",
+    "PUT_TRACE_SEGMENTS",
+    "READ_ARTIFACTS_BUCKET",
+    "READ_ENDPOINT_METRICS",
+    "READ_EVALUATIONS",
+    "READ_EVALUATIONS_AND_CORPORA",
+    "READ_EVENT_LOG",
+    "READ_FILES",
+    "READ_GUARDRAIL_PARAMETERS",
+    "READ_HOSTING_TAGS",
+    "READ_SCALED_VARIANTS",
+    "READ_TENANT_HUB_TOKENS",
+    "READ_VERSIONS",
+    "READ_WITH_KEY_FOR_FILES",
+    "READ_WITH_KEY_FOR_TABLES",
+    "REGISTER_SCALING",
+    "REJECT_MODEL_PACKAGES",
+    "RESTART_IDLE_CLOCKS",
+    "ROLLBACK_ALARMS",
+    "ROLLBACK_ALARM_PREFIX",
     "SAGEMAKER_AUTOSCALING_ROLE",
     "SAGEMAKER_AUTOSCALING_SERVICE",
     "SAGEMAKER_ENDPOINTS",
@@ -1523,120 +1265,77 @@ __all__ = [
     "SAGEMAKER_MODELS",
     "SAGEMAKER_MODEL_PACKAGES",
     "SAGEMAKER_MODEL_PACKAGE_GROUPS",
+    "SCAN_ENDPOINT_RECORDS",
+    "SEND_TASK_SUCCESS",
     "SESSION_TENANT",
     "STAGE_TAG",
     "START_SCHEDULES",
+    "STEP_FUNCTIONS_EXECUTION_EVENTS_RULE",
     "STOP_SCHEDULES",
     "TARGET_TRACKING_ALARMS",
     "TENANT_SECRETS",
     "TENANT_TAG",
     "TTL_SCHEDULES",
     "TTL_SCHEDULE_PREFIX",
+    "UPDATE_CAPACITIES",
+    "UPDATE_ENDPOINTS",
+    "USE_KEY_FOR_FILES",
+    "USE_KEY_FOR_TABLES",
     "VERSION_OBJECTS_REASON",
+    "WRITE_EVALUATION_PLANS",
+    "WRITE_EVALUATION_REPORTS",
+    "WRITE_EVALUATION_RESULTS",
+    "WRITE_SAGEMAKER_LOGS",
+    "WRITE_TENANT_DATASETS",
+    "WRITE_VERSIONS",
+    "Condition",
+    "Conditions",
+    "Grant",
     "Owner",
-    "apply_stage_guardrails",
+    "Reach",
+    "Scope",
+    "alarms_publish",
+    "alarms_use_key",
     "arn",
     "artifact_object_reasons",
     "assume_for_tenants",
-    "assume_tenant_workflow_roles",
     "bucket_objects",
-    "create_autoscaling_service_linked_role",
-    "create_hours_schedules",
-    "create_idle_alarms",
-    "create_rollback_alarms",
-    "create_tagged_endpoints",
-    "create_tagged_model_packages",
-    "create_tagged_sagemaker_resources",
-    "create_tenant_workflow_roles",
-    "create_ttl_schedules",
     "created_for",
     "created_for_session_tenant",
     "created_with_tenant_tag",
-    "decrypt_via",
-    "delete_endpoint_configs",
-    "delete_endpoints",
-    "delete_hours_schedules",
-    "delete_idle_alarms",
-    "delete_models",
-    "delete_rollback_alarms",
-    "delete_scaling_alarms",
-    "delete_ttl_schedules",
-    "delete_version_objects",
-    "deregister_endpoint_scaling",
-    "describe_batch_jobs",
-    "describe_endpoints",
-    "describe_model_packages",
-    "describe_tenant_endpoints",
     "discover_ecs_endpoints",
-    "encrypt_decrypt_via",
     "evaluation_objects",
     "executions_of",
-    "get_registry_token",
-    "get_tenant_items",
     "guardrail_parameter_reasons",
     "guardrail_parameters",
-    "inspect_endpoints",
-    "invoke_foundation_models",
     "invoke_functions",
-    "invoke_tagged_endpoints",
-    "invoke_tenant_endpoints",
+    "items",
+    "items_of",
     "job_definition_revisions",
-    "judge_idle_alarms",
-    "list_model_packages",
-    "list_tenant_folders",
-    "list_version_prefixes",
     "logs_use_key",
-    "manage_batch_job_events_rule",
-    "manage_scaling_alarms",
     "owned_by",
-    "package_tenant_models",
+    "owned_objects",
     "pass_role",
     "product_tagged",
-    "pull_serving_images",
-    "put_events",
-    "put_sagemaker_metrics",
-    "put_trace_segments",
-    "query_items",
-    "read_artifact_objects",
-    "read_artifacts",
-    "read_evaluation_objects",
-    "read_guardrail_parameters",
-    "read_items",
-    "read_tenant_artifacts",
-    "read_tenant_evaluation_objects",
-    "read_tenant_hub_tokens",
-    "read_tenant_items",
-    "read_version_objects",
-    "read_write_items",
-    "register_endpoint_scaling",
-    "reject_tagged_model_packages",
-    "restart_idle_clocks",
+    "read_tenant_executions",
+    "read_with_key",
     "rule_writes_logs",
+    "run_batch_job",
+    "run_children",
     "run_ecs_container_instances",
-    "scale_endpoint_variants",
-    "score_evaluation_shards",
-    "score_tenant_evaluation_shards",
-    "send_task_success",
-    "start_execution",
-    "submit_batch_jobs",
-    "tag_batch_jobs",
+    "start",
+    "statements",
     "tagged_for_session_tenant",
+    "tenant_dataset_objects",
     "tenant_evaluation_objects",
     "tenant_executions_of",
     "tenant_objects",
     "tenant_session_principal",
     "tenant_version_objects",
     "tenant_workflow_roles",
-    "terminate_batch_jobs",
     "trust_conditions",
-    "update_items",
-    "update_tenant_items",
+    "use_key",
     "version_objects",
-    "write_evaluation_plans",
-    "write_evaluation_reports",
-    "write_evaluation_results",
+    "write_evaluation_files",
     "write_logs",
-    "write_sagemaker_logs",
-    "write_tenant_items",
-    "write_tenant_version_objects",
 ]

@@ -28,7 +28,7 @@ from maas.manifest import (
     job_queue_arn,
 )
 from maas.naming import kebab
-from stacks import iam_policies
+from stacks import iam_policies, rights
 from stacks.constructs.batch_compute import BatchCompute
 from stacks.constructs.manifest_job import ManifestJob
 from stacks.constructs.packaging_network import PackagingNetwork
@@ -224,23 +224,16 @@ class PackagingStack(Stack):
     # --- Permissions ----------------------------------------------------------------------
 
     def _job_permissions(self, job_id: str) -> list[iam.PolicyStatement]:
-        """What each job's container calls, under its tenant's session."""
-        artifacts = bucket_arn(self._config, "ArtifactsBucket")
-        key = self._foundation.key.key_arn
-        models = self._foundation.tables["ModelsTable"].table_arn
-        permissions = {
-            # maas.packaging: read a source in the tenant's folder or the tenant's Hub token,
-            # upload the package under the tenant's version prefix, report on the version.
-            "Packager": iam_policies.package_tenant_models(
-                artifacts=artifacts, key=key, models=models
-            ),
-            # maas.evaluation.shard: one shard scored, on the tenant's endpoint; its
-            # questions' traces go through the X-Ray API (a job has no daemon).
-            "Evaluator": iam_policies.score_tenant_evaluation_shards(
-                artifacts=artifacts, key=key, models=models, stage=self._config.name
-            ),
-        }
-        return permissions[job_id]
+        """What each job's container calls, under its tenant's session (stacks.rights)."""
+        scope = iam_policies.Scope(
+            stage=self._config.name,
+            key=self._foundation.key.key_arn,
+            artifacts=bucket_arn(self._config, "ArtifactsBucket"),
+            resolve=lambda table: self._foundation.tables[table].table_arn,
+        )
+        return iam_policies.statements(
+            rights.JOBS[job_id].tenant, scope, iam_policies.Owner.SESSION_TENANT
+        )
 
 
 def _tenant_role_spec(job_id: str) -> RoleSpec:

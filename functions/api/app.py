@@ -43,6 +43,7 @@ from functions.api.problems import (
     status_of,
 )
 from functions.api.routes import (
+    datasets,
     endpoints,
     evalgen,
     evaluations,
@@ -86,6 +87,7 @@ app.include_router(evalgen.router, prefix="/v1")
 app.include_router(executions.router, prefix="/v1")
 app.include_router(recommendations.router, prefix="/v1")
 app.include_router(usage.router, prefix="/v1")
+app.include_router(datasets.router, prefix="/v1")
 app.include_router(openai.router, prefix=OPENAI_PREFIX)
 app.configure_openapi(
     title=API_TITLE,

@@ -31,6 +31,8 @@ STATUS_BY_ERROR: tuple[tuple[type[exceptions.MaasError], HTTPStatus], ...] = (
     (exceptions.Conflict, HTTPStatus.CONFLICT),
     # 403, not 429: a quota is not a rate, and a client that retries a 429 would only wait.
     (exceptions.QuotaExceeded, HTTPStatus.FORBIDDEN),
+    # A source (a dataset's S3 prefix) that the tenant's session may not read.
+    (exceptions.SourceAccessDenied, HTTPStatus.FORBIDDEN),
     # A model the request pipeline called (the endpoint, an embedding model) failed.
     (ModelCallFailed, HTTPStatus.BAD_GATEWAY),
 )

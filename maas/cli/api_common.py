@@ -22,7 +22,7 @@ from rich.table import Table
 from maas.cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from datetime import datetime
 
     from pydantic import BaseModel
@@ -204,14 +204,21 @@ def current_state(view: ExecutionView) -> str:
     return f"{head}, in {last.name} ({last.status}; {states} so far)"
 
 
-def follow(client: MaasClient, accepted: ExecutionAccepted, timeout: float) -> ExecutionView:
-    """Wait for the execution, its current state on a status line; its final path printed."""
+def follow(
+    client: MaasClient,
+    accepted: ExecutionAccepted,
+    timeout: float,
+    until: Callable[[ExecutionView], bool] | None = None,
+) -> ExecutionView:
+    """Wait for the execution (or until ``until`` holds while it runs), its current state on a
+    status line; the path it took printed."""
     with err_console.status(
         f"{accepted.workflow.value} {accepted.execution_name}: starting"
     ) as line:
         view = client.wait_for_execution(
             accepted,
             on_progress=lambda view: line.update(current_state(view)),
+            until=until,
             timeout=timeout,
             max_poll=WAIT_MAX_POLL,
         )
@@ -240,14 +247,17 @@ def finish_workflow(
     *,
     wait: bool,
     timeout: float,
-) -> None:
-    """Print the started workflow, or with ``wait`` follow it and print how it ended."""
+    until: Callable[[ExecutionView], bool] | None = None,
+) -> ExecutionView | None:
+    """Print the started workflow, or with ``wait`` follow it (see :func:`follow`) and print
+    where it stopped; the view it was followed to."""
     if not wait:
         print_accepted(accepted, options)
-        return
-    view = follow(client, accepted, timeout)
+        return None
+    view = follow(client, accepted, timeout, until)
     if options.as_json:
         print_json(view)
+    return view
 
 
 __all__ = [

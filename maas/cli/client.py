@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from maas.cli.api_commands import add_api_commands
+from maas.cli.datasets import datasets_app
 from maas.cli.login import register as register_login
 from maas.cli.usage import register as register_usage
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 endpoints_app = typer.Typer(help="A tenant's SageMaker endpoints.", no_args_is_help=True)
 app.add_typer(endpoints_app, name="endpoints")
 add_api_commands(app, endpoints_app)
+app.add_typer(datasets_app, name="datasets")
 register_usage(app)
 register_login(app)
 

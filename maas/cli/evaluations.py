@@ -1,8 +1,10 @@
 """``maas evaluations run|list|show|review``: evaluations through the REST API.
 
-``run`` starts one (from flags, or a whole request file), ``--wait`` follows it to its
-verdict; ``review`` shows each answer a waiting evaluation asks about and takes a thumbs up
-or down per answer (``--grade ID=up`` for scripts), then resumes it.
+``run`` starts one (from flags, or a whole request file) on a question set named by its
+file (``--questions``) or as a version of one of the tenant's datasets (``--dataset``);
+``--wait`` follows it to its verdict; ``review`` shows each answer a waiting evaluation asks
+about and takes a thumbs up or down per answer (``--grade ID=up`` for scripts), then resumes
+it.
 """
 
 from __future__ import annotations
@@ -25,14 +27,21 @@ from maas.cli.api_common import (
     WaitTimeout,
     api_client,
     console,
+    err_console,
     finish_workflow,
     print_fields,
     print_json,
     when,
 )
+from maas.cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from schemas.evaluation import EvaluationRecord, ReviewGrade, ReviewItem
+    from typing import Any
+
+    from maas.sdk import MaasClient
+    from schemas.api import ExecutionAccepted, ExecutionView
+    from schemas.datasets import DatasetVersionRef
+    from schemas.evaluation import EvaluationRecord, EvaluationSpec, ReviewGrade, ReviewItem
 
 evaluations_app = typer.Typer(
     help="Evaluate endpoints: scores, gates, reviews, reports.", no_args_is_help=True
@@ -55,12 +64,60 @@ def _thresholds(values: list[str]) -> dict[str, float]:
     return parsed
 
 
+def _dataset(value: str) -> tuple[str, int | None]:
+    """``NAME[:VERSION]`` as the name and the version (None: the latest, asked of the API).
+
+    A dataset's name holds no ``:`` (``schemas.datasets.DATASET_NAME_PATTERN``), so the last
+    one, if any, starts the version.
+    """
+    name, colon, version = value.rpartition(":")
+    if not colon:
+        return value, None
+    if not version.isdigit() or int(version) < 1:
+        raise typer.BadParameter(
+            f"{value!r}: write NAME or NAME:VERSION, e.g. support-qa:2", param_hint="--dataset"
+        )
+    return name, int(version)
+
+
+def _latest_version(client: MaasClient, name: str) -> int:
+    """The dataset's latest version: the one an evaluation then names, and so keeps."""
+    record = client.get_dataset(name)  # another tenant's or none: NotFound, exit code 3
+    if record.latest_version is None:
+        err_console.print(
+            f"[bold red]error[/]: dataset {name!r} has no version yet ({record.status.value})",
+            highlight=False,
+        )
+        raise typer.Exit(code=ExitCode.CONFLICT)
+    return record.latest_version
+
+
+def _validated(document: dict[str, Any]) -> EvaluationSpec:
+    """The request, or a usage error naming what is wrong with it."""
+    import pydantic
+
+    from schemas.evaluation import EvaluationSpec
+
+    try:
+        return EvaluationSpec.model_validate(document)
+    except pydantic.ValidationError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 @evaluations_app.command("run")
 def run_evaluation(
     endpoint: Annotated[str | None, typer.Argument(help="The endpoint to evaluate.")] = None,
     *,
     questions: Annotated[
         str | None, typer.Option(help="The question set: an s3:// JSONL of the tenant's.")
+    ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME[:VERSION]",
+            help="Instead of --questions: a version of one of the tenant's question_set "
+            "datasets (its latest when VERSION is left out).",
+        ),
     ] = None,
     metric: Annotated[
         list[str] | None, typer.Option(help="A metric to compute (repeat for more).")
@@ -93,16 +150,23 @@ def run_evaluation(
     json_output: JsonOutput = False,
 ) -> None:
     """Evaluate ENDPOINT on a question set (or run the request in --request)."""
-    import pydantic
-
-    from schemas.evaluation import EvaluationSpec
-
+    latest_of: str | None = None  # a dataset whose latest version the API is asked for
     if request is not None:
         document = json.loads(request.read_text())
     else:
-        if endpoint is None or questions is None:
-            raise typer.BadParameter("give ENDPOINT and --questions, or --request FILE")
-        document = {"endpoint_name": endpoint, "question_set_uri": questions}
+        if questions is not None and dataset is not None:
+            raise typer.BadParameter("give --questions or --dataset, not both")
+        if endpoint is None or (questions is None and dataset is None):
+            raise typer.BadParameter(
+                "give ENDPOINT and --questions or --dataset NAME[:VERSION], or --request FILE"
+            )
+        document = {"endpoint_name": endpoint}
+        if dataset is not None:
+            name, version = _dataset(dataset)
+            document["dataset"] = {"name": name, "version": version}
+            latest_of = name if version is None else None
+        else:
+            document["question_set_uri"] = questions
         if metric:
             document["metrics"] = metric
         if threshold:
@@ -113,16 +177,66 @@ def run_evaluation(
         document["runner"] = runner
         if review:
             document["human_review"] = {"sample_size": review}
-    try:
-        spec = EvaluationSpec.model_validate(document)
-    except pydantic.ValidationError as error:
-        raise typer.BadParameter(str(error)) from None
+    # Checked before the API is called, but for a version still to be asked for.
+    spec = None if latest_of is not None else _validated(document)
     options = ApiOptions(api_url, token, profile, json_output)
     with api_client(options) as client:
+        if spec is None:
+            document["dataset"]["version"] = _latest_version(client, str(latest_of))
+            spec = _validated(document)
         accepted = client.create_evaluation(spec)
-        finish_workflow(client, accepted, options, wait=wait, timeout=timeout)
-        if wait and not options.as_json:
-            _print_evaluation(client.get_evaluation(accepted.execution_name))
+        _finish_run(client, accepted, options, wait=wait, timeout=timeout)
+
+
+def _finish_run(
+    client: MaasClient,
+    accepted: ExecutionAccepted,
+    options: ApiOptions,
+    *,
+    wait: bool,
+    timeout: float,
+) -> None:
+    """Follow the evaluation with ``wait``: to its verdict, or to where a person's grades are
+    awaited, which is said with the command that gives them."""
+    view = finish_workflow(
+        client, accepted, options, wait=wait, timeout=timeout, until=_awaiting_grades
+    )
+    if view is None or options.as_json:
+        return
+    if view.status == "RUNNING":
+        err_console.print(
+            f"waiting for a person's grades: maas evaluations review {accepted.execution_name}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    _print_evaluation(client.get_evaluation(accepted.execution_name))
+
+
+#: The evaluate workflow's state that waits for the review's grades (state_machines/evaluate.json).
+REVIEW_STATE = "Wait for a person's grades"
+
+
+def _awaiting_grades(view: ExecutionView) -> bool:
+    """Whether the evaluation waits for a person: ``--wait`` stops there rather than hang.
+
+    >>> from datetime import UTC, datetime
+    >>> from schemas.api import ExecutionView, StateVisitView
+    >>> now = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> def at(state: str) -> ExecutionView:
+    ...     visit = StateVisitView(name=state, state_type="Task", status="running",
+    ...                            entered_at=now, attempts=1)
+    ...     return ExecutionView(workflow="evaluate", execution_name="acme-1",
+    ...                          execution_arn="arn", status="RUNNING", started_at=now,
+    ...                          path=[visit])
+    >>> _awaiting_grades(at(REVIEW_STATE)), _awaiting_grades(at("Score the shards"))
+    (True, False)
+    """
+    return (
+        bool(view.path)
+        and view.path[-1].name == REVIEW_STATE
+        and (view.path[-1].status == "running")
+    )
 
 
 @evaluations_app.command("list")
@@ -275,6 +389,11 @@ def _asked(items: list[ReviewItem]) -> list[ReviewGrade]:
     return grades
 
 
+def _named(ref: DatasetVersionRef) -> str:
+    """A dataset version, as ``show`` names the question set it was."""
+    return f"dataset {ref.name} version {ref.version}"
+
+
 def _print_evaluation(record: EvaluationRecord) -> None:
     verdict = record.verdict
     print_fields(
@@ -283,6 +402,8 @@ def _print_evaluation(record: EvaluationRecord) -> None:
             "status": record.status.value,
             "endpoint": record.endpoint_name,
             "model": f"{record.model_id} version {record.model_version}",
+            "question set": record.spec.question_set_uri
+            or (record.spec.dataset and _named(record.spec.dataset)),
             "questions": f"{record.questions} in {record.shards} shards"
             + (f" ({record.runner})" if record.runner else "")
             + (f", {len(record.skipped_lines)} lines skipped" if record.skipped_lines else ""),

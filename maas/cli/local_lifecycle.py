@@ -45,6 +45,7 @@ import psutil
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from maas.api_limits import ApiConfig
     from maas.local import LocalRuntime
 
 #: How long children get to exit after SIGTERM before they are killed.
@@ -195,6 +196,10 @@ def end_children(grace_seconds: float = CHILD_GRACE_SECONDS) -> list[int]:
     return [child.pid for child in children]
 
 
+#: The variable that names another ``cdk.json`` than the project's for :func:`stage_api`.
+CDK_JSON_VARIABLE = "MAAS_CDK_JSON"
+
+
 @dataclass(frozen=True)
 class LocalOptions:
     """How ``maas local up`` runs the runtime: models served, and where its account is kept."""
@@ -203,6 +208,54 @@ class LocalOptions:
     #: None: start empty and discard the account on stop (``--no-keep-state``).
     state_dir: Path | None
     autosave_seconds: float
+    #: The API's throttle and usage plans (:func:`stage_api`); None: the stack's defaults.
+    api: ApiConfig | None = None
+
+
+def stage_api(stage: str | None, cdk_json: Path | None = None) -> ApiConfig:
+    """The ``api`` of the ``cdk.json`` stage (``--stage``), as the stack would deploy it.
+
+    ``stage`` None is the stage the stack deploys without ``-c maas:stage``: ``cdk.json``'s
+    ``maas:stage``, else ``dev``. The ``cdk.json`` is the project's, or the one
+    ``$MAAS_CDK_JSON`` names. Without a ``cdk.json`` (the package installed outside the
+    project) a stage has the defaults the stack gives one that says nothing. A ``stage``
+    named but not described, or an ``api`` that is not valid, is a bad ``--stage``.
+    """
+    import typer  # noqa: PLC0415
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from maas.api_limits import (  # noqa: PLC0415
+        STAGES_CONTEXT_KEY,
+        read_cdk_json_context,
+        stage_api_config,
+    )
+    from maas.manifest import PROJECT_ROOT  # noqa: PLC0415
+
+    path = cdk_json or Path(os.environ.get(CDK_JSON_VARIABLE) or PROJECT_ROOT / "cdk.json")
+    context = read_cdk_json_context(path) if path.is_file() else {}
+    stages = context.get(STAGES_CONTEXT_KEY) or {}
+    if stage is not None and stages and stage not in stages:
+        raise typer.BadParameter(
+            f"{stage!r} is not a stage of {path} (described: {', '.join(sorted(stages))})",
+            param_hint="--stage",
+        )
+    try:
+        return stage_api_config(context, stage)
+    except ValidationError as error:
+        raise typer.BadParameter(f"its api in {path}: {error}", param_hint="--stage") from None
+
+
+def describe_api_limits(api: ApiConfig, keys: dict[str, str]) -> list[str]:
+    """Lines that say how the local API is limited, and each tenant's API key."""
+    lines = [f"  throttle: {api.rate_limit:g} requests/s, burst {api.burst_limit} (429 past them)"]
+    for tenant, key in sorted(keys.items()):
+        plan = api.tenant_plans[tenant]
+        quota = f", {plan.requests_per_day}/day" if plan.requests_per_day else ""
+        lines.append(
+            f"  tenant {tenant}: x-api-key {key} ({plan.rate_limit:g}/s, "
+            f"burst {plan.burst_limit}{quota})"
+        )
+    return lines
 
 
 def state_folder(option: Path | None) -> Path:
@@ -283,16 +336,19 @@ def exit_now(code: int) -> None:
 
 
 __all__ = [
+    "CDK_JSON_VARIABLE",
     "CHILD_GRACE_SECONDS",
     "STOP_DEADLINE_SECONDS",
     "LocalOptions",
     "PortInUseError",
     "StopDeadline",
     "check_port_free",
+    "describe_api_limits",
     "describe_restored",
     "describe_saved",
     "end_children",
     "exit_now",
+    "stage_api",
     "state_folder",
     "state_problem",
     "stop_on_signals",

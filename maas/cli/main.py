@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from maas.cli.api_commands import add_api_commands
+from maas.cli.datasets import datasets_app
 from maas.cli.evalgen import evalgen_app
 from maas.cli.evaluations import evaluations_app
 from maas.cli.exit_codes import ExitCode
@@ -41,6 +42,7 @@ app.add_typer(traces_app, name="traces")
 app.add_typer(evaluations_app, name="evaluations")
 app.add_typer(reward_app, name="reward")
 app.add_typer(evalgen_app, name="evalgen")
+app.add_typer(datasets_app, name="datasets")
 register_usage(app)
 register_login(app)
 
@@ -269,6 +271,14 @@ def local_up(
             min=0.1,
         ),
     ] = 60.0,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            help="The cdk.json stage whose API throttle and usage plans the local API applies, "
+            "as the stack deploys them; default: cdk.json's maas:stage, else dev.",
+            envvar="MAAS_STAGE",
+        ),
+    ] = None,
 ) -> None:
     """Serve the local runtime on 127.0.0.1 so other processes reach it via AWS_ENDPOINT_URL.
 
@@ -284,10 +294,13 @@ def local_up(
         StopDeadline,
         check_port_free,
         end_children,
+        stage_api,
         state_folder,
         state_problem,
         stop_on_signals,
     )
+
+    api = stage_api(stage)
 
     # Whatever is in flight when the signal comes, the process is gone within the deadline.
     deadline = StopDeadline(STOP_DEADLINE_SECONDS)
@@ -300,7 +313,7 @@ def local_up(
                 _serve_local_runtime(
                     port,
                     api_port,
-                    LocalOptions(serve_models, folder, autosave_seconds),
+                    LocalOptions(serve_models, folder, autosave_seconds, api),
                     deadline,
                 )
         except PortInUseError as error:
@@ -341,15 +354,22 @@ def _serve_local_runtime(
     deadline.status = lambda: 0 if runtime.store is None or runtime.saved is not None else 1
     try:
         with console.status("starting the local runtime"), runtime:
-            _serve_started(runtime, port, api_port)
+            _serve_started(runtime, port, api_port, options)
     finally:
         # After the stop: what was saved (nothing when the runtime never started).
         for line in describe_saved(runtime):
             console.print(line, soft_wrap=True, highlight=False)
 
 
-def _serve_started(runtime: LocalRuntime, port: int, api_port: int) -> None:
-    from maas.cli.local_lifecycle import PortInUseError, describe_restored, wait_for_signal
+def _serve_started(runtime: LocalRuntime, port: int, api_port: int, options: LocalOptions) -> None:
+    from maas.api_limits import ApiConfig
+    from maas.cli.local_lifecycle import (
+        PortInUseError,
+        describe_api_limits,
+        describe_restored,
+        wait_for_signal,
+    )
+    from maas.local.apigateway_limits import GatewayLimits
 
     try:
         url = runtime.serve(port)
@@ -375,9 +395,12 @@ def _serve_started(runtime: LocalRuntime, port: int, api_port: int) -> None:
     from maas.console import gateway_mount, local_console
 
     try:
+        # The stage's throttle and usage plans, as the stack deploys them (docs/local.md).
+        api = options.api or ApiConfig()
+        limits = GatewayLimits.from_config(api)
         # The console beside the API, on its port (docs/console.md: who sees what).
         api_url = runtime.serve_api(
-            api_port, mounts={"/console": gateway_mount(local_console(runtime))}
+            api_port, mounts={"/console": gateway_mount(local_console(runtime))}, limits=limits
         )
     except KeyError as missing:
         console.print(f"[yellow]no local API[/]: {missing.args[0]}")
@@ -389,6 +412,8 @@ def _serve_started(runtime: LocalRuntime, port: int, api_port: int) -> None:
         console.print(f"  Swagger UI: {api_url}/docs", soft_wrap=True, highlight=False)
         console.print(f"  console: {api_url}/console", soft_wrap=True, highlight=False)
         console.print("  a token: export MAAS_TOKEN=$(maas local token --tenant acme)")
+        for line in describe_api_limits(api, limits.api_keys):
+            console.print(line, soft_wrap=True, highlight=False)
     for line in describe_restored(runtime):
         console.print(line, soft_wrap=True, highlight=False)
     if runtime.store is None:

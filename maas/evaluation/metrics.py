@@ -9,6 +9,9 @@ is re-implemented here. What this module adds is the plumbing:
   the judge answers one, constrained or parsed and retried as that judge does;
 - :class:`EmbedderEmbeddings` puts the RAG pipeline's :class:`~maas.pipeline.Embedder`
   (all-MiniLM-L6-v2 locally, a SageMaker or Bedrock model) behind ragas's embeddings;
+- faithfulness asks its verdicts in a schema that lists the statements it extracted
+  (:func:`verdicts_model`): the same prompt and score, without verdicts on statements the
+  judge invents;
 - :func:`score` runs the asked metrics on each sample and records, for a metric that could
   not score a sample, why (the judge never parsed, ragas raised, ragas returned NaN): a
   failure is a row of ``failures``, never a NaN in ``scores``.
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from ragas.embeddings.base import BaseRagasEmbedding
+    from ragas.metrics.collections.faithfulness.util import NLIStatementOutput
 
     from maas.evaluation.judging import AnswerT, Judge
     from maas.evaluation.records import PipelineAnswer, QuestionRecord
@@ -76,6 +80,75 @@ def judge_llm(judge: Judge, *, max_new_tokens: int = DEFAULT_JUDGE_TOKENS) -> An
             return judge.ask(prompt, response_model, max_new_tokens=max_new_tokens)
 
     return JudgeLLM()
+
+
+def verdicts_model(statements: Sequence[str]) -> type[NLIStatementOutput]:
+    """ragas's NLI answer model, whose JSON Schema asks for one verdict per ``statements``, in
+    order, each naming its statement as given.
+
+    ragas's faithfulness asks the judge for "a verdict for each statement" and divides the
+    faithful verdicts by the verdicts given; its answer schema leaves the list open. A small
+    judge then writes verdicts on statements it made up (eight for one statement, the last
+    ones on invented text), which both takes most of an evaluation's time (a verdict with its
+    reason is tens of tokens) and counts what is not in the answer. This schema says what the
+    prompt says: the list's items are the statements given, in order, each copied word for
+    word (a constrained judge is handed those words rather than writing them; a remote judge
+    reads them in the schema). Validation is ragas's own (the schema is only what is asked),
+    so a remote judge's answer is read as before.
+
+    Examples
+    --------
+    >>> schema = verdicts_model(["Paris is in France."]).model_json_schema()
+    >>> listed = schema["properties"]["statements"]
+    >>> listed["minItems"], listed["maxItems"], listed["items"]
+    (1, 1, False)
+    >>> listed["prefixItems"][0]["properties"]["statement"]
+    {'const': 'Paris is in France.', 'type': 'string'}
+    """
+    from pydantic import ConfigDict  # noqa: PLC0415
+    from ragas.metrics.collections.faithfulness.util import (  # noqa: PLC0415
+        NLIStatementOutput,
+        StatementFaithfulnessAnswer,
+    )
+
+    given = list(statements)
+    item = StatementFaithfulnessAnswer.model_json_schema()
+
+    def per_statement(schema: dict[str, Any]) -> None:
+        listed = schema["properties"]["statements"]
+        listed["prefixItems"] = [
+            {
+                **item,
+                "properties": {
+                    **item["properties"],
+                    "statement": {"type": "string", "const": statement},
+                },
+            }
+            for statement in given
+        ]
+        listed["items"] = False
+        listed["minItems"] = listed["maxItems"] = len(given)
+
+    class Verdicts(NLIStatementOutput):
+        model_config = ConfigDict(json_schema_extra=per_statement)
+
+    return Verdicts
+
+
+def _faithfulness(llm: Any) -> Any:
+    """ragas's faithfulness, asking for the verdicts on the statements it made
+    (:func:`verdicts_model`); the prompts, the statements and the score are ragas's."""
+    from ragas.metrics.collections import Faithfulness  # noqa: PLC0415 - the evaluation extra
+    from ragas.metrics.collections.faithfulness.util import NLIStatementInput  # noqa: PLC0415
+
+    class StatementVerdictFaithfulness(Faithfulness):
+        async def _create_verdicts(self, statements: list[str], context: str) -> Any:
+            prompt = self.nli_statement_prompt.to_string(
+                NLIStatementInput(context=context, statements=statements)
+            )
+            return await self.llm.agenerate(prompt, verdicts_model(statements))
+
+    return StatementVerdictFaithfulness(llm=llm)
 
 
 def embedder_embeddings(embedder: Embedder) -> BaseRagasEmbedding:
@@ -149,13 +222,12 @@ def _metric_objects(
         ContextPrecision,
         ContextRecall,
         ExactMatch,
-        Faithfulness,
         NonLLMStringSimilarity,
         RougeScore,
     )
 
     makers: dict[str, Callable[[], Any]] = {
-        "faithfulness": lambda: Faithfulness(llm=llm),
+        "faithfulness": lambda: _faithfulness(llm),
         "answer_relevancy": lambda: AnswerRelevancy(
             # score() makes embeddings whenever answer relevancy is asked.
             llm=llm,
@@ -310,4 +382,5 @@ __all__ = [
     "embedder_embeddings",
     "judge_llm",
     "score",
+    "verdicts_model",
 ]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from maas.aws import error_code, split_s3_uri
+from maas.datasets.questions import question_set_version, read_question_set
 from maas.evaluation.datasets import parse_jsonl, shards
 from maas.evaluation.judges.spec import JUDGE_SPEC
 from maas.evaluation.metric_names import LLM_METRICS
@@ -43,6 +44,7 @@ from schemas.pipeline import PipelineSpec
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from maas.datasets import DatasetStore
     from maas.endpoints import EndpointRegistry
     from maas.evaluation.store import EvaluationStore
     from maas.pipeline.store import PipelineStore
@@ -168,10 +170,16 @@ def plan_evaluation(
     bucket: str,
     correlation_id: str,
     known_metrics: frozenset[str],
+    datasets: DatasetStore | None = None,
 ) -> EvaluationPlan:
-    """Check ``request``, write its shards and job document, and record it as running."""
+    """Check ``request``, write its shards and job document, and record it as running.
+
+    A request that names a dataset version reads it through ``datasets`` (the tenant's
+    :class:`~maas.datasets.DatasetStore`): the tenant's, a question set, its sha256 checked.
+    """
     _check_metrics(request.metrics, request.thresholds, known_metrics)
-    check_tenant_file(request.question_set_uri, "question_set_uri", bucket, request.tenant_id)
+    if request.question_set_uri is not None:
+        check_tenant_file(request.question_set_uri, "question_set_uri", bucket, request.tenant_id)
     pipeline = request.pipeline or pipelines.get(request.tenant_id, request.endpoint_name).pipeline
     if pipeline.knowledge is not None:
         # The endpoint's stored pipeline too: the jobs would read its corpus for the tenant.
@@ -186,7 +194,7 @@ def plan_evaluation(
         pipeline, request.judge, endpoints=endpoints, tenant_id=request.tenant_id
     )
     parsed = parse_jsonl(
-        _read_text(s3, request.question_set_uri),
+        _question_set(request, s3, datasets),
         QuestionRecord,
         policy=request.invalid_lines,
         limit=request.max_questions,
@@ -315,6 +323,17 @@ def _job_name(tenant_id: str, evaluation_id: str, shard: int) -> str:
     'evaluate-acme-e1-3'
     """
     return f"evaluate-{tenant_id}-{evaluation_id}"[:120] + f"-{shard}"
+
+
+def _question_set(request: EvaluationRequest, s3: Any, datasets: DatasetStore | None) -> str:
+    """The question set's JSONL: the file named, or the dataset version named."""
+    if request.question_set_uri is not None:
+        return _read_text(s3, request.question_set_uri)
+    assert request.dataset is not None  # the request names one or the other
+    if datasets is None:
+        raise TypeError("a request that names a dataset is planned with the tenant's datasets")
+    version = question_set_version(datasets, request.tenant_id, request.dataset)
+    return read_question_set(datasets, version)
 
 
 def _read_text(s3: Any, uri: str) -> str:

@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from maas.aws import error_code, split_s3_uri
 from maas.evaluation.datasets import LineProblem
 from maas.evaluation.evalgen.alignment import AlignmentFigures, alignment_figures, combine
 from maas.evaluation.evalgen.records import Grade
@@ -241,6 +240,10 @@ def read_summary(uri: str, *, s3_client: Any) -> ReportSummary:
     Raises :class:`NotFound` when there is no such object and :class:`ValidationError` when
     it is not a report summary.
     """
+    # Imported here: maas.aws loads boto3, and ReportSummary is also the client install's
+    # answer type (sdk/python), which has no boto3.
+    from maas.aws import error_code, split_s3_uri  # noqa: PLC0415
+
     bucket, key = split_s3_uri(uri)
     try:
         body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()

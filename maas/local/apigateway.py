@@ -42,6 +42,9 @@ answers it, never 501 (any HTTP method reaches the gateway), and ``resource`` an
 With ``throttle`` (the stage's rate and burst), requests past them are answered
 ``429 {"message":"Too Many Requests"}`` (the ``THROTTLED`` gateway response; the token
 bucket of https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html).
+With ``limits`` (what ``maas local up`` gives: the stage's throttle and usage plans of its
+``cdk.json`` stage, :mod:`maas.local.apigateway_limits`), each tenant's API key is also
+required and its plan applied.
 Each of these bodies is the gateway response's default
 (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
 
@@ -69,6 +72,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from maas.local.apigateway_limits import TOO_MANY_REQUESTS, GatewayLimits
 from maas.local.apigateway_stream import (
     STREAM_IDLE_TIMEOUT_SECONDS,
     StreamedAnswer,
@@ -112,8 +116,6 @@ INTEGRATION_TIMED_OUT = {"message": "Endpoint request timed out"}
 #: (the MISSING_AUTHENTICATION_TOKEN gateway response).
 MISSING_AUTHENTICATION_TOKEN = {"message": "Missing Authentication Token"}
 
-#: What API Gateway answers past the stage's throttle (the THROTTLED gateway response).
-TOO_MANY_REQUESTS = {"message": "Too Many Requests"}
 
 _PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -198,6 +200,8 @@ class LocalApiGateway:
         None: every path is the function's, as ``ANY /`` and ``ANY /{proxy+}``.
     throttle
         The stage's steady rate (requests per second) and burst; None: not throttled.
+    limits
+        The stage's throttle and usage plans (it replaces ``throttle``); None: ``throttle``.
     """
 
     def __init__(
@@ -219,6 +223,7 @@ class LocalApiGateway:
         idle_timeout: float = STREAM_IDLE_TIMEOUT_SECONDS,
         routes: ApiRoutes | None = None,
         throttle: tuple[float, int] | None = None,
+        limits: GatewayLimits | None = None,
     ) -> None:
         self._invoke = invoke
         self._invoke_stream = invoke_stream
@@ -235,7 +240,9 @@ class LocalApiGateway:
         self.integration_timeout = integration_timeout
         self.mounts = dict(mounts or {})
         self.routes = routes
-        self._bucket = _TokenBucket(*throttle) if throttle is not None else None
+        if limits is None and throttle is not None:
+            limits = GatewayLimits(*throttle)
+        self.limits = limits
         # API Gateway's ids: 10 characters for the API, 6 for each resource.
         self.api_id = secrets.token_hex(5)
         self._server: ThreadingHTTPServer | None = None
@@ -325,9 +332,10 @@ class LocalApiGateway:
                 "MissingAuthenticationTokenException",
                 gateway_headers,
             )
-        if self._bucket is not None and not self._bucket.take():
-            logger.info("local API: 429 for %s %s: past the stage's throttle", method, path)
-            return _error(429, TOO_MANY_REQUESTS, "TooManyRequestsException", gateway_headers)
+        refusal = None if self.limits is None else self.limits.check(_header(headers, "x-api-key"))
+        if refusal is not None:
+            logger.info("local API: %d for %s %s: %s", refusal.status, method, path, refusal.reason)
+            return _error(refusal.status, refusal.body, refusal.error_type, gateway_headers)
         claims: dict[str, str] | None = None
         if not self._is_public(method, path):
             try:
@@ -508,27 +516,6 @@ class LocalApiGateway:
                 # API Gateway would mangle bytes it takes for text; keep them intact instead.
                 pass
         return base64.b64encode(request.body).decode(), True
-
-
-class _TokenBucket:
-    """API Gateway's throttle: ``rate`` tokens a second, at most ``burst`` saved up."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self._tokens = float(burst)
-        self._at = time.monotonic()
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        """Whether a request may pass now (it takes a token if so)."""
-        with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-            self._at = now
-            if self._tokens < 1:
-                return False
-            self._tokens -= 1
-            return True
 
 
 def proxy_response(payload: Any) -> HttpResponse:

@@ -40,6 +40,7 @@ from maas.local import (
     function_credentials,
     iam_enforcement,
     router_state,
+    signing,
     stepfunctions,
     workflow_credentials,
 )
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from maas.local.apigateway import HttpRequest, HttpResponse
+    from maas.local.apigateway_limits import GatewayLimits
 
 _running = threading.Lock()
 
@@ -192,6 +194,8 @@ class LocalRuntime:
             stepfunctions.install(stack)
             applicationautoscaling.install(stack)
             dynamodb.install(stack)
+            # In-process calls skip computing a signature moto never checks: see that module.
+            signing.install(stack)
             adapters = (
                 self.xray,
                 self.lambda_,
@@ -352,13 +356,15 @@ class LocalRuntime:
         function_id: str = "Api",
         tokens: LocalTokens | None = None,
         mounts: Mapping[str, Callable[[HttpRequest], HttpResponse]] | None = None,
+        limits: GatewayLimits | None = None,
     ) -> str:
         """Serve the REST API on 127.0.0.1:``port`` through the manifest's ``function_id``.
 
         Requests are authorized with ``tokens`` (default: the key of the state directory,
         which ``maas local token`` signs with); see :mod:`maas.local.apigateway`. Paths under
-        a prefix of ``mounts`` are answered by its handler instead (the console). Returns
-        the API's base URL; :meth:`stop` stops it.
+        a prefix of ``mounts`` are answered by its handler instead (the console). ``limits``:
+        the stage's throttle and usage plans (:mod:`maas.local.apigateway_limits`; none: not
+        throttled). Returns the API's base URL; :meth:`stop` stops it.
         """
         function = self.resources.functions.get(function_id)
         if function is None:
@@ -375,6 +381,7 @@ class LocalRuntime:
                 invoke_stream=self.lambda_.invoke_with_response_stream,
                 # The stack's API definition: a resource or method outside it is a 403.
                 routes=api_routes(),
+                limits=limits,
             )
             url = gateway.start(port)
             self._api = gateway

@@ -88,7 +88,7 @@ from moto.stepfunctions.parser.backend.execution import (
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from maas.local import stepfunctions_api, stepfunctions_lambda
+from maas.local import stepfunctions_api, stepfunctions_lambda, stepfunctions_maprun
 from maas.local.patching import extend, replace
 
 if TYPE_CHECKING:
@@ -317,6 +317,9 @@ def install(stack: ExitStack) -> None:
         )
     stack.enter_context(replace(execution_worker_module, "ExecutionData", _execution_data))
     stack.enter_context(replace(state_module, "StateData", _state_data))
+    # Map Runs and their child executions: see that module. Installed before the module
+    # below, whose ListExecutions checks (statusFilter, maxResults) then hold for both.
+    stepfunctions_maprun.install(stack)
     # The API that reads executions (paging, order, filters): see that module.
     stepfunctions_api.install(stack)
     # ``lambda:invoke``'s output as AWS lays it out: see that module.

@@ -6,8 +6,9 @@ document, to the daemon at ``AWS_XRAY_DAEMON_ADDRESS``, and the daemon calls
 ``PutTraceSegments``. There is no daemon here, so :class:`LocalXRay` is one:
 
 - it listens on a free UDP port of 127.0.0.1 and puts every document it receives into the
-  emulated account with ``PutTraceSegments``, through a boto3 client of the runtime; a
-  document X-Ray rejects is logged, as the daemon logs it;
+  emulated account with ``PutTraceSegments``, through a boto3 client of the runtime, those
+  that arrived together in one call (up to 50, as the daemon batches); a document X-Ray
+  rejects is logged, as the daemon logs it;
 - while the runtime is up, ``AWS_XRAY_DAEMON_ADDRESS`` names that port in this process's
   environment (so model servers and Batch jobs started from it inherit it), and the X-Ray
   SDK of this process is on, sends to it and traces every request (``sampling`` off);
@@ -28,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import select
 import socket
 import threading
 import traceback
@@ -59,6 +61,11 @@ PROTOCOL_HEADER = {"format": "json", "version": 1}
 
 #: A UDP datagram's largest payload; the SDK never sends more in one.
 _MAX_DATAGRAM = 65_535
+
+#: The most documents one ``PutTraceSegments`` carries: the daemon's batch
+#: (https://docs.aws.amazon.com/xray/latest/devguide/xray-daemon.html: it "buffers segments
+#: in a queue and uploads them to X-Ray in batches").
+_BATCH = 50
 
 #: How often the listener looks up from its socket to see whether the runtime stops.
 _POLL_SECONDS = 0.2
@@ -159,28 +166,32 @@ class LocalXRay:
     def _serve(self, listener: socket.socket, client: Any) -> None:
         while not self._stopping.is_set():
             try:
-                datagram = listener.recv(_MAX_DATAGRAM)
+                datagrams = [listener.recv(_MAX_DATAGRAM)]
             except TimeoutError:
                 continue
-            document = _document(datagram)
+            # As the daemon, in batches: what else has arrived goes in the same call (one
+            # PutTraceSegments a request was the daemon's largest cost under load).
+            while len(datagrams) < _BATCH and select.select([listener], [], [], 0)[0]:
+                datagrams.append(listener.recv(_MAX_DATAGRAM))
+            documents = [document for d in datagrams if (document := _document(d)) is not None]
             with self._counted:
-                self._received += 1
-            if document is not None:
-                self._put(client, document)
+                self._received += len(datagrams)
+            if documents:
+                self._put(client, documents)
             with self._counted:
                 self._counted.notify_all()
 
-    def _put(self, client: Any, document: str) -> None:
+    def _put(self, client: Any, documents: list[str]) -> None:
         try:
-            response = client.put_trace_segments(TraceSegmentDocuments=[document])
+            response = client.put_trace_segments(TraceSegmentDocuments=documents)
         except Exception:
-            logger.exception("X-Ray did not take a segment document")
+            logger.exception("X-Ray did not take %d segment documents", len(documents))
             return
-        for rejected in response.get("UnprocessedTraceSegments", []):
-            logger.warning("X-Ray rejected segment %s: %s", rejected.get("Id"), rejected)
-        if not response.get("UnprocessedTraceSegments"):
-            with self._counted:
-                self._stored += 1
+        rejected = response.get("UnprocessedTraceSegments", [])
+        for segment in rejected:
+            logger.warning("X-Ray rejected segment %s: %s", segment.get("Id"), segment)
+        with self._counted:
+            self._stored += len(documents) - len(rejected)
 
     def _stop(self) -> None:
         self._stopping.set()

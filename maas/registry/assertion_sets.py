@@ -8,31 +8,16 @@ replaces the set (people grade more, selection changes its mind); each write say
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from maas.dynamodb import from_item, key, to_item
-from maas.evaluation.evalgen.selection import AssertionSet
+from maas.evaluation.evalgen.selection import AssertionSet, StoredAssertionSet
 from maas.exceptions import NotFound
 from maas.registry.versions import ModelRegistry, _partition
 
 
 def _sort_key(model_name: str, version: int) -> str:
     return f"ASSERTIONS#MODEL#{model_name}#VERSION#{version:010d}"
-
-
-class StoredAssertionSet(BaseModel):
-    """An assertion set as the registry keeps it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    tenant_id: str
-    model_name: str
-    version: int
-    assertion_set: AssertionSet
-    stored_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
 class AssertionSetRegistry:

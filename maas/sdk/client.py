@@ -51,6 +51,7 @@ from maas.sdk.errors import (
 )
 from maas.sdk.retry import IDEMPOTENCY_HEADER, RetryPolicy, send_with_retries
 from schemas.api import ExecutionAccepted, ExecutionView, ModelOverview, Page, Workflow
+from schemas.datasets import DatasetDeleted, DatasetRecord, DatasetVersionRecord
 from schemas.endpoint import EndpointRecord
 from schemas.evaluation import EvaluationRecord, ReviewItem
 from schemas.packaging import ModelVersionRecord
@@ -66,11 +67,11 @@ if TYPE_CHECKING:
     from maas.advisor import AdvisorReport, ServingRequest
     from maas.evaluation.evalgen.grading import SessionInfo, SessionStatus
     from maas.evaluation.evalgen.records import EvalOutput, Grade
-    from maas.evaluation.evalgen.selection import AssertionSet, SelectionReport
+    from maas.evaluation.evalgen.selection import AssertionSet, SelectionReport, StoredAssertionSet
     from maas.evaluation.evalgen.sessions import CriteriaSpec, GradeSpec, SessionSpec
     from maas.evaluation.report import ReportSummary
     from maas.pipeline.results import PipelineAnswer
-    from maas.registry.assertion_sets import StoredAssertionSet
+    from schemas.datasets import DatasetSpec, DatasetVersionSpec
     from schemas.deployment import DeploymentSpec
     from schemas.evaluation import EvaluationSpec, ReviewSubmission
     from schemas.lifecycle import LifecycleSpec
@@ -463,8 +464,8 @@ class MaasClient:
     ) -> StoredAssertionSet:
         """Store a session's latest chosen set, or ``assertion_set``, with the version; the
         ``assertions`` metric of its later evaluations runs it."""
+        from maas.evaluation.evalgen.selection import StoredAssertionSet  # noqa: PLC0415
         from maas.evaluation.evalgen.sessions import AssertionSetChoice  # noqa: PLC0415
-        from maas.registry.assertion_sets import StoredAssertionSet  # noqa: PLC0415
 
         choice = AssertionSetChoice(session=session, assertion_set=assertion_set)
         path = f"/v1/models/{_segment(model_name)}/versions/{int(version)}/assertions"
@@ -473,12 +474,66 @@ class MaasClient:
 
     def get_assertion_set(self, model_name: str, version: int) -> StoredAssertionSet:
         """The assertion set stored with the version (:class:`NotFound` when none is)."""
-        from maas.registry.assertion_sets import StoredAssertionSet  # noqa: PLC0415
+        from maas.evaluation.evalgen.selection import StoredAssertionSet  # noqa: PLC0415
 
         path = f"/v1/models/{_segment(model_name)}/versions/{int(version)}/assertions"
         return self._parse(self._request("GET", path), StoredAssertionSet)
 
-    # -- lifecycles, executions, recommendations --------------------------------------
+    # -- Datasets: question sets, corpora, fine-tuning and preference sets -------------
+
+    def create_dataset(self, spec: DatasetSpec) -> DatasetVersionRecord:
+        """A new dataset with its first version, from rows or an S3 prefix of the tenant's;
+        the same request again answers that version (:class:`Conflict` for a name the tenant
+        has otherwise; :class:`InvalidRequest` naming each bad row)."""
+        # The version is its content's address: sending the same again makes nothing twice.
+        response = self._request("POST", "/v1/datasets", json=request_body(spec), replayable=True)
+        return self._parse(response, DatasetVersionRecord)
+
+    def list_datasets(
+        self, *, limit: int | None = None, next_token: str | None = None
+    ) -> Page[DatasetRecord]:
+        """One page of the tenant's datasets, by name."""
+        return self._page("/v1/datasets", DatasetRecord, limit, next_token)
+
+    def iter_datasets(self, *, page_size: int | None = None) -> Iterator[DatasetRecord]:
+        """Every dataset of the tenant, across pages."""
+        return pages.iterate(lambda token: self.list_datasets(limit=page_size, next_token=token))
+
+    def get_dataset(self, name: str) -> DatasetRecord:
+        """A dataset: kind, status, latest version."""
+        return self._parse(self._request("GET", f"/v1/datasets/{_segment(name)}"), DatasetRecord)
+
+    def delete_dataset(self, name: str) -> DatasetDeleted:
+        """Delete a dataset, its versions' records and its objects (one cut short stays
+        ``DELETING``; deleting again finishes it)."""
+        path = f"/v1/datasets/{_segment(name)}"
+        return self._parse(self._request("DELETE", path), DatasetDeleted)
+
+    def create_dataset_version(self, name: str, spec: DatasetVersionSpec) -> DatasetVersionRecord:
+        """The dataset's next version; rows a version holds already answer that version."""
+        path = f"/v1/datasets/{_segment(name)}/versions"
+        response = self._request("POST", path, json=request_body(spec), replayable=True)
+        return self._parse(response, DatasetVersionRecord)
+
+    def list_dataset_versions(
+        self, name: str, *, limit: int | None = None, next_token: str | None = None
+    ) -> Page[DatasetVersionRecord]:
+        """One page of a dataset's versions, oldest first."""
+        path = f"/v1/datasets/{_segment(name)}/versions"
+        return self._page(path, DatasetVersionRecord, limit, next_token)
+
+    def iter_dataset_versions(
+        self, name: str, *, page_size: int | None = None
+    ) -> Iterator[DatasetVersionRecord]:
+        """Every version of a dataset, oldest first, across pages."""
+        return pages.iterate(
+            lambda token: self.list_dataset_versions(name, limit=page_size, next_token=token)
+        )
+
+    def get_dataset_version(self, name: str, version: int) -> DatasetVersionRecord:
+        """One version of a dataset: sha256, rows, bytes, where it is and where it came from."""
+        path = f"/v1/datasets/{_segment(name)}/versions/{int(version)}"
+        return self._parse(self._request("GET", path), DatasetVersionRecord)
 
     def create_lifecycle(
         self, spec: LifecycleSpec, *, idempotency_key: str | None = None
@@ -532,12 +587,19 @@ class MaasClient:
         accepted: ExecutionAccepted,
         *,
         on_progress: Callable[[ExecutionView], None] | None = None,
+        until: Callable[[ExecutionView], bool] | None = None,
         timeout: float = waiters.DEFAULT_TIMEOUT,
         max_poll: float = waiters.MAX_POLL,
     ) -> ExecutionView:
-        """Poll the execution until it stops; see :func:`maas.sdk.waiters.wait_for_execution`."""
+        """Poll the execution until it stops (or ``until`` holds while it runs); see
+        :func:`maas.sdk.waiters.wait_for_execution`."""
         return waiters.wait_for_execution(
-            self, accepted, on_progress=on_progress, timeout=timeout, max_poll=max_poll
+            self,
+            accepted,
+            on_progress=on_progress,
+            until=until,
+            timeout=timeout,
+            max_poll=max_poll,
         )
 
     def wait_until_in_service(

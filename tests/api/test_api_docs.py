@@ -14,10 +14,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,12 +25,14 @@ from maas.guardrails import GuardrailChecker, resolve_guardrail
 from maas.local import LocalRuntime, LocalSettings
 from maas.pipeline.local_embedder import LocalEmbedder
 from tests.api.caller import ApiCaller, deploy_in_service
+from tests.docblocks import ROOT, Block, Example, runs
 from tests.workflows.versions import register_served_version
 
 if TYPE_CHECKING:
     from tests.api.served import ServedApi
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+PAGE = "docs/api.md"
+DOC = ROOT / PAGE
 #: Where the page says ``maas local up`` serves the API.
 DOCUMENTED_URL = "http://127.0.0.1:8000"
 #: The programs of the commands run; the others (``maas local up``, ``npm``) are the fixture's
@@ -46,65 +46,13 @@ _MARK = "@@example"
 _STATUS = "@@status"
 
 
-@dataclass(frozen=True)
-class Example:
-    """A command of the page and the answer the page shows after it (maybe none)."""
-
-    line: int
-    command: str
-    shown: str
-
-    @property
-    def program(self) -> str:
-        return self.command.split(maxsplit=1)[0]
+def _has_curl(block: Block) -> bool:
+    return any(example.program == "curl" for example in block.examples)
 
 
-def console_blocks(text: str) -> list[list[Example]]:
-    """The commands of each ``console`` block, each with the lines it shows after it."""
-    blocks: list[list[Example]] = []
-    lines = text.splitlines()
-    index = 0
-    while index < len(lines):
-        if lines[index].strip() != "```console":
-            index += 1
-            continue
-        index += 1
-        block: list[Example] = []
-        while index < len(lines) and lines[index].strip() != "```":
-            if not lines[index].startswith("$ "):
-                index += 1
-                continue
-            start, command = index, lines[index][2:]
-            while _incomplete(command):
-                index += 1
-                command = f"{command}\n{lines[index]}"
-            index += 1
-            shown = []
-            while index < len(lines) and not lines[index].startswith(("$ ", "```")):
-                shown.append(lines[index])
-                index += 1
-            block.append(Example(start + 1, command, "\n".join(shown)))
-        blocks.append(block)
-    return blocks
-
-
-def _incomplete(command: str) -> bool:
-    if command.endswith("\\"):
-        return True
-    try:
-        shlex.split(command, comments=True)
-    except ValueError:  # an open quote: the command goes on
-        return True
-    return False
-
-
-def runnable(blocks: list[list[Example]]) -> list[list[Example]]:
-    """The commands this test runs, block by block (blocks with no curl left out)."""
-    chosen = [[item for item in block if item.program in RUN] for block in blocks]
-    return [block for block in chosen if any(item.program == "curl" for item in block)]
-
-
-EXAMPLES = runnable(console_blocks(DOC.read_text()))
+#: The page's console blocks with a ``curl``: their ``curl`` and ``export`` commands run.
+BLOCKS = runs(PAGE, "console", _has_curl)
+EXAMPLES = [[item for item in block.examples if item.program in RUN] for block in BLOCKS]
 
 
 def test_the_page_has_curl_examples() -> None:

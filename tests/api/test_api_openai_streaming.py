@@ -48,8 +48,8 @@ from tests.api.test_api_openai import (  # noqa: F401 - fixtures
     runtime,
     state_dir,
 )
+from tests.docblocks import runs
 from tests.local.support import wait_until
-from tests.sdk.test_sdk_docs import python_blocks
 from tests.workflows.versions import register_served_version
 
 if TYPE_CHECKING:
@@ -89,6 +89,16 @@ class Sampled(TypedDict):
 
 
 SERVING_DOC = API_DOC.parent / "serving.md"
+OPENAI_BLOCKS = runs(
+    "docs/api.md",
+    "python",
+    lambda block: "from openai import OpenAI" in block.text or "stream=True" in block.text,
+)
+(SERVING_BLOCK,) = runs(
+    "docs/serving.md",
+    "python",
+    lambda block: "invoke_endpoint_with_response_stream" in block.text,
+)
 
 
 #: Seeded sampling: the tiny model writes words (greedy, it writes newlines), the same ones
@@ -385,16 +395,8 @@ def test_the_pages_python_examples_run(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # docs/api.md's openai client and stream; docs/serving.md's InvokeEndpointWithResponseStream.
-    openai_blocks = [
-        block
-        for block in python_blocks(API_DOC.read_text())
-        if "from openai import OpenAI" in block or "stream=True" in block
-    ]
-    (serving_block,) = [
-        block
-        for block in python_blocks(SERVING_DOC.read_text())
-        if "invoke_endpoint_with_response_stream" in block
-    ]
+    openai_blocks = [block.text for block in OPENAI_BLOCKS]
+    serving_block = SERVING_BLOCK.text
     assert len(openai_blocks) == 2
     scope: dict[str, Any] = {"token": http_api.token}
     for block in openai_blocks:

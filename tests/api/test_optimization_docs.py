@@ -16,7 +16,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -29,7 +28,8 @@ from maas.executions import wait_for_execution
 from maas.registry import ModelRegistry
 from schemas.packaging import VersionStatus
 from tests.api.served import serve
-from tests.api.test_api_docs import _answer, _keys, _run, _shown_keys, console_blocks
+from tests.api.test_api_docs import _answer, _keys, _run, _shown_keys
+from tests.docblocks import ROOT, containing, runs
 from tests.serving_models import tiny_model_dir
 from tests.workflows.conftest import FAST
 from tests.workflows.versions import register_served_version
@@ -42,16 +42,17 @@ if TYPE_CHECKING:
 
 __all__ = ["tiny_model_dir"]
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "optimization.md"
-ROOT = DOC.parents[1]
-BLOCKS = console_blocks(DOC.read_text())
+PAGE = "docs/optimization.md"
+DOC = ROOT / PAGE
+BLOCKS = [block.examples for block in runs(PAGE, "console")]
 CURL_BLOCKS = [block for block in BLOCKS if block[0].program == "curl"]
 CLI_BLOCKS = [block for block in BLOCKS if block[0].command.startswith("maas versions")]
 #: The advisor's commands (sizing a quantized version, speculative decoding): offline.
 RECOMMEND = [
     item for block in BLOCKS for item in block if item.command.startswith("maas recommend")
 ]
-PYTHON_BLOCKS = re.findall(r"^```python\n(.*?)^```", DOC.read_text(), flags=re.M | re.S)
+(QUANTIZE,) = runs(PAGE, "python", containing("quantize_version"))
+(NEURON,) = runs(PAGE, "python", containing("check_neuron_compilation"))
 [BENCHMARK] = [item for block in BLOCKS for item in block if item.program == "python"]
 
 
@@ -145,13 +146,13 @@ def assert_latest_version_measured(runtime: LocalRuntime) -> None:
 def test_the_sdk_example_starts_a_quantization(
     served: ServedApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    (block,) = [block for block in PYTHON_BLOCKS if "quantize_version" in block]
+    block = QUANTIZE.text
     monkeypatch.setenv("MAAS_API_URL", served.url)
     monkeypatch.setenv("MAAS_TOKEN", served.token)
     monkeypatch.setenv("MAAS_CONFIG", str(tmp_path / "no-profiles.toml"))
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        exec(compile(block, f"{DOC}:sdk", "exec"), {})  # the page's own code
+        exec(compile(block, QUANTIZE.where, "exec"), {})  # the page's own code
     assert printed.getvalue().startswith("/v1/executions/quantize-model/acme_")
 
 
@@ -217,10 +218,10 @@ def test_the_advisor_commands_size_a_quantized_version_and_choose_a_draft() -> N
 
 
 def test_the_neuron_compilation_check_runs_as_the_page_shows() -> None:
-    (block,) = [block for block in PYTHON_BLOCKS if "check_neuron_compilation" in block]
+    block = NEURON.text
     printed = io.StringIO()
     with contextlib.chdir(ROOT), contextlib.redirect_stdout(printed):
-        exec(compile(block, f"{DOC}:neuron", "exec"), {})  # the page's own code
+        exec(compile(block, NEURON.where, "exec"), {})  # the page's own code
     first, message = printed.getvalue().splitlines()
     graphs, seconds, runs_here = first.split()
     assert (graphs, runs_here) == ("12", "False")

@@ -24,14 +24,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.api.test_api_docs import Example, console_blocks
+from tests.docblocks import Example, runs
 from tests.local.support import wait_until
 from tests.local.test_local_cli import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "console.md"
 MAAS = Path(sys.executable).with_name("maas")
 #: The ports the page names, each replaced by a free one.
 DOCUMENTED_PORTS = ("5000", "8000", "8100")
@@ -117,7 +116,7 @@ def test_local_up_serves_the_console_beside_the_api_without_a_token(
     assert fetch(f"{api}/console", Host="attacker.example")[0] == 403
 
 
-EXAMPLES = [example for block in console_blocks(DOC.read_text()) for example in block]
+EXAMPLES = [example for block in runs("docs/console.md", "console") for example in block.examples]
 
 
 def test_the_page_shows_commands() -> None:

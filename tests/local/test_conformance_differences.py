@@ -12,6 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.local import conformance_support
 from tests.local.support import unique
@@ -108,15 +109,34 @@ def test_get_execution_history_returns_execution_data_even_when_told_not_to(
     assert events[0]["executionStartedEventDetails"]["input"] == '{"secret": 1}'
 
 
-def test_list_executions_without_a_state_machine_or_map_run_fails_inside_moto(
-    runtime: LocalRuntime,
+def test_a_map_s_tolerated_failure_percentage_is_refused_by_moto_s_parser(
+    create_state_machine: Callable[[dict[str, Any]], str],
 ) -> None:
-    """https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html:
-    ``stateMachineArn`` and ``mapRunArn`` are both optional in the request. moto reads the
-    first unconditionally and fails (a ``TypeError`` in this process, HTTP 500 through the
-    server) instead of answering."""
-    with pytest.raises(TypeError):
-        runtime.client("stepfunctions").list_executions()
+    """https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html:
+    a Distributed Map takes ``ToleratedFailurePercentage`` (0 to 100). moto's parser
+    refuses it (``InvalidDefinition``); ``ToleratedFailureCount`` is taken, and
+    ``UpdateMapRun`` sets either while the Map Run runs."""
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Done",
+        "States": {"Done": {"Type": "Pass", "End": True}},
+    }
+    definition = {
+        "StartAt": "Fan",
+        "States": {
+            "Fan": {
+                "Type": "Map",
+                "ItemProcessor": processor,
+                "ToleratedFailurePercentage": 50,
+                "End": True,
+            }
+        },
+    }
+
+    with pytest.raises(ClientError) as refused:
+        create_state_machine(definition)
+
+    assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
 
 
 def test_starting_a_published_version_fails_inside_moto(runtime: LocalRuntime) -> None:

@@ -15,35 +15,36 @@ from __future__ import annotations
 
 import re
 import shlex
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from typer.testing import CliRunner
 
 from maas.cli.main import app
-from tests.api.test_api_docs import console_blocks
+from tests.docblocks import runs
 from tests.workflows.versions import register_version
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pytest
 
     from tests.sdk.conftest import ServedApi
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "sdk.md"
 MODEL = "smollm2-135m-instruct"
 #: The lines not run as written (see the module docstring).
 REPLACED = ("maas local up &", "export MAAS_API_URL", "--hf ", "--request lifecycle.json")
 DOCUMENTED_EXECUTION = "acme_dccd202b1c130f1eb60e885b"
+(WALK_THROUGH,) = runs(
+    "docs/sdk.md",
+    "console",
+    lambda block: any(e.command.startswith("maas local up &") for e in block.examples),
+)
 
 
 def test_the_cli_walk_through_runs(
     served: ServedApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    (block,) = [
-        block
-        for block in console_blocks(DOC.read_text())
-        if any(example.command.startswith("maas local up &") for example in block)
-    ]
+    block = WALK_THROUGH.examples
     for variable in ("MAAS_PROFILE",):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("MAAS_API_URL", served.url)

@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.api.test_api_docs import console_blocks
+from tests.docblocks import containing, runs
+from tests.workflows.versions import register_version
 
 if TYPE_CHECKING:
     from tests.sdk.conftest import ServedApi
 
 ROOT = Path(__file__).resolve().parents[2]
-DOC = ROOT / "docs" / "sdk.md"
+(INSTALL,) = runs("docs/sdk.md", "console", containing("pip install ./sdk/python"))
 
 #: Distributions of the server a client install must not carry.
 SERVER_DISTRIBUTIONS = {
@@ -66,15 +67,53 @@ print(json.dumps({"modules": modules, "endpoints": endpoints, "found": found}))
 """
 
 
+#: The answers the SDK parses into types of the evaluation and advisor modules: the advisor's
+#: report, EvalGen's session, selection and stored set, and an evaluation's summary (asked of
+#: one that does not exist: the type is imported before the request).
+_ANSWERS_SCRIPT = """
+import json, sys
+from maas.sdk import MaasClient, NotFound, resolve_connection
+from maas.evaluation.evalgen.sessions import CriteriaSpec, GradeSpec, SessionSpec
+model, version, config = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+outputs = [
+    {"id": "o1", "input": "Returns?", "output": "Within 30 days."},
+    {"id": "o2", "input": "Gift cards?", "output": "I cannot help with that, sorry."},
+]
+criteria = {"criteria": [{"name": "answers", "description": "No refusal.",
+                          "assertions": [{"kind": "no_refusal"}]}]}
+connection = resolve_connection()
+with MaasClient(connection.api_url, connection.token) as client:
+    report = client.recommend(config)
+    session = client.create_evalgen_session(
+        SessionSpec.model_validate({"name": "client", "task": "Answer.", "outputs": outputs})
+    )
+    for output_id, grade in (("o1", "up"), ("o2", "down")):
+        spec = GradeSpec.model_validate({"output_id": output_id, "grade": grade})
+        client.grade_evalgen_output("client", spec)
+    client.set_evalgen_criteria("client", CriteriaSpec.model_validate(criteria))
+    selection = client.select_evalgen_assertions("client")
+    stored = client.put_assertion_set(model, version, session="client")
+    read = client.get_assertion_set(model, version)
+    try:
+        client.get_evaluation_summary("acme_0123456789abcdef01234567")
+        summary = "found"
+    except NotFound:
+        summary = "not found"
+print(json.dumps({
+    "instance_type": report.recommendation.instance_type,
+    "outputs": session.outputs,
+    "chosen": len(selection.assertion_set.assertions),
+    "stored": stored.model_name,
+    "same": read.assertion_set == selection.assertion_set,
+    "summary": summary,
+}))
+"""
+
+
 @pytest.fixture(scope="module")
 def client_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv where docs/sdk.md's client install ran, as the page shows it."""
-    (install,) = [
-        example.command
-        for block in console_blocks(DOC.read_text())
-        for example in block
-        if "./sdk/python" in example.command
-    ]
+    (install,) = [e.command for e in INSTALL.examples if "./sdk/python" in e.command]
     venv = tmp_path_factory.mktemp("client") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     subprocess.run(
@@ -138,6 +177,24 @@ def test_every_module_imports_and_the_sdk_calls_the_api(
     assert "maas.local" not in {name.rsplit(".", 1)[0] for name in answer["modules"]}
     assert isinstance(answer["endpoints"], list)
     assert answer["found"] is False
+
+
+def test_the_sdks_evalgen_evaluation_and_advisor_answers_parse(
+    client_env: Path, served: ServedApi, tmp_path: Path
+) -> None:
+    version = register_version(served.runtime, "client-install")
+    config = (ROOT / "docs" / "examples" / "qwen3-8b.config.json").read_text()
+    python = str(client_env / "bin" / "python")
+    arguments = [python, "-c", _ANSWERS_SCRIPT, "client-install", str(version.version), config]
+
+    answer = json.loads(_run(client_env, arguments, served, tmp_path))
+
+    assert answer["instance_type"].startswith("ml.")
+    assert answer["outputs"] == 2
+    assert answer["chosen"] == 1
+    assert answer["stored"] == "client-install"
+    assert answer["same"] is True
+    assert answer["summary"] == "not found"
 
 
 def test_the_client_command_lists_and_signs_in(

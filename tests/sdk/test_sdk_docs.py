@@ -9,36 +9,33 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tests.docblocks import containing, runs
 from tests.workflows.versions import register_version
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pytest
 
     from tests.sdk.conftest import ServedApi
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "sdk.md"
-
-
-def python_blocks(text: str) -> list[str]:
-    """The page's ``python`` code blocks."""
-    return re.findall(r"^```python\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+(PACKAGING,) = runs("docs/sdk.md", "python", containing("create_packaging_job"))
+(ENDPOINTS,) = runs("docs/sdk.md", "python", containing("create_endpoint"))
 
 
 def test_the_packaging_example_is_accepted(
     served: ServedApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    (block,) = [code for code in python_blocks(DOC.read_text()) if "create_packaging_job" in code]
+    block = PACKAGING.text
     monkeypatch.setenv("MAAS_API_URL", served.url)
     monkeypatch.setenv("MAAS_TOKEN", served.token)
     monkeypatch.setenv("MAAS_CONFIG", str(tmp_path / "no-profiles.toml"))
     printed = io.StringIO()
 
     with contextlib.redirect_stdout(printed):
-        exec(compile(block, f"{DOC}:packaging", "exec"), {})  # the page's own code
+        exec(compile(block, PACKAGING.where, "exec"), {})  # the page's own code
 
     assert printed.getvalue().startswith("/v1/executions/package-model/acme_")
 
@@ -46,7 +43,7 @@ def test_the_packaging_example_is_accepted(
 def test_the_sdk_example_deploys_lists_and_gets_a_404(
     served: ServedApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    (block,) = [code for code in python_blocks(DOC.read_text()) if "create_endpoint" in code]
+    block = ENDPOINTS.text
     # The page deploys version 1 of this model, which the tenant has registered.
     register_version(served.runtime, "smollm2-135m-instruct")
     monkeypatch.setenv("MAAS_API_URL", served.url)
@@ -55,7 +52,7 @@ def test_the_sdk_example_deploys_lists_and_gets_a_404(
     printed = io.StringIO()
 
     with contextlib.redirect_stdout(printed):
-        exec(compile(block, f"{DOC}:sdk", "exec"), {})  # the page's own code
+        exec(compile(block, ENDPOINTS.where, "exec"), {})  # the page's own code
 
     lines = printed.getvalue().splitlines()
     # Progress lines, then the endpoint in service, the listed endpoints, and the 404.

@@ -34,14 +34,14 @@ from maas.cli.main import app
 from maas.sdk import login as logins
 from maas.sdk import srp
 from maas.sdk.profiles import resolve_connection
-from tests.api.test_api_docs import console_blocks
+from tests.docblocks import containing, runs
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from click.testing import Result
+    from typer.testing import Result
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "sdk.md"
+(COGNITO_LOGIN,) = runs("docs/sdk.md", "console", containing("--username"))
 MAAS = Path(sys.executable).with_name("maas")
 #: moto answers unsigned Cognito requests from this region's backend.
 REGION = "us-east-1"
@@ -368,11 +368,7 @@ def test_the_pages_cognito_login_runs(mfa_pool: Cognito, config: Path) -> None:
     """The page's deployed-API block, with the pool, its client and Cognito's URL replaced by
     moto's, and the API's URL by a stand-in that checks the token (served on this machine's
     host name: a URL the login takes for a deployed API)."""
-    (block,) = [
-        block
-        for block in console_blocks(DOC.read_text())
-        if any("--username" in example.command for example in block)
-    ]
+    block = COGNITO_LOGIN.examples
     mfa_pool.user("ada@example.com", totp=True)
     # On every interface: the stand-in is reached by this machine's host name.
     server = ThreadingHTTPServer(("0.0.0.0", 0), _Api)

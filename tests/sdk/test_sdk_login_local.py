@@ -25,13 +25,15 @@ from maas.local import LocalRuntime
 from maas.local.tokens import STATE_DIR_VARIABLE, LocalTokens
 from maas.sdk import login as logins
 from maas.sdk.profiles import resolve_connection
-from tests.api.test_api_docs import console_blocks
+from tests.docblocks import containing, runs
 from tests.workflows.conftest import FAST
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "sdk.md"
+(LOCAL_LOGIN,) = runs(
+    "docs/sdk.md", "console", containing("maas login --api-url http://127.0.0.1:8000")
+)
 MAAS = Path(sys.executable).with_name("maas")
 
 
@@ -107,11 +109,7 @@ def test_an_expired_local_login_says_to_log_in_again(api_url: str, environment: 
 
 
 def test_the_pages_local_login_runs(api_url: str, environment: Path, state_dir: Path) -> None:
-    (block,) = [
-        block
-        for block in console_blocks(DOC.read_text())
-        if any("maas login --api-url http://127.0.0.1:8000" in e.command for e in block)
-    ]
+    block = LOCAL_LOGIN.examples
     port = api_url.rsplit(":", 1)[1]
     script = "set -e\n" + "\n".join(example.command for example in block)
     script = script.replace("127.0.0.1:8000", f"127.0.0.1:{port}")

@@ -23,8 +23,7 @@ import pytest
 
 from maas.local import LocalRuntime
 from tests.api.served import serve
-from tests.api.test_api_docs import DOC as API_DOC
-from tests.api.test_api_docs import console_blocks
+from tests.docblocks import containing, runs
 from tests.sdk_typescript.test_typescript_sdk import (
     NODE,
     NPM,
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
     from tests.api.served import ServedApi
 
 ROOT = SDK.parents[1]
+(PACK,) = runs("docs/api.md", "console", containing("npm pack", ".tgz"))
 
 pytestmark = pytest.mark.skipif(
     NODE is None or NPM is None,
@@ -87,12 +87,7 @@ def project(installed: None, tmp_path_factory: pytest.TempPathFactory) -> Path: 
     The tarball is made and installed by docs/api.md's two commands, run as written but for
     the places they name: the checkout (``~/maas``) and the project (``~/my-project``).
     """
-    (pack, install) = [
-        example.command
-        for block in console_blocks(API_DOC.read_text())
-        for example in block
-        if "npm pack" in example.command or ".tgz" in example.command
-    ]
+    (pack, install) = [example.command for example in PACK.examples]
     root = tmp_path_factory.mktemp("ts-package") / "project"
     root.mkdir()
     (root / "package.json").write_text(
@@ -103,6 +98,7 @@ def project(installed: None, tmp_path_factory: pytest.TempPathFactory) -> Path: 
     listed = _run(["tar", "-tzf", str(tarball)], ROOT).split()
     assert {"package/dist/client.js", "package/dist/client.d.ts"} <= set(listed)
     assert "package/dist/schema.d.ts" in listed
+    assert {"package/dist/login.js", "package/dist/login.d.ts"} <= set(listed)
     install = install.replace("~/my-project", str(root)).replace("~/maas", str(ROOT))
     _run(["bash", "-c", f"{install} --prefer-offline --no-audit --no-fund"], ROOT)
 
@@ -147,7 +143,13 @@ def test_the_installed_package_runs_on_every_node(project: Path, api: ServedApi)
     nodes = _nodes()
     answers = {
         version: json.loads(
-            _run([node, "consumer.js"], project, MAAS_API_URL=api.url, MAAS_TOKEN=api.token)
+            _run(
+                [node, "consumer.js"],
+                project,
+                MAAS_API_URL=api.url,
+                MAAS_TOKEN=api.token,
+                MAAS_CONFIG=str(project / "no-profiles.toml"),
+            )
         )
         for version, node in nodes.items()
     }
@@ -158,3 +160,6 @@ def test_the_installed_package_runs_on_every_node(project: Path, api: ServedApi)
         assert answer["missing"] == 404
         assert isinstance(answer["models"], list)
         assert isinstance(answer["endpoints"], int)
+        # @maas/client/login resolved the connection and its client listed the same.
+        assert answer["resolved"] is True
+        assert answer["listed"] == answer["endpoints"]

@@ -100,7 +100,9 @@ def test_usage_plans_require_api_keys_on_every_authorized_operation() -> None:
 
     for path, operations in body["paths"].items():
         for operation in operations.values():
-            expected = [] if path in PUBLIC_PATHS else [{SECURITY_SCHEME: [], API_KEY_SCHEME: []}]
+            expected: list[dict[str, list[str]]] = (
+                [] if path in PUBLIC_PATHS else [{SECURITY_SCHEME: [], API_KEY_SCHEME: []}]
+            )
             assert operation["security"] == expected
     assert body["x-amazon-apigateway-api-key-source"] == "HEADER"
 
@@ -140,14 +142,30 @@ def test_the_api_acts_only_as_its_callers_tenant(lifecycle_json: dict[str, Any])
     executions = json.dumps(by_action["states:DescribeExecution"]["Resource"])
     assert ":${aws:PrincipalTag/maas:tenant}_*" in executions
     # A review's grades go on the tenant's evaluation record: a put, in its partition only;
-    # the usage counters (maas.usage) are ADDed to with an update, in the same partition.
+    # the usage counters (maas.usage) are ADDed to with an update, in the same partition;
+    # a dataset's records are deleted (maas.datasets.store), in the same partition too.
     put = by_action["dynamodb:PutItem"]
     assert by_action["dynamodb:UpdateItem"] is put
-    assert sorted(_actions(put)) == ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+    assert by_action["dynamodb:DeleteItem"] is put
+    assert sorted(_actions(put)) == [
+        "dynamodb:DeleteItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ]
     assert put["Condition"]["ForAllValues:StringEquals"] == leading_keys
     assert "ModelsTable" in json.dumps(put["Resource"])
     assert "EndpointsTable" not in json.dumps(put["Resource"])
     assert "dynamodb:Scan" not in by_action
+    # Datasets (maas.datasets.store): objects written and deleted in the tenant's datasets
+    # folder only, and the bucket listed only under the tenant's folder.
+    written = by_action["s3:PutObject"]
+    assert by_action["s3:DeleteObject"] is written
+    assert json.dumps(written["Resource"]).endswith(
+        '/${aws:PrincipalTag/maas:tenant}/_datasets/*"]]}'
+    )
+    assert by_action["s3:ListBucket"]["Condition"] == {
+        "StringLike": {"s3:prefix": "${aws:PrincipalTag/maas:tenant}/*"}
+    }
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:

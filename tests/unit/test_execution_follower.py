@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from maas.executions import ExecutionFollower, read_execution, wait_for_execution
+from maas.executions import FOLLOW_PAGE_SIZE, ExecutionFollower, read_execution, wait_for_execution
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
 
@@ -78,3 +78,16 @@ def test_a_one_off_read_and_the_waiter_see_the_same_execution() -> None:
     assert [visit.name for visit in waited.visits] == [f"Step{n}" for n in range(1, 6)]
     assert once.done
     assert once.path == []
+
+
+def test_a_follower_asks_for_small_pages_even_where_the_service_serves_a_thousand() -> None:
+    execution = GrowingExecution(states=200)
+    follower = ExecutionFollower(execution, "arn")
+    polls = 1
+    snapshot = follower.read()
+    while not snapshot.done:
+        snapshot = follower.read()
+        polls += 1
+    assert snapshot.path == [f"Step{n}" for n in range(1, 201)]
+    # Asking for the API's largest page would have served the newest thousand on every poll.
+    assert execution.served <= len(execution.events) + FOLLOW_PAGE_SIZE * polls

@@ -257,3 +257,107 @@ def test_an_unknown_catcher_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(SourceError, match="state 'Go': no shared catcher 'anything'"):
         build_all(_sources(tmp_path, machine=source))
+
+
+def test_a_state_merges_its_own_fields_into_the_shared_ones_as_deep_as_they_go(
+    tmp_path: Path,
+) -> None:
+    """A state names only what is its own: its payload fields join the shared ones, its own
+    values replace the shared ones, and a shared state may extend another."""
+    (tmp_path / SHARED_FILE).write_text(
+        yaml.safe_dump(
+            {
+                "retry": SHARED["retry"],
+                "states": {
+                    "announce": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke",
+                        "Arguments": {"FunctionName": "${PublishEventFunctionArn}"},
+                        "Retry": ["lambda"],
+                    },
+                    "announce-endpoint-event": {
+                        "$use": "announce",
+                        "Arguments": {
+                            "Payload": {"detail": {"tenant_id": "{% $plan.tenant_id %}"}}
+                        },
+                    },
+                },
+            }
+        )
+    )
+    source = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Announce",
+        "States": {
+            "Announce": {
+                "$use": "announce-endpoint-event",
+                "Arguments": {
+                    "Payload": {"detail_type": "EndpointStopped", "detail": {"status": "STOPPED"}}
+                },
+                "Retry": [],
+                "End": True,
+            }
+        },
+    }
+    (tmp_path / "machine.yaml").write_text(yaml.safe_dump(source))
+
+    built = json.loads(build_all(tmp_path)["machine.json"])
+
+    assert built["States"]["Announce"] == {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {
+            "FunctionName": "${PublishEventFunctionArn}",
+            "Payload": {
+                "detail": {"tenant_id": "{% $plan.tenant_id %}", "status": "STOPPED"},
+                "detail_type": "EndpointStopped",
+            },
+        },
+        "Retry": [],
+        "End": True,
+    }
+    assert list(built["States"]["Announce"]) == ["Type", "Resource", "Arguments", "Retry", "End"]
+
+
+def test_a_shared_state_that_uses_itself_is_refused(tmp_path: Path) -> None:
+    (tmp_path / SHARED_FILE).write_text(
+        yaml.safe_dump({"states": {"a": {"$use": "b"}, "b": {"$use": "a"}}})
+    )
+    source = {"StartAt": "Go", "States": {"Go": {"$use": "a", "End": True}}}
+    (tmp_path / "machine.yaml").write_text(yaml.safe_dump(source))
+
+    with pytest.raises(SourceError, match="state 'Go': shared state 'a' uses itself"):
+        build_all(tmp_path)
+
+
+def test_a_catcher_without_next_goes_on_to_the_states_next(tmp_path: Path) -> None:
+    (tmp_path / SHARED_FILE).write_text(
+        yaml.safe_dump({"catch": {"carry-on": {"ErrorEquals": ["States.ALL"]}}})
+    )
+    go = {"Type": "Pass", "Next": "Done", "Catch": ["carry-on"]}
+    source = {"StartAt": "Go", "States": {"Go": go, "Done": {"Type": "Succeed"}}}
+    (tmp_path / "machine.yaml").write_text(yaml.safe_dump(source))
+
+    built = json.loads(build_all(tmp_path)["machine.json"])
+
+    assert built["States"]["Go"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "Next": "Done"}]
+
+
+def test_a_catcher_without_next_in_a_state_without_one_is_refused(tmp_path: Path) -> None:
+    source = {
+        "StartAt": "Go",
+        "States": {"Go": {"Type": "Pass", "Catch": [{"ErrorEquals": ["States.ALL"]}], "End": True}},
+    }
+
+    with pytest.raises(SourceError, match="state 'Go': a catcher without Next"):
+        build_all(_sources(tmp_path, machine=source))
+
+
+def test_every_lambda_step_and_event_is_written_once() -> None:
+    """The shape of a call to one of the shared functions (its name, its retries) is in
+    shared.yaml, never in a workflow's source."""
+    shared = (SOURCES / SHARED_FILE).read_text()
+    for function in ("PublishEventFunctionArn", "RecordEndpointStatusFunctionArn"):
+        assert shared.count(function) == 1, function
+        for path in SOURCES.glob("*.yaml"):
+            assert path.name == SHARED_FILE or function not in path.read_text(), path.name

@@ -16,6 +16,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api.context import complete, paginate, services, start_once, tenant_of
 from functions.api.params import ACCEPTED, IdempotencyKey, Limit, NextToken
+from functions.api.routes.datasets import dataset_store
+from maas.datasets import question_set_version
 from maas.evaluation.plan import address_endpoints
 from maas.evaluation.report import ReportSummary, read_summary
 from maas.evaluation.review import review_items, submit_review
@@ -64,6 +66,9 @@ def create_evaluation(
             raise Conflict(
                 f"endpoint: {body.endpoint_name!r} is {endpoint.status.value}, not InService"
             )
+        if body.dataset is not None:
+            # A dataset version named as the question set: the tenant's, and questions.
+            question_set_version(dataset_store(tenant), tenant, body.dataset)
         # The endpoints the request names for embedding and judging must be the tenant's too.
         address_endpoints(
             body.pipeline or DEFAULT_PIPELINE,

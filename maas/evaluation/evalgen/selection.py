@@ -208,6 +208,19 @@ def run_assertion_set(
     return results
 
 
+class StoredAssertionSet(BaseModel):
+    """An assertion set as the registry keeps it with a model version (``maas.registry``; here,
+    beside the set, so that the client install parses it without the registry)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    model_name: str
+    version: int
+    assertion_set: AssertionSet
+    stored_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
 __all__ = [
     "AssertionSet",
     "CandidateFigures",
@@ -215,6 +228,7 @@ __all__ = [
     "CriterionReport",
     "OutputResult",
     "SelectionReport",
+    "StoredAssertionSet",
     "latest_grades",
     "run_assertion_set",
     "select_assertions",

@@ -28,7 +28,6 @@ from maas.evaluation.evalgen.records import (
     Thumb,
 )
 from maas.evaluation.evalgen.selection import AssertionSet
-from maas.evaluation.review import answered, review_grades
 from maas.exceptions import Conflict
 from schemas.common import REQUEST_CONFIG
 from schemas.evaluation import EvaluationId, EvaluationStatus
@@ -154,6 +153,10 @@ def evaluation_outputs(
     The reviewed answers come first, then the others in question order, at most
     :data:`MAX_OUTPUTS`. :class:`Conflict` until the evaluation's answers are all written.
     """
+    # Imported here: the review reads S3 through boto3, and the request bodies above are also
+    # the client install's (sdk/python), which has no boto3.
+    from maas.evaluation.review import answered, review_grades  # noqa: PLC0415
+
     if record.status not in _ANSWERED:
         raise Conflict(
             f"evaluation: {record.evaluation_id!r} is {record.status.value}; its answers can "

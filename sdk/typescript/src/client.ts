@@ -37,8 +37,12 @@ export type MaasClient = Client<paths>;
 export interface MaasClientOptions extends Omit<ClientOptions, "baseUrl"> {
   /** The API's base URL, e.g. `http://127.0.0.1:8000` (`maas local up`) or the stage URL. */
   baseUrl: string;
-  /** The tenant's ID token (locally: `maas local token`); sent as `Authorization: Bearer`. */
-  token?: string;
+  /**
+   * The tenant's ID token (locally: `maas local token`), sent as `Authorization: Bearer`;
+   * or a function giving the current one before each request (a saved login's, renewed when
+   * it expires: `connect` from `@maas/client/login`).
+   */
+  token?: string | (() => Promise<string>);
 }
 
 /** A client that sends `token` with every request. */
@@ -47,8 +51,9 @@ export function createMaasClient(options: MaasClientOptions): MaasClient {
   const client = createClient<paths>(rest);
   if (token !== undefined) {
     client.use({
-      onRequest({ request }) {
-        request.headers.set("Authorization", `Bearer ${token}`);
+      async onRequest({ request }) {
+        const current = typeof token === "function" ? await token() : token;
+        request.headers.set("Authorization", `Bearer ${current}`);
         return request;
       },
     });

@@ -180,6 +180,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the datasets */
+        get: operations["list_datasets_v1_datasets_get"];
+        put?: never;
+        /** Create a dataset */
+        post: operations["create_dataset_v1_datasets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Describe a dataset */
+        get: operations["describe_dataset_v1_datasets__name__get"];
+        put?: never;
+        post?: never;
+        /** Delete a dataset */
+        delete: operations["delete_dataset_v1_datasets__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a dataset's versions */
+        get: operations["list_dataset_versions_v1_datasets__name__versions_get"];
+        put?: never;
+        /** Add a dataset version */
+        post: operations["create_dataset_version_v1_datasets__name__versions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Describe a version */
+        get: operations["describe_dataset_version_v1_datasets__name__versions__version__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/endpoints": {
         parameters: {
             query?: never;
@@ -1513,6 +1584,192 @@ export interface components {
             name: string;
         };
         /**
+         * DatasetDeleted
+         * @description What ``DELETE /v1/datasets/{name}`` removed.
+         */
+        DatasetDeleted: {
+            /** Name */
+            name: string;
+            /**
+             * Objects
+             * @description S3 objects deleted under the dataset's folder.
+             */
+            objects: number;
+            /**
+             * Versions
+             * @description Version records deleted.
+             */
+            versions: number;
+        };
+        /**
+         * DatasetKind
+         * @description What a dataset's rows are, and so the schema every row is validated against.
+         * @enum {string}
+         */
+        DatasetKind: "question_set" | "corpus" | "chat" | "preference";
+        /**
+         * DatasetRecord
+         * @description A dataset: its kind, status and latest version.
+         */
+        DatasetRecord: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at?: string;
+            /** Description */
+            description?: string | null;
+            kind: components["schemas"]["DatasetKind"];
+            /**
+             * Latest Version
+             * @description The newest version written; none before the first.
+             */
+            latest_version?: number | null;
+            /** Name */
+            name: string;
+            status: components["schemas"]["DatasetStatus"];
+            /** Tenant Id */
+            tenant_id: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at?: string;
+            /**
+             * Version Count
+             * @description Version numbers handed out (a number is never reused).
+             * @default 0
+             */
+            version_count?: number;
+        };
+        /**
+         * DatasetSource
+         * @description Where a version's rows came from.
+         */
+        DatasetSource: {
+            /**
+             * Objects
+             * @description The objects read, in order, with their ETags.
+             */
+            objects?: components["schemas"]["SourceObject"][];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "upload" | "s3";
+            /**
+             * Uri
+             * @description The S3 prefix, for an ``s3`` source.
+             */
+            uri?: string | null;
+        };
+        /**
+         * DatasetSpec
+         * @description ``POST /v1/datasets``: a new dataset and its first version.
+         */
+        DatasetSpec: {
+            /** Description */
+            description?: string | null;
+            kind: components["schemas"]["DatasetKind"];
+            /**
+             * Name
+             * @description The dataset's name, unique within the tenant.
+             * @example support-qa
+             */
+            name: string;
+            /**
+             * Rows
+             * @description The rows, each a JSON object of the dataset's kind; validated one by one, each problem named by its row number (from 1).
+             */
+            rows?: unknown[] | null;
+            /**
+             * Source Uri
+             * @description An S3 prefix (or one object) in the tenant's own folder of the artifacts bucket: every object under it, in key order, read as JSONL.
+             */
+            source_uri?: string | null;
+        };
+        /**
+         * DatasetStatus
+         * @description Where a dataset is in its life.
+         * @enum {string}
+         */
+        DatasetStatus: "CREATING" | "ACTIVE" | "DELETING";
+        /**
+         * DatasetVersionRecord
+         * @description One immutable version of a dataset.
+         */
+        DatasetVersionRecord: {
+            /** Bytes */
+            bytes: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at?: string;
+            /** Dataset Name */
+            dataset_name: string;
+            /** Description */
+            description?: string | null;
+            kind: components["schemas"]["DatasetKind"];
+            /** Rows */
+            rows: number;
+            /**
+             * Sha256
+             * @description The sha256 of the version's canonical JSONL.
+             */
+            sha256: string;
+            source: components["schemas"]["DatasetSource"];
+            /** Tenant Id */
+            tenant_id: string;
+            /**
+             * Uri
+             * @description Where the canonical JSONL is: s3://<artifacts>/<tenant>/...
+             */
+            uri: string;
+            /**
+             * Version
+             * @description 1, 2, ...: the order versions were added in.
+             */
+            version: number;
+        };
+        /**
+         * DatasetVersionRef
+         * @description One version of one of the tenant's datasets, as a request names it.
+         */
+        DatasetVersionRef: {
+            /**
+             * Name
+             * @description The dataset's name.
+             */
+            name: string;
+            /**
+             * Version
+             * @description The version number.
+             */
+            version: number;
+        };
+        /**
+         * DatasetVersionSpec
+         * @description ``POST /v1/datasets/{name}/versions``: a new version of a dataset.
+         */
+        DatasetVersionSpec: {
+            /**
+             * Description
+             * @description What changed in this version.
+             */
+            description?: string | null;
+            /**
+             * Rows
+             * @description The rows, each a JSON object of the dataset's kind; validated one by one, each problem named by its row number (from 1).
+             */
+            rows?: unknown[] | null;
+            /**
+             * Source Uri
+             * @description An S3 prefix (or one object) in the tenant's own folder of the artifacts bucket: every object under it, in key order, read as JSONL.
+             */
+            source_uri?: string | null;
+        };
+        /**
          * DeploymentSettings
          * @description Where and how a lifecycle deploys the version it packaged.
          */
@@ -1866,6 +2123,8 @@ export interface components {
          * @description How to evaluate an endpoint: the questions, the pipeline, the metrics, the gate.
          */
         EvaluationSettings: {
+            /** @description A version of one of the tenant's question_set datasets (/v1/datasets), as the question set: read as stored, its sha256 checked. */
+            dataset?: components["schemas"]["DatasetVersionRef"] | null;
             human_review?: components["schemas"]["HumanReviewSettings"] | null;
             /**
              * Invalid Lines
@@ -1902,10 +2161,9 @@ export interface components {
             pipeline?: components["schemas"]["PipelineSpec"] | null;
             /**
              * Question Set Uri
-             * @description JSONL: one {id, question, reference, reference_contexts?} per line.
-             * @example s3://maas-artifacts-bucket-123456789012/acme/glm-4-9b-chat/1/
+             * @description JSONL: one {id, question, reference, reference_contexts?} per line. Or name a dataset version instead (dataset).
              */
-            question_set_uri: string;
+            question_set_uri?: string | null;
             /**
              * Runner
              * @description Where each shard is scored: batch (an AWS Batch job), lambda (a Lambda function, 15 minutes at most: shards of at most 25 questions), or auto: lambda for a set of at most 10 questions unless the local judge scores it, batch otherwise.
@@ -1935,6 +2193,8 @@ export interface components {
          * @description What to evaluate, how to score it and what passes.
          */
         EvaluationSpec: {
+            /** @description A version of one of the tenant's question_set datasets (/v1/datasets), as the question set: read as stored, its sha256 checked. */
+            dataset?: components["schemas"]["DatasetVersionRef"] | null;
             /**
              * Endpoint Name
              * @description SageMaker endpoint name: letters, digits and hyphens, 1 to 63 characters, starting and ending with a letter or digit.
@@ -1977,10 +2237,9 @@ export interface components {
             pipeline?: components["schemas"]["PipelineSpec"] | null;
             /**
              * Question Set Uri
-             * @description JSONL: one {id, question, reference, reference_contexts?} per line.
-             * @example s3://maas-artifacts-bucket-123456789012/acme/glm-4-9b-chat/1/
+             * @description JSONL: one {id, question, reference, reference_contexts?} per line. Or name a dataset version instead (dataset).
              */
-            question_set_uri: string;
+            question_set_uri?: string | null;
             /**
              * Runner
              * @description Where each shard is scored: batch (an AWS Batch job), lambda (a Lambda function, 15 minutes at most: shards of at most 25 questions), or auto: lambda for a set of at most 10 questions unless the local judge scores it, batch otherwise.
@@ -3096,6 +3355,26 @@ export interface components {
             /** Source */
             source: components["schemas"]["HuggingFaceSource"] | components["schemas"]["S3Source"] | components["schemas"]["LocalSource"];
         };
+        /** Page[DatasetRecord] */
+        Page_DatasetRecord_: {
+            /** Items */
+            items: components["schemas"]["DatasetRecord"][];
+            /**
+             * Next Token
+             * @description Absent on the last page; otherwise the next page's token.
+             */
+            next_token?: string | null;
+        };
+        /** Page[DatasetVersionRecord] */
+        Page_DatasetVersionRecord_: {
+            /** Items */
+            items: components["schemas"]["DatasetVersionRecord"][];
+            /**
+             * Next Token
+             * @description Absent on the last page; otherwise the next page's token.
+             */
+            next_token?: string | null;
+        };
         /** Page[EndpointRecord] */
         Page_EndpointRecord_: {
             /** Items */
@@ -4078,6 +4357,18 @@ export interface components {
             reason: string;
         };
         /**
+         * SourceObject
+         * @description One object a version was read from.
+         */
+        SourceObject: {
+            /** Etag */
+            etag: string;
+            /** Key */
+            key: string;
+            /** Size */
+            size: number;
+        };
+        /**
          * SpeculativeDecoding
          * @description Draft-model speculation chosen for a recommendation, with its cost and expected gain.
          */
@@ -4165,7 +4456,8 @@ export interface components {
         };
         /**
          * StoredAssertionSet
-         * @description An assertion set as the registry keeps it.
+         * @description An assertion set as the registry keeps it with a model version (``maas.registry``; here,
+         *     beside the set, so that the client install parses it without the registry).
          */
         StoredAssertionSet: {
             assertion_set: components["schemas"]["AssertionSet"];
@@ -5881,6 +6173,622 @@ export interface operations {
             };
             /** @description The body is not sent as application/json. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_datasets_v1_datasets_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, at most 100. */
+                limit?: number;
+                /** @description The previous page's next_token. */
+                next_token?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DatasetRecord_"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_dataset_v1_datasets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetSpec"];
+            };
+        };
+        responses: {
+            /** @description A version with these very rows exists (the same sha256): that one. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionRecord"];
+                };
+            };
+            /** @description The version was written. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionRecord"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1048576 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    describe_dataset_v1_datasets__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The dataset's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetRecord"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_dataset_v1_datasets__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The dataset's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDeleted"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_dataset_versions_v1_datasets__name__versions_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, at most 100. */
+                limit?: number;
+                /** @description The previous page's next_token. */
+                next_token?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The dataset's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DatasetVersionRecord_"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_dataset_version_v1_datasets__name__versions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The dataset's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetVersionSpec"];
+            };
+        };
+        responses: {
+            /** @description A version with these very rows exists (the same sha256): that one. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionRecord"];
+                };
+            };
+            /** @description The version was written. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionRecord"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1048576 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    describe_dataset_version_v1_datasets__name__versions__version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The dataset's name. */
+                name: string;
+                /** @description The version number. */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionRecord"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

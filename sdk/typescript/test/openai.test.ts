@@ -4,7 +4,8 @@
  *
  * Needs MAAS_API_URL, MAAS_TOKEN and MAAS_MODEL (an endpoint of the token's tenant, in
  * service): tests/sdk_typescript/test_openai_npm.py sets them up on a local runtime serving
- * a tiny model, and runs this file.
+ * a tiny model, and runs this file. Without them the tests are skipped, so that `npm test`
+ * against an API with no model served runs the client's own tests.
  */
 
 import assert from "node:assert/strict";
@@ -12,19 +13,17 @@ import { describe, test } from "node:test";
 
 import OpenAI from "openai";
 
-const baseUrl = process.env.MAAS_API_URL;
-const token = process.env.MAAS_TOKEN;
-const model = process.env.MAAS_MODEL;
-if (!baseUrl || !token || !model) {
-  throw new Error("set MAAS_API_URL, MAAS_TOKEN and MAAS_MODEL to run these tests");
-}
+const baseUrl = process.env.MAAS_API_URL ?? "";
+const token = process.env.MAAS_TOKEN ?? "";
+const model = process.env.MAAS_MODEL ?? "";
+const skip = baseUrl && token && model ? false : "set MAAS_API_URL, MAAS_TOKEN and MAAS_MODEL";
 
-const client = new OpenAI({ baseURL: `${baseUrl}/openai/v1`, apiKey: token, maxRetries: 0 });
+const client = new OpenAI({ baseURL: `${baseUrl}/openai/v1`, apiKey: token || "-", maxRetries: 0 });
 // Seeded sampling: the same words, streamed or not.
 const sampled = { temperature: 1, seed: 1, max_tokens: 24 };
 const messages = [{ role: "user" as const, content: "Tell me a story." }];
 
-describe("the openai package", () => {
+describe("the openai package", { skip }, () => {
   test("lists the tenant's endpoints as models", async () => {
     const models = await client.models.list();
     assert.ok(models.data.some((entry) => entry.id === model));

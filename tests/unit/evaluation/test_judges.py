@@ -23,7 +23,7 @@ from maas.evaluation.judges.bedrock import BedrockJudge
 from maas.evaluation.judges.local import LocalJudge
 from maas.evaluation.judges.sagemaker import SageMakerJudge
 from maas.evaluation.judging import JudgeAnswerError, ProbabilityJudge
-from maas.evaluation.metrics import score
+from maas.evaluation.metrics import score, verdicts_model
 from maas.evaluation.records import JudgeUsage, PipelineAnswer, QuestionRecord, RetrievedContext
 from maas.exceptions import ValidationError
 
@@ -110,6 +110,21 @@ def test_faithfulness_with_the_local_judge_is_a_score_or_a_recorded_failure(
         assert not math.isnan(sample.scores["faithfulness"])
     else:
         assert sample.failures["faithfulness"]
+
+
+def test_the_local_judge_gives_a_verdict_on_each_statement_given_and_no_other(
+    local_judge: LocalJudge,
+) -> None:
+    statements = ["The Eiffel Tower is in Paris.", "The Eiffel Tower is made of wood."]
+    prompt = (
+        "Context: The Eiffel Tower is an iron tower in Paris.\n"
+        f"Statements: {json.dumps(statements)}\n"
+        "For each statement give a reason, then verdict 1 if the context supports it, else 0."
+    )
+
+    answer = local_judge.ask(prompt, verdicts_model(statements), max_new_tokens=160)
+
+    assert [item.statement for item in answer.statements] == statements
 
 
 def test_a_remote_answer_is_found_inside_prose_and_fences() -> None:

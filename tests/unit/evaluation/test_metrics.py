@@ -123,3 +123,46 @@ def test_a_judge_that_never_parses_leaves_failures_and_counts_them() -> None:
         assert set(sample.scores) == {"exact_match"}
     assert usage == JudgeUsage(calls=4, retries=8, parse_failures=4)
     assert usage.failure_share == 1.0
+
+
+class Scripted:
+    """A judge that answers ragas's faithfulness prompts as scripted, keeping what it was asked."""
+
+    name = "test:scripted"
+
+    def __init__(self, statements: list[str], verdicts: list[int]) -> None:
+        self.usage = JudgeUsage()
+        self.statements = statements
+        self.verdicts = verdicts
+        self.schemas: list[dict[str, object]] = []
+
+    def ask(self, prompt: str, answer: type[AnswerT], *, max_new_tokens: int = 256) -> AnswerT:
+        self.usage = self.usage + JudgeUsage(calls=1)
+        self.schemas.append(answer.model_json_schema())
+        if "statements" in answer.model_fields and len(self.schemas) == 1:
+            return answer.model_validate({"statements": self.statements})
+        return answer.model_validate(
+            {
+                "statements": [
+                    {"statement": statement, "reason": "as scripted", "verdict": verdict}
+                    for statement, verdict in zip(self.statements, self.verdicts, strict=True)
+                ]
+            }
+        )
+
+
+def test_faithfulness_asks_one_verdict_per_statement_and_scores_their_share() -> None:
+    statements = ["Paris is the capital of France.", 'It is called "the city of light".']
+    judge = Scripted(statements, [1, 0])
+
+    [sample], usage = score(
+        [(_question(), _answer(" ".join(statements), PARIS))], ["faithfulness"], judge
+    )
+
+    assert sample.scores == {"faithfulness": 0.5}
+    assert usage.calls == 2
+    listed = judge.schemas[1]["properties"]["statements"]  # type: ignore[index]
+    assert (listed["minItems"], listed["maxItems"], listed["items"]) == (2, 2, False)
+    assert [
+        item["properties"]["statement"]["const"] for item in listed["prefixItems"]
+    ] == statements
