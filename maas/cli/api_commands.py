@@ -8,7 +8,6 @@ from pathlib import Path  # noqa: TC003 - typer reads the annotations when the a
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from maas.cli import endpoints
 from maas.cli.api_common import (
@@ -24,6 +23,7 @@ from maas.cli.api_common import (
     finish_workflow,
     print_fields,
     print_json,
+    print_records,
     render_path,
     when,
 )
@@ -54,21 +54,18 @@ def list_models(
     options = ApiOptions(api_url, token, profile, json_output)
     with api_client(options) as client:
         models = list(client.iter_models())
-    if options.as_json:
-        print_json(models)
-        return
-    table = Table(show_edge=False)
-    for column in ("model", "latest", "status", "versions", "updated"):
-        table.add_column(column)
-    for model in models:
-        table.add_row(
+    print_records(
+        models,
+        options,
+        ("model", "latest", "status", "versions", "updated"),
+        lambda model: (
             model.model_name,
             str(model.latest_version),
             model.latest_status,
             str(model.versions),
             when(model.updated_at),
-        )
-    console.print(table)
+        ),
+    )
 
 
 @versions_app.command("list")
@@ -84,21 +81,18 @@ def list_versions(
     options = ApiOptions(api_url, token, profile, json_output)
     with api_client(options) as client:
         versions = list(client.iter_versions(model))
-    if options.as_json:
-        print_json(versions)
-        return
-    table = Table(show_edge=False)
-    for column in ("version", "status", "approval", "instance type", "created"):
-        table.add_column(column)
-    for version in versions:
-        table.add_row(
+    print_records(
+        versions,
+        options,
+        ("version", "status", "approval", "instance type", "created"),
+        lambda version: (
             str(version.version),
             version.status.value,
             version.approval_status.value if version.approval_status else "-",
             version.instance_type or "-",
             when(version.created_at),
-        )
-    console.print(table)
+        ),
+    )
 
 
 @versions_app.command("show")

@@ -13,7 +13,7 @@ import contextlib
 import json
 from dataclasses import dataclass
 from datetime import UTC
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
     from maas.sdk import MaasClient
     from schemas.api import ExecutionAccepted, ExecutionView
+
+RecordT = TypeVar("RecordT", bound="BaseModel")
 
 #: Answers go to stdout; messages, progress and errors to stderr, so --json stays parseable.
 console = Console()
@@ -138,6 +140,24 @@ def print_json(value: BaseModel | Sequence[BaseModel]) -> None:
     else:
         document = value.model_dump(mode="json")  # type: ignore[union-attr]
     typer.echo(json.dumps(document, indent=2))
+
+
+def print_records(
+    records: Sequence[RecordT],
+    options: ApiOptions,
+    columns: Sequence[str],
+    row: Callable[[RecordT], Sequence[str]],
+) -> None:
+    """Records as JSON with ``--json``, else as a table of ``columns``, one ``row`` each."""
+    if options.as_json:
+        print_json(records)
+        return
+    table = Table(show_edge=False)
+    for column in columns:
+        table.add_column(column)
+    for record in records:
+        table.add_row(*row(record))
+    console.print(table)
 
 
 def print_fields(title: str, fields: dict[str, Any]) -> None:
@@ -279,6 +299,7 @@ __all__ = [
     "print_accepted",
     "print_fields",
     "print_json",
+    "print_records",
     "render_path",
     "when",
 ]

@@ -28,6 +28,7 @@ from maas.cli.api_common import (
     err_console,
     print_fields,
     print_json,
+    print_records,
     when,
 )
 from maas.cli.exit_codes import ExitCode
@@ -208,22 +209,18 @@ def list_datasets(
     options = ApiOptions(api_url, token, profile, json_output)
     with api_client(options) as client:
         datasets = list(client.iter_datasets())
-    if options.as_json:
-        print_json(datasets)
-        return
-    table = Table(show_edge=False)
-    for column in ("name", "kind", "status", "latest", "updated"):
-        table.add_column(column)
-    for dataset in datasets:
-        latest = dataset.latest_version
-        table.add_row(
+    print_records(
+        datasets,
+        options,
+        ("name", "kind", "status", "latest", "updated"),
+        lambda dataset: (
             dataset.name,
             dataset.kind.value,
             dataset.status.value,
-            "-" if latest is None else str(latest),
+            "-" if dataset.latest_version is None else str(dataset.latest_version),
             when(dataset.updated_at),
-        )
-    console.print(table)
+        ),
+    )
 
 
 @datasets_app.command("show")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from maas.cli.api_common import (
     ApiOptions,
@@ -27,6 +26,7 @@ from maas.cli.api_common import (
     print_accepted,
     print_fields,
     print_json,
+    print_records,
     when,
 )
 
@@ -51,22 +51,19 @@ def list_endpoints(
     options = ApiOptions(api_url, token, profile, json_output)
     with api_client(options) as client:
         records = list(client.iter_endpoints())
-    if options.as_json:
-        print_json(records)
-        return
-    table = Table(show_edge=False)
-    for column in ("endpoint", "status", "model", "instance type", "count", "updated"):
-        table.add_column(column)
-    for record in records:
-        table.add_row(
+    print_records(
+        records,
+        options,
+        ("endpoint", "status", "model", "instance type", "count", "updated"),
+        lambda record: (
             record.endpoint_name,
             record.status.value,
             _model(record),
             record.instance_type,
             str(record.instance_count),
             when(record.updated_at),
-        )
-    console.print(table)
+        ),
+    )
 
 
 def show_endpoint(

@@ -31,6 +31,7 @@ from maas.cli.api_common import (
     finish_workflow,
     print_fields,
     print_json,
+    print_records,
     when,
 )
 from maas.cli.exit_codes import ExitCode
@@ -251,23 +252,26 @@ def list_evaluations(
     options = ApiOptions(api_url, token, profile, json_output)
     with api_client(options) as client:
         records = list(client.list_evaluations().items)
-    if options.as_json:
-        print_json(records)
-        return
-    table = Table(show_edge=False)
-    for column in ("evaluation", "endpoint", "status", "questions", "gate", "created"):
-        table.add_column(column)
-    for record in records:
-        gate = "-" if record.verdict is None else ("passed" if record.verdict.passed else "failed")
-        table.add_row(
+    print_records(
+        records,
+        options,
+        ("evaluation", "endpoint", "status", "questions", "gate", "created"),
+        lambda record: (
             record.evaluation_id,
             record.endpoint_name,
             record.status.value,
             str(record.questions),
-            gate,
+            _gate(record),
             when(record.created_at),
-        )
-    console.print(table)
+        ),
+    )
+
+
+def _gate(record: EvaluationRecord) -> str:
+    """The gate's verdict in a word: passed, failed, or '-' before there is one."""
+    if record.verdict is None:
+        return "-"
+    return "passed" if record.verdict.passed else "failed"
 
 
 @evaluations_app.command("show")

@@ -11,21 +11,22 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 from botocore.exceptions import ClientError
 
 from maas.datasets import dataset_folder, object_key
 from maas.dynamodb import key
 from maas.local import LocalRuntime
-from maas.local.tokens import LocalTokens
 from maas.tenancy import TenantSessions
 from tests.workflows.conftest import FAST
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-TENANTS = ("acme", "globex")
+    import httpx
+
+    from tests.cross_tenant.conftest import Tenant
+
 QUESTIONS = [
     {"id": "q1", "question": "How long is the warranty?", "reference": "Two years."},
     {"id": "q2", "question": "Can I return an item?", "reference": "Within thirty days."},
@@ -33,34 +34,10 @@ QUESTIONS = [
 PAIRS = [{"prompt": "2+2?", "chosen": "4", "rejected": "5"}]
 
 
-class Tenant:
-    """One tenant's HTTP client of the served API."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self.http = httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60
-        )
-
-    def __call__(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        return self.http.request(method, path, json=body)
-
-
 @pytest.fixture(scope="module")
 def runtime() -> Iterator[LocalRuntime]:
     with LocalRuntime(FAST) as local:
         yield local
-
-
-@pytest.fixture(scope="module")
-def tenants(
-    runtime: LocalRuntime, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Tenant]]:
-    tokens = LocalTokens.from_state_dir(tmp_path_factory.mktemp("state"))
-    url = runtime.serve_api(0, tokens=tokens)
-    clients = {tenant: Tenant(url, tokens.issue(tenant)) for tenant in TENANTS}
-    yield clients
-    for client in clients.values():
-        client.http.close()
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
 from maas.local import LocalRuntime
-from maas.local.tokens import LocalTokens
 from maas.naming import sagemaker_endpoint_name
-from tests.local.support import wait_until
+from tests.cross_tenant.conftest import TENANTS, Tenant
 from tests.workflows.conftest import FAST
 from tests.workflows.versions import register_version
 
@@ -26,35 +24,11 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 MODEL = "tiny-chat"
-TENANTS = ("acme", "globex")
 
 
-class Tenant:
-    """One tenant's HTTP client of the served API."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self.http = httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60
-        )
-
-    def __call__(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        return self.http.request(method, path, json=body)
-
-    def follow(self, accepted: httpx.Response) -> dict[str, Any]:
-        """The execution a 202 started, once it has ended."""
-        assert accepted.status_code in (200, 202), accepted.text
-        location = accepted.headers["location"]
-
-        def ended() -> dict[str, Any] | None:
-            execution: dict[str, Any] = self("GET", location).json()
-            return execution if execution["status"] != "RUNNING" else None
-
-        result: dict[str, Any] = wait_until(ended, timeout=90, interval=0.2)
-        return result
-
-    def deploy(self, name: str) -> dict[str, Any]:
-        body = {"endpoint_name": name, "model": {"model_name": MODEL, "version": 1}}
-        return self.follow(self("POST", "/v1/endpoints", body))
+def deploy(tenant: Tenant, name: str) -> dict[str, Any]:
+    body = {"endpoint_name": name, "model": {"model_name": MODEL, "version": 1}}
+    return tenant.follow(tenant("POST", "/v1/endpoints", body))
 
 
 @pytest.fixture(scope="module")
@@ -66,22 +40,10 @@ def runtime() -> Iterator[LocalRuntime]:
 
 
 @pytest.fixture(scope="module")
-def tenants(
-    runtime: LocalRuntime, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Tenant]]:
-    tokens = LocalTokens.from_state_dir(tmp_path_factory.mktemp("state"))
-    url = runtime.serve_api(0, tokens=tokens)
-    clients = {tenant: Tenant(url, tokens.issue(tenant)) for tenant in TENANTS}
-    yield clients
-    for client in clients.values():
-        client.http.close()
-
-
-@pytest.fixture(scope="module")
 def acme_chat(tenants: dict[str, Tenant]) -> str:
     """acme's endpoint ``chat``, in service; and ``only-acme``, which globex has no name for."""
     for name in ("chat", "only-acme"):
-        deployed = tenants["acme"].deploy(name)
+        deployed = deploy(tenants["acme"], name)
         assert deployed["status"] == "SUCCEEDED", deployed
     return sagemaker_endpoint_name("acme", "chat")
 
@@ -105,7 +67,7 @@ def executions(runtime: LocalRuntime) -> int:
 def test_the_same_name_deploys_for_both_tenants_as_two_endpoints(
     runtime: LocalRuntime, tenants: dict[str, Tenant], acme_chat: str
 ) -> None:
-    deployed = tenants["globex"].deploy("chat")
+    deployed = deploy(tenants["globex"], "chat")
 
     assert deployed["status"] == "SUCCEEDED", deployed
     assert sagemaker_status(runtime, "acme", "chat") == "InService"
@@ -177,7 +139,7 @@ def _comparable(problem: dict[str, Any], name: str) -> dict[str, Any]:
 def test_an_evaluation_may_not_judge_with_another_tenants_endpoint(
     runtime: LocalRuntime, tenants: dict[str, Tenant], acme_chat: str
 ) -> None:
-    assert tenants["globex"].deploy("judged")["status"] == "SUCCEEDED"
+    assert deploy(tenants["globex"], "judged")["status"] == "SUCCEEDED"
     bucket = runtime.resources.buckets["ArtifactsBucket"]
     before = executions(runtime)
     answer = tenants["globex"](
