@@ -117,6 +117,8 @@ def login(
                 username=user,
                 password=_password(from_stdin=password_stdin),
                 mfa_code=lambda: mfa_code or typer.prompt("Authenticator code", err=True),
+                new_password=_new_password,
+                mfa_setup=_set_up_authenticator,
                 endpoint=cognito_endpoint or (previous.cognito_endpoint if previous else None),
             )
         logins.save_login(credentials, name, signed)
@@ -145,6 +147,27 @@ def _password(*, from_stdin: bool) -> str:
         err_console.print("[bold red]error[/]: no password given")
         raise typer.Exit(ExitCode.USAGE)
     return password
+
+
+def _new_password() -> str:
+    """The password that replaces an administrator's temporary one (asked twice)."""
+    err_console.print("The pool requires a new password in place of the temporary one.")
+    password: str = typer.prompt(
+        "New password", hide_input=True, confirmation_prompt=True, err=True
+    )
+    return password
+
+
+def _set_up_authenticator(secret: str, uri: str) -> str:
+    """Show the authenticator app's secret; the first code the app then shows."""
+    err_console.print(
+        "The pool requires an authenticator app: add this account to yours (scan or paste the "
+        f"URI, or type the secret), then give the code it shows.\n  secret: {secret}\n  {uri}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    code: str = typer.prompt("Authenticator code", err=True)
+    return code
 
 
 def _local_login(url: str, tenant: str | None, hours: float) -> LocalLogin:

@@ -35,10 +35,11 @@ import ipaddress
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pydantic
@@ -214,6 +215,101 @@ def _authenticated(answer: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+#: Challenges after the password, answered in turn; a pool asks a few at most.
+_MAX_CHALLENGES = 4
+
+
+@dataclass(frozen=True)
+class _SignIn:
+    """What answering the challenges after the password needs."""
+
+    client_id: str
+    internal: str  # the pool's own name for the user
+    username: str  # as the user typed it, for messages
+    user_pool_id: str
+    mfa_code: Callable[[], str]
+    new_password: Callable[[], str] | None
+
+
+def _answer_challenges(
+    idp: CognitoClient,
+    answer: dict[str, Any],
+    user: _SignIn,
+    mfa_setup: Callable[[str, str], str] | None,
+) -> dict[str, Any]:
+    """Answer the challenges that follow the password until Cognito answers tokens."""
+    for _ in range(_MAX_CHALLENGES):
+        challenge = answer.get("ChallengeName")
+        if not challenge:
+            return answer
+        responses: dict[str, str] = {"USERNAME": user.internal}
+        session = answer.get("Session")
+        if challenge == "SOFTWARE_TOKEN_MFA":
+            responses["SOFTWARE_TOKEN_MFA_CODE"] = user.mfa_code()
+        elif challenge == "NEW_PASSWORD_REQUIRED":
+            if user.new_password is None:
+                raise LoginError(
+                    f"{user.username} still has the temporary password an administrator gave "
+                    "it: the pool requires a new one first (maas login asks for it at a "
+                    "terminal)"
+                )
+            responses["NEW_PASSWORD"] = user.new_password()
+        elif challenge == "MFA_SETUP":
+            if mfa_setup is None:
+                raise LoginError(
+                    f"{user.username} has no authenticator app yet and the pool requires one "
+                    "(maas login sets one up at a terminal)"
+                )
+            session = _associate_authenticator(idp, session, user, mfa_setup)
+        else:
+            raise LoginError(f"Cognito asked {challenge!r}, which maas login cannot answer")
+        answer = idp.call(
+            "RespondToAuthChallenge",
+            {
+                "ChallengeName": challenge,
+                "ClientId": user.client_id,
+                "ChallengeResponses": responses,
+                **({"Session": session} if session else {}),
+            },
+        )
+    raise LoginError(f"Cognito kept asking challenges ({answer.get('ChallengeName')!r} last)")
+
+
+def _associate_authenticator(
+    idp: CognitoClient,
+    session: str | None,
+    user: _SignIn,
+    mfa_setup: Callable[[str, str], str],
+) -> str:
+    """Associate an authenticator app during sign-in; the session that completes it.
+
+    https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AssociateSoftwareToken.html
+    """
+    associated = idp.call("AssociateSoftwareToken", {"Session": session})
+    secret = str(associated["SecretCode"])
+    verified = idp.call(
+        "VerifySoftwareToken",
+        {
+            "Session": associated.get("Session", session),
+            "UserCode": mfa_setup(secret, totp_uri(secret, user.username, user.user_pool_id)),
+            "FriendlyDeviceName": "maas login",
+        },
+    )
+    if verified.get("Status") != "SUCCESS":
+        raise LoginError(f"Cognito did not verify the authenticator's code: {verified}")
+    return str(verified["Session"])
+
+
+def totp_uri(secret: str, username: str, user_pool_id: str) -> str:
+    """The ``otpauth://`` URI an authenticator app adds a TOTP secret from.
+
+    >>> totp_uri("JBSWY3DPEHPK3PXP", "ada@example.com", "eu-west-1_AbC")
+    'otpauth://totp/maas%20eu-west-1_AbC:ada%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=maas%20eu-west-1_AbC'
+    """
+    issuer = quote(f"maas {user_pool_id}")
+    return f"otpauth://totp/{issuer}:{quote(username)}?secret={secret}&issuer={issuer}"
+
+
 def cognito_login(
     *,
     api_url: str,
@@ -222,16 +318,26 @@ def cognito_login(
     username: str,
     password: str,
     mfa_code: Callable[[], str],
+    new_password: Callable[[], str] | None = None,
+    mfa_setup: Callable[[str, str], str] | None = None,
     endpoint: str | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> CognitoLogin:
     """Sign ``username`` in with SRP, answering a TOTP challenge with ``mfa_code()``.
 
+    A first sign-in answers what the pool asks next
+    (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_RespondToAuthChallenge.html):
+    ``NEW_PASSWORD_REQUIRED`` (a user an administrator created with a temporary password)
+    with ``new_password()``, and ``MFA_SETUP`` (a pool that requires MFA, a user without an
+    authenticator app) by associating one: ``mfa_setup(secret, uri)`` is shown the app's
+    secret and its ``otpauth://`` URI and returns the app's first code, which
+    ``VerifySoftwareToken`` checks.
+
     Raises
     ------
     LoginError
-        When Cognito refuses, or asks for what a command line cannot give here (a new
-        password for a user created with a temporary one, or setting up MFA).
+        When Cognito refuses, or asks for what the caller gave no answer to (no
+        ``new_password`` or ``mfa_setup``), or for a challenge this client does not answer.
     """
     srp = SrpSession(user_pool_id)
     with CognitoClient(endpoint or cognito_endpoint(user_pool_id), transport=transport) as idp:
@@ -265,37 +371,12 @@ def cognito_login(
                 **({"Session": answer["Session"]} if answer.get("Session") else {}),
             },
         )
-        challenge = answer.get("ChallengeName")
-        if challenge == "SOFTWARE_TOKEN_MFA":
-            answer = idp.call(
-                "RespondToAuthChallenge",
-                {
-                    "ChallengeName": "SOFTWARE_TOKEN_MFA",
-                    "ClientId": client_id,
-                    "Session": answer["Session"],
-                    "ChallengeResponses": {
-                        "USERNAME": internal,
-                        "SOFTWARE_TOKEN_MFA_CODE": mfa_code(),
-                    },
-                },
-            )
-            challenge = answer.get("ChallengeName")
-        if challenge == "NEW_PASSWORD_REQUIRED":
-            raise LoginError(
-                f"{username} still has the temporary password an administrator gave it: the "
-                "pool requires a new one first. An administrator can set it with `aws "
-                "cognito-idp admin-set-user-password --user-pool-id "
-                f"{user_pool_id} --username {username} --password ... --permanent`; then run "
-                "maas login again"
-            )
-        if challenge == "MFA_SETUP":
-            raise LoginError(
-                f"{username} has no authenticator app yet and the pool requires one: set up "
-                "TOTP (AssociateSoftwareToken, then VerifySoftwareToken, for example in the "
-                "pool's managed login pages); then run maas login again"
-            )
-        if challenge:
-            raise LoginError(f"Cognito asked {challenge!r}, which maas login cannot answer")
+        answer = _answer_challenges(
+            idp,
+            answer,
+            _SignIn(client_id, internal, username, user_pool_id, mfa_code, new_password),
+            mfa_setup,
+        )
         result = _authenticated(answer)
     return CognitoLogin(
         api_url=api_url,

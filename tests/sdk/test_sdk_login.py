@@ -47,6 +47,7 @@ MAAS = Path(sys.executable).with_name("maas")
 REGION = "us-east-1"
 API_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
 PASSWORD = "Correct-Horse-9-battery"
+NEW_PASSWORD = "Staple-7-Correct-horse"
 
 
 class Cognito:
@@ -293,15 +294,36 @@ def test_a_wrong_password_is_cognitos_refusal(pool: Cognito) -> None:
     assert "Cognito refused InitiateAuth" in result.output
 
 
-def test_a_temporary_password_is_a_clear_message(pool: Cognito, config: Path) -> None:
+def test_a_temporary_password_is_replaced_at_the_first_login(pool: Cognito, config: Path) -> None:
     user = pool.user("barbara", temporary=True)
 
-    result = login(pool, user)
+    result = login(pool, user, stdin=f"{PASSWORD}\n{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
 
-    assert result.exit_code == ExitCode.FAILED
-    assert "temporary password" in result.output
-    assert "admin-set-user-password" in result.output
-    assert not config.with_name("credentials.json").exists()
+    assert result.exit_code == 0, result.output
+    assert "requires a new password" in result.output
+    stored = logins.load_logins(config.with_name("credentials.json"))["default"]
+    assert claims(stored.id_token)["cognito:username"] == user
+    # The new password is the user's now: no longer one to change.
+    status = pool.idp.admin_get_user(UserPoolId=pool.pool_id, Username=user)["UserStatus"]
+    assert status == "CONFIRMED"
+    again = login(pool, user, stdin=f"{NEW_PASSWORD}\n")
+    assert again.exit_code == 0, again.output
+    assert "requires a new password" not in again.output
+
+
+def test_without_an_answer_a_temporary_password_is_a_clear_refusal(pool: Cognito) -> None:
+    user = pool.user("annie", temporary=True)
+
+    with pytest.raises(logins.LoginError, match="temporary password"):
+        logins.cognito_login(
+            api_url=API_URL,
+            user_pool_id=pool.pool_id,
+            client_id=pool.client_id,
+            username=user,
+            password=PASSWORD,
+            mfa_code=lambda: "123456",
+            endpoint=pool.endpoint,
+        )
 
 
 def test_the_password_is_never_an_argument(pool: Cognito) -> None:
@@ -333,13 +355,52 @@ def test_the_authenticator_code_answers_the_mfa_challenge(mfa_pool: Cognito, con
     assert claims(stored.id_token)["cognito:username"] == user
 
 
-def test_a_user_without_an_authenticator_is_told_to_set_one_up(mfa_pool: Cognito) -> None:
+def test_a_user_without_an_authenticator_sets_one_up_at_the_first_login(
+    mfa_pool: Cognito, config: Path
+) -> None:
     user = mfa_pool.user("margaret")
 
-    result = login(mfa_pool, user)
+    result = login(mfa_pool, user, stdin=f"{PASSWORD}\n123456\n")
 
-    assert result.exit_code == ExitCode.FAILED
-    assert "authenticator app" in result.output
+    assert result.exit_code == 0, result.output
+    assert "requires an authenticator app" in result.output
+    assert f"otpauth://totp/maas%20{mfa_pool.pool_id}:margaret?secret=" in result.output
+    stored = logins.load_logins(config.with_name("credentials.json"))["default"]
+    assert claims(stored.id_token)["cognito:username"] == user
+    # Set up once: the next login asks the app's code, not to set one up again.
+    again = login(mfa_pool, user, stdin=f"{PASSWORD}\n654321\n")
+    assert again.exit_code == 0, again.output
+    assert "requires an authenticator app" not in again.output
+    assert "Authenticator code" in again.output
+
+
+def test_a_first_login_answers_a_new_password_then_the_authenticator(
+    mfa_pool: Cognito, config: Path
+) -> None:
+    user = mfa_pool.user("hedy", temporary=True)
+    answers = f"{PASSWORD}\n{NEW_PASSWORD}\n{NEW_PASSWORD}\n123456\n"
+
+    result = login(mfa_pool, user, stdin=answers)
+
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert output.index("requires a new password") < output.index("requires an authenticator")
+    assert logins.load_logins(config.with_name("credentials.json"))["default"].id_token
+
+
+def test_without_an_answer_the_authenticator_setup_is_a_clear_refusal(mfa_pool: Cognito) -> None:
+    user = mfa_pool.user("radia")
+
+    with pytest.raises(logins.LoginError, match="no authenticator app"):
+        logins.cognito_login(
+            api_url=API_URL,
+            user_pool_id=mfa_pool.pool_id,
+            client_id=mfa_pool.client_id,
+            username=user,
+            password=PASSWORD,
+            mfa_code=lambda: "123456",
+            endpoint=mfa_pool.endpoint,
+        )
 
 
 # --- docs/sdk.md ----------------------------------------------------------------------------
