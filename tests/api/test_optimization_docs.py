@@ -35,10 +35,11 @@ from tests.workflows.conftest import FAST
 from tests.workflows.versions import register_served_version
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
     from maas.local import LocalRuntime
     from tests.api.served import ServedApi
+    from tests.docblocks import Example
 
 __all__ = ["tiny_model_dir"]
 
@@ -117,18 +118,7 @@ def test_the_cli_commands_quantize_and_show_the_lineage(
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "COLUMNS": "200",
     }
-    outputs = []
-    for example in block:
-        ran = subprocess.run(
-            ["bash", "-c", example.command],
-            capture_output=True,
-            text=True,
-            env=environment,
-            timeout=600,
-            check=False,
-        )
-        assert ran.returncode == 0, f"docs/optimization.md:{example.line}: {ran.stderr}"
-        outputs.append(ran.stdout)
+    outputs = _outputs(block, environment, timeout=600)
     # The show command prints the version's lineage with its measurements.
     assert "W8A16 quantization of version 1 (compressed-tensors 0." in outputs[-1]
     assert "perplexity" in outputs[-1]
@@ -174,25 +164,32 @@ def test_the_benchmark_command_prints_each_scheme(smollm2: Path) -> None:
     assert all("tokens/s" not in row and "->" in row for row in rows[1:])
 
 
-def test_the_advisor_commands_size_a_quantized_version_and_choose_a_draft() -> None:
-    environment = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "COLUMNS": "400",
-    }
+def _outputs(examples: Iterable[Example], environment: dict[str, str], timeout: float) -> list[str]:
+    """What each of the page's commands printed, run in ``bash`` from the checkout; each must
+    exit 0."""
     outputs = []
-    for example in RECOMMEND:
+    for example in examples:
         ran = subprocess.run(
             ["bash", "-c", example.command],
             capture_output=True,
             text=True,
             env=environment,
             cwd=ROOT,
-            timeout=120,
+            timeout=timeout,
             check=False,
         )
         assert ran.returncode == 0, f"docs/optimization.md:{example.line}: {ran.stderr}"
         outputs.append(ran.stdout)
+    return outputs
+
+
+def test_the_advisor_commands_size_a_quantized_version_and_choose_a_draft() -> None:
+    environment = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "COLUMNS": "400",
+    }
+    outputs = _outputs(RECOMMEND, environment, timeout=120)
     quantized, speculative = outputs
     assert "compressed-tensors W4A16: the checkpoint is already quantized" in quantized
     assert "ml.g5.xlarge" in quantized

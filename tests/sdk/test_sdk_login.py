@@ -141,6 +141,20 @@ def login(pool: Cognito, username: str, *extra: str, stdin: str = f"{PASSWORD}\n
     )
 
 
+def sign_in_unanswered(pool: Cognito, username: str) -> logins.CognitoLogin:
+    """The SDK's sign-in with an authenticator code but no answer to a first sign-in's
+    challenges (a new password, an authenticator to set up)."""
+    return logins.cognito_login(
+        api_url=API_URL,
+        user_pool_id=pool.pool_id,
+        client_id=pool.client_id,
+        username=username,
+        password=PASSWORD,
+        mfa_code=lambda: "123456",
+        endpoint=pool.endpoint,
+    )
+
+
 def claims(token: str) -> dict[str, Any]:
     payload = token.split(".")[1]
     document: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "==="))
@@ -315,15 +329,7 @@ def test_without_an_answer_a_temporary_password_is_a_clear_refusal(pool: Cognito
     user = pool.user("annie", temporary=True)
 
     with pytest.raises(logins.LoginError, match="temporary password"):
-        logins.cognito_login(
-            api_url=API_URL,
-            user_pool_id=pool.pool_id,
-            client_id=pool.client_id,
-            username=user,
-            password=PASSWORD,
-            mfa_code=lambda: "123456",
-            endpoint=pool.endpoint,
-        )
+        sign_in_unanswered(pool, user)
 
 
 def test_the_password_is_never_an_argument(pool: Cognito) -> None:
@@ -392,15 +398,7 @@ def test_without_an_answer_the_authenticator_setup_is_a_clear_refusal(mfa_pool: 
     user = mfa_pool.user("radia")
 
     with pytest.raises(logins.LoginError, match="no authenticator app"):
-        logins.cognito_login(
-            api_url=API_URL,
-            user_pool_id=mfa_pool.pool_id,
-            client_id=mfa_pool.client_id,
-            username=user,
-            password=PASSWORD,
-            mfa_code=lambda: "123456",
-            endpoint=mfa_pool.endpoint,
-        )
+        sign_in_unanswered(mfa_pool, user)
 
 
 # --- docs/sdk.md ----------------------------------------------------------------------------
@@ -422,7 +420,7 @@ class _Api(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
-        pass
+        """Quiet: the test's output holds only what it checks."""
 
 
 def test_the_pages_cognito_login_runs(mfa_pool: Cognito, config: Path) -> None:
